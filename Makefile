@@ -58,6 +58,7 @@ fuzz: $(FUZZ_BINS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # Build facts for `reef version`; rewritten on every build, which costs one small compile.
@@ -77,22 +78,31 @@ $(B)/obj/ui_assets.o: $(B)/gen/ui_assets.c
 
 $(B)/libreef.a: $(LIB_OBJS)
 	@rm -f $@
+	@echo '  AR      $@'
 	ar rcs $@ $^
 
 $(B)/reef: $(CMD_OBJS) $(B)/libreef.a
+	@echo '  LINK    $@'
 	$(CC) $(LDFLAGS) -o $@.unstripped $(CMD_OBJS) $(B)/libreef.a $(LIBS) 2> $(B)/link.log || \
 	    { cat $(B)/link.log; exit 1; }
 	strip -o $@ $@.unstripped
 
 $(B)/tests/%: tests/unit/%.c tests/unit/test.h $(B)/libreef.a
 	@mkdir -p $(dir $@)
+	@echo '  TEST    $@'
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TESTFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(B)/libreef.a \
 	    $(LIBS) 2> $@.log || { cat $@.log; exit 1; }
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/libreef.a
 	@mkdir -p $(dir $@)
+	@echo '  FUZZ    $@'
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libreef.a $(LIBS)
 
 FORCE:
+
+# Quiet by default: one line per step. V=1 shows the commands.
+ifneq ($(V),1)
+.SILENT:
+endif
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
