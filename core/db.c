@@ -107,7 +107,7 @@ int reef_db_error(struct reef_db *db, int rc, struct reef_err *err, const char *
      * constraint's column, the syntax error's token); fall back to the generic text when the
      * code did not come from the connection. */
     const char *msg = db && db->h && sqlite3_extended_errcode(db->h) == rc ? sqlite3_errmsg(db->h)
-                                                                            : sqlite3_errstr(rc);
+                                                                           : sqlite3_errstr(rc);
     return reef_err_set(err, code, "db: %s: %s", what, msg);
 }
 
@@ -205,8 +205,8 @@ int reef_db_open(const char *path, const struct reef_db_opts *opts, struct reef_
     db->path = strdup(db->mem ? ":memory:" : path);
     db->busy_ms = o->busy_timeout_ms > 0 ? o->busy_timeout_ms : DEFAULT_BUSY_MS;
     db->txn_ms = o->txn_timeout_ms > 0 ? o->txn_timeout_ms : DEFAULT_TXN_MS;
-    db->nslots = o->stmt_cache > 0 ? (o->stmt_cache < MAX_STMTS ? o->stmt_cache : MAX_STMTS)
-                                   : DEFAULT_STMTS;
+    db->nslots =
+        o->stmt_cache > 0 ? (o->stmt_cache < MAX_STMTS ? o->stmt_cache : MAX_STMTS) : DEFAULT_STMTS;
     db->slots = calloc((size_t)db->nslots, sizeof(*db->slots));
     db->rng = ((uint64_t)getpid() << 32) ^ (uint64_t)now_ms() ^ (uintptr_t)db;
     if (!db->rng)
@@ -215,8 +215,8 @@ int reef_db_open(const char *path, const struct reef_db_opts *opts, struct reef_
         reef_db_close(db);
         return reef_err_set(err, -ENOMEM, "db: open: out of memory");
     }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     if (db->mem)
         flags |= SQLITE_OPEN_MEMORY;
     int rc = sqlite3_open_v2(db->path, &db->h, flags, NULL);
@@ -353,8 +353,9 @@ static int bind_args(struct reef_db_query *q, struct reef_err *err, const char *
     size_t n = fmt ? strlen(fmt) : 0;
     int want = sqlite3_bind_parameter_count(st);
     if ((size_t)want != n)
-        return reef_err_set(err, -EINVAL, "db: %s: statement has %d parameters but %zu values given",
-                            q->what, want, n);
+        return reef_err_set(err, -EINVAL,
+                            "db: %s: statement has %d parameters but %zu values given", q->what,
+                            want, n);
     for (int i = 1; i <= want; i++) {
         int rc;
         switch (fmt[i - 1]) {
@@ -382,8 +383,8 @@ static int bind_args(struct reef_db_query *q, struct reef_err *err, const char *
         case 'b': {
             const void *p = va_arg(ap, const void *);
             size_t len = va_arg(ap, size_t);
-            rc = p ? sqlite3_bind_blob64(st, i, p, len, SQLITE_TRANSIENT)
-                   : sqlite3_bind_null(st, i);
+            rc =
+                p ? sqlite3_bind_blob64(st, i, p, len, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
             break;
         }
         case 'n':
@@ -535,8 +536,7 @@ int reef_db_get_text(struct reef_db *db, struct reef_err *err, const char *what,
     return r;
 }
 
-int reef_db_exec_script(struct reef_db *db, struct reef_err *err, const char *what,
-                        const char *sql)
+int reef_db_exec_script(struct reef_db *db, struct reef_err *err, const char *what, const char *sql)
 {
     int rc = run_raw(db, sql);
     return rc == SQLITE_OK ? 0 : reef_db_error(db, rc, err, what);
@@ -591,9 +591,9 @@ int reef_db_begin(struct reef_db *db, struct reef_err *err)
     if (rc == SQLITE_OK)
         return 0;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        return reef_err_set(err, -EBUSY,
-                            "db: begin transaction: %s is locked by another writer (waited %lld ms)",
-                            db->path, (long long)(now_ms() - start));
+        return reef_err_set(
+            err, -EBUSY, "db: begin transaction: %s is locked by another writer (waited %lld ms)",
+            db->path, (long long)(now_ms() - start));
     return reef_db_error(db, rc, err, "begin transaction");
 }
 
@@ -687,13 +687,13 @@ int reef_db_migrate(struct reef_db *db, const char *const *scripts, size_t n, in
 
 /* ---- maintenance ---- */
 
-int reef_db_checkpoint(struct reef_db *db, bool truncate, int *log, int *done,
-                       struct reef_err *err)
+int reef_db_checkpoint(struct reef_db *db, bool truncate, int *log, int *done, struct reef_err *err)
 {
     int l = 0, d = 0;
     if (!db->mem) {
         int rc = sqlite3_wal_checkpoint_v2(
-            db->h, "main", truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &l, &d);
+            db->h, "main", truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &l,
+            &d);
         if (rc != SQLITE_OK)
             return reef_db_error(db, rc, err, truncate ? "checkpoint (truncate)" : "checkpoint");
     }
@@ -727,9 +727,8 @@ int reef_db_size(struct reef_db *db, struct reef_db_size *out, struct reef_err *
         r = reef_db_get_int(db, err, "read free pages", &fl, "PRAGMA freelist_count", NULL);
     if (r < 0)
         return r;
-    *out = (struct reef_db_size){.page_size = (uint64_t)ps,
-                                 .page_count = (uint64_t)pc,
-                                 .free_pages = (uint64_t)fl};
+    *out = (struct reef_db_size){
+        .page_size = (uint64_t)ps, .page_count = (uint64_t)pc, .free_pages = (uint64_t)fl};
     if (db->mem) {
         out->file_bytes = (uint64_t)ps * (uint64_t)pc;
         return 0;

@@ -70,7 +70,7 @@ static void test_pragmas_full(void)
     CHECK_INT(get_int(db, "PRAGMA synchronous"), ==, 2); /* FULL */
     CHECK_INT(get_int(db, "PRAGMA foreign_keys"), ==, 1);
     CHECK_INT(get_int(db, "PRAGMA busy_timeout"), ==, 1234);
-    CHECK_INT(get_int(db, "PRAGMA temp_store"), ==, 2); /* MEMORY */
+    CHECK_INT(get_int(db, "PRAGMA temp_store"), ==, 2);  /* MEMORY */
     CHECK_INT(get_int(db, "PRAGMA auto_vacuum"), ==, 2); /* INCREMENTAL */
     CHECK_INT(get_int(db, "PRAGMA cache_size"), ==, -2048);
     CHECK_INT(get_int(db, "PRAGMA journal_size_limit"), ==, 64 * 1024 * 1024);
@@ -98,9 +98,9 @@ static void test_defaults_and_memory(void)
     CHECK_INT(get_int(db, "PRAGMA busy_timeout"), ==, 5000);
     CHECK_INT(get_int(db, "PRAGMA cache_size"), ==, -8192);
     CHECK_INT(get_int(db, "PRAGMA foreign_keys"), ==, 1);
-    CHECK_OK(reef_db_exec(db, &err, "create", "CREATE TABLE t(a INTEGER, b TEXT, c BLOB, d REAL)",
-                          NULL),
-             &err);
+    CHECK_OK(
+        reef_db_exec(db, &err, "create", "CREATE TABLE t(a INTEGER, b TEXT, c BLOB, d REAL)", NULL),
+        &err);
     CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO t VALUES(?, ?, ?, ?)", "Itbd",
                           (int64_t)1 << 40, "hello world", (size_t)5, "\0\1\2", (size_t)3, 2.5),
              &err);
@@ -109,8 +109,7 @@ static void test_defaults_and_memory(void)
     CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO t VALUES(?, ?, ?, ?)", "isnn", 7, NULL),
              &err);
     struct reef_db_query q;
-    CHECK_OK(reef_db_query(db, &q, &err, "select", "SELECT a, b, c, d FROM t ORDER BY rowid",
-                           NULL),
+    CHECK_OK(reef_db_query(db, &q, &err, "select", "SELECT a, b, c, d FROM t ORDER BY rowid", NULL),
              &err);
     CHECK_INT(reef_db_next(&q, &err), ==, 1);
     CHECK_INT(reef_db_col_int(&q, 0), ==, (int64_t)1 << 40);
@@ -130,12 +129,11 @@ static void test_defaults_and_memory(void)
     reef_db_query_done(&q); /* twice is harmless */
 
     char *text = (char *)1;
-    CHECK_OK(reef_db_get_text(db, &err, "get", &text, "SELECT b FROM t WHERE a = ?", "i", 7),
-             &err);
+    CHECK_OK(reef_db_get_text(db, &err, "get", &text, "SELECT b FROM t WHERE a = ?", "i", 7), &err);
     CHECK(text == NULL);
     int64_t v;
-    CHECK_INT(reef_db_get_int(db, &err, "find row", &v, "SELECT a FROM t WHERE a = ?", "i", 99),
-              ==, -ENOENT);
+    CHECK_INT(reef_db_get_int(db, &err, "find row", &v, "SELECT a FROM t WHERE a = ?", "i", 99), ==,
+              -ENOENT);
     CHECK_STR(err.msg, "db: find row: no row");
     /* The size of an in-memory database is its pages. */
     struct reef_db_size sz;
@@ -153,8 +151,9 @@ static void test_stmt_cache(void)
     struct reef_db *db = NULL;
     struct reef_db_opts o = {.stmt_cache = 2};
     CHECK_OK(reef_db_open(":memory:", &o, &db, &err), &err);
-    CHECK_OK(reef_db_exec_script(db, &err, "schema", "CREATE TABLE t(x); INSERT INTO t VALUES(1);"
-                                                     " INSERT INTO t VALUES(2)"),
+    CHECK_OK(reef_db_exec_script(db, &err, "schema",
+                                 "CREATE TABLE t(x); INSERT INTO t VALUES(1);"
+                                 " INSERT INTO t VALUES(2)"),
              &err);
     static const char sql_a[] = "SELECT x FROM t WHERE x = ?";
     struct reef_db_stats s0, s;
@@ -229,12 +228,12 @@ static void test_errors(void)
                                  "CREATE TABLE objects(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"
                                  "CREATE TABLE refs(obj INTEGER NOT NULL REFERENCES objects(id))"),
              &err);
-    CHECK_OK(reef_db_exec(db, &err, "insert object", "INSERT INTO objects(name) VALUES(?)", "s",
-                          "a"),
-             &err);
-    CHECK_INT(reef_db_exec(db, &err, "insert object", "INSERT INTO objects(name) VALUES(?)", "s",
-                           "a"),
-              ==, -EEXIST);
+    CHECK_OK(
+        reef_db_exec(db, &err, "insert object", "INSERT INTO objects(name) VALUES(?)", "s", "a"),
+        &err);
+    CHECK_INT(
+        reef_db_exec(db, &err, "insert object", "INSERT INTO objects(name) VALUES(?)", "s", "a"),
+        ==, -EEXIST);
     CHECK_STR(err.msg, "db: insert object: UNIQUE constraint failed: objects.name");
     CHECK_INT(err.code, ==, -EEXIST);
     CHECK_INT(reef_db_exec(db, &err, "insert object", "INSERT INTO objects(id) VALUES(1)", NULL),
@@ -309,9 +308,9 @@ static void test_migrate_fresh_and_incremental(void)
     CHECK_INT(count_tables(db, "events"), ==, 0);
     /* auto_vacuum was set before the first table, so it stuck. */
     CHECK_INT(get_int(db, "PRAGMA auto_vacuum"), ==, 2);
-    CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO objects(name, body) VALUES('a', 'b')",
-                          NULL),
-             &err);
+    CHECK_OK(
+        reef_db_exec(db, &err, "insert", "INSERT INTO objects(name, body) VALUES('a', 'b')", NULL),
+        &err);
     reef_db_close(db);
 
     /* A newer build knows one more script: only that one runs, data is kept. */
@@ -580,12 +579,10 @@ static void test_checkpoint_and_vacuum(void)
     struct reef_db_query q;
     CHECK_OK(reef_db_query(reader, &q, &err, "scan", "SELECT count(*) FROM blobs", NULL), &err);
     CHECK_INT(reef_db_next(&q, &err), ==, 1);
-    CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO blobs(data) VALUES(x'00')", NULL),
-             &err);
+    CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO blobs(data) VALUES(x'00')", NULL), &err);
     reef_db_close(db);
     db = open_file(&o);
-    CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO blobs(data) VALUES(x'01')", NULL),
-             &err);
+    CHECK_OK(reef_db_exec(db, &err, "insert", "INSERT INTO blobs(data) VALUES(x'01')", NULL), &err);
     CHECK_INT(reef_db_checkpoint(db, true, NULL, NULL, &err), ==, -EBUSY);
     CHECK(strstr(err.msg, "db: checkpoint (truncate): "));
     reef_db_query_done(&q);
