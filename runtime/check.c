@@ -856,7 +856,7 @@ int reef_check_format_table(const struct reef_check_report *r, struct reef_buf *
         for (size_t i = 0; i < r->n; i++)
             if (r->items[i].required && r->items[i].state == REEF_CHECK_MISSING)
                 e |= reef_buf_printf(out, " %s;", r->items[i].name);
-        out->data[--out->len] = '\n';
+        out->data[out->len - 1] = '\n';
     }
     return e ? -ENOMEM : 0;
 }

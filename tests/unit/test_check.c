@@ -164,6 +164,9 @@ static char *table(void)
 {
     struct reef_buf b = REEF_BUF_INIT;
     CHECK(reef_check_format_table(&report, &b) == 0);
+    /* What is printed is len bytes: it must be one NUL-free text ending in a newline. */
+    CHECK(b.len > 0 && b.data[b.len - 1] == '\n');
+    CHECK_INT(strlen(b.data), ==, b.len);
     return reef_buf_steal(&b);
 }
 
@@ -171,6 +174,8 @@ static char *json(void)
 {
     struct reef_buf b = REEF_BUF_INIT;
     CHECK(reef_check_format_json(&report, &b) == 0);
+    CHECK(b.len > 2 && b.data[0] == '{' && memcmp(b.data + b.len - 2, "}\n", 2) == 0);
+    CHECK_INT(strlen(b.data), ==, b.len);
     return reef_buf_steal(&b);
 }
 
