@@ -207,6 +207,20 @@ static void test_stmt_cache(void)
     reef_db_stats(db, &s);
     CHECK_INT(s.misses, ==, misses + 1); /* sql_a was evicted and compiled again */
 
+    /* A query declared _cleanup_db_query_ goes back to the cache when its scope ends, even when
+     * left mid-row: the next use is a cache hit, not a private copy. */
+    {
+        _cleanup_db_query_ struct reef_db_query scoped = {0};
+        CHECK_OK(reef_db_query(db, &scoped, &err, "a", sql_a, "i", 1), &err);
+        CHECK_INT(reef_db_next(&scoped, &err), ==, 1);
+    }
+    reef_db_stats(db, &s0);
+    CHECK_OK(reef_db_query(db, &q, &err, "a", sql_a, "i", 1), &err);
+    CHECK_INT(q.slot, >=, 0);
+    reef_db_query_done(&q);
+    reef_db_stats(db, &s);
+    CHECK_INT(s.hits, ==, s0.hits + 1);
+
     /* Mistakes are reported, not crashed on. */
     CHECK_INT(reef_db_query(db, &q, &err, "count", sql_a, "ii", 1, 2), ==, -EINVAL);
     CHECK_STR(err.msg, "db: count: statement has 1 parameters but 2 values given");
