@@ -341,7 +341,10 @@ static void check_feature(struct ctx *c, struct reef_check_report *r, const stru
         char rel[128];
         snprintf(rel, sizeof(rel), "/sys/module/%s", f->modules[i]);
         if (exists(c, rel)) {
-            set(it, REEF_CHECK_OK, "loaded");
+            /* Only loadable modules have an initstate; built-in code with parameters shows
+             * up in /sys/module too. */
+            reef_strlcpy(rel + strlen(rel), "/initstate", sizeof(rel) - strlen(rel));
+            set(it, REEF_CHECK_OK, exists(c, rel) ? "loaded" : "built-in");
             return;
         }
     }

@@ -141,7 +141,7 @@ static void hybrid_tree(void)
     put("/sys/fs/cgroup/unified/cgroup.controllers", "hugetlb\n");
     put_gz("/proc/config.gz", full_config);
     dir("/sys/module/bridge");
-    dir("/sys/module/vxlan");
+    put("/sys/module/vxlan/initstate", "live\n");
 }
 
 static struct reef_check_report report;
@@ -209,7 +209,8 @@ static void test_hybrid_machine(void)
     CHECK_STR(item("cgroup pids")->detail, "v1 at /sys/fs/cgroup/pids");
     CHECK_STR(item("overlayfs")->detail, "available");
     CHECK_STR(item("veth")->detail, "built-in");
-    CHECK_STR(item("bridge")->detail, "loaded");
+    CHECK_STR(item("bridge")->detail, "built-in");
+    CHECK_STR(item("vxlan")->detail, "loaded");
     CHECK_STR(item("nf_tables masquerade")->detail, "built-in");
     CHECK(!item("veth")->module);
     const struct reef_check_item *fw = item("ip_forward");
