@@ -38,52 +38,122 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
     return fd < 0 ? -errno : (int)fd;
 }
 
+/* Resolves path inside the root as the kernel would if rootfd were "/": symlinks are expanded
+ * (absolute ones from the root), ".." stops at the root. The result (relative to rootfd, no
+ * symlinks in it) names existing components followed by the ones still missing. */
+static int secure_join(int rootfd, const char *path, char *out, size_t outsz)
+{
+    char rest[PATH_MAX * 2], resolved[PATH_MAX] = "";
+    if (reef_strlcpy(rest, path, sizeof(rest)) >= sizeof(rest))
+        return -ENAMETOOLONG;
+    int hops = 0;
+    bool missing = false;
+    char *cur = rest;
+    while (*cur) {
+        while (*cur == '/')
+            cur++;
+        if (!*cur)
+            break;
+        char *end = strchr(cur, '/');
+        size_t n = end ? (size_t)(end - cur) : strlen(cur);
+        char comp[NAME_MAX + 1];
+        if (n > NAME_MAX)
+            return -ENAMETOOLONG;
+        memcpy(comp, cur, n);
+        comp[n] = '\0';
+        cur += n;
+        if (strcmp(comp, ".") == 0)
+            continue;
+        if (strcmp(comp, "..") == 0) {
+            char *slash = strrchr(resolved, '/');
+            if (slash)
+                *slash = '\0';
+            else
+                resolved[0] = '\0';
+            continue;
+        }
+        size_t rl = strlen(resolved);
+        if (rl + 1 + n + 1 > sizeof(resolved))
+            return -ENAMETOOLONG;
+        char candidate[PATH_MAX];
+        memcpy(candidate, resolved, rl);
+        if (rl)
+            candidate[rl++] = '/';
+        memcpy(candidate + rl, comp, n + 1);
+        if (missing) {
+            memcpy(resolved, candidate, strlen(candidate) + 1);
+            continue;
+        }
+        struct stat st;
+        if (fstatat(rootfd, candidate, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                return -errno;
+            missing = true;
+            memcpy(resolved, candidate, strlen(candidate) + 1);
+            continue;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            memcpy(resolved, candidate, strlen(candidate) + 1);
+            continue;
+        }
+        if (++hops > 40)
+            return -ELOOP;
+        char target[PATH_MAX];
+        ssize_t tl = readlinkat(rootfd, candidate, target, sizeof(target) - 1);
+        if (tl < 0)
+            return -errno;
+        target[tl] = '\0';
+        if (target[0] == '/')
+            resolved[0] = '\0';
+        char next[PATH_MAX * 2];
+        int k = snprintf(next, sizeof(next), "%s/%s", target, cur);
+        if (k < 0 || (size_t)k >= sizeof(next))
+            return -ENAMETOOLONG;
+        memcpy(rest, next, (size_t)k + 1);
+        cur = rest;
+    }
+    if (reef_strlcpy(out, resolved, outsz) >= outsz)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
 int reef_rootfs_mkpath(int rootfd, const char *path, bool last_is_file)
 {
     char p[PATH_MAX];
-    if (reef_strlcpy(p, path, sizeof(p)) >= sizeof(p))
-        return -ENAMETOOLONG;
-    int fd = openat2_in_root(rootfd, p, O_PATH);
-    if (fd != -ENOENT)
-        return fd;
-    /* Create the missing components one by one, each parent resolved inside the root. */
-    size_t len = strlen(p);
-    for (size_t i = 1; i <= len; i++) {
-        if (i < len && p[i] != '/')
-            continue;
-        char saved = p[i];
-        p[i] = '\0';
-        char *slash = strrchr(p, '/');
-        const char *base = slash ? slash + 1 : p;
-        if (*base) {
-            int existing = openat2_in_root(rootfd, p, O_PATH);
-            if (existing >= 0) {
-                close(existing);
-            } else if (existing == -ENOENT) {
-                char parent[PATH_MAX];
-                size_t plen = slash ? (size_t)(slash - p) : 0;
-                memcpy(parent, p, plen);
-                parent[plen] = '\0';
-                int pfd = openat2_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
-                if (pfd < 0)
-                    return pfd;
-                int r;
-                if (i == len && last_is_file) {
-                    r = mknodat(pfd, base, S_IFREG | 0644, 0);
-                } else {
-                    r = mkdirat(pfd, base, 0755);
-                }
-                int e = errno;
-                close(pfd);
-                if (r < 0 && e != EEXIST)
-                    return -e;
-            } else {
-                return existing;
-            }
-        }
-        p[i] = saved;
+    int r = secure_join(rootfd, path, p, sizeof(p));
+    if (r < 0)
+        return r;
+    if (!p[0]) {
+        int fd = openat(rootfd, ".", O_PATH | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
     }
-    return openat2_in_root(rootfd, p, O_PATH);
+    /* p has no symlinks: create what is missing, refusing any symlink that appears meanwhile. */
+    int dir = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return -errno;
+    char *save = NULL;
+    char *comp = strtok_r(p, "/", &save);
+    while (comp) {
+        char *next = strtok_r(NULL, "/", &save);
+        bool last = next == NULL;
+        if (last && last_is_file)
+            r = mknodat(dir, comp, S_IFREG | 0644, 0);
+        else
+            r = mkdirat(dir, comp, 0755);
+        if (r < 0 && errno != EEXIST) {
+            r = -errno;
+            close(dir);
+            return r;
+        }
+        int f = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+        r = -errno;
+        close(dir);
+        if (f < 0)
+            return r;
+        dir = f;
+        comp = next;
+    }
+    return dir;
 }
 
 struct mount_ctx {
