@@ -128,7 +128,7 @@ int reef_caps_format(uint64_t set, struct reef_buf *out)
     return 0;
 }
 
-int reef_caps_apply(uint64_t set, bool keep_effective)
+int reef_caps_limit_bounding(uint64_t set)
 {
     int last = reef_caps_last_cap();
     for (int c = 0; c <= last; c++) {
@@ -140,6 +140,11 @@ int reef_caps_apply(uint64_t set, bool keep_effective)
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return -errno;
+    return 0;
+}
+
+int reef_caps_set(uint64_t set, bool keep_effective)
+{
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
@@ -150,4 +155,10 @@ int reef_caps_apply(uint64_t set, bool keep_effective)
     if (syscall(SYS_capset, &hdr, data) < 0)
         return -errno;
     return 0;
+}
+
+int reef_caps_apply(uint64_t set, bool keep_effective)
+{
+    int r = reef_caps_limit_bounding(set);
+    return r < 0 ? r : reef_caps_set(set, keep_effective);
 }

@@ -42,5 +42,9 @@ int reef_caps_format(uint64_t set, struct reef_buf *out);
  * inheritable and ambient sets are emptied; permitted and effective become set when keep_effective
  * (a root user) and empty otherwise. Call after setuid/setgid. Returns 0 or -errno. */
 int reef_caps_apply(uint64_t set, bool keep_effective);
+/* The two halves of reef_caps_apply, for a process changing user in between: the bounding set
+ * must be cut while CAP_SETPCAP is still effective, i.e. before setuid to a non-root user. */
+int reef_caps_limit_bounding(uint64_t set);
+int reef_caps_set(uint64_t set, bool keep_effective);
 
 #endif

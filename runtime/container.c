@@ -1,0 +1,395 @@
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "runtime/caps.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* What a child that failed before exec sends back. */
+struct report {
+    int exit_code;
+    int err;
+    char msg[REEF_ERR_MSG_MAX];
+};
+
+static __attribute__((noreturn)) void child_fail(int fd, int exit_code, int e, const char *msg)
+{
+    struct report r = {exit_code, e, {0}};
+    reef_strlcpy(r.msg, msg, sizeof(r.msg));
+    ssize_t n = write(fd, &r, sizeof(r));
+    (void)n;
+    _exit(exit_code);
+}
+
+static __attribute__((noreturn)) void child_fail_err(int fd, const struct reef_err *err)
+{
+    child_fail(fd, REEF_EXIT_RUNTIME, -err->code, err->msg);
+}
+
+static __attribute__((noreturn)) void child_fail_errno(int fd, const char *what)
+{
+    char msg[REEF_ERR_MSG_MAX];
+    int e = errno;
+    snprintf(msg, sizeof(msg), "%s: %s", what, strerror(e));
+    child_fail(fd, REEF_EXIT_RUNTIME, e, msg);
+}
+
+static void reset_signals(void)
+{
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &dfl, NULL); /* EINVAL for SIGKILL/SIGSTOP and gaps: fine */
+}
+
+static int mkdir_p(const char *path)
+{
+    char p[PATH_MAX];
+    if (reef_strlcpy(p, path, sizeof(p)) >= sizeof(p))
+        return -ENAMETOOLONG;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *s = c;
+        if (!c)
+            break;
+    }
+    return 0;
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], key, n) == 0 && env[i][n] == '=')
+            return env[i] + n + 1;
+    return NULL;
+}
+
+/* Finds argv0 in the container's PATH, as execvp would, distinguishing "not found" (127) from
+ * "found but not executable" (126). */
+static int find_executable(const char *argv0, char *const *env, char *out, size_t outsz)
+{
+    if (!argv0[0])
+        return -ENOENT;
+    if (strchr(argv0, '/')) {
+        if (reef_strlcpy(out, argv0, outsz) >= outsz)
+            return -ENAMETOOLONG;
+        struct stat st;
+        if (stat(out, &st) < 0)
+            return -errno;
+        if (S_ISDIR(st.st_mode))
+            return -EISDIR;
+        return access(out, X_OK) < 0 ? -EACCES : 0;
+    }
+    const char *path = env_get(env, "PATH");
+    if (!path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int found_noexec = 0;
+    while (*path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        int k = snprintf(out, outsz, "%.*s/%s", (int)(n ? n : 1), n ? path : ".", argv0);
+        path += n + (colon ? 1 : 0);
+        if (k < 0 || (size_t)k >= outsz)
+            continue;
+        struct stat st;
+        if (stat(out, &st) < 0 || S_ISDIR(st.st_mode))
+            continue;
+        if (access(out, X_OK) == 0)
+            return 0;
+        found_noexec = 1;
+        if (!colon)
+            break;
+    }
+    return found_noexec ? -EACCES : -ENOENT;
+}
+
+static int setup_stdio(const struct reef_process_spec *p)
+{
+    /* Move the caller's fds out of the way first: stdio[1] may well be 0. */
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        int src = p->stdio[i];
+        if (src < 0)
+            src = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+        if (src < 0)
+            return -errno;
+        fds[i] = fcntl(src, F_DUPFD_CLOEXEC, 10);
+        if (fds[i] < 0)
+            return -errno;
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(fds[i], i) < 0)
+            return -errno;
+    if (p->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Everything after the namespaces and mounts: shared by spawn and exec. Never returns. */
+static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, int errfd)
+{
+    char msg[REEF_ERR_MSG_MAX];
+    if (setsid() < 0)
+        child_fail_errno(errfd, "setsid");
+    int r = setup_stdio(p);
+    if (r < 0) {
+        errno = -r;
+        child_fail_errno(errfd, "set up stdio");
+    }
+    for (int i = 0; i < p->nrlimits; i++) {
+        struct rlimit cur, want = {p->rlimits[i].soft, p->rlimits[i].hard};
+        if (getrlimit(p->rlimits[i].resource, &cur) == 0 && want.rlim_max > cur.rlim_max)
+            want.rlim_max = cur.rlim_max;
+        if (want.rlim_cur > want.rlim_max)
+            want.rlim_cur = want.rlim_max;
+        if (setrlimit(p->rlimits[i].resource, &want) < 0)
+            child_fail_errno(errfd, "setrlimit");
+    }
+    const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
+    if (mkdir_p(cwd) < 0 && access(cwd, F_OK) < 0) {
+        snprintf(msg, sizeof(msg), "working directory %s: %s", cwd, strerror(errno));
+        child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
+    }
+    uid_t uid = p->user ? p->user->uid : 0;
+    gid_t gid = p->user ? p->user->gid : 0;
+    if (setgroups(p->user ? (size_t)p->user->ngroups : 0, p->user ? p->user->groups : NULL) < 0)
+        child_fail_errno(errfd, "setgroups");
+    if (setresgid(gid, gid, gid) < 0)
+        child_fail_errno(errfd, "setgid");
+    r = reef_caps_limit_bounding(p->caps);
+    if (r < 0) {
+        errno = -r;
+        child_fail_errno(errfd, "limit capabilities");
+    }
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(uid, uid, uid) < 0)
+        child_fail_errno(errfd, "setuid");
+    r = reef_caps_set(p->caps, uid == 0);
+    if (r < 0) {
+        errno = -r;
+        child_fail_errno(errfd, "apply capabilities");
+    }
+    if (chdir(cwd) < 0) {
+        snprintf(msg, sizeof(msg), "chdir to working directory %s: %s", cwd, strerror(errno));
+        child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
+    }
+    char exe[PATH_MAX];
+    r = find_executable(p->argv[0], p->env, exe, sizeof(exe));
+    if (r < 0) {
+        if (r == -ENOENT && !strchr(p->argv[0], '/'))
+            snprintf(msg, sizeof(msg), "exec: \"%.100s\": executable file not found in $PATH",
+                     p->argv[0]);
+        else
+            snprintf(msg, sizeof(msg), "exec: \"%.100s\": %s", p->argv[0], strerror(-r));
+        child_fail(errfd, r == -ENOENT || r == -ENOTDIR ? REEF_EXIT_NOTFOUND : REEF_EXIT_NOEXEC,
+                   -r, msg);
+    }
+    if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_fail_errno(errfd, "set no_new_privs");
+    /* Leave nothing of the caller's open across exec. */
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    reset_signals();
+    if (p->seccomp && (r = reef_seccomp_install(p->seccomp)) < 0) {
+        errno = -r;
+        child_fail_errno(errfd, "install seccomp filter");
+    }
+    execve(exe, p->argv, p->env);
+    int e = errno;
+    snprintf(msg, sizeof(msg), "exec: \"%.100s\": %s", p->argv[0], strerror(e));
+    child_fail(errfd, e == ENOENT ? REEF_EXIT_NOTFOUND : REEF_EXIT_NOEXEC, e, msg);
+}
+
+/* Reads the child's report: 0 when the pipe closed empty (the exec happened). */
+static int read_report(int fd, pid_t pid, int *exit_code, struct reef_err *err)
+{
+    struct report rep;
+    size_t got = 0;
+    while (got < sizeof(rep)) {
+        ssize_t n = read(fd, (char *)&rep + got, sizeof(rep) - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got == 0)
+        return 0;
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (got < sizeof(rep)) {
+        *exit_code = REEF_EXIT_RUNTIME;
+        return reef_err_set(err, -EIO, "container init died while starting");
+    }
+    rep.msg[sizeof(rep.msg) - 1] = '\0';
+    *exit_code = rep.exit_code;
+    return reef_err_set(err, rep.err ? -rep.err : -EIO, "%s", rep.msg);
+}
+
+int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
+                         struct reef_err *err)
+{
+    *exit_code = REEF_EXIT_RUNTIME;
+    int syncp[2], errp[2];
+    if (pipe2(syncp, O_CLOEXEC) < 0)
+        return reef_err_errno(err, -errno, "start container: pipe");
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        int e = -errno;
+        close(syncp[0]);
+        close(syncp[1]);
+        return reef_err_errno(err, e, "start container: pipe");
+    }
+    long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWNS | s->clone_flags) | SIGCHLD, NULL,
+                       NULL, NULL, NULL);
+    if (pid == 0) {
+        close(syncp[1]);
+        close(errp[0]);
+        char go;
+        if (read(syncp[0], &go, 1) != 1)
+            _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
+        close(syncp[0]);
+        struct reef_err cerr = {0};
+        if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+            child_fail_errno(errp[1], "unshare cgroup namespace");
+        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+            child_fail_errno(errp[1], "sethostname");
+        if (s->rootfs && reef_rootfs_enter(s->rootfs, &cerr) < 0)
+            child_fail_err(errp[1], &cerr);
+        finish(&s->proc, errp[1]);
+    }
+    int e = -errno;
+    close(syncp[0]);
+    close(errp[1]);
+    if (pid < 0) {
+        close(syncp[1]);
+        close(errp[0]);
+        return reef_err_errno(err, e, "start container: clone");
+    }
+    int r = s->placed ? s->placed(s->ud, (pid_t)pid, err) : 0;
+    if (r < 0) {
+        close(syncp[1]);
+        close(errp[0]);
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, NULL, 0);
+        return r;
+    }
+    ssize_t w = write(syncp[1], "g", 1);
+    (void)w;
+    close(syncp[1]);
+    r = read_report(errp[0], (pid_t)pid, exit_code, err);
+    close(errp[0]);
+    if (r < 0)
+        return r;
+    *pid_out = (pid_t)pid;
+    *exit_code = 0;
+    return 0;
+}
+
+int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
+                        const char *cgroup_procs, pid_t *pid_out, int *exit_code,
+                        struct reef_err *err)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } nss[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+               {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+    *exit_code = REEF_EXIT_RUNTIME;
+    int fds[REEF_ARRAY_LEN(nss)];
+    for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)target, nss[i].name);
+        fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) {
+            int e = -errno;
+            for (size_t j = 0; j < i; j++)
+                close(fds[j]);
+            return reef_err_errno(err, e, "exec: container process %d", (int)target);
+        }
+    }
+    int errp[2], pidp[2];
+    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(pidp, O_CLOEXEC) < 0) {
+        for (size_t j = 0; j < REEF_ARRAY_LEN(nss); j++)
+            close(fds[j]);
+        return reef_err_errno(err, -errno, "exec: pipe");
+    }
+    /* The helper joins the namespaces; joining a PID namespace takes effect for its children, so
+     * it clones the real process with CLONE_PARENT (making it our child) and exits. */
+    pid_t helper = fork();
+    if (helper == 0) {
+        close(errp[0]);
+        close(pidp[0]);
+        if (cgroup_procs) {
+            int cg = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+            if (cg < 0 || write(cg, "0", 1) != 1)
+                child_fail_errno(errp[1], "exec: join the container's cgroup");
+            close(cg);
+        }
+        for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++)
+            if (setns(fds[i], nss[i].type) < 0 && !(errno == EINVAL && i == 4))
+                child_fail_errno(errp[1], "exec: join the container's namespaces");
+        long child = syscall(SYS_clone, (unsigned long)CLONE_PARENT | SIGCHLD, NULL, NULL, NULL,
+                             NULL);
+        if (child == 0) {
+            close(pidp[1]);
+            finish(proc, errp[1]);
+        }
+        if (child < 0)
+            child_fail_errno(errp[1], "exec: clone");
+        pid_t c = (pid_t)child;
+        ssize_t n = write(pidp[1], &c, sizeof(c));
+        _exit(n == sizeof(c) ? 0 : 1);
+    }
+    int e = -errno;
+    for (size_t j = 0; j < REEF_ARRAY_LEN(nss); j++)
+        close(fds[j]);
+    close(errp[1]);
+    close(pidp[1]);
+    if (helper < 0) {
+        close(errp[0]);
+        close(pidp[0]);
+        return reef_err_errno(err, e, "exec: fork");
+    }
+    pid_t child = -1;
+    ssize_t n = read(pidp[0], &child, sizeof(child));
+    close(pidp[0]);
+    int st;
+    while (waitpid(helper, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (n != sizeof(child)) {
+        int r = read_report(errp[0], helper, exit_code, err);
+        close(errp[0]);
+        return r < 0 ? r : reef_err_set(err, -EIO, "exec: helper failed");
+    }
+    int r = read_report(errp[0], child, exit_code, err);
+    close(errp[0]);
+    if (r < 0)
+        return r;
+    *pid_out = child;
+    *exit_code = 0;
+    return 0;
+}

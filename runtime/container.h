@@ -1,0 +1,71 @@
+/* container: starting a process inside new namespaces, and entering a running container.
+ *
+ * reef_container_spawn clones the container's init process into new namespaces, lets the caller
+ * place it (cgroups) before it runs anything, builds its root filesystem (runtime/mounts), drops
+ * to its user, capabilities, no_new_privs and seccomp filter, and execs the command. Every failure
+ * in the child comes back as a message through a close-on-exec pipe, so the caller reports
+ * `exec: "nosuch": executable file not found in $PATH` instead of a bare exit status.
+ * reef_container_exec does the same for a new process joining a running container.
+ * Called from a single-threaded process (the shim); the children never return into the caller. */
+#ifndef REEF_RUNTIME_CONTAINER_H
+#define REEF_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+#include "runtime/mounts.h"
+#include "runtime/seccomp.h"
+#include "runtime/user.h"
+
+/* Exit statuses a runtime reports for its own failures, as Docker does. */
+#define REEF_EXIT_RUNTIME 125
+#define REEF_EXIT_NOEXEC 126
+#define REEF_EXIT_NOTFOUND 127
+
+struct reef_rlimit {
+    int resource; /* RLIMIT_* */
+    rlim_t soft, hard;
+};
+
+/* What the new process runs as and runs; shared by spawn and exec. */
+struct reef_process_spec {
+    char *const *argv; /* argv[0] without '/' is looked up in the container's PATH */
+    char *const *env;  /* NULL-terminated "K=V" strings */
+    const char *cwd;   /* created when missing (an image's WorkingDir); NULL for "/" */
+    const struct reef_user *user;
+    uint64_t caps;                          /* runtime/caps.h */
+    const struct reef_seccomp_prog *seccomp; /* NULL: unconfined */
+    bool no_new_privs;
+    int stdio[3]; /* the child's 0, 1, 2; -1 for /dev/null */
+    bool tty;     /* stdio[0] is a terminal: it becomes the controlling terminal */
+    const struct reef_rlimit *rlimits; /* clamped to the caller's hard limits, never raised */
+    int nrlimits;
+};
+
+struct reef_container_spec {
+    struct reef_process_spec proc;
+    const struct reef_rootfs_spec *rootfs;
+    int clone_flags;      /* CLONE_NEWNS is implied; add CLONE_NEWPID|NEWUTS|NEWIPC|NEWNET... */
+    bool cgroup_ns;       /* unshare the cgroup namespace after being placed */
+    const char *hostname; /* with CLONE_NEWUTS */
+    /* Called in the parent after clone, before the child does anything: put pid in its cgroup.
+     * A negative return aborts the start (the child is killed). */
+    int (*placed)(void *ud, pid_t pid, struct reef_err *err);
+    void *ud;
+};
+
+/* Starts the container. On success *pid is its init process (the caller reaps it). On failure the
+ * child has been reaped and *exit_code says what `reef run` should exit with (125, 126, 127). */
+int reef_container_spawn(const struct reef_container_spec *spec, pid_t *pid, int *exit_code,
+                         struct reef_err *err);
+
+/* Starts proc inside the running container whose init is target (joining its namespaces and, when
+ * cgroup_procs is not NULL, writing the new pid to that cgroup.procs file first). */
+int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
+                        const char *cgroup_procs, pid_t *pid, int *exit_code,
+                        struct reef_err *err);
+
+#endif
