@@ -297,12 +297,14 @@ static int urandom_read(unsigned char *p, size_t n)
     return 0;
 }
 
+ssize_t (*reef__crypto_getrandom)(void *buf, size_t n, unsigned flags) = getrandom;
+
 static int random_fill(unsigned char *p, size_t n)
 {
     while (n > 0) {
         /* Large requests may come back short when a signal arrives; small ones never do, but the
          * loop handles both the same way. */
-        ssize_t r = getrandom(p, n, 0);
+        ssize_t r = reef__crypto_getrandom(p, n, 0);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

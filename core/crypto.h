@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <mbedtls/sha256.h>
 
@@ -95,6 +96,10 @@ int reef_crypto_token_hex(char *out, size_t nbytes, struct reef_err *err);
  * call reads the kernel directly. Returns 0, or MBEDTLS_ERR_ENTROPY_SOURCE_FAILED if the kernel
  * would not give randomness (which makes the mbedtls operation fail rather than use weak bytes). */
 int reef_crypto_rng(void *unused, unsigned char *out, size_t len);
+
+/* Internal: the getrandom(2) the functions above call. Tests replace it to deliver EINTR, short
+ * reads and ENOSYS on demand (the kernel does not produce them reliably); nothing else may. */
+extern ssize_t (*reef__crypto_getrandom)(void *buf, size_t n, unsigned flags);
 
 /* ---- comparison ------------------------------------------------------------------------------- */
 
