@@ -189,6 +189,34 @@ void reef_cert_pem_hash(const char *pem, size_t len, char out[REEF_SHA256_HEX_LE
 
 /* ---- keys ------------------------------------------------------------------------------------- */
 
+/* mbedtls 2.28 builds a table of multiples of the curve's base point the first time a group is used
+ * for a multiplication by it (signing, verifying) and stores it in the group: a hidden write that
+ * would race when two threads first use the same key or certificate at once. Doing one such
+ * multiplication when the object is created fills the table, so later use only reads it. */
+static void ecp_warm(mbedtls_pk_context *pk)
+{
+    if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECKEY))
+        return;
+    mbedtls_ecp_group *grp = &mbedtls_pk_ec(*pk)->grp;
+    if (grp->T != NULL)
+        return;
+    mbedtls_ecp_point r;
+    mbedtls_mpi one;
+    mbedtls_ecp_point_init(&r);
+    mbedtls_mpi_init(&one);
+    /* A failure (out of memory) only means the table is built later, as mbedtls normally does. */
+    if (mbedtls_mpi_lset(&one, 1) == 0)
+        (void)mbedtls_ecp_mul(grp, &r, &one, &grp->G, reef_crypto_rng, NULL);
+    mbedtls_ecp_point_free(&r);
+    mbedtls_mpi_free(&one);
+}
+
+static void chain_warm(mbedtls_x509_crt *crt)
+{
+    for (; crt && crt->raw.p; crt = crt->next)
+        ecp_warm(&crt->pk);
+}
+
 static struct reef_key *key_new(void)
 {
     struct reef_key *k = calloc(1, sizeof(*k));
@@ -219,6 +247,7 @@ int reef_cert_key_generate(struct reef_key **out, struct reef_err *err)
         reef_cert_key_free(k);
         return mbed_fail(err, -EIO, r, "generate P-256 key");
     }
+    ecp_warm(&k->pk); /* computing the public key normally filled the table already */
     *out = k;
     return 0;
 }
@@ -298,6 +327,7 @@ int reef_cert_key_from_pem(struct reef_key **out, const char *pem, size_t len,
         reef_cert_key_free(k);
         return reef_err_set(err, -EINVAL, "read private key: unsupported key type");
     }
+    ecp_warm(&k->pk);
     *out = k;
     return 0;
 }
@@ -368,6 +398,7 @@ int reef_cert_from_pem(struct reef_cert **out, const char *pem, size_t len, stru
                                 r);
         return mbed_fail(err, -EINVAL, r, "read certificate");
     }
+    chain_warm(&c->crt);
     *out = c;
     return 0;
 }
@@ -383,6 +414,7 @@ int reef_cert_from_der(struct reef_cert **out, const void *der, size_t len, stru
         reef_cert_free(c);
         return mbed_fail(err, -EINVAL, r, "read certificate");
     }
+    chain_warm(&c->crt);
     *out = c;
     return 0;
 }
