@@ -15,8 +15,11 @@
  * a little behind accepts them. Issuing takes the current time from the caller (0 means the clock),
  * so tests can make certificates that are already expired; verification always uses the clock.
  *
- * Threads: objects are immutable after creation, so one object may be read by several threads at
- * once (issuing from one CA in parallel is fine); freeing needs the usual exclusive ownership.
+ * Threads: objects are immutable after creation, so one object may be used by several threads at
+ * once (issuing from one CA in parallel, or sharing a CA certificate and key between TLS contexts,
+ * is fine); freeing needs the usual exclusive ownership. That includes the mbedtls objects handed
+ * out below: mbedtls 2.28 lazily caches an EC table inside a key on its first use, a hidden write,
+ * so every key and certificate made here has that table filled before it is returned.
  * Randomness comes from reef_crypto_rng, which holds no shared state. */
 #ifndef REEF_CORE_CERT_H
 #define REEF_CORE_CERT_H

@@ -390,6 +390,7 @@ static void test_ca_create(void)
     check_contains(out, "ecdsa-with-SHA256");
     check_contains(out, "Version: 3 (0x2)");
     free(out);
+    reef_cert_ca_free(ca);
 
     CHECK_INT(reef_cert_ca_create("", 10, 0, &ca, &err), ==, -EINVAL);
     CHECK(ca == NULL);
