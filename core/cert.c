@@ -327,6 +327,14 @@ int reef_cert_key_from_pem(struct reef_key **out, const char *pem, size_t len,
         reef_cert_key_free(k);
         return reef_err_set(err, -EINVAL, "read private key: unsupported key type");
     }
+    /* mbedtls 2.28 checks each half of a SEC1 key but not that the stored public key is d*G; a
+     * mismatched one would yield certificates for a key nobody holds. This also warms the table. */
+    if (t == MBEDTLS_PK_ECKEY &&
+        mbedtls_ecp_check_pub_priv(mbedtls_pk_ec(k->pk), mbedtls_pk_ec(k->pk)) != 0) {
+        reef_cert_key_free(k);
+        return reef_err_set(err, -EINVAL,
+                            "read private key: public key does not match the private key");
+    }
     ecp_warm(&k->pk);
     *out = k;
     return 0;
@@ -503,12 +511,17 @@ static bool oid_is(const mbedtls_x509_buf *oid, const char *want, size_t want_le
 }
 #define OID_IS(buf, oid) oid_is((buf), oid, MBEDTLS_OID_SIZE(oid))
 
+static bool has_nul(const unsigned char *p, size_t len)
+{
+    return len > 0 && memchr(p, 0, len) != NULL;
+}
+
 /* Appends a copy of p[0..n) to a string array; refuses text with NUL bytes, which would make the
  * C string say something else than the certificate. */
 static int strv_push(char ***v, size_t *n, const unsigned char *p, size_t len, const char *what,
                      struct reef_err *err)
 {
-    if (memchr(p, 0, len))
+    if (has_nul(p, len))
         return reef_err_set(err, -EBADMSG, "certificate %s contains a NUL byte", what);
     if (*n >= REEF_CERT_MAX_NAMES * 4)
         return reef_err_set(err, -EBADMSG, "certificate has too many %s entries", what);
@@ -551,7 +564,7 @@ int reef_cert_inspect(const struct reef_cert *cert, struct reef_cert_info *info,
         if (!n->oid.p)
             continue;
         if (OID_IS(&n->oid, MBEDTLS_OID_AT_CN) && !info->cn) {
-            if (memchr(n->val.p, 0, n->val.len))
+            if (has_nul(n->val.p, n->val.len))
                 r = reef_err_set(err, -EBADMSG, "certificate CN contains a NUL byte");
             else if (!(info->cn = reef_strndup((const char *)n->val.p, n->val.len)))
                 r = reef_err_set(err, -ENOMEM, "inspect certificate: out of memory");
@@ -659,6 +672,8 @@ static bool dns_matches(const char *pattern, size_t plen, const char *host, size
 int reef_cert_check_host(const struct reef_cert *cert, const char *host, struct reef_err *err)
 {
     size_t hlen = strlen(host);
+    if (hlen == 0)
+        return reef_err_set(err, -EKEYREJECTED, "certificate check: empty host name");
     char bare[INET6_ADDRSTRLEN + 2];
     const char *h = host;
     if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']' && hlen - 2 < sizeof(bare)) {
@@ -672,8 +687,10 @@ int reef_cert_check_host(const struct reef_cert *cert, const char *host, struct 
         iplen = 4;
     else if (inet_pton(AF_INET6, h, ip) == 1)
         iplen = 16;
-    else if (hlen > 0 && host[hlen - 1] == '.')
-        hlen--; /* "example.com." is the same name */
+    else if (strchr(host, '*'))
+        return reef_err_set(err, -EKEYREJECTED, "certificate check: '*' in host name %s", host);
+    else if (host[hlen - 1] == '.' && --hlen == 0) /* "example.com." is the same name */
+        return reef_err_set(err, -EKEYREJECTED, "certificate check: empty host name");
     for (const mbedtls_x509_sequence *s = &cert->crt.subject_alt_names; s && s->buf.p;
          s = s->next) {
         if (iplen && s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)) {

@@ -122,7 +122,8 @@ void reef_cert_info_free(struct reef_cert_info *info);
 
 /* Verifies the first certificate of cert (later ones are used as intermediates) against the CA
  * certificate(s) in ca: signature chain, validity period at the current time, and, when usage is
- * non-zero, that its extendedKeyUsage allows each usage asked for. Returns 0, -EKEYEXPIRED when the
+ * non-zero, that its extendedKeyUsage allows each usage asked for (a certificate without that
+ * extension allows every usage, as RFC 5280 says). Returns 0, -EKEYEXPIRED when the
  * only problem is time (expired or not yet valid), or -EKEYREJECTED with mbedtls' reasons in the
  * message ("certificate not trusted: The certificate is not correctly signed by the trusted CA"). */
 int reef_cert_verify(const struct reef_cert *cert, const struct reef_cert *ca, unsigned usage,

@@ -305,6 +305,70 @@ static int count_entries(const char *dir)
     return n;
 }
 
+/* The DER inside a one-block PEM. */
+static void pem_to_der(const char *pem, struct reef_buf *der)
+{
+    struct reef_buf b64 = REEF_BUF_INIT;
+    const char *p = strchr(pem, '\n') + 1;
+    while (*p && *p != '-') {
+        size_t n = strcspn(p, "\n");
+        CHECK(reef_buf_append(&b64, p, n) == 0);
+        p += n + 1;
+    }
+    struct reef_err err = {0};
+    CHECK_OK(reef_crypto_b64_decode(der, b64.data, b64.len, REEF_B64_STD, &err), &err);
+    reef_buf_free(&b64);
+}
+
+static char *der_to_pem(const struct reef_buf *der, const char *label)
+{
+    struct reef_buf b64 = REEF_BUF_INIT, pem = REEF_BUF_INIT;
+    CHECK(reef_crypto_b64_encode(&b64, der->data, der->len, REEF_B64_STD) == 0);
+    reef_buf_printf(&pem, "-----BEGIN %s-----\n", label);
+    for (size_t off = 0; off < b64.len; off += 64) {
+        reef_buf_append(&pem, b64.data + off, b64.len - off < 64 ? b64.len - off : 64);
+        reef_buf_putc(&pem, '\n');
+    }
+    reef_buf_printf(&pem, "-----END %s-----\n", label);
+    reef_buf_free(&b64);
+    return reef_buf_steal(&pem);
+}
+
+static void test_key_mismatched_public_half(void)
+{
+    /* A SEC1 key whose embedded public key belongs to another private key. */
+    struct reef_err err = {0};
+    struct reef_key *a, *b, *k;
+    char *pa, *pb;
+    CHECK_OK(reef_cert_key_generate(&a, &err), &err);
+    CHECK_OK(reef_cert_key_generate(&b, &err), &err);
+    CHECK_OK(reef_cert_key_to_pem(a, &pa, &err), &err);
+    CHECK_OK(reef_cert_key_to_pem(b, &pb, &err), &err);
+    struct reef_buf da = REEF_BUF_INIT, db = REEF_BUF_INIT;
+    pem_to_der(pa, &da);
+    pem_to_der(pb, &db);
+    CHECK_INT(da.len, ==, db.len);
+    /* The uncompressed point (0x04 || X || Y) is the last 65 bytes of the structure. */
+    CHECK_INT((unsigned char)da.data[da.len - 65], ==, 0x04);
+    memcpy(da.data + da.len - 65, db.data + db.len - 65, 65);
+    char *spliced = der_to_pem(&da, "EC PRIVATE KEY");
+    CHECK_INT(reef_cert_key_from_pem(&k, spliced, strlen(spliced), &err), ==, -EINVAL);
+    check_contains(err.msg, "does not match");
+    /* The untouched structure still reads. */
+    char *again = der_to_pem(&db, "EC PRIVATE KEY");
+    CHECK_STR(again, pb);
+    CHECK_OK(reef_cert_key_from_pem(&k, again, strlen(again), &err), &err);
+    reef_cert_key_free(k);
+    free(again);
+    free(spliced);
+    free(pa);
+    free(pb);
+    reef_buf_free(&da);
+    reef_buf_free(&db);
+    reef_cert_key_free(a);
+    reef_cert_key_free(b);
+}
+
 static void test_key_save_atomic_0600(void)
 {
     make_tmpdir();
@@ -545,7 +609,8 @@ static void test_server_cert(void)
     CHECK_INT(info.not_after, ==, now + 365L * 86400);
     /* 128-bit positive serial: 16 bytes, top bit clear. */
     CHECK_INT(strlen(info.serial), ==, 32);
-    CHECK(strchr("1234567", info.serial[0]) != NULL);
+    CHECK(strchr("01234567", info.serial[0]) != NULL);
+    CHECK(strncmp(info.serial, "00", 2) != 0);
     char first_serial[65];
     strcpy(first_serial, info.serial);
     reef_cert_info_free(&info);
@@ -580,6 +645,9 @@ static void test_server_cert(void)
     check_contains(err.msg, "IP address 10.43.0.2");
     CHECK_INT(reef_cert_check_host(c, "evil.local", &err), ==, -EKEYREJECTED);
     CHECK_INT(reef_cert_check_host(c, "reef.localx", &err), ==, -EKEYREJECTED);
+    CHECK_INT(reef_cert_check_host(c, "", &err), ==, -EKEYREJECTED);
+    CHECK_INT(reef_cert_check_host(c, ".", &err), ==, -EKEYREJECTED);
+    CHECK_INT(reef_cert_check_host(c, "*.svc.cluster.local", &err), ==, -EKEYREJECTED);
 
     /* openssl's view. */
     save_cert(reef_cert_ca_cert(ca), path_in("ca.crt"));
@@ -1114,6 +1182,7 @@ int main(int argc, char **argv)
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_key_pem_roundtrip);
     TEST_RUN(test_key_pkcs8_and_rejects);
+    TEST_RUN(test_key_mismatched_public_half);
     TEST_RUN(test_key_save_atomic_0600);
     TEST_RUN(test_ca_create);
     TEST_RUN(test_ca_load);
