@@ -41,7 +41,7 @@ struct reef_ca {
 static const char pem_cert_begin[] = "-----BEGIN CERTIFICATE-----";
 static const char pem_cert_end[] = "-----END CERTIFICATE-----";
 
-/* ---- errors ----------------------------------------------------------------------------------- */
+/* ---- errors ---------------------------------------------------------------------------------- */
 
 /* mbedtls codes add a high-level part (module) and a low-level part (ASN.1, bignum); running out
  * of memory can surface in either. */
@@ -70,7 +70,7 @@ static int mbed_fail(struct reef_err *err, int code, int mret, const char *fmt, 
     return reef_err_set(err, code, "%s: %s (-0x%04x)", what, text, (unsigned)-mret);
 }
 
-/* ---- files ------------------------------------------------------------------------------------ */
+/* ---- files ----------------------------------------------------------------------------------- */
 
 /* Reads a whole regular file of at most REEF_CERT_MAX_PEM bytes into a NUL-terminated buffer. */
 static int read_small_file(const char *path, char **out, size_t *out_len, struct reef_err *err)
@@ -132,8 +132,8 @@ int reef_cert_write_file(const char *path, const void *data, size_t len, mode_t 
     size_t dir_len = slash ? (size_t)(slash - path) : 0;
     _cleanup_free_ char *dir = slash ? reef_strndup(path, dir_len ? dir_len : 1) : strdup(".");
     _cleanup_free_ char *tmp = NULL;
-    if (!dir || asprintf(&tmp, "%.*s%s.%s.tmpXXXXXX", (int)dir_len, path, slash ? "/" : "",
-                         base) < 0) {
+    if (!dir ||
+        asprintf(&tmp, "%.*s%s.%s.tmpXXXXXX", (int)dir_len, path, slash ? "/" : "", base) < 0) {
         tmp = NULL;
         return reef_err_set(err, -ENOMEM, "write %s: out of memory", path);
     }
@@ -187,7 +187,7 @@ void reef_cert_pem_hash(const char *pem, size_t len, char out[REEF_SHA256_HEX_LE
     reef_crypto_sha256_hex(pem, len, out);
 }
 
-/* ---- keys ------------------------------------------------------------------------------------- */
+/* ---- keys ------------------------------------------------------------------------------------ */
 
 /* mbedtls 2.28 builds a table of multiples of the curve's base point the first time a group is used
  * for a multiplication by it (signing, verifying) and stores it in the group: a hidden write that
@@ -298,8 +298,7 @@ static char *pem_copy(const char *pem, size_t len, const char *what, struct reef
     return copy;
 }
 
-int reef_cert_key_from_pem(struct reef_key **out, const char *pem, size_t len,
-                           struct reef_err *err)
+int reef_cert_key_from_pem(struct reef_key **out, const char *pem, size_t len, struct reef_err *err)
 {
     *out = NULL;
     char *copy = pem_copy(pem, len, "read private key", err);
@@ -369,7 +368,7 @@ int reef_cert_key_save(const struct reef_key *key, const char *path, struct reef
     return r;
 }
 
-/* ---- certificates ----------------------------------------------------------------------------- */
+/* ---- certificates ---------------------------------------------------------------------------- */
 
 static struct reef_cert *cert_new(void)
 {
@@ -402,8 +401,8 @@ int reef_cert_from_pem(struct reef_cert **out, const char *pem, size_t len, stru
     if (r != 0) {
         reef_cert_free(c);
         if (r > 0)
-            return reef_err_set(err, -EINVAL, "read certificate: %d of the certificates are invalid",
-                                r);
+            return reef_err_set(err, -EINVAL,
+                                "read certificate: %d of the certificates are invalid", r);
         return mbed_fail(err, -EINVAL, r, "read certificate");
     }
     chain_warm(&c->crt);
@@ -490,7 +489,7 @@ struct mbedtls_x509_crt *reef_cert_mbedtls(const struct reef_cert *cert)
     return (struct mbedtls_x509_crt *)&cert->crt;
 }
 
-/* ---- inspecting ------------------------------------------------------------------------------- */
+/* ---- inspecting ------------------------------------------------------------------------------ */
 
 static time_t x509_time_to_time_t(const mbedtls_x509_time *t)
 {
@@ -607,7 +606,7 @@ int reef_cert_inspect(const struct reef_cert *cert, struct reef_cert_info *info,
     return 0;
 }
 
-/* ---- verifying -------------------------------------------------------------------------------- */
+/* ---- verifying ------------------------------------------------------------------------------- */
 
 int reef_cert_verify(const struct reef_cert *cert, const struct reef_cert *ca, unsigned usage,
                      struct reef_err *err)
@@ -705,7 +704,7 @@ int reef_cert_check_host(const struct reef_cert *cert, const char *host, struct 
                         iplen ? "IP address" : "host name", host);
 }
 
-/* ---- writing certificates --------------------------------------------------------------------- */
+/* ---- writing certificates -------------------------------------------------------------------- */
 
 /* Prepends one attribute to a name list. mbedtls 2.28 has no call that adds a repeated attribute
  * (store_named_data replaces an existing O), so each node is made alone and linked here. The
@@ -776,18 +775,20 @@ static int der_san(unsigned char *buf, size_t size, const char *const *dns, size
     for (size_t i = n_ips; i-- > 0;) {
         MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_raw_buffer(&p, buf, ips[i], iplen[i]));
         MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, iplen[i]));
-        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7));
+        MBEDTLS_ASN1_CHK_ADD(len,
+                             mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7));
     }
     for (size_t i = n_dns; i-- > 0;) {
         size_t n = strlen(dns[i]);
-        MBEDTLS_ASN1_CHK_ADD(len,
-                             mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)dns[i], n));
+        MBEDTLS_ASN1_CHK_ADD(
+            len, mbedtls_asn1_write_raw_buffer(&p, buf, (const unsigned char *)dns[i], n));
         MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, n));
-        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
+        MBEDTLS_ASN1_CHK_ADD(len,
+                             mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
     }
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
-                                                                  MBEDTLS_ASN1_SEQUENCE));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return (int)len;
 }
 
@@ -798,14 +799,16 @@ static int der_eku(unsigned char *buf, size_t size, unsigned usage)
     size_t len = 0;
     int ret;
     if (usage & REEF_CERT_CLIENT)
-        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_CLIENT_AUTH,
-                                                         MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
+        MBEDTLS_ASN1_CHK_ADD(len,
+                             mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_CLIENT_AUTH,
+                                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)));
     if (usage & REEF_CERT_SERVER)
-        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-                                                         MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
+        MBEDTLS_ASN1_CHK_ADD(len,
+                             mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+                                                    MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
-                                                                  MBEDTLS_ASN1_SEQUENCE));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return (int)len;
 }
 
@@ -819,8 +822,8 @@ static int der_aki(unsigned char *buf, size_t size, const unsigned char *id, siz
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, id_len));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 0));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED |
-                                                                  MBEDTLS_ASN1_SEQUENCE));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return (int)len;
 }
 
@@ -1033,9 +1036,9 @@ int reef_cert_issue(const struct reef_ca *ca, const struct reef_cert_spec *spec,
                      (const unsigned char *)spec->orgs[i], strlen(spec->orgs[i]),
                      MBEDTLS_ASN1_UTF8_STRING) < 0)
             r = reef_err_set(err, -ENOMEM, "issue certificate: out of memory");
-    if (r == 0 && name_add(&w.subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
-                           (const unsigned char *)spec->cn, strlen(spec->cn),
-                           MBEDTLS_ASN1_UTF8_STRING) < 0)
+    if (r == 0 &&
+        name_add(&w.subject, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN),
+                 (const unsigned char *)spec->cn, strlen(spec->cn), MBEDTLS_ASN1_UTF8_STRING) < 0)
         r = reef_err_set(err, -ENOMEM, "issue certificate: out of memory");
 
     if (r == 0)
@@ -1066,7 +1069,7 @@ int reef_cert_issue(const struct reef_ca *ca, const struct reef_cert_spec *spec,
     return r;
 }
 
-/* ---- the CA ----------------------------------------------------------------------------------- */
+/* ---- the CA ---------------------------------------------------------------------------------- */
 
 void reef_cert_ca_free(struct reef_ca *ca)
 {
@@ -1119,8 +1122,8 @@ int reef_cert_ca_create(const char *cn, unsigned days, time_t now, struct reef_c
         r = set_validity(&w, now, days, err);
     if (r == 0 && (r = mbedtls_x509write_crt_set_basic_constraints(&w, 1, -1)) != 0)
         r = mbed_fail(err, -ENOMEM, r, "create CA: basicConstraints");
-    if (r == 0 && (r = mbedtls_x509write_crt_set_key_usage(
-                       &w, MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)) != 0)
+    if (r == 0 && (r = mbedtls_x509write_crt_set_key_usage(&w, MBEDTLS_X509_KU_KEY_CERT_SIGN |
+                                                                   MBEDTLS_X509_KU_CRL_SIGN)) != 0)
         r = mbed_fail(err, -ENOMEM, r, "create CA: keyUsage");
     if (r == 0 && (r = mbedtls_x509write_crt_set_subject_key_identifier(&w)) != 0)
         r = mbed_fail(err, -ENOMEM, r, "create CA: subjectKeyIdentifier");

@@ -51,7 +51,7 @@ enum {
     REEF_CERT_CLIENT = 1 << 1, /* id-kp-clientAuth */
 };
 
-/* ---- keys ------------------------------------------------------------------------------------- */
+/* ---- keys ------------------------------------------------------------------------------------ */
 
 /* Generates an ECDSA P-256 key. *out is the caller's, freed with reef_cert_key_free. */
 int reef_cert_key_generate(struct reef_key **out, struct reef_err *err);
@@ -73,7 +73,7 @@ int reef_cert_key_save(const struct reef_key *key, const char *path, struct reef
 /* Borrowed pointer into the key (valid while the key lives). */
 struct mbedtls_pk_context *reef_cert_key_mbedtls(const struct reef_key *key);
 
-/* ---- certificates ----------------------------------------------------------------------------- */
+/* ---- certificates ---------------------------------------------------------------------------- */
 
 /* Parses one or more PEM certificates (a bundle); every block must parse. *out is the caller's,
  * freed with reef_cert_free. */
@@ -101,17 +101,17 @@ struct mbedtls_x509_crt *reef_cert_mbedtls(const struct reef_cert *cert);
 /* What a certificate says about its subject. Filled by reef_cert_inspect; every string and array
  * is owned by the info and released by reef_cert_info_free (the struct itself is the caller's). */
 struct reef_cert_info {
-    char *cn;      /* subject commonName, NULL when absent */
-    char **orgs;   /* subject organizationName values, in certificate order */
+    char *cn;    /* subject commonName, NULL when absent */
+    char **orgs; /* subject organizationName values, in certificate order */
     size_t n_orgs;
-    char **dns;    /* dNSName SANs */
+    char **dns; /* dNSName SANs */
     size_t n_dns;
-    char **ips;    /* iPAddress SANs as text ("10.0.0.1", "fd00::1") */
+    char **ips; /* iPAddress SANs as text ("10.0.0.1", "fd00::1") */
     size_t n_ips;
     time_t not_before, not_after;
-    bool is_ca;        /* basicConstraints CA:TRUE */
-    unsigned usage;    /* REEF_CERT_SERVER | REEF_CERT_CLIENT named in extendedKeyUsage */
-    char serial[65];   /* serial number as lowercase hex (up to 32 bytes) */
+    bool is_ca;      /* basicConstraints CA:TRUE */
+    unsigned usage;  /* REEF_CERT_SERVER | REEF_CERT_CLIENT named in extendedKeyUsage */
+    char serial[65]; /* serial number as lowercase hex (up to 32 bytes) */
 };
 
 /* Reads the first certificate. Fails with -EBADMSG for names that are not text (embedded NUL, or a
@@ -125,7 +125,8 @@ void reef_cert_info_free(struct reef_cert_info *info);
  * non-zero, that its extendedKeyUsage allows each usage asked for (a certificate without that
  * extension allows every usage, as RFC 5280 says). Returns 0, -EKEYEXPIRED when the
  * only problem is time (expired or not yet valid), or -EKEYREJECTED with mbedtls' reasons in the
- * message ("certificate not trusted: The certificate is not correctly signed by the trusted CA"). */
+ * message ("certificate not trusted: The certificate is not correctly signed by the trusted CA").
+ */
 int reef_cert_verify(const struct reef_cert *cert, const struct reef_cert *ca, unsigned usage,
                      struct reef_err *err);
 
@@ -135,7 +136,7 @@ int reef_cert_verify(const struct reef_cert *cert, const struct reef_cert *ca, u
  * Returns 0 or -EKEYREJECTED. Exists because mbedtls 2.28's own host check ignores IP SANs. */
 int reef_cert_check_host(const struct reef_cert *cert, const char *host, struct reef_err *err);
 
-/* ---- the CA ----------------------------------------------------------------------------------- */
+/* ---- the CA ---------------------------------------------------------------------------------- */
 
 /* Creates a self-signed CA: new P-256 key, subject CN=cn, valid from now - REEF_CERT_BACKDATE for
  * days days, basicConstraints CA:TRUE (critical), keyUsage keyCertSign|cRLSign (critical), subject
@@ -157,16 +158,16 @@ const struct reef_key *reef_cert_ca_key(const struct reef_ca *ca);
 
 /* What to put in an issued certificate. Arrays may be NULL when their count is 0. */
 struct reef_cert_spec {
-    const char *cn;                /* subject CN, required (node name, user name, service) */
-    const char *const *orgs;       /* subject O values, in order (Kubernetes groups) */
+    const char *cn;          /* subject CN, required (node name, user name, service) */
+    const char *const *orgs; /* subject O values, in order (Kubernetes groups) */
     size_t n_orgs;
-    const char *const *dns;        /* dNSName SANs; "*.x.y" wildcards allowed */
+    const char *const *dns; /* dNSName SANs; "*.x.y" wildcards allowed */
     size_t n_dns;
-    const char *const *ips;        /* iPAddress SANs as text, IPv4 or IPv6 */
+    const char *const *ips; /* iPAddress SANs as text, IPv4 or IPv6 */
     size_t n_ips;
-    unsigned usage;                /* REEF_CERT_SERVER and/or REEF_CERT_CLIENT, at least one */
-    unsigned days;                 /* lifetime, 1..REEF_CERT_MAX_DAYS */
-    time_t now;                    /* issue time; 0 = the clock */
+    unsigned usage; /* REEF_CERT_SERVER and/or REEF_CERT_CLIENT, at least one */
+    unsigned days;  /* lifetime, 1..REEF_CERT_MAX_DAYS */
+    time_t now;     /* issue time; 0 = the clock */
 };
 
 /* Issues a certificate for subject_key's public half, signed by ca: fresh random positive 128-bit
@@ -179,7 +180,7 @@ int reef_cert_issue(const struct reef_ca *ca, const struct reef_cert_spec *spec,
                     const struct reef_key *subject_key, struct reef_cert **out,
                     struct reef_err *err);
 
-/* ---- files and hashes ------------------------------------------------------------------------- */
+/* ---- files and hashes ------------------------------------------------------------------------ */
 
 /* Lowercase hex SHA-256 of the CA certificate PEM exactly as served to joining nodes: the hash in
  * a K10 join token. The joiner hashes the bytes it downloaded, so both sides must hash the very

@@ -11,7 +11,7 @@
 
 #include "core/cleanup.h"
 
-/* ---- SHA-256 ---------------------------------------------------------------------------------- */
+/* ---- SHA-256 --------------------------------------------------------------------------------- */
 
 /* mbedtls' software SHA-256 cannot fail (the return codes exist for hardware back ends), so the
  * _ret results are only checked defensively. */
@@ -78,7 +78,7 @@ int reef_crypto_sha256_file(const char *path, uint8_t out[REEF_SHA256_LEN], stru
     return 0;
 }
 
-/* ---- hex -------------------------------------------------------------------------------------- */
+/* ---- hex ------------------------------------------------------------------------------------- */
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -126,7 +126,7 @@ int reef_crypto_hex_decode(const char *s, size_t len, void *out, size_t out_cap,
     return 0;
 }
 
-/* ---- base64 ----------------------------------------------------------------------------------- */
+/* ---- base64 ---------------------------------------------------------------------------------- */
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -230,10 +230,9 @@ int reef_crypto_b64_decode(struct reef_buf *out, const char *s, size_t len, int 
         int v = b64_value(c, flags);
         if (v < 0) {
             if (c == '=')
-                return b64_fail(out, orig, err,
-                                (flags & REEF_B64_NOPAD) ? "padding not allowed"
-                                                         : "misplaced padding",
-                                i);
+                return b64_fail(
+                    out, orig, err,
+                    (flags & REEF_B64_NOPAD) ? "padding not allowed" : "misplaced padding", i);
             const char *what = "invalid character";
             if ((flags & REEF_B64_URL) && (c == '+' || c == '/'))
                 what = "standard-alphabet character in URL-safe input";
@@ -274,7 +273,7 @@ int reef_crypto_b64_decode(struct reef_buf *out, const char *s, size_t len, int 
     return 0;
 }
 
-/* ---- randomness ------------------------------------------------------------------------------- */
+/* ---- randomness ------------------------------------------------------------------------------ */
 
 /* Kernels before 3.17 (and seccomp profiles that predate getrandom) answer ENOSYS; /dev/urandom
  * gives the same stream there. */
@@ -351,7 +350,7 @@ int reef_crypto_rng(void *unused, unsigned char *out, size_t len)
     return random_fill(out, len) == 0 ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
 }
 
-/* ---- comparison ------------------------------------------------------------------------------- */
+/* ---- comparison ------------------------------------------------------------------------------ */
 
 bool reef_crypto_equal(const void *a, const void *b, size_t n)
 {

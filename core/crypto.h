@@ -28,7 +28,7 @@
 #define REEF_SHA256_LEN 32
 #define REEF_SHA256_HEX_LEN 64 /* without the NUL */
 
-/* ---- SHA-256 ---------------------------------------------------------------------------------- */
+/* ---- SHA-256 --------------------------------------------------------------------------------- */
 
 /* A streaming hash, embedded by its owner (stack or struct). It holds no heap memory, so an
  * abandoned hash needs no cleanup; final may be called once, after which init starts again. */
@@ -49,7 +49,7 @@ int reef_crypto_sha256_file(const char *path, uint8_t out[REEF_SHA256_LEN], stru
 /* Lowercase hex of the SHA-256 of p[0..n) into out (REEF_SHA256_HEX_LEN + 1 bytes). */
 void reef_crypto_sha256_hex(const void *p, size_t n, char out[REEF_SHA256_HEX_LEN + 1]);
 
-/* ---- hex -------------------------------------------------------------------------------------- */
+/* ---- hex ------------------------------------------------------------------------------------- */
 
 /* Writes 2*n lowercase hex digits and a NUL into out, which must hold 2*n + 1 bytes. */
 void reef_crypto_hex_encode(char *out, const void *p, size_t n);
@@ -60,11 +60,11 @@ void reef_crypto_hex_encode(char *out, const void *p, size_t n);
 int reef_crypto_hex_decode(const char *s, size_t len, void *out, size_t out_cap, size_t *out_len,
                            struct reef_err *err);
 
-/* ---- base64 (RFC 4648) ------------------------------------------------------------------------ */
+/* ---- base64 (RFC 4648) ----------------------------------------------------------------------- */
 
 enum {
-    REEF_B64_STD = 0,      /* alphabet A-Z a-z 0-9 + / (section 4) */
-    REEF_B64_URL = 1 << 0, /* alphabet A-Z a-z 0-9 - _ (section 5) */
+    REEF_B64_STD = 0,        /* alphabet A-Z a-z 0-9 + / (section 4) */
+    REEF_B64_URL = 1 << 0,   /* alphabet A-Z a-z 0-9 - _ (section 5) */
     REEF_B64_NOPAD = 1 << 1, /* no trailing '=' on encode; '=' refused on decode */
 };
 
@@ -82,7 +82,7 @@ int reef_crypto_b64_encode(struct reef_buf *out, const void *p, size_t n, int fl
 int reef_crypto_b64_decode(struct reef_buf *out, const char *s, size_t len, int flags,
                            struct reef_err *err);
 
-/* ---- randomness ------------------------------------------------------------------------------- */
+/* ---- randomness ------------------------------------------------------------------------------ */
 
 /* Fills out[0..n) with bytes from the kernel CSPRNG (getrandom, blocking only until the kernel
  * pool is first seeded; retries on EINTR and short reads). Returns 0 or a negative errno. */
@@ -101,7 +101,7 @@ int reef_crypto_rng(void *unused, unsigned char *out, size_t len);
  * reads and ENOSYS on demand (the kernel does not produce them reliably); nothing else may. */
 extern ssize_t (*reef__crypto_getrandom)(void *buf, size_t n, unsigned flags);
 
-/* ---- comparison ------------------------------------------------------------------------------- */
+/* ---- comparison ------------------------------------------------------------------------------ */
 
 /* Compares a[0..n) and b[0..n) in time that depends only on n. */
 bool reef_crypto_equal(const void *a, const void *b, size_t n);

@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 static char tmpdir[64];
 
@@ -186,7 +186,7 @@ static struct reef_cert_spec client_spec(void)
     return s;
 }
 
-/* ---- keys ------------------------------------------------------------------------------------- */
+/* ---- keys ------------------------------------------------------------------------------------ */
 
 static void test_key_pem_roundtrip(void)
 {
@@ -252,8 +252,8 @@ static void test_key_pkcs8_and_rejects(void)
     free(p8);
 
     /* A key openssl generated (PKCS#8), loaded from a file. */
-    CHECK_INT(OPENSSL(NULL, "genpkey", "-algorithm", "EC", "-pkeyopt",
-                      "ec_paramgen_curve:P-256", "-out", path_in("gen.pem")),
+    CHECK_INT(OPENSSL(NULL, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-out", path_in("gen.pem")),
               ==, 0);
     CHECK_OK(reef_cert_key_load(&k2, path_in("gen.pem"), &err), &err);
     reef_cert_key_free(k2);
@@ -419,7 +419,7 @@ static void test_key_save_atomic_0600(void)
     remove_tmpdir();
 }
 
-/* ---- the CA ----------------------------------------------------------------------------------- */
+/* ---- the CA ---------------------------------------------------------------------------------- */
 
 static void test_ca_create(void)
 {
@@ -471,8 +471,7 @@ static void test_ca_load(void)
     size_t cert_len;
     CHECK_OK(reef_cert_to_pem(reef_cert_ca_cert(ca), &cert_pem, &cert_len, &err), &err);
     CHECK_OK(reef_cert_key_to_pem(reef_cert_ca_key(ca), &key_pem, &err), &err);
-    CHECK_OK(reef_cert_ca_from_pem(&ca2, cert_pem, cert_len, key_pem, strlen(key_pem), &err),
-             &err);
+    CHECK_OK(reef_cert_ca_from_pem(&ca2, cert_pem, cert_len, key_pem, strlen(key_pem), &err), &err);
 
     /* A certificate issued by the reloaded CA verifies against the original CA certificate. */
     struct reef_cert_spec spec = server_spec();
@@ -498,13 +497,12 @@ static void test_ca_load(void)
     size_t leaf_len;
     CHECK_OK(reef_cert_to_pem(c, &leaf_pem, &leaf_len, &err), &err);
     CHECK_OK(reef_cert_key_to_pem(leaf_key, &leaf_key_pem, &err), &err);
-    CHECK_INT(reef_cert_ca_from_pem(&bad, leaf_pem, leaf_len, leaf_key_pem, strlen(leaf_key_pem),
-                                    &err),
-              ==, -EINVAL);
+    CHECK_INT(
+        reef_cert_ca_from_pem(&bad, leaf_pem, leaf_len, leaf_key_pem, strlen(leaf_key_pem), &err),
+        ==, -EINVAL);
     check_contains(err.msg, "not a CA");
     /* Garbage in either part. */
-    CHECK_INT(reef_cert_ca_from_pem(&bad, "junk", 4, key_pem, strlen(key_pem), &err), ==,
-              -EINVAL);
+    CHECK_INT(reef_cert_ca_from_pem(&bad, "junk", 4, key_pem, strlen(key_pem), &err), ==, -EINVAL);
     check_contains(err.msg, "load CA");
     CHECK_INT(reef_cert_ca_from_pem(&bad, cert_pem, cert_len, "junk", 4, &err), ==, -EINVAL);
 
@@ -580,7 +578,7 @@ static void test_foreign_ca_rsa(void)
     foreign_ca("rsa", "rsa_keygen_bits:2048");
 }
 
-/* ---- issuing ---------------------------------------------------------------------------------- */
+/* ---- issuing --------------------------------------------------------------------------------- */
 
 static void test_server_cert(void)
 {
@@ -668,7 +666,8 @@ static void test_server_cert(void)
                         "DNS:kubernetes.default.svc, IP Address:10.43.0.1, "
                         "IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, "
                         "IP Address:FD00:10:0:0:0:0:0:1");
-    check_contains(out, "X509v3 Extended Key Usage: \n                TLS Web Server Authentication\n");
+    check_contains(out,
+                   "X509v3 Extended Key Usage: \n                TLS Web Server Authentication\n");
     check_contains(out, "X509v3 Key Usage: critical\n                Digital Signature\n");
     check_contains(out, "CA:FALSE");
     check_contains(out, "Public Key Algorithm: id-ecPublicKey");
@@ -781,8 +780,7 @@ static void test_verify_failures(void)
     save_cert(c, path_in("server.crt"));
     save_cert(reef_cert_ca_cert(impostor), path_in("impostor.crt"));
     char *out;
-    CHECK(OPENSSL(&out, "verify", "-CAfile", path_in("impostor.crt"), path_in("server.crt")) !=
-          0);
+    CHECK(OPENSSL(&out, "verify", "-CAfile", path_in("impostor.crt"), path_in("server.crt")) != 0);
     check_contains(out, "verification failed");
     free(out);
 
@@ -840,13 +838,13 @@ static void test_issue_rejects(void)
     CHECK_OK(reef_cert_key_generate(&key, &err), &err);
     struct reef_cert_spec spec;
 
-#define REJECT(field_change, msg_part)                                                            \
-    do {                                                                                          \
-        spec = server_spec();                                                                     \
-        field_change;                                                                             \
-        CHECK_INT(reef_cert_issue(ca, &spec, key, &c, &err), ==, -EINVAL);                        \
-        CHECK(c == NULL);                                                                         \
-        check_contains(err.msg, msg_part);                                                        \
+#define REJECT(field_change, msg_part)                                                             \
+    do {                                                                                           \
+        spec = server_spec();                                                                      \
+        field_change;                                                                              \
+        CHECK_INT(reef_cert_issue(ca, &spec, key, &c, &err), ==, -EINVAL);                         \
+        CHECK(c == NULL);                                                                          \
+        check_contains(err.msg, msg_part);                                                         \
     } while (0)
 
     REJECT(spec.cn = "", "empty CN");
@@ -861,17 +859,17 @@ static void test_issue_rejects(void)
     REJECT(spec.usage = 0, "usage");
     REJECT(spec.usage = 4, "usage");
     REJECT(spec.now = 10, "issue time");
-    const char *bad_ips[][1] = {{"10.0.0.256"}, {"[::1]"}, {"1.2.3"}, {""}, {"::1%eth0"},
-                                {"10.0.0.1 "}};
+    const char *bad_ips[][1] = {{"10.0.0.256"}, {"[::1]"},    {"1.2.3"},
+                                {""},           {"::1%eth0"}, {"10.0.0.1 "}};
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad_ips); i++)
         REJECT((spec.ips = bad_ips[i], spec.n_ips = 1), "invalid IP address");
     static char long_label[80], long_name[300];
     memset(long_label, 'a', 64);
     for (int i = 0; i < 299; i++)
         long_name[i] = i % 50 == 49 ? '.' : 'a';
-    const char *bad_dns[][1] = {{"a..b"}, {".a"}, {"a."}, {"exa mple.com"}, {"a*.b"},
-                                {"*"},    {"*."}, {""},   {"ex\xc3\xa4mple"}, {long_label},
-                                {long_name}, {"a.*.b"}};
+    const char *bad_dns[][1] = {{"a..b"},           {".a"},       {"a."},      {"exa mple.com"},
+                                {"a*.b"},           {"*"},        {"*."},      {""},
+                                {"ex\xc3\xa4mple"}, {long_label}, {long_name}, {"a.*.b"}};
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad_dns); i++)
         REJECT((spec.dns = bad_dns[i], spec.n_dns = 1), "invalid DNS name");
     static const char *many[REEF_CERT_MAX_NAMES + 1];
@@ -903,7 +901,7 @@ static void test_issue_rejects(void)
     reef_cert_ca_free(ca);
 }
 
-/* ---- PEM, DER, fingerprints ------------------------------------------------------------------- */
+/* ---- PEM, DER, fingerprints ------------------------------------------------------------------ */
 
 static void test_cert_pem_roundtrip(void)
 {
@@ -1077,11 +1075,10 @@ static void test_inspect_foreign_names(void)
     struct reef_err err = {0};
     char *out;
     CHECK_INT(OPENSSL(&out, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                      "-nodes", "-keyout", path_in("k.pem"), "-out", path_in("c.pem"), "-days",
-                      "1", "-subj", "/O=a\\, b/O=c", "-addext",
+                      "-nodes", "-keyout", path_in("k.pem"), "-out", path_in("c.pem"), "-days", "1",
+                      "-subj", "/O=a\\, b/O=c", "-addext",
                       "subjectAltName=email:x@example.com,DNS:x.example,IP:192.0.2.7,"
-                      "URI:https://example.com/")
-                  ,
+                      "URI:https://example.com/"),
               ==, 0);
     free(out);
     struct reef_cert *c;
@@ -1102,7 +1099,7 @@ static void test_inspect_foreign_names(void)
     remove_tmpdir();
 }
 
-/* ---- threads and speed ------------------------------------------------------------------------ */
+/* ---- threads and speed ----------------------------------------------------------------------- */
 
 struct worker {
     const struct reef_ca *ca;
