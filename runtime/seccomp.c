@@ -175,7 +175,7 @@ static int build(uint64_t caps, scmp_filter_ctx *out, int *count, struct reef_er
     if (r >= 0) {
         for (size_t i = 0; i < REEF_ARRAY_LEN(personalities) && r >= 0; i++)
             r = seccomp_rule_add(g.ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-                                 SCMP_A0(SCMP_CMP_EQ, personalities[i]));
+                                 SCMP_A0(SCMP_CMP_EQ, personalities[i], 0));
         if (r >= 0)
             (*count)++;
     }
