@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/crypto.h"
 
 struct reef_blobstore {
     char dir[PATH_MAX - 128];
@@ -26,7 +26,7 @@ struct reef_blob_writer {
     int lock_fd;
     char tmp[PATH_MAX];
     char lock[PATH_MAX];
-    mbedtls_sha256_context sha;
+    struct reef_crypto_sha256 sha;
 };
 
 bool reef_digest_valid(const char *d)
@@ -114,13 +114,8 @@ int64_t reef_blobstore_size(struct reef_blobstore *bs, const char *digest)
 
 static void hex_digest(const unsigned char sum[32], char out[REEF_DIGEST_MAX])
 {
-    static const char hex[] = "0123456789abcdef";
     memcpy(out, "sha256:", 7);
-    for (int i = 0; i < 32; i++) {
-        out[7 + 2 * i] = hex[sum[i] >> 4];
-        out[8 + 2 * i] = hex[sum[i] & 15];
-    }
-    out[7 + 64] = '\0';
+    reef_crypto_hex_encode(out + 7, sum, 32);
 }
 
 int reef_blobstore_read(struct reef_blobstore *bs, const char *digest, size_t max,
@@ -155,7 +150,7 @@ int reef_blobstore_read(struct reef_blobstore *bs, const char *digest, size_t ma
     out->data[out->len] = '\0';
     unsigned char sum[32];
     char actual[REEF_DIGEST_MAX];
-    mbedtls_sha256_ret((const unsigned char *)out->data + start, got, sum, 0);
+    reef_crypto_sha256(out->data + start, got, sum);
     hex_digest(sum, actual);
     if (strcmp(actual, digest) != 0) {
         out->len = start;
@@ -210,8 +205,7 @@ int reef_blob_writer_begin(struct reef_blobstore *bs, const char *expected, int6
         free(w);
         return reef_err_errno(err, e, "blobstore: create temporary file for %s", expected);
     }
-    mbedtls_sha256_init(&w->sha);
-    mbedtls_sha256_starts_ret(&w->sha, 0);
+    reef_crypto_sha256_init(&w->sha);
     *out = w;
     return 0;
 }
@@ -233,7 +227,7 @@ int reef_blob_writer_write(struct reef_blob_writer *w, const void *data, size_t 
         p += n;
         left -= (size_t)n;
     }
-    mbedtls_sha256_update_ret(&w->sha, data, len);
+    reef_crypto_sha256_update(&w->sha, data, len);
     w->written += (int64_t)len;
     return 0;
 }
@@ -254,7 +248,6 @@ static void writer_free(struct reef_blob_writer *w, bool delete_tmp)
      * writers of one digest at once cannot corrupt each other. */
     unlink(w->lock);
     close(w->lock_fd);
-    mbedtls_sha256_free(&w->sha);
     free(w);
 }
 
@@ -284,7 +277,7 @@ int reef_blob_writer_commit(struct reef_blob_writer *w, struct reef_err *err)
     }
     unsigned char sum[32];
     char actual[REEF_DIGEST_MAX];
-    mbedtls_sha256_finish_ret(&w->sha, sum);
+    reef_crypto_sha256_final(&w->sha, sum);
     hex_digest(sum, actual);
     if (strcmp(actual, w->expected) != 0) {
         r = reef_err_set(err, -EBADMSG, "blob digest mismatch: expected %s, got %s",
@@ -318,7 +311,7 @@ int reef_blobstore_put(struct reef_blobstore *bs, const void *data, size_t len,
 {
     unsigned char sum[32];
     char actual[REEF_DIGEST_MAX];
-    mbedtls_sha256_ret(data, len, sum, 0);
+    reef_crypto_sha256(data, len, sum);
     hex_digest(sum, actual);
     if (expected && strcmp(expected, actual) != 0)
         return reef_err_set(err, -EBADMSG, "blob digest mismatch: expected %.80s, got %s",
