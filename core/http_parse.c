@@ -749,13 +749,18 @@ ssize_t reef_http_parser_feed(struct reef_http_parser *p, const char *data, size
             break;
         }
         case S_BODY_EOF: {
-            int r = count_body(p, len - i, err);
+            /* Deliver up to the limit first, so the outcome does not depend on how the bytes
+             * were split into reads. */
+            size_t n = len - i;
+            if (p->lim.max_body && (uint64_t)n > p->lim.max_body - p->body_total)
+                n = (size_t)(p->lim.max_body - p->body_total);
+            int r = deliver(p, data + i, n, err);
             if (r < 0)
                 return r;
-            r = deliver(p, data + i, len - i, err);
-            if (r < 0)
-                return r;
-            i = len;
+            p->body_total += n;
+            i += n;
+            if (i < len)
+                return fail(p, err, 413, -EFBIG, "body larger than the limit");
             break;
         }
         default: {
