@@ -56,8 +56,8 @@ struct hcase {
     enum reef_http_kind kind;
     const char *in;
     const char *want;
-    bool eof;     /* call reef_http_parser_eof after the input */
-    bool head;    /* response parser: the response answers HEAD */
+    bool eof;  /* call reef_http_parser_eof after the input */
+    bool head; /* response parser: the response answers HEAD */
     const struct reef_http_limits *lim;
 };
 
@@ -114,7 +114,8 @@ static const struct hcase cases[] = {
      "X400\n"},
     {"pipelined", REEF_HTTP_REQUEST,
      "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-     "POST /3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\nGET /4 HTTP/1.0\r\n\r\n",
+     "POST /3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n"
+     "GET /4 HTTP/1.0\r\n\r\n",
      "H GET /1 1.1 cl=-1 ch=0 ka=1 up=0\nB[]\nE\n"
      "H POST /2 1.1 cl=3 ch=0 ka=1 up=0\n Content-Length=[3]\nB[abc]\nE\n"
      "H POST /3 1.1 cl=-1 ch=1 ka=1 up=0\n Transfer-Encoding=[chunked]\nB[xy]\nE\n"
@@ -836,14 +837,13 @@ static void test_query_get(void)
     CHECK_INT(reef_http_query_get("/p?", "a", out, sizeof(out)), ==, -ENOENT);
     CHECK_INT(reef_http_query_get("/p?ab=1", "a", out, sizeof(out)), ==, -ENOENT);
     CHECK_INT(reef_http_query_get("/p?a=%zz", "a", out, sizeof(out)), ==, -EINVAL);
-    CHECK_INT(reef_http_query_get("/p?a=0123456789abcdef", "a", out, sizeof(out)),
-              ==, -ENAMETOOLONG);
+    CHECK_INT(reef_http_query_get("/p?a=0123456789abcdef", "a", out, sizeof(out)), ==,
+              -ENAMETOOLONG);
     /* Exactly fits: 15 characters and the NUL. */
     CHECK_INT(reef_http_query_get("/p?a=0123456789abcde", "a", out, sizeof(out)), ==, 15);
     CHECK_STR(out, "0123456789abcde");
     /* Escapes shrink: the escaped form is longer than out but the value fits. */
-    CHECK_INT(reef_http_query_get("/p?a=%41%41%41%41%41%41%41%41", "a", out, sizeof(out)),
-              ==, 8);
+    CHECK_INT(reef_http_query_get("/p?a=%41%41%41%41%41%41%41%41", "a", out, sizeof(out)), ==, 8);
     CHECK_STR(out, "AAAAAAAA");
     CHECK_INT(reef_http_query_get("/p?a=1", "a", out, 1), ==, -ENAMETOOLONG);
     CHECK_INT(reef_http_query_get("/p?a=", "a", out, 1), ==, 0);

@@ -80,8 +80,8 @@ static const uint8_t M2[4] = {0x00, 0xff, 0x80, 0x01};
 
 /* Feeds in slices cycling through slices[] (none: all at once) and returns the transcript, with
  * "X<close code>" at an error. */
-static char *run(bool from_client, size_t max, const uint8_t *in, size_t len,
-                 const size_t *slices, size_t nslices)
+static char *run(bool from_client, size_t max, const uint8_t *in, size_t len, const size_t *slices,
+                 size_t nslices)
 {
     struct reef_buf log = REEF_BUF_INIT;
     reef_buf_puts(&log, "");
@@ -177,7 +177,10 @@ static void test_fragmentation_and_control(void)
     frame(&b, 0x00, "", 0, M, 0, 0);
     frame(&b, 0x8A, "", 0, M, 0, 0);
     frame(&b, 0x00, "lo ", 3, M2, 0, 0);
-    frame(&b, 0x88, "\x03\xe8" "bye", 5, M, 0, 0);
+    frame(&b, 0x88,
+          "\x03\xe8"
+          "bye",
+          5, M, 0, 0);
     frame(&b, 0x80, "w\xc3\xb6rld", 6, M, 0, 0);
     frame(&b, 0x82, "\x01\x02\x03", 3, M2, 0, 0);
     frame(&b, 0x02, "", 0, M2, 0, 0);
@@ -241,8 +244,8 @@ static void test_refusals(void)
         {"ping with 16-bit length", true, 0x89, "a", 1, true, 2, 0, NULL, 0, "X1002\n"},
         {"continuation first", true, 0x80, "a", 1, true, 0, 0, NULL, 0, "X1002\n"},
         {"continuation unfinished first", true, 0x00, "a", 1, true, 0, 0, NULL, 0, "X1002\n"},
-        {"continuation after complete message", false, 0x80, "a", 1, false, 0, 0,
-         "\x81\x01x", 3, "T[x]\nX1002\n"},
+        {"continuation after complete message", false, 0x80, "a", 1, false, 0, 0, "\x81\x01x", 3,
+         "T[x]\nX1002\n"},
         {"new text in fragmented message", false, 0x81, "b", 1, false, 0, 0, "\x01\x01x", 3,
          "X1002\n"},
         {"new binary in fragmented message", false, 0x82, "b", 1, false, 0, 0, "\x01\x01x", 3,
@@ -251,24 +254,20 @@ static void test_refusals(void)
         {"non-minimal 16-bit 125", false, 0x82, "", 0, false, 2, 125, NULL, 0, "X1002\n"},
         {"non-minimal 64-bit", false, 0x82, "abc", 3, false, 8, 0, NULL, 0, "X1002\n"},
         {"non-minimal 64-bit 65535", false, 0x82, "", 0, false, 8, 65535, NULL, 0, "X1002\n"},
-        {"64-bit top bit", false, 0x82, "", 0, false, 8, 0x8000000000000000ull, NULL, 0,
-         "X1002\n"},
+        {"64-bit top bit", false, 0x82, "", 0, false, 8, 0x8000000000000000ull, NULL, 0, "X1002\n"},
         {"huge length over limit", true, 0x82, "", 0, true, 8, 1ull << 62, NULL, 0, "X1009\n"},
         {"huge fragment over limit", true, 0x80, "", 0, true, 8, 0x7fffffffffffffffull,
          "\x02\x81\0\0\0\0x", 7, "X1009\n"},
-        {"text over limit", false, 0x81, "01234567890123456", 17, false, 0, 0, NULL, 0,
-         "X1009\n"},
+        {"text over limit", false, 0x81, "01234567890123456", 17, false, 0, 0, NULL, 0, "X1009\n"},
         {"invalid utf-8", false, 0x81, "a\xff", 2, false, 0, 0, NULL, 0, "X1007\n"},
         {"overlong utf-8", false, 0x81, "\xc0\x80", 2, false, 0, 0, NULL, 0, "X1007\n"},
         {"overlong 3-byte", false, 0x81, "\xe0\x80\xaf", 3, false, 0, 0, NULL, 0, "X1007\n"},
-        {"overlong 4-byte", false, 0x81, "\xf0\x80\x80\xaf", 4, false, 0, 0, NULL, 0,
-         "X1007\n"},
+        {"overlong 4-byte", false, 0x81, "\xf0\x80\x80\xaf", 4, false, 0, 0, NULL, 0, "X1007\n"},
         {"surrogate", false, 0x81, "\xed\xa0\x80", 3, false, 0, 0, NULL, 0, "X1007\n"},
-        {"above U+10FFFF", false, 0x81, "\xf4\x90\x80\x80", 4, false, 0, 0, NULL, 0,
-         "X1007\n"},
+        {"above U+10FFFF", false, 0x81, "\xf4\x90\x80\x80", 4, false, 0, 0, NULL, 0, "X1007\n"},
         {"truncated utf-8", false, 0x81, "ab\xe2\x82", 4, false, 0, 0, NULL, 0, "X1007\n"},
-        {"truncated utf-8 at message end", false, 0x80, "\xe2\x82", 2, false, 0, 0,
-         "\x01\x01x", 3, "X1007\n"},
+        {"truncated utf-8 at message end", false, 0x80, "\xe2\x82", 2, false, 0, 0, "\x01\x01x", 3,
+         "X1007\n"},
         {"lone continuation byte", false, 0x81, "\x80", 1, false, 0, 0, NULL, 0, "X1007\n"},
         {"close of one byte", true, 0x88, "\x03", 1, true, 0, 0, NULL, 0, "X1002\n"},
         {"close 999", true, 0x88, "\x03\xe7", 2, true, 0, 0, NULL, 0, "X1002\n"},
@@ -296,8 +295,7 @@ static void test_refusals(void)
          125, true, 0, 0, NULL, 0,
          "PING[0123456789012345678901234567890123456789012345678901234567890123456789"
          "0123456789012345678901234567890123456789012345678901234]\n"},
-        {"binary not utf-8", false, 0x82, "\xff\xfe", 2, false, 0, 0, NULL, 0,
-         "B2:ff:fe\n"},
+        {"binary not utf-8", false, 0x82, "\xff\xfe", 2, false, 0, 0, NULL, 0, "B2:ff:fe\n"},
         {"4-byte utf-8", false, 0x81, "\xf0\x9f\x90\xa0", 4, false, 0, 0, NULL, 0,
          "T[\xf0\x9f\x90\xa0]\n"},
         {"U+10FFFF", false, 0x81, "\xf4\x8f\xbf\xbf", 4, false, 0, 0, NULL, 0,
@@ -345,9 +343,9 @@ static void test_write_roundtrip(void)
     for (size_t li = 0; li < REEF_ARRAY_LEN(lens); li++) {
         for (int masked = 0; masked < 2; masked++) {
             struct reef_buf b = REEF_BUF_INIT;
-            CHECK_INT(reef_ws_write_frame(&b, true, REEF_WS_BINARY, data, lens[li],
-                                          masked ? M : NULL),
-                      ==, 0);
+            CHECK_INT(
+                reef_ws_write_frame(&b, true, REEF_WS_BINARY, data, lens[li], masked ? M : NULL),
+                ==, 0);
             CHECK_INT(b.len, ==, hdr[li] + (masked ? 4 : 0) + lens[li]);
             CHECK_INT((uint8_t)b.data[0], ==, 0x82);
             CHECK_INT((uint8_t)b.data[1] & 0x80, ==, masked ? 0x80 : 0);
@@ -367,9 +365,9 @@ static void test_write_roundtrip(void)
             /* The payload itself, not only its ends. */
             struct reef_ws_reader *r = reef_ws_reader_new(masked, 100000);
             struct content_check c = {data, lens[li], 0};
-            CHECK_INT(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, check_content, &c, NULL,
-                                          NULL),
-                      ==, b.len);
+            CHECK_INT(
+                reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, check_content, &c, NULL, NULL), ==,
+                b.len);
             CHECK_INT(c.calls, ==, 1);
             reef_ws_reader_free(r);
             reef_buf_free(&b);
@@ -412,9 +410,9 @@ static void test_payload_exact(void)
         for (size_t o = 0; o < b.len;) {
             size_t k = b.len - o < step ? b.len - o : step;
             int cc = 0;
-            CHECK_INT(reef_ws_reader_feed(r, (uint8_t *)b.data + o, k, check_content, &c, &cc,
-                                          NULL),
-                      ==, k);
+            CHECK_INT(
+                reef_ws_reader_feed(r, (uint8_t *)b.data + o, k, check_content, &c, &cc, NULL), ==,
+                k);
             o += k;
         }
         CHECK_INT(c.calls, ==, 1);
@@ -454,7 +452,10 @@ static void test_write_close(void)
     struct reef_buf b = REEF_BUF_INIT;
     CHECK_INT(reef_ws_write_close(&b, 1000, "bye", NULL), ==, 0);
     CHECK_INT(b.len, ==, 7);
-    CHECK(memcmp(b.data, "\x88\x05\x03\xe8" "bye", 7) == 0);
+    CHECK(memcmp(b.data,
+                 "\x88\x05\x03\xe8"
+                 "bye",
+                 7) == 0);
     reef_buf_reset(&b);
     CHECK_INT(reef_ws_write_close(&b, 1002, NULL, NULL), ==, 0);
     CHECK(b.len == 4 && memcmp(b.data, "\x88\x02\x03\xea", 4) == 0);
@@ -536,8 +537,8 @@ static void test_callback_stop(void)
     struct reef_ws_reader *r = reef_ws_reader_new(false, 10);
     int calls = 0, cc = 0;
     struct reef_err err = {0};
-    CHECK_INT(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, stop_on_ping, &calls, &cc, &err),
-              ==, -ECANCELED);
+    CHECK_INT(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, stop_on_ping, &calls, &cc, &err), ==,
+              -ECANCELED);
     CHECK_INT(calls, ==, 2);
     CHECK_INT(err.code, ==, -ECANCELED);
     CHECK(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, stop_on_ping, &calls, &cc, &err) < 0);
