@@ -404,8 +404,11 @@ static int frame_body(struct reef_http_parser *p, struct reef_err *err)
     /* A chunked HTTP/1.0 message may have been framed differently by an intermediary. */
     if (m->chunked && m->version_minor == 0)
         m->keep_alive = false;
+    /* Servers also advertise protocols on ordinary responses ("Upgrade: h2c" on a 200); only a
+     * 101 actually switches. */
     m->upgrade = reef_http_msg_header_has_token(m, "connection", "upgrade") &&
-                 reef_http_msg_header(m, "upgrade") != NULL;
+                 reef_http_msg_header(m, "upgrade") != NULL &&
+                 (p->kind == REEF_HTTP_REQUEST || m->status == 101);
 
     bool no_body = false;
     if (p->kind == REEF_HTTP_RESPONSE)

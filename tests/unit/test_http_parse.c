@@ -269,6 +269,9 @@ static const struct hcase cases[] = {
     {"chunk data too long", REEF_HTTP_REQUEST,
      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
      "H POST / 1.1 cl=-1 ch=1 ka=1 up=0\n Transfer-Encoding=[chunked]\nX400\n"},
+    {"chunk data followed by junk", REEF_HTTP_REQUEST,
+     "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\n0\r\n\r\n",
+     "H POST / 1.1 cl=-1 ch=1 ka=1 up=0\n Transfer-Encoding=[chunked]\nX400\n"},
     {"chunk data bare LF", REEF_HTTP_REQUEST,
      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n",
      "H POST / 1.1 cl=-1 ch=1 ka=1 up=0\n Transfer-Encoding=[chunked]\nX400\n"},
@@ -403,6 +406,10 @@ static const struct hcase cases[] = {
     {"response garbage", REEF_HTTP_RESPONSE, "ICY 200 OK\r\n\r\n", "X400\n"},
     {"response cl and te", REEF_HTTP_RESPONSE,
      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", "X400\n"},
+    {"response advertising upgrade", REEF_HTTP_RESPONSE,
+     "HTTP/1.1 200 OK\r\nUpgrade: h2,h2c\r\nConnection: Upgrade\r\nContent-Length: 1\r\n\r\nx",
+     "H 200 'OK' 1.1 cl=1 ch=0 ka=1 up=0\n Upgrade=[h2,h2c]\n Connection=[Upgrade]\n"
+     " Content-Length=[1]\nB[x]\nE\n"},
     {"response te gzip", REEF_HTTP_RESPONSE,
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "X501\n"},
 };
@@ -596,6 +603,7 @@ static void test_callback_stops(void)
     struct reef_http_parser *p = reef_http_parser_new(REEF_HTTP_REQUEST, NULL, &cb, NULL);
     CHECK_INT(reef_http_parser_feed(p, "GET / HTTP/1.1\r\n\r\n", 18, &err), ==, -ECANCELED);
     CHECK_INT(err.code, ==, -ECANCELED);
+    CHECK_INT(reef_http_parser_error_status(p), ==, 500);
     CHECK(reef_http_parser_feed(p, "GET / HTTP/1.1\r\n\r\n", 18, &err) < 0);
     reef_http_parser_free(p);
 

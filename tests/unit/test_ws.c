@@ -269,7 +269,9 @@ static void test_refusals(void)
         {"truncated utf-8 at message end", false, 0x80, "\xe2\x82", 2, false, 0, 0, "\x01\x01x", 3,
          "X1007\n"},
         {"lone continuation byte", false, 0x81, "\x80", 1, false, 0, 0, NULL, 0, "X1007\n"},
-        {"close of one byte", true, 0x88, "\x03", 1, true, 0, 0, NULL, 0, "X1002\n"},
+        /* The ping leaves a valid code in the control buffer behind the one byte. */
+        {"close of one byte", true, 0x88, "\x03", 1, true, 0, 0, "\x89\x82\0\0\0\0\x03\xe8", 8,
+         "PING[\x03\xe8]\nX1002\n"},
         {"close 999", true, 0x88, "\x03\xe7", 2, true, 0, 0, NULL, 0, "X1002\n"},
         {"close 0", true, 0x88, "\0\0", 2, true, 0, 0, NULL, 0, "X1002\n"},
         {"close 1004", true, 0x88, "\x03\xec", 2, true, 0, 0, NULL, 0, "X1002\n"},
@@ -541,6 +543,7 @@ static void test_callback_stop(void)
               -ECANCELED);
     CHECK_INT(calls, ==, 2);
     CHECK_INT(err.code, ==, -ECANCELED);
+    CHECK_INT(cc, ==, 1011);
     CHECK(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, stop_on_ping, &calls, &cc, &err) < 0);
     CHECK_INT(calls, ==, 2);
     reef_ws_reader_free(r);
