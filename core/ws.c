@@ -352,6 +352,8 @@ int reef_ws_write_frame(struct reef_buf *out, bool fin, enum reef_ws_opcode op, 
         return -EINVAL;
     }
     uint8_t hdr[14];
+    if (len > SIZE_MAX - sizeof(hdr))
+        return -ENOMEM;
     size_t h = 0;
     hdr[h++] = (uint8_t)((fin ? 0x80 : 0) | op);
     uint8_t m = mask ? 0x80 : 0;
