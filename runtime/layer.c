@@ -683,7 +683,7 @@ static int unpack(struct unpack *u, struct reef_layer_result *res)
     if (archive_read_support_format_tar(u->a) != ARCHIVE_OK)
         return archive_fail(u, "tar");
     if (archive_read_open(u->a, u, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
-        return archive_fail(u, "open tar");
+        return archive_fail(u, "tar");
     uint64_t max_entries = u->o->max_entries ? u->o->max_entries : REEF_LAYER_DEFAULT_MAX_ENTRIES;
     uint64_t entries = 0;
     for (;;) {
