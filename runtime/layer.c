@@ -402,8 +402,12 @@ static int write_file(struct unpack *u, struct archive_entry *e, int pfd, const 
     }
     /* A sparse file may end in a hole that no data block covers. */
     la_int64_t size = archive_entry_size(e);
-    if (archive_entry_size_is_set(e) && size > end && ftruncate(fd, size) < 0)
-        return entry_fail(u, -errno, errno, "extend sparse file");
+    if (archive_entry_size_is_set(e) && size > end) {
+        if (u->o->max_size && (uint64_t)size > u->o->max_size)
+            return entry_fail(u, -EFBIG, 0, "sparse file larger than the size limit");
+        if (ftruncate(fd, size) < 0)
+            return entry_fail(u, -errno, errno, "extend sparse file");
+    }
     r = fd_metadata(u, e, fd, archive_entry_perm(e));
     if (r < 0)
         return r;
@@ -596,8 +600,12 @@ static int write_entry(struct unpack *u, struct archive_entry *e)
     int r = normalise(u, name, u->path, "path");
     if (r < 0)
         return r;
-    if (u->path[0] == '\0')
-        return 0; /* the layer root: dest_dir's own metadata belongs to the caller */
+    if (u->path[0] == '\0') {
+        /* The layer root ("./"): dest_dir's own owner and mode belong to the caller. */
+        if (archive_entry_filetype(e) == AE_IFDIR && !archive_entry_hardlink(e))
+            return 0;
+        return entry_fail(u, -EINVAL, 0, "only a directory can name the layer root");
+    }
     char dir[PATH_MAX];
     memcpy(dir, u->path, strlen(u->path) + 1);
     char *leaf = split_leaf(dir);

@@ -1139,8 +1139,16 @@ static void test_not_a_layer(void)
     junk[0] = 0x28, junk[1] = 0xb5, junk[2] = 0x2f, junk[3] = 0xfd;
     CHECK(unpack_mem(&b, junk, sizeof(junk), 0, NULL, NULL, &err) < 0);
     CHECK(strstr(err.msg, "layer: zstd: corrupt data"));
-    /* Fewer bytes than any magic. */
+    /* Fewer bytes than any magic, and nothing at all. */
     CHECK(unpack_mem(&b, "\x1f", 1, 0, NULL, NULL, &err) < 0);
+    CHECK(unpack_mem(&b, "", 0, 0, NULL, NULL, &err) < 0);
+    /* A file named as the layer root. */
+    struct tb t;
+    tb_init(&t);
+    tb_file(&t, ".", "root");
+    tb_finish(&t);
+    expect_refused(&b, &t, "only a directory can name the layer root");
+    reef_buf_free(&t.out);
     box_done(&b);
 }
 
@@ -1216,7 +1224,7 @@ static void test_remove_tree(void)
     CHECK(mkdirat(root, "none", 0000) == 0);
     CHECK(mkdirat(root, "wide", 0755) == 0);
     int wide = openat(root, "wide", O_RDONLY | O_DIRECTORY);
-    for (int i = 0; i < 1300; i++) {
+    for (int i = 0; i < 1100; i++) {
         char n[16];
         snprintf(n, sizeof(n), "d%d", i);
         CHECK(mkdirat(wide, n, 0755) == 0);
@@ -1224,12 +1232,16 @@ static void test_remove_tree(void)
             CHECK(mkdirat(wide, "../wide/x", 0755) == 0 || errno == EEXIST);
     }
     close(wide);
+    /* 30 levels of 200-byte names: 6 KB of path, more than PATH_MAX. */
+    char longname[201];
+    memset(longname, 'd', 200);
+    longname[200] = '\0';
     int cur = dup(root);
-    for (int i = 0; i < 1100; i++) {
-        CHECK(mkdirat(cur, "deep", 0755) == 0);
-        int n = openat(cur, "deep", O_RDONLY | O_DIRECTORY);
+    for (int i = 0; i < 30; i++) {
+        CHECK(mkdirat(cur, longname, 0755) == 0);
+        int n = openat(cur, longname, O_RDONLY | O_DIRECTORY);
         CHECK(n >= 0);
-        if (i == 1000)
+        if (i == 25)
             CHECK(symlinkat("/etc", n, "etc") == 0);
         close(cur);
         cur = n;
