@@ -123,8 +123,8 @@ static int normalise(struct unpack *u, const char *in, char *out, const char *wh
             continue;
         }
         if (n > NAME_MAX)
-            return entry_fail(u, -ENAMETOOLONG, 0, "%s has a component longer than %d bytes",
-                              what, NAME_MAX);
+            return entry_fail(u, -ENAMETOOLONG, 0, "%s has a component longer than %d bytes", what,
+                              NAME_MAX);
         if (o + (o > 0) + n >= PATH_MAX)
             return entry_fail(u, -ENAMETOOLONG, 0, "%s is longer than %d bytes", what,
                               PATH_MAX - 1);

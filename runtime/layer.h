@@ -56,10 +56,10 @@ enum reef_layer_whiteouts {
 struct reef_layer_opts {
     enum reef_layer_devices devices;
     enum reef_layer_whiteouts whiteouts;
-    bool no_chown;         /* keep the caller's uid/gid instead of the tar's (unprivileged use) */
-    uint64_t max_size;     /* limit on uncompressed bytes; 0 = no limit */
-    uint64_t max_entries;  /* limit on tar entries; 0 = REEF_LAYER_DEFAULT_MAX_ENTRIES */
-    const char *diff_id;   /* when set ("sha256:<hex>"), a different digest fails the unpack */
+    bool no_chown;        /* keep the caller's uid/gid instead of the tar's (unprivileged use) */
+    uint64_t max_size;    /* limit on uncompressed bytes; 0 = no limit */
+    uint64_t max_entries; /* limit on tar entries; 0 = REEF_LAYER_DEFAULT_MAX_ENTRIES */
+    const char *diff_id;  /* when set ("sha256:<hex>"), a different digest fails the unpack */
 };
 
 #define REEF_LAYER_DEFAULT_MAX_ENTRIES (4u * 1024 * 1024)

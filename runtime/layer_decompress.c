@@ -16,7 +16,7 @@
 
 #define IN_SIZE (64 * 1024)
 #define OUT_SIZE (128 * 1024)
-/* zstd frames may ask for windows up to 2 GiB; 128 MiB (what `zstd --long` writes) bounds memory. */
+/* zstd frames may ask for windows up to 2 GiB; 128 MiB (`zstd --long`'s size) bounds memory. */
 #define ZSTD_WINDOW_LOG_MAX 27
 
 struct reef__layer_stream {
@@ -24,10 +24,10 @@ struct reef__layer_stream {
     void *ud;
     uint64_t max_size;
     enum reef_layer_compression comp;
-    bool in_eof;   /* the read callback returned 0 */
-    bool done;     /* the decompressor has delivered its last byte */
-    bool pending;  /* the decompressor may hold output it could not place last time */
-    bool member_end; /* gzip: a member just ended; another may follow */
+    bool in_eof;      /* the read callback returned 0 */
+    bool done;        /* the decompressor has delivered its last byte */
+    bool pending;     /* the decompressor may hold output it could not place last time */
+    bool member_end;  /* gzip: a member just ended; another may follow */
     size_t zstd_last; /* zstd: last ZSTD_decompressStream hint; 0 = at a frame boundary */
     uint64_t size, csize;
     mbedtls_sha256_context sha;

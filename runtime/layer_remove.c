@@ -1,8 +1,9 @@
 /* layer_remove: removing a (partially) unpacked layer tree. The tree came from an untrusted tar,
  * so it may hold symlinks to anywhere, directories without permissions and paths deeper than
- * PATH_MAX allows to name. The walk therefore goes by descriptor: down with openat(O_NOFOLLOW), back
- * up with openat(".."), checking each step against the device and inode recorded on the way down,
- * so it holds one directory descriptor at a time however deep the tree is and never leaves it. */
+ * PATH_MAX allows to name. The walk therefore goes by descriptor: down with openat(O_NOFOLLOW),
+ * back up with openat(".."), checking each step against the device and inode recorded on the way
+ * down, so it holds one directory descriptor at a time however deep the tree is and never leaves
+ * it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -274,7 +274,10 @@ static void build_rich(struct tb *t)
     e = ent("bin/ping", AE_IFREG, 04755);
     archive_entry_xattr_add_entry(e, "security.capability", CAP_VALUE, sizeof(CAP_VALUE));
     archive_entry_set_uid(e, 0);
-    tb_put(t, e, "\x7f" "ELF", 4);
+    tb_put(t, e,
+           "\x7f"
+           "ELF",
+           4);
     e = ent("bin/sg", AE_IFREG, 02711);
     archive_entry_set_gid(e, 42);
     tb_put(t, e, "x", 1);
@@ -573,10 +576,10 @@ static void test_whiteouts(void)
     tb_file(&t, "d/keep", "k");
     tb_file(&t, "d/.wh..wh..opq", "");
     tb_file(&t, ".wh.gone", "");
-    tb_file(&t, "e/.wh.sub", "");     /* parent created implicitly */
-    tb_file(&t, ".wh..wh.plnk", "");  /* AUFS metadata: ignored */
+    tb_file(&t, "e/.wh.sub", "");    /* parent created implicitly */
+    tb_file(&t, ".wh..wh.plnk", ""); /* AUFS metadata: ignored */
     tb_file(&t, "x", "first");
-    tb_file(&t, ".wh.x", "");         /* a later whiteout replaces an earlier entry */
+    tb_file(&t, ".wh.x", ""); /* a later whiteout replaces an earlier entry */
     tb_finish(&t);
     struct box b;
     box_init(&b);
@@ -726,8 +729,8 @@ static void test_absolute_names(void)
 
 static void test_dotdot_escape(void)
 {
-    const char *names[] = {"../evil", "../../etc/passwd", "a/../../evil", "./../canary/file",
-                           "a/b/../../../evil", ".."};
+    const char *names[] = {"../evil",          "../../etc/passwd",  "a/../../evil",
+                           "./../canary/file", "a/b/../../../evil", ".."};
     for (size_t i = 0; i < REEF_ARRAY_LEN(names); i++) {
         struct tb t;
         tb_init(&t);
@@ -773,12 +776,9 @@ static void test_symlink_write_through(void)
     struct {
         const char *link, *target, *file;
     } cases[] = {
-        {"a", "/etc", "a/passwd"},
-        {"t", abs_canary, "t/evil"},
-        {"t", abs_canary, "t/file"},
-        {"r", "../canary", "r/evil"},
-        {"r", "../canary", "r/x/y/z"},
-        {"d/l", "../..", "d/l/canary/file"},
+        {"a", "/etc", "a/passwd"},     {"t", abs_canary, "t/evil"},
+        {"t", abs_canary, "t/file"},   {"r", "../canary", "r/evil"},
+        {"r", "../canary", "r/x/y/z"}, {"d/l", "../..", "d/l/canary/file"},
         {"x", ".", "x/x/x/evil"},
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
@@ -977,7 +977,8 @@ static void test_truncated_and_corrupt(void)
 }
 
 /* A ustar header written by hand, for what libarchive's writer will not produce. */
-static void raw_header(unsigned char h[512], const char *name, char type, const unsigned char *size12)
+static void raw_header(unsigned char h[512], const char *name, char type,
+                       const unsigned char *size12)
 {
     memset(h, 0, 512);
     memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
@@ -1195,8 +1196,8 @@ static void test_limits_and_checks(void)
     CHECK_INT(unpack_mem(&b, t.out.data, t.out.len, 0, &o3, NULL, &err), ==, -E2BIG);
     CHECK_OK(reef_layer_remove_tree(b.dest, &err), &err);
     CHECK(mkdir(b.dest, 0755) == 0);
-    struct mem_src m = {.p = (const unsigned char *)t.out.data, .len = t.out.len, .chunk = 1000,
-                        .fail_at = 3000};
+    struct mem_src m = {
+        .p = (const unsigned char *)t.out.data, .len = t.out.len, .chunk = 1000, .fail_at = 3000};
     CHECK_INT(reef_layer_unpack(mem_read, &m, b.dest, NULL, NULL, &err), ==, -EIO);
     CHECK_STR(err.msg, "layer: read: Input/output error");
     CHECK(reef_layer_unpack(mem_read, &m, "/nonexistent/reef", NULL, NULL, &err) == -ENOENT);
