@@ -195,12 +195,22 @@ static int open_dir(struct unpack *u, const char *dir, bool create)
         if (*p == '/')
             p++;
         int next;
+        bool made = false;
         for (int tries = 0;; tries++) {
             next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (next >= 0 || errno != ENOENT || !create || tries > 0)
                 break;
-            if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+            if (mkdirat(fd, comp, 0755) == 0)
+                made = true;
+            else if (errno != EEXIST)
                 break;
+        }
+        /* mkdirat applied the process umask; implicit parents are 0755 whatever it is. */
+        if (made && next >= 0 && fchmod(next, 0755) < 0) {
+            int e = errno;
+            close(next);
+            close(fd);
+            return entry_fail(u, -e, e, "chmod new parent directory");
         }
         if (next < 0) {
             int e = errno;

@@ -388,6 +388,7 @@ static void check_rich(struct box *b)
 static void run_rich(enum reef_layer_compression comp, size_t chunk)
 {
     need_root();
+    umask(077); /* must not leak into implicit parents or modes */
     struct tb t;
     build_rich(&t);
     struct reef_buf blob;
