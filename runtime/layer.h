@@ -45,7 +45,8 @@ enum reef_layer_devices {
 };
 
 enum reef_layer_whiteouts {
-    /* ".wh.NAME" becomes a 0:0 character device NAME; needs CAP_MKNOD, fails clearly without it. */
+    /* ".wh.NAME" becomes a 0:0 character device NAME. Linux 5.8+ lets anyone create that one
+     * device; older kernels need CAP_MKNOD, and the unpack fails clearly without it. */
     REEF_LAYER_WHITEOUT_MKNOD = 0,
     /* overlayfs "xattr whiteouts" (Linux 6.7+): an empty regular file NAME carrying
      * trusted.overlay.whiteout, its directory marked trusted.overlay.opaque="x" unless it is

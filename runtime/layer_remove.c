@@ -75,9 +75,14 @@ static int scan(int dfd, struct level *l, struct reef_err *err)
         }
     }
     int r = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno != 0)
+                r = reef_err_errno(err, -errno, "layer: remove: readdir");
+            break;
+        }
         const char *n = de->d_name;
         if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
             continue;
@@ -110,10 +115,7 @@ static int scan(int dfd, struct level *l, struct reef_err *err)
             break;
         }
         l->npend++;
-        errno = 0;
     }
-    if (r == 0 && errno != 0 && !de)
-        r = reef_err_errno(err, -errno, "layer: remove: readdir");
     closedir(d);
     return r;
 }

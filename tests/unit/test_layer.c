@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -1206,6 +1207,70 @@ static void test_limits_and_checks(void)
     reef_buf_free(&t.out);
 }
 
+/* Without privileges (the test drops to uid 65534): no_chown, directories without write or
+ * search permission in the tar, whiteouts failing clearly, and removal of what was unpacked. */
+static void test_unprivileged(void)
+{
+    need_root();
+    struct box b;
+    box_init(&b);
+    CHECK(chown(b.base, 65534, 65534) == 0);
+    CHECK(chown(b.dest, 65534, 65534) == 0);
+    CHECK(chown(b.canary, 65534, 65534) == 0);
+    CHECK(setgroups(0, NULL) == 0);
+    CHECK(setresgid(65534, 65534, 65534) == 0);
+    CHECK(setresuid(65534, 65534, 65534) == 0);
+    struct tb t;
+    tb_init(&t);
+    tb_put(&t, ent("ro", AE_IFDIR, 0555), NULL, 0);
+    tb_file(&t, "ro/f", "in a read-only dir");
+    tb_put(&t, ent("none", AE_IFDIR, 0000), NULL, 0);
+    tb_file(&t, "none/deeper/g", "in a no-permission dir");
+    tb_finish(&t);
+    struct reef_layer_opts o = {.no_chown = true};
+    struct reef_err err = {0};
+    CHECK_OK(unpack_mem(&b, t.out.data, t.out.len, 0, &o, NULL, &err), &err);
+    char p[PATH_MAX];
+    struct stat st;
+    pathf(p, &b, "ro");
+    CHECK(lstat(p, &st) == 0);
+    CHECK_INT(st.st_mode & 07777, ==, 0555);
+    CHECK_INT(st.st_uid, ==, 65534);
+    CHECK_INT(st.st_mtim.tv_sec, ==, 1000000000);
+    pathf(p, &b, "none");
+    CHECK(lstat(p, &st) == 0);
+    CHECK_INT(st.st_mode & 07777, ==, 0);
+    reef_buf_free(&t.out);
+    CHECK_OK(reef_layer_remove_tree(b.dest, &err), &err);
+    CHECK(mkdir(b.dest, 0755) == 0);
+
+    tb_init(&t);
+    tb_file(&t, ".wh.gone", "");
+    tb_finish(&t);
+    /* Linux 5.8+ lets anyone create a 0:0 whiteout device; older kernels need CAP_MKNOD. */
+    if (unpack_mem(&b, t.out.data, t.out.len, 0, &o, NULL, &err) == 0) {
+        pathf(p, &b, "gone");
+        CHECK(lstat(p, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+    } else {
+        CHECK_INT(err.code, ==, -EPERM);
+        CHECK(strstr(err.msg, "layer: entry \".wh.gone\": cannot create whiteout"));
+        CHECK(strstr(err.msg, "CAP_MKNOD"));
+    }
+    /* A real device stays refused even when asked for. */
+    reef_buf_free(&t.out);
+    tb_init(&t);
+    struct archive_entry *e = ent("null", AE_IFCHR, 0666);
+    archive_entry_set_rdevmajor(e, 1);
+    archive_entry_set_rdevminor(e, 3);
+    tb_put(&t, e, NULL, 0);
+    tb_finish(&t);
+    o.devices = REEF_LAYER_DEVICES_CREATE;
+    CHECK(unpack_mem(&b, t.out.data, t.out.len, 0, &o, NULL, &err) == -EPERM);
+    CHECK(strstr(err.msg, "layer: entry \"null\": mknod: Operation not permitted"));
+    reef_buf_free(&t.out);
+    box_done(&b);
+}
+
 /* ---------- removal ---------- */
 
 static void test_remove_tree(void)
@@ -1294,6 +1359,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_not_a_layer);
     TEST_RUN(test_empty_layer);
     TEST_RUN(test_limits_and_checks);
+    TEST_RUN(test_unprivileged);
     TEST_RUN(test_remove_tree);
     return test_done();
 }
