@@ -567,6 +567,46 @@ static void test_threads(void)
     reef_buf_free(&t.out);
 }
 
+/* A sparse file (pax GNU.sparse) keeps its holes and its full length, trailing hole included. */
+static void test_sparse(void)
+{
+    struct tb t;
+    tb_init(&t);
+    struct archive_entry *e = ent("sparse", AE_IFREG, 0644);
+    archive_entry_set_size(e, 4 << 20);
+    archive_entry_sparse_add_entry(e, 1 << 20, 4);
+    CHECK(archive_write_header(t.a, e) == ARCHIVE_OK);
+    char *zero = calloc(1, 1 << 20);
+    CHECK(zero);
+    /* The writer takes the logical content and stores only the mapped region. */
+    for (int i = 0; i < 4; i++) {
+        if (i == 1)
+            memcpy(zero, "data", 4);
+        CHECK(archive_write_data(t.a, zero, 1 << 20) == 1 << 20);
+        memset(zero, 0, 4);
+    }
+    free(zero);
+    archive_entry_free(e);
+    tb_finish(&t);
+    CHECK(t.out.len < 64 * 1024);
+    struct box b;
+    box_init(&b);
+    struct reef_err err = {0};
+    CHECK_OK(unpack_mem(&b, t.out.data, t.out.len, 0, NULL, NULL, &err), &err);
+    char p[PATH_MAX], got[8] = {0};
+    struct stat st;
+    pathf(p, &b, "sparse");
+    CHECK(lstat(p, &st) == 0);
+    CHECK_INT(st.st_size, ==, 4 << 20);
+    CHECK_INT(st.st_blocks * 512, <, 1 << 20);
+    int fd = open(p, O_RDONLY);
+    CHECK(pread(fd, got, 4, 1 << 20) == 4);
+    close(fd);
+    CHECK_STR(got, "data");
+    box_done(&b);
+    reef_buf_free(&t.out);
+}
+
 /* ---------- whiteouts and replacement ---------- */
 
 static void test_whiteouts(void)
@@ -1342,6 +1382,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_multi_member);
     TEST_RUN(test_unpack_fd);
     TEST_RUN(test_threads);
+    TEST_RUN(test_sparse);
     TEST_RUN(test_whiteouts);
     TEST_RUN(test_whiteouts_xattr);
     TEST_RUN(test_replace);
