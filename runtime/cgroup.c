@@ -198,8 +198,8 @@ static int parse_mount_line(struct reef_cgroup_layout *l, const char *prefix, co
                 return 0;
             return mount_set(&l->v1[i], prefix, mp, mpn, root, rootn, ctrls);
         }
-        if (l->v1[i].ctrls & ctrls) /* a controller lives in one hierarchy only */
-            return -EINVAL;
+        if (l->v1[i].ctrls & ctrls) /* a controller lives in one hierarchy only: keep the first */
+            return 0;
     }
     if (REEF_NEVER(l->nv1 >= REEF__CG_MAX_HIER))
         return -EINVAL;
@@ -1069,6 +1069,11 @@ int reef_cgroup_apply(struct reef_cgroup *cg, const struct reef_cgroup_limits *l
         if (REEF_NEVER(!dir))
             return reef_err_set(err, -EINVAL, "cgroup %s: %s: no directory", cg->label, w->what);
         r = reef__cg_write(dir, w->file, w->value);
+        /* v1 keeps memsw >= memory: raising both means writing memsw first. */
+        if (r == -EINVAL && i + 1 < plan.n &&
+            strcmp(plan.w[i + 1].file, "memory.memsw.limit_in_bytes") == 0 &&
+            reef__cg_write(dir, plan.w[i + 1].file, plan.w[i + 1].value) == 0)
+            r = reef__cg_write(dir, w->file, w->value);
         if (r < 0)
             return reef_err_errno(err, r, "cgroup %s: %s: write %s to %s/%s", cg->label, w->what,
                                   w->value, dir, w->file);

@@ -254,7 +254,6 @@ static void test_layout_none_and_malformed(void)
         "1 2 3\n",                                           /* too few fields */
         "1 0 0:1 / /x rw cgroup cgroup rw,memory\n",         /* no separator */
         "1 0 0:1 / /x rw -\n",                               /* nothing after it */
-        "1 0 0:1 / /a rw - cgroup c rw,memory\n1 0 0:1 / /b rw - cgroup c rw,memory,pids\n",
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++) {
         struct reef_cgroup_sources src = {.mountinfo = bad[i]};
@@ -263,6 +262,12 @@ static void test_layout_none_and_malformed(void)
         CHECK(l == NULL);
         CHECK(strstr(err.msg, "malformed") != NULL);
     }
+    /* Two mounts claiming one controller cannot both be right: the first one counts. */
+    l = parse("1 0 0:1 / /a rw - cgroup c rw,memory\n1 0 0:1 / /b rw - cgroup c rw,memory,pids\n",
+              NULL, NULL, NULL, NULL);
+    CHECK_STR(reef_cgroup_layout_v1_mount(l, REEF_CG_MEMORY), "/a");
+    CHECK(reef_cgroup_layout_v1_mount(l, REEF_CG_PIDS) == NULL);
+    reef_cgroup_layout_free(l);
     /* Lines without a trailing newline and blank lines are fine. */
     l = parse("\n1 0 0:1 / /m rw - cgroup c rw,memory", NULL, NULL, NULL, NULL);
     CHECK_STR(reef_cgroup_layout_v1_mount(l, REEF_CG_MEMORY), "/m");
@@ -786,11 +791,26 @@ static void body_limits(struct reef_cgroup_layout *l, const char *parent)
     struct reef_cgroup *dup = NULL;
     CHECK_INT(reef_cgroup_create(l, &o, &dup, &err), ==, -EEXIST);
     CHECK(access(reef_cgroup_dir(cg, REEF_CG_MEMORY), F_OK) == 0);
-    /* Raise the limits again and swap too (memsw must stay >= memory). */
+    /* Swap: without swap accounting (swapaccount=0) asking for it must fail, never be ignored. */
     lim = (struct reef_cgroup_limits){.memory_bytes = 32 << 20, .swap_set = true};
+    if (!(cg->features & REEF__CG_F_MEMSW)) {
+        CHECK_INT(reef_cgroup_apply(cg, &lim, &err), ==, -EOPNOTSUPP);
+        CHECK(strstr(err.msg, "swap limit:"));
+        goto swap_done;
+    }
+    /* Lower the memory limit and limit swap too (memsw must stay >= memory). */
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.memsw.limit_in_bytes"), ==,
               32 << 20);
+    /* Raising both again needs memsw written first; apply handles the order. */
+    lim = (struct reef_cgroup_limits){.memory_bytes = 48 << 20, .swap_set = true,
+                                      .swap_bytes = 1 << 20};
+    CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
+    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==,
+              48 << 20);
+    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.memsw.limit_in_bytes"), ==,
+              49 << 20);
+swap_done:;
     /* open finds the same directories. */
     struct reef_cgroup *again = NULL;
     CHECK_OK(reef_cgroup_open(l, &o, &again, &err), &err);
@@ -1234,8 +1254,8 @@ static void test_real_cleanup_after_failure(void)
         body_crash(l, parent);
     }
     int s = reap(pid);
-    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 9);
     cleanup_parent(REEF_CGROUP_DRIVER_V1, parent); /* fails the test if anything is left */
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 9);
 }
 
 int main(int argc, char **argv)
