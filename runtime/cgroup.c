@@ -22,9 +22,9 @@
 unsigned reef__cgroup_test_flags;
 
 static const char *const ctrl_names[REEF_CG_NCTRL] = {
-    [REEF_CG_CPU] = "cpu",         [REEF_CG_CPUACCT] = "cpuacct", [REEF_CG_CPUSET] = "cpuset",
-    [REEF_CG_MEMORY] = "memory",   [REEF_CG_DEVICES] = "devices", [REEF_CG_FREEZER] = "freezer",
-    [REEF_CG_BLKIO] = "blkio",     [REEF_CG_PIDS] = "pids",
+    [REEF_CG_CPU] = "cpu",       [REEF_CG_CPUACCT] = "cpuacct", [REEF_CG_CPUSET] = "cpuset",
+    [REEF_CG_MEMORY] = "memory", [REEF_CG_DEVICES] = "devices", [REEF_CG_FREEZER] = "freezer",
+    [REEF_CG_BLKIO] = "blkio",   [REEF_CG_PIDS] = "pids",
 };
 
 const char *reef_cgroup_ctrl_name(enum reef_cgroup_ctrl c)
@@ -102,8 +102,8 @@ static char *unescape(const char *s, size_t n)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-            s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+        if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+            s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
             out[o++] = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
             i += 3;
         } else {
@@ -142,7 +142,8 @@ static int mount_set(struct reef__cg_mount *m, const char *prefix, const char *m
         return -ENOMEM;
     struct reef_buf b = REEF_BUF_INIT;
     /* "/" alone as mount point under a prefix becomes just the prefix. */
-    if (reef_buf_puts(&b, prefix) < 0 || reef_buf_puts(&b, strcmp(mpu, "/") == 0 && *prefix ? "" : mpu) < 0) {
+    if (reef_buf_puts(&b, prefix) < 0 ||
+        reef_buf_puts(&b, strcmp(mpu, "/") == 0 && *prefix ? "" : mpu) < 0) {
         reef_buf_free(&b);
         return -ENOMEM;
     }
@@ -266,8 +267,8 @@ static unsigned parse_proc_cgroups(const char *text)
     return mask;
 }
 
-int reef_cgroup_layout_parse(const struct reef_cgroup_sources *src,
-                             struct reef_cgroup_layout **out, struct reef_err *err)
+int reef_cgroup_layout_parse(const struct reef_cgroup_sources *src, struct reef_cgroup_layout **out,
+                             struct reef_err *err)
 {
     *out = NULL;
     if (!src || !src->mountinfo)
@@ -436,13 +437,13 @@ int reef__cgroup_check_path(const char *p, bool one_component, struct reef_err *
         for (const char *c = s; c < e; c++) {
             if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
                 !(*c >= '0' && *c <= '9') && !strchr("_.:@-", *c))
-                return reef_err_set(err, -EINVAL, "%s \"%.64s\" contains the byte 0x%02x", what,
-                                    p, (unsigned char)*c);
+                return reef_err_set(err, -EINVAL, "%s \"%.64s\" contains the byte 0x%02x", what, p,
+                                    (unsigned char)*c);
         }
         /* A component named like a control file would collide with the kernel's files. */
         if (n >= 7 && memcmp(s, "cgroup.", 7) == 0)
-            return reef_err_set(err, -EINVAL, "%s \"%.64s\" uses the reserved prefix cgroup.",
-                                what, p);
+            return reef_err_set(err, -EINVAL, "%s \"%.64s\" uses the reserved prefix cgroup.", what,
+                                p);
         if (*e && one_component)
             return reef_err_set(err, -EINVAL, "%s \"%s\" contains '/'", what, p);
         s = *e ? e + 1 : e;
@@ -534,8 +535,8 @@ int reef__cgroup_plan_limits(bool v2, unsigned ctrls, unsigned kernel, unsigned 
                 plan_add(plan, REEF_CG_MEMORY, "swap limit", "memory.swap.max", "%llu",
                          lim->swap_bytes);
             else
-                plan_add(plan, REEF_CG_MEMORY, "swap limit", "memory.memsw.limit_in_bytes",
-                         "%llu", lim->memory_bytes + lim->swap_bytes);
+                plan_add(plan, REEF_CG_MEMORY, "swap limit", "memory.memsw.limit_in_bytes", "%llu",
+                         lim->memory_bytes + lim->swap_bytes);
         } else if (v2 && (features & REEF__CG_F_SWAP_MAX)) {
             plan_add(plan, REEF_CG_MEMORY, what, "memory.swap.max", "%llu", 0);
         }
@@ -973,8 +974,9 @@ static int pick_driver(const struct reef_cgroup_layout *l, enum reef_cgroup_driv
 {
     if (d == REEF_CGROUP_DRIVER_AUTO) {
         if (l->mode == REEF_CGROUP_NONE)
-            return reef_err_set(err, -ENODEV, "no cgroup filesystem is mounted (mount cgroup2 "
-                                              "at /sys/fs/cgroup)");
+            return reef_err_set(err, -ENODEV,
+                                "no cgroup filesystem is mounted (mount cgroup2 "
+                                "at /sys/fs/cgroup)");
         *v2 = l->mode == REEF_CGROUP_V2;
         return 0;
     }
@@ -1019,7 +1021,8 @@ static int open_or_create(const struct reef_cgroup_layout *l, const struct reef_
         reef_cgroup_free(cg);
         return r;
     }
-    cg->features = v2 ? (unsigned)reef__cgroup_v2_features(cg) : (unsigned)reef__cgroup_v1_features(cg);
+    cg->features =
+        v2 ? (unsigned)reef__cgroup_v2_features(cg) : (unsigned)reef__cgroup_v1_features(cg);
     *out = cg;
     return 0;
 }
@@ -1174,8 +1177,7 @@ int reef_cgroup_remove(struct reef_cgroup *cg, struct reef_err *err)
     for (int i = 0; i < cg->nd; i++) {
         int r = rmdir_tree(cg->d[i].dir, 0, 2000);
         if (r < 0 && first == 0)
-            first = reef_err_errno(err, r,
-                                   "cgroup %s: remove %s%s", cg->label, cg->d[i].dir,
+            first = reef_err_errno(err, r, "cgroup %s: remove %s%s", cg->label, cg->d[i].dir,
                                    r == -EBUSY ? " (processes still inside: kill first)" : "");
     }
     return first;
@@ -1196,8 +1198,8 @@ int reef_cgroup_remove_parent(const struct reef_cgroup_layout *l, const char *pa
         if ((r = reef__cg_base_dir(m, parent, &base, err)) < 0)
             return r;
         char dir[4096];
-        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base,
-                             parent + (parent[0] == '/')) >= sizeof(dir))
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base, parent + (parent[0] == '/')) >=
+            sizeof(dir))
             return reef_err_set(err, -ENAMETOOLONG, "cgroup path too long");
         /* Only the last component: higher ones may belong to someone else. */
         if (rmdir(dir) < 0 && errno != ENOENT && first == 0)

@@ -79,8 +79,8 @@ struct reef_cgroup_sources {
 /* Builds a layout from the text of the sources; pure, no file access. A host with no cgroup
  * filesystem yields mode REEF_CGROUP_NONE, not an error; errors are malformed input and ENOMEM.
  * The caller frees *out with reef_cgroup_layout_free. */
-int reef_cgroup_layout_parse(const struct reef_cgroup_sources *src,
-                             struct reef_cgroup_layout **out, struct reef_err *err);
+int reef_cgroup_layout_parse(const struct reef_cgroup_sources *src, struct reef_cgroup_layout **out,
+                             struct reef_err *err);
 /* Reads the sources of this host (under root, "" or NULL for "/") and parses them. */
 int reef_cgroup_layout_detect(const char *root, struct reef_cgroup_layout **out,
                               struct reef_err *err);
@@ -88,7 +88,8 @@ void reef_cgroup_layout_free(struct reef_cgroup_layout *l);
 
 enum reef_cgroup_mode reef_cgroup_layout_mode(const struct reef_cgroup_layout *l);
 /* Mount directory of the v1 hierarchy carrying c (root prefix included), or NULL. Valid while l. */
-const char *reef_cgroup_layout_v1_mount(const struct reef_cgroup_layout *l, enum reef_cgroup_ctrl c);
+const char *reef_cgroup_layout_v1_mount(const struct reef_cgroup_layout *l,
+                                        enum reef_cgroup_ctrl c);
 /* Mount directory of the cgroup2 filesystem, or NULL. Valid while l lives. */
 const char *reef_cgroup_layout_v2_mount(const struct reef_cgroup_layout *l);
 /* Mask of controllers the kernel has enabled at all (from /proc/cgroups and the mounts). */
@@ -140,8 +141,8 @@ struct reef_cgroup_limits {
      * memory.swap.max=0 (when it exists) so hitting the limit is an OOM, not swapping. */
     bool swap_set;
     uint64_t swap_bytes;
-    double cpus;         /* fractional CPUs, e.g. 0.5: quota = cpus * 100 ms per 100 ms */
-    uint64_t pids_max;   /* pids.max */
+    double cpus;       /* fractional CPUs, e.g. 0.5: quota = cpus * 100 ms per 100 ms */
+    uint64_t pids_max; /* pids.max */
 };
 
 int reef_cgroup_apply(struct reef_cgroup *cg, const struct reef_cgroup_limits *lim,
@@ -161,8 +162,8 @@ int reef_cgroup_join(const struct reef_cgroup *cg);
 #define REEF_CGROUP_HAVE_OOM (1u << 4)
 
 struct reef_cgroup_stats {
-    unsigned have;              /* REEF_CGROUP_HAVE_* */
-    uint64_t memory_usage;      /* raw usage, page cache included */
+    unsigned have;               /* REEF_CGROUP_HAVE_* */
+    uint64_t memory_usage;       /* raw usage, page cache included */
     uint64_t memory_working_set; /* usage minus inactive file cache, what docker reports */
     uint64_t memory_peak;
     uint64_t cpu_usage_ns;
@@ -297,16 +298,14 @@ void reef__cg_sleep_ms(int ms);
 long long reef__cg_now_ms(void);
 
 /* Per-version parts. */
-int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *parent,
-                           const char *name, bool create, struct reef_cgroup *cg,
-                           struct reef_err *err);
+int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *parent, const char *name,
+                           bool create, struct reef_cgroup *cg, struct reef_err *err);
 int reef__cgroup_v1_features(struct reef_cgroup *cg);
 int reef__cgroup_v1_stats(const struct reef_cgroup *cg, struct reef_cgroup_stats *st,
                           struct reef_err *err);
 int reef__cgroup_v1_kill(const struct reef_cgroup *cg, struct reef_err *err);
-int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *parent,
-                           const char *name, bool create, struct reef_cgroup *cg,
-                           struct reef_err *err);
+int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *parent, const char *name,
+                           bool create, struct reef_cgroup *cg, struct reef_err *err);
 int reef__cgroup_v2_features(struct reef_cgroup *cg);
 int reef__cgroup_v2_stats(const struct reef_cgroup *cg, struct reef_cgroup_stats *st,
                           struct reef_err *err);

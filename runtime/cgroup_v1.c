@@ -73,9 +73,8 @@ static char *rel_parent(const char *parent)
     return reef_strndup(parent, n);
 }
 
-int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *parent,
-                           const char *name, bool create, struct reef_cgroup *cg,
-                           struct reef_err *err)
+int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *parent, const char *name,
+                           bool create, struct reef_cgroup *cg, struct reef_err *err)
 {
     _cleanup_free_ char *rel = rel_parent(parent);
     char *bases[REEF__CG_MAX_HIER] = {0};
@@ -99,12 +98,11 @@ int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *paren
         } else {
             /* A sibling reef may remove an empty parent between our mkdirs: start over then. */
             for (int attempt = 0;; attempt++) {
-                r = reef__cg_mkdir_chain(bases[i], rel, cpuset ? cpuset_fill : NULL, err,
-                                         &made[i], err);
+                r = reef__cg_mkdir_chain(bases[i], rel, cpuset ? cpuset_fill : NULL, err, &made[i],
+                                         err);
                 if (r == 0 && mkdir(leaf, 0755) < 0)
-                    r = errno == EEXIST
-                            ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
-                            : reef_err_errno(err, -errno, "mkdir %s", leaf);
+                    r = errno == EEXIST ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
+                                        : reef_err_errno(err, -errno, "mkdir %s", leaf);
                 if (r != -ENOENT || attempt == 4)
                     break;
             }

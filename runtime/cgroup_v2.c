@@ -59,8 +59,7 @@ static int enable_subtree(const char *parent, const char *dir, void *ud)
                                 "or run reef in a leaf cgroup)",
                                 wanted[i], dir);
         if (r < 0)
-            return reef_err_errno(err, r, "enable %s in %s/cgroup.subtree_control", wanted[i],
-                                  dir);
+            return reef_err_errno(err, r, "enable %s in %s/cgroup.subtree_control", wanted[i], dir);
     }
     return 0;
 }
@@ -89,9 +88,8 @@ static unsigned leaf_ctrls(const char *dir)
     return m;
 }
 
-int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *parent,
-                           const char *name, bool create, struct reef_cgroup *cg,
-                           struct reef_err *err)
+int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *parent, const char *name,
+                           bool create, struct reef_cgroup *cg, struct reef_err *err)
 {
     _cleanup_free_ char *base = NULL;
     int r = reef__cg_base_dir(&l->v2, parent, &base, err);

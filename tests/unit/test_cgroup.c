@@ -69,9 +69,11 @@ static const char v1_mountinfo[] =
 static struct reef_cgroup_layout *parse(const char *mi, const char *pc, const char *self,
                                         const char *v2c, const char *root)
 {
-    struct reef_cgroup_sources src = {
-        .mountinfo = mi, .proc_cgroups = pc, .self_cgroup = self, .v2_controllers = v2c,
-        .root = root};
+    struct reef_cgroup_sources src = {.mountinfo = mi,
+                                      .proc_cgroups = pc,
+                                      .self_cgroup = self,
+                                      .v2_controllers = v2c,
+                                      .root = root};
     struct reef_cgroup_layout *l = NULL;
     struct reef_err err = {0};
     CHECK_OK(reef_cgroup_layout_parse(&src, &l, &err), &err);
@@ -91,8 +93,8 @@ static void test_layout_hybrid(void)
     CHECK_STR(reef_cgroup_layout_v1_mount(l, REEF_CG_CPUACCT), "/sys/fs/cgroup/cpuacct");
     CHECK_STR(reef_cgroup_layout_v2_mount(l), "/sys/fs/cgroup/unified");
     CHECK_INT(l->nv1, ==, 8); /* name=systemd carries no controller */
-    unsigned all = B(CPU) | B(CPUACCT) | B(CPUSET) | B(MEMORY) | B(DEVICES) | B(FREEZER) |
-                   B(BLKIO) | B(PIDS);
+    unsigned all =
+        B(CPU) | B(CPUACCT) | B(CPUSET) | B(MEMORY) | B(DEVICES) | B(FREEZER) | B(BLKIO) | B(PIDS);
     CHECK_INT(reef_cgroup_layout_ctrls(l), ==, all); /* hybrid uses v1 */
     CHECK_INT(reef_cgroup_layout_kernel_ctrls(l), ==, all);
     CHECK_INT(l->v2_ctrls, ==, 0);
@@ -116,14 +118,12 @@ static void test_layout_hybrid(void)
 
 static void test_layout_v2(void)
 {
-    struct reef_cgroup_layout *l =
-        parse(v2_mountinfo, NULL, "0::/user.slice/session-1.scope\n",
-              "cpuset cpu io memory hugetlb pids rdma misc\n", NULL);
+    struct reef_cgroup_layout *l = parse(v2_mountinfo, NULL, "0::/user.slice/session-1.scope\n",
+                                         "cpuset cpu io memory hugetlb pids rdma misc\n", NULL);
     CHECK_INT(reef_cgroup_layout_mode(l), ==, REEF_CGROUP_V2);
     CHECK_STR(reef_cgroup_layout_v2_mount(l), "/sys/fs/cgroup");
     CHECK(reef_cgroup_layout_v1_mount(l, REEF_CG_MEMORY) == NULL);
-    CHECK_INT(reef_cgroup_layout_ctrls(l), ==,
-              B(CPUSET) | B(CPU) | B(BLKIO) | B(MEMORY) | B(PIDS));
+    CHECK_INT(reef_cgroup_layout_ctrls(l), ==, B(CPUSET) | B(CPU) | B(BLKIO) | B(MEMORY) | B(PIDS));
     struct reef_err err = {0};
     char *dir = NULL;
     CHECK_OK(reef__cg_base_dir(&l->v2, "k", &dir, &err), &err);
@@ -152,11 +152,10 @@ static void test_layout_v1_comounted(void)
  * duplicate mount, a cgroup2 mount somewhere else entirely. */
 static void test_layout_nonstandard(void)
 {
-    static const char mi[] =
-        "50 1 0:40 /docker/abc /cg/mem\\040ory rw - cgroup cgroup rw,memory\n"
-        "51 1 0:40 / /other/memory rw - cgroup cgroup rw,memory\n"
-        "52 1 0:41 /docker/abc /cg/pids rw - cgroup cgroup rw,pids\n"
-        "53 1 0:42 / /run/u2 rw master:3 shared:7 - cgroup2 none rw\n";
+    static const char mi[] = "50 1 0:40 /docker/abc /cg/mem\\040ory rw - cgroup cgroup rw,memory\n"
+                             "51 1 0:40 / /other/memory rw - cgroup cgroup rw,memory\n"
+                             "52 1 0:41 /docker/abc /cg/pids rw - cgroup cgroup rw,pids\n"
+                             "53 1 0:42 / /run/u2 rw master:3 shared:7 - cgroup2 none rw\n";
     struct reef_cgroup_layout *l =
         parse(mi, NULL, "3:pids:/docker/abc/sub\n2:memory:/docker/abc\n0::/x\n", NULL, "/tmp/r");
     CHECK_INT(reef_cgroup_layout_mode(l), ==, REEF_CGROUP_HYBRID);
@@ -197,8 +196,7 @@ static void test_layout_pi_without_memory(void)
                              "cpuset\t0\t60\t1\ncpu\t0\t60\t1\ncpuacct\t0\t60\t1\n"
                              "blkio\t0\t60\t1\nmemory\t0\t60\t0\ndevices\t0\t60\t1\n"
                              "freezer\t0\t60\t1\npids\t0\t60\t1\n";
-    struct reef_cgroup_layout *l =
-        parse(v2_mountinfo, pc, "0::/\n", "cpuset cpu io pids\n", NULL);
+    struct reef_cgroup_layout *l = parse(v2_mountinfo, pc, "0::/\n", "cpuset cpu io pids\n", NULL);
     CHECK_INT(reef_cgroup_layout_mode(l), ==, REEF_CGROUP_V2);
     CHECK(!(reef_cgroup_layout_kernel_ctrls(l) & B(MEMORY)));
     CHECK(!(reef_cgroup_layout_ctrls(l) & B(MEMORY)));
@@ -251,9 +249,9 @@ static void test_layout_none_and_malformed(void)
     reef_cgroup_layout_free(l);
 
     static const char *const bad[] = {
-        "1 2 3\n",                                           /* too few fields */
-        "1 0 0:1 / /x rw cgroup cgroup rw,memory\n",         /* no separator */
-        "1 0 0:1 / /x rw -\n",                               /* nothing after it */
+        "1 2 3\n",                                   /* too few fields */
+        "1 0 0:1 / /x rw cgroup cgroup rw,memory\n", /* no separator */
+        "1 0 0:1 / /x rw -\n",                       /* nothing after it */
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++) {
         struct reef_cgroup_sources src = {.mountinfo = bad[i]};
@@ -355,8 +353,7 @@ static void test_plan_v2(void)
     CHECK_STR(plan.w[1].value, "50"); /* v2 limits swap alone */
     /* Kernel has memory but the parent does not delegate it. */
     lim = (struct reef_cgroup_limits){.memory_bytes = 100};
-    CHECK_INT(reef__cgroup_plan_limits(true, B(CPU), all, 0, &lim, &plan, &err), ==,
-              -EOPNOTSUPP);
+    CHECK_INT(reef__cgroup_plan_limits(true, B(CPU), all, 0, &lim, &plan, &err), ==, -EOPNOTSUPP);
     CHECK(strstr(err.msg, "memory limit: the memory controller is not available"));
 }
 
@@ -402,8 +399,7 @@ static void test_parse_stats(void)
     CHECK_INT(v, ==, 8192);
     CHECK_INT(reef__cgroup_kv(stat, "total_inactive_file", &v), ==, 0);
     CHECK_INT(v, ==, 4096);
-    CHECK_INT(reef__cgroup_kv("usage_usec 18446744073709551616\n", "usage_usec", &v), ==,
-              -EINVAL);
+    CHECK_INT(reef__cgroup_kv("usage_usec 18446744073709551616\n", "usage_usec", &v), ==, -EINVAL);
     CHECK_INT(reef__cgroup_kv("usage_usec\n", "usage_usec", &v), ==, -EINVAL);
     CHECK_INT(reef__cgroup_kv("usage_usec x1\n", "usage_usec", &v), ==, -EINVAL);
     CHECK_INT(reef__cgroup_kv("", "a", &v), ==, -ENOENT);
@@ -439,8 +435,8 @@ static void test_check_path(void)
     CHECK_OK(reef__cgroup_check_path("kubepods/burstable/pod-1", false, &err), &err);
     CHECK_OK(reef__cgroup_check_path("reef-test-12/", false, &err), &err);
     CHECK_OK(reef__cgroup_check_path("abc_1.2:x@y-z", true, &err), &err);
-    static const char *const bad[] = {"", "/", "a//b", "../x", "a/./b", "a/..", "a b", "a\nb",
-                                      "cgroup.procs", "x/cgroup.kill"};
+    static const char *const bad[] = {"",     "/",   "a//b", "../x",         "a/./b",
+                                      "a/..", "a b", "a\nb", "cgroup.procs", "x/cgroup.kill"};
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++)
         CHECK_INT(reef__cgroup_check_path(bad[i], false, &err), <, 0);
     CHECK_INT(reef__cgroup_check_path("a/b", true, &err), ==, -EINVAL);
@@ -501,14 +497,16 @@ static void test_v2_synthetic_tree(void)
     put(reef, "cgroup.controllers", "cpu io memory pids\n");
     put(reef, "cgroup.subtree_control", "cpu memory pids\n");
     put(leaf, "cgroup.controllers", "cpu memory pids\n");
-    static const char *const empty[] = {"memory.max", "memory.swap.max", "cpu.max", "pids.max",
-                                        "cgroup.procs", "cgroup.kill", "cgroup.freeze"};
+    static const char *const empty[] = {"memory.max",   "memory.swap.max", "cpu.max",
+                                        "pids.max",     "cgroup.procs",    "cgroup.kill",
+                                        "cgroup.freeze"};
     for (size_t i = 0; i < REEF_ARRAY_LEN(empty); i++)
         put(leaf, empty[i], "");
     put(leaf, "memory.current", "10485760\n");
     put(leaf, "memory.peak", "20971520\n");
-    put(leaf, "memory.stat", "anon 6291456\nfile 4194304\nactive_file 1048576\n"
-                             "inactive_file 3145728\n");
+    put(leaf, "memory.stat",
+        "anon 6291456\nfile 4194304\nactive_file 1048576\n"
+        "inactive_file 3145728\n");
     put(leaf, "memory.events", "low 0\nhigh 0\nmax 40\noom 2\noom_kill 2\n");
     put(leaf, "cpu.stat", "usage_usec 1234567\nuser_usec 1000000\nsystem_usec 234567\n");
     put(leaf, "pids.current", "7\n");
@@ -534,8 +532,9 @@ static void test_v2_synthetic_tree(void)
 
     struct reef_cgroup_stats st;
     CHECK_OK(reef_cgroup_stats(cg, &st, &err), &err);
-    CHECK_INT(st.have, ==, REEF_CGROUP_HAVE_MEMORY | REEF_CGROUP_HAVE_PEAK | REEF_CGROUP_HAVE_CPU |
-                               REEF_CGROUP_HAVE_PIDS | REEF_CGROUP_HAVE_OOM);
+    CHECK_INT(st.have, ==,
+              REEF_CGROUP_HAVE_MEMORY | REEF_CGROUP_HAVE_PEAK | REEF_CGROUP_HAVE_CPU |
+                  REEF_CGROUP_HAVE_PIDS | REEF_CGROUP_HAVE_OOM);
     CHECK_INT(st.memory_usage, ==, 10485760);
     CHECK_INT(st.memory_working_set, ==, 10485760 - 3145728);
     CHECK_INT(st.memory_peak, ==, 20971520);
@@ -677,8 +676,8 @@ static void cleanup_parent(enum reef_cgroup_driver d, const char *parent)
 
 /* Runs body in a child (with its own deadline) and cleans the parent up afterwards, whatever the
  * body did; then fails if the body failed. */
-static void isolated(enum reef_cgroup_driver d, void (*body)(struct reef_cgroup_layout *,
-                                                             const char *))
+static void isolated(enum reef_cgroup_driver d,
+                     void (*body)(struct reef_cgroup_layout *, const char *))
 {
     need_root();
     const char *parent = parent_for(d);
@@ -778,8 +777,7 @@ static void body_limits(struct reef_cgroup_layout *l, const char *parent)
     struct reef_err err = {0};
     struct reef_cgroup_limits lim = {.memory_bytes = 64 << 20, .cpus = 0.5, .pids_max = 10};
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
-    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==,
-              64 << 20);
+    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==, 64 << 20);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_CPU), "cpu.cfs_quota_us"), ==, 50000);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_CPU), "cpu.cfs_period_us"), ==, 100000);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_PIDS), "pids.max"), ==, 10);
@@ -803,11 +801,10 @@ static void body_limits(struct reef_cgroup_layout *l, const char *parent)
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.memsw.limit_in_bytes"), ==,
               32 << 20);
     /* Raising both again needs memsw written first; apply handles the order. */
-    lim = (struct reef_cgroup_limits){.memory_bytes = 48 << 20, .swap_set = true,
-                                      .swap_bytes = 1 << 20};
+    lim = (struct reef_cgroup_limits){
+        .memory_bytes = 48 << 20, .swap_set = true, .swap_bytes = 1 << 20};
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
-    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==,
-              48 << 20);
+    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==, 48 << 20);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.memsw.limit_in_bytes"), ==,
               49 << 20);
 swap_done:;
