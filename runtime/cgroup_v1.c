@@ -96,14 +96,15 @@ int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *paren
             if (access(leaf, F_OK) < 0)
                 continue;
         } else {
-            /* A sibling reef may remove an empty parent between our mkdirs: start over then. */
+            /* A sibling reef may remove an empty parent between our mkdirs (ENOENT, or ENODEV
+             * from the files of a directory being removed): start over then. */
             for (int attempt = 0;; attempt++) {
                 r = reef__cg_mkdir_chain(bases[i], rel, cpuset ? cpuset_fill : NULL, err, &made[i],
                                          err);
                 if (r == 0 && mkdir(leaf, 0755) < 0)
                     r = errno == EEXIST ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
                                         : reef_err_errno(err, -errno, "mkdir %s", leaf);
-                if (r != -ENOENT || attempt == 4)
+                if ((r != -ENOENT && r != -ENODEV) || attempt == 9)
                     break;
             }
             if (r < 0)

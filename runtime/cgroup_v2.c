@@ -120,7 +120,7 @@ int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *paren
             if (r == 0 && mkdir(leaf, 0755) < 0)
                 r = errno == EEXIST ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
                                     : reef_err_errno(err, -errno, "mkdir %s", leaf);
-            if (r != -ENOENT || attempt == 4)
+            if ((r != -ENOENT && r != -ENODEV) || attempt == 9)
                 break;
         }
         if (r < 0) {

@@ -968,6 +968,44 @@ static void body_pids(struct reef_cgroup_layout *l, const char *parent)
     CHECK_INT(n, ==, 0);
     CHECK_OK(reef_cgroup_remove(cg, &err), &err);
     reef_cgroup_free(cg);
+
+    /* A real bomb: every process forks for ever, reporting each failure. It stays at ten
+     * processes, and kill-all still gets all of them while they keep forking. */
+    cg = mk(l, parent, "bomb2", REEF_CGROUP_DRIVER_V1);
+    CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
+    CHECK(pipe(fds) == 0);
+    p = fork();
+    CHECK(p >= 0);
+    if (p == 0) {
+        close(fds[0]);
+        if (reef_cgroup_join(cg) < 0)
+            _exit(3);
+        for (;;) {
+            pid_t c = fork();
+            if (c < 0) {
+                int e = errno;
+                (void)!write(fds[1], &e, sizeof(e));
+            }
+        }
+    }
+    close(fds[1]);
+    int e;
+    CHECK_INT(read(fds[0], &e, sizeof(e)), ==, (ssize_t)sizeof(e));
+    CHECK_INT(e, ==, EAGAIN);
+    for (int i = 0; i < 10; i++) {
+        CHECK_OK(reef_cgroup_stats(cg, &st, &err), &err);
+        CHECK_INT(st.pids_current, <=, 10);
+        reef__cg_sleep_ms(10);
+    }
+    CHECK_INT(st.pids_current, ==, 10);
+    CHECK_OK(reef_cgroup_kill(cg, &err), &err);
+    close(fds[0]);
+    s = reap(p);
+    CHECK(WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL);
+    CHECK_OK(reef_cgroup_nprocs(cg, &n, &err), &err);
+    CHECK_INT(n, ==, 0);
+    CHECK_OK(reef_cgroup_remove(cg, &err), &err);
+    reef_cgroup_free(cg);
 }
 
 static void test_real_pids_v1(void)
