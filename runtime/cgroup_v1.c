@@ -104,6 +104,10 @@ int reef__cgroup_v1_create(const struct reef_cgroup_layout *l, const char *paren
                 if (r == 0 && mkdir(leaf, 0755) < 0)
                     r = errno == EEXIST ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
                                         : reef_err_errno(err, -errno, "mkdir %s", leaf);
+                if (r < 0 && made[i]) { /* each attempt takes back what it made */
+                    reef__cg_rmdir_chain(bases[i], rel, made[i]);
+                    made[i] = 0;
+                }
                 if ((r != -ENOENT && r != -ENODEV) || attempt == 9)
                     break;
             }

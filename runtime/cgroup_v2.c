@@ -33,12 +33,13 @@ static bool has_word(const char *list, const char *w)
     return false;
 }
 
-/* Adds the wanted controllers that dir offers but has not switched on for its children. */
+/* Adds the wanted controllers that dir offers but has not switched on for its children, in one
+ * write ("+cpu +memory"), which the kernel applies all or nothing. */
 static int enable_subtree(const char *parent, const char *dir, void *ud)
 {
     struct reef_err *err = ud;
     (void)parent;
-    char avail[1024], on[1024];
+    char avail[1024], on[1024], val[64] = "";
     ssize_t n = reef__cg_read(dir, "cgroup.controllers", avail, sizeof(avail));
     if (n < 0)
         return reef_err_errno(err, (int)n, "read %s/cgroup.controllers", dir);
@@ -46,21 +47,23 @@ static int enable_subtree(const char *parent, const char *dir, void *ud)
     if (n < 0)
         return reef_err_errno(err, (int)n, "read %s/cgroup.subtree_control", dir);
     for (size_t i = 0; i < REEF_ARRAY_LEN(wanted); i++) {
-        if (!has_word(avail, wanted[i]) || has_word(on, wanted[i]))
-            continue;
-        char val[32];
-        snprintf(val, sizeof(val), "+%s", wanted[i]);
-        int r = reef__cg_write(dir, "cgroup.subtree_control", val);
-        if (r == -EBUSY)
-            return reef_err_set(err, r,
-                                "enable %s in %s/cgroup.subtree_control: that cgroup holds "
-                                "processes, and cgroup v2 forbids controllers for the children of "
-                                "a non-root cgroup with processes (use an absolute cgroup parent "
-                                "or run reef in a leaf cgroup)",
-                                wanted[i], dir);
-        if (r < 0)
-            return reef_err_errno(err, r, "enable %s in %s/cgroup.subtree_control", wanted[i], dir);
+        if (has_word(avail, wanted[i]) && !has_word(on, wanted[i])) {
+            size_t len = strlen(val);
+            snprintf(val + len, sizeof(val) - len, "%s+%s", len ? " " : "", wanted[i]);
+        }
     }
+    if (!val[0])
+        return 0;
+    int r = reef__cg_write(dir, "cgroup.subtree_control", val);
+    if (r == -EBUSY)
+        return reef_err_set(err, r,
+                            "enable %s in %s/cgroup.subtree_control: that cgroup holds processes, "
+                            "and cgroup v2 forbids controllers for the children of a non-root "
+                            "cgroup with processes (use an absolute cgroup parent or run reef in a "
+                            "leaf cgroup)",
+                            val, dir);
+    if (r < 0)
+        return reef_err_errno(err, r, "enable %s in %s/cgroup.subtree_control", val, dir);
     return 0;
 }
 
@@ -120,14 +123,15 @@ int reef__cgroup_v2_create(const struct reef_cgroup_layout *l, const char *paren
             if (r == 0 && mkdir(leaf, 0755) < 0)
                 r = errno == EEXIST ? reef_err_set(err, -EEXIST, "%s already exists", leaf)
                                     : reef_err_errno(err, -errno, "mkdir %s", leaf);
+            if (r < 0 && made) { /* each attempt takes back what it made */
+                reef__cg_rmdir_chain(base, rel, made);
+                made = 0;
+            }
             if ((r != -ENOENT && r != -ENODEV) || attempt == 9)
                 break;
         }
-        if (r < 0) {
-            if (made)
-                reef__cg_rmdir_chain(base, rel, made);
+        if (r < 0)
             return r;
-        }
     }
     cg->nd = 1;
     cg->d[0].dir = REEF_STEAL(leaf);

@@ -473,7 +473,7 @@ static char *get(const char *dir, const char *file)
 
 static void rm_rf(const char *path)
 {
-    char cmd[4200];
+    char cmd[4400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
     CHECK(system(cmd) == 0);
 }
@@ -581,14 +581,114 @@ static void test_v2_synthetic_tree(void)
     o.name = "c3";
     CHECK_INT(reef_cgroup_open(l, &o, &cg, &err), ==, -ENOENT);
 
-    /* An ancestor missing a controller gets it switched on, here in a new parent. */
+    /* Ancestors missing controllers get exactly those switched on, in one write; ancestors that
+     * have them, or do not offer them, are not written to. */
+    put(top, "cgroup.subtree_control", "cpu io pids\n");
     put(reef, "cgroup.subtree_control", "");
-    o.parent = "/reef";
-    o.name = "c4";
-    CHECK_OK(reef_cgroup_create(l, &o, &cg, &err), &err);
-    CHECK(strstr(get(reef, "cgroup.subtree_control"), "+") != NULL);
+    CHECK_OK(reef_cgroup_create(l, &o, &cg, &err), &err); /* c2 again */
+    /* (a plain file is overwritten in place: "+memory" over "cpu io ") */
+    CHECK_STR(get(top, "cgroup.subtree_control"), "+memorypids");
+    CHECK_STR(get(reef, "cgroup.subtree_control"), "+cpu +memory +pids");
     CHECK_OK(reef_cgroup_remove(cg, &err), &err);
     reef_cgroup_free(cg);
+    put(top, "cgroup.controllers", "cpuset io\n");
+    put(top, "cgroup.subtree_control", "io\n");
+    put(reef, "cgroup.controllers", "io\n");
+    put(reef, "cgroup.subtree_control", "io\n");
+    CHECK_OK(reef_cgroup_create(l, &o, &cg, &err), &err);
+    CHECK_STR(get(top, "cgroup.subtree_control"), "io");
+    CHECK_STR(get(reef, "cgroup.subtree_control"), "io");
+    CHECK_OK(reef_cgroup_remove(cg, &err), &err);
+    reef_cgroup_free(cg);
+    /* A new parent component is made, and rolled back when the leaf cannot be made. */
+    o.parent = "/reef/deeper";
+    o.name = "c5";
+    char deeper[4500];
+    snprintf(deeper, sizeof(deeper), "%s/deeper", reef);
+    CHECK_INT(reef_cgroup_create(l, &o, &cg, &err), ==, -ENOENT); /* no cgroup.controllers */
+    CHECK(strstr(err.msg, "deeper/cgroup.controllers"));
+    CHECK(access(deeper, F_OK) < 0);
+    reef_cgroup_layout_free(l);
+    rm_rf(root);
+}
+
+/* v1 stats and limits through plain directories: working set from total_inactive_file (or
+ * inactive_file on kernels without the total_ entries), peak, OOM count, cpuacct. */
+static void test_v1_synthetic_tree(void)
+{
+    char root[] = "/tmp/reef-cgtest-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    static const char mi[] = "1 0 0:1 / /cg/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+                             "2 0 0:2 / /cg/memory rw - cgroup cgroup rw,memory\n"
+                             "3 0 0:3 / /cg/pids rw - cgroup cgroup rw,pids\n";
+    char cpu[4200], mem[4200], pids[4200], cmd[13000];
+    snprintf(cpu, sizeof(cpu), "%s/cg/cpu,cpuacct/k/c", root);
+    snprintf(mem, sizeof(mem), "%s/cg/memory/k/c", root);
+    snprintf(pids, sizeof(pids), "%s/cg/pids/k/c", root);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s' '%s'", cpu, mem, pids);
+    CHECK(system(cmd) == 0);
+    put(mem, "memory.usage_in_bytes", "10000000\n");
+    put(mem, "memory.max_usage_in_bytes", "12000000\n");
+    put(mem, "memory.stat",
+        "cache 5000000\nrss 4000000\ninactive_file 1000\n"
+        "total_inactive_file 3000000\n");
+    put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
+    put(mem, "memory.limit_in_bytes", "");
+    put(cpu, "cpuacct.usage", "987654321\n");
+    put(cpu, "cpu.cfs_quota_us", "");
+    put(cpu, "cpu.cfs_period_us", "");
+    put(pids, "pids.current", "3\n");
+    put(pids, "pids.max", "");
+
+    struct reef_cgroup_layout *l = parse(mi, NULL, NULL, NULL, root);
+    struct reef_err err = {0};
+    struct reef_cgroup *cg = NULL;
+    struct reef_cgroup_opts o = {.parent = "/k", .name = "c"};
+    CHECK_OK(reef_cgroup_open(l, &o, &cg, &err), &err);
+    CHECK_INT(cg->nd, ==, 3);
+    CHECK_STR(reef_cgroup_dir(cg, REEF_CG_CPUACCT), cpu);
+    CHECK(reef_cgroup_dir(cg, REEF_CG_FREEZER) == NULL);
+    struct reef_cgroup_stats st;
+    CHECK_OK(reef_cgroup_stats(cg, &st, &err), &err);
+    CHECK_INT(st.have, ==,
+              REEF_CGROUP_HAVE_MEMORY | REEF_CGROUP_HAVE_PEAK | REEF_CGROUP_HAVE_CPU |
+                  REEF_CGROUP_HAVE_PIDS | REEF_CGROUP_HAVE_OOM);
+    CHECK_INT(st.memory_usage, ==, 10000000);
+    CHECK_INT(st.memory_working_set, ==, 7000000);
+    CHECK_INT(st.memory_peak, ==, 12000000);
+    CHECK_INT(st.oom_kills, ==, 4);
+    CHECK_INT(st.cpu_usage_ns, ==, 987654321);
+    CHECK_INT(st.pids_current, ==, 3);
+    put(mem, "memory.stat", "cache 5000000\ninactive_file 2000000\n");
+    put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n"); /* before 4.13 */
+    CHECK_OK(reef_cgroup_stats(cg, &st, &err), &err);
+    CHECK_INT(st.memory_working_set, ==, 8000000);
+    CHECK(!(st.have & REEF_CGROUP_HAVE_OOM));
+    uint64_t n;
+    CHECK_INT(reef_cgroup_oom_kills(cg, &n, &err), ==, -EOPNOTSUPP);
+    CHECK(strstr(err.msg, "oom_kill counter"));
+
+    struct reef_cgroup_limits lim = {.memory_bytes = 1 << 20, .cpus = 1.5, .pids_max = 7};
+    CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
+    CHECK_STR(get(mem, "memory.limit_in_bytes"), "1048576");
+    CHECK_STR(get(cpu, "cpu.cfs_quota_us"), "150000");
+    CHECK_STR(get(cpu, "cpu.cfs_period_us"), "100000");
+    CHECK_STR(get(pids, "pids.max"), "7");
+    lim = (struct reef_cgroup_limits){.memory_bytes = 1 << 20, .swap_set = true};
+    CHECK_INT(reef_cgroup_apply(cg, &lim, &err), ==, -EOPNOTSUPP); /* no memsw file */
+    CHECK(strstr(err.msg, "cgroup /k/c: swap limit:"));
+    reef_cgroup_free(cg);
+
+    /* Only some hierarchies have the cgroup: open takes those; none at all is ENOENT. */
+    rm_rf(pids);
+    CHECK_OK(reef_cgroup_open(l, &o, &cg, &err), &err);
+    CHECK_INT(cg->nd, ==, 2);
+    CHECK(reef_cgroup_dir(cg, REEF_CG_PIDS) == NULL);
+    lim = (struct reef_cgroup_limits){.pids_max = 7};
+    CHECK_INT(reef_cgroup_apply(cg, &lim, &err), ==, -EOPNOTSUPP);
+    reef_cgroup_free(cg);
+    o.name = "nope";
+    CHECK_INT(reef_cgroup_open(l, &o, &cg, &err), ==, -ENOENT);
     reef_cgroup_layout_free(l);
     rm_rf(root);
 }
@@ -1308,6 +1408,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_parse_stats);
     TEST_RUN(test_check_path);
     TEST_RUN(test_v2_synthetic_tree);
+    TEST_RUN(test_v1_synthetic_tree);
     TEST_RUN(test_real_detect);
     TEST_RUN(test_real_limits_v1);
     TEST_RUN(test_real_add_kill_remove_v1);
