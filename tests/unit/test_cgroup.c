@@ -714,10 +714,18 @@ static char test_parent[64];
 /* v1 parents are relative, so the test's cgroups stay inside the one the test runs in (and its
  * limits); the v2 parent is absolute, below the cgroup2 root, since the "no internal processes"
  * rule forbids controllers below a non-root cgroup that holds the test itself. */
+static bool uses_v2(const struct reef_cgroup_layout *l, enum reef_cgroup_driver d)
+{
+    return d == REEF_CGROUP_DRIVER_V2 ||
+           (d == REEF_CGROUP_DRIVER_AUTO && reef_cgroup_layout_mode(l) == REEF_CGROUP_V2);
+}
+
 static const char *parent_for(enum reef_cgroup_driver d)
 {
-    snprintf(test_parent, sizeof(test_parent), "%sreef-test-%d",
-             d == REEF_CGROUP_DRIVER_V2 ? "/" : "", (int)getpid());
+    struct reef_cgroup_layout *l = host();
+    snprintf(test_parent, sizeof(test_parent), "%sreef-test-%d", uses_v2(l, d) ? "/" : "",
+             (int)getpid());
+    reef_cgroup_layout_free(l);
     return test_parent;
 }
 
@@ -726,9 +734,9 @@ static int parent_dirs(const struct reef_cgroup_layout *l, enum reef_cgroup_driv
                        const char *parent, char dirs[][4096])
 {
     int n = 0;
-    int nm = d == REEF_CGROUP_DRIVER_V2 ? 1 : l->nv1;
-    for (int i = 0; i < nm; i++) {
-        const struct reef__cg_mount *m = d == REEF_CGROUP_DRIVER_V2 ? &l->v2 : &l->v1[i];
+    bool v2 = uses_v2(l, d);
+    for (int i = 0; i < (v2 ? 1 : l->nv1); i++) {
+        const struct reef__cg_mount *m = v2 ? &l->v2 : &l->v1[i];
         char *base = NULL;
         struct reef_err err = {0};
         CHECK_OK(reef__cg_base_dir(m, parent, &base, &err), &err);
@@ -871,19 +879,28 @@ static void test_real_detect(void)
 static void body_limits(struct reef_cgroup_layout *l, const char *parent)
 {
     struct reef_cgroup *cg = mk(l, parent, "limits", REEF_CGROUP_DRIVER_AUTO);
-    CHECK(!reef_cgroup_is_v2(cg));
-    unsigned need = B(MEMORY) | B(CPU) | B(CPUACCT) | B(PIDS) | B(FREEZER) | B(CPUSET);
+    bool v2 = reef_cgroup_is_v2(cg);
+    CHECK(v2 == (reef_cgroup_layout_mode(l) == REEF_CGROUP_V2)); /* v1 on a hybrid host */
+    unsigned need = B(MEMORY) | B(CPU) | B(CPUACCT) | B(PIDS) | B(FREEZER) | (v2 ? 0 : B(CPUSET));
     CHECK_INT(reef_cgroup_ctrls(cg) & need, ==, need);
     struct reef_err err = {0};
     struct reef_cgroup_limits lim = {.memory_bytes = 64 << 20, .cpus = 0.5, .pids_max = 10};
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
-    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_MEMORY), "memory.limit_in_bytes"), ==, 64 << 20);
-    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_CPU), "cpu.cfs_quota_us"), ==, 50000);
-    CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_CPU), "cpu.cfs_period_us"), ==, 100000);
+    const char *mem = reef_cgroup_dir(cg, REEF_CG_MEMORY), *cpu = reef_cgroup_dir(cg, REEF_CG_CPU);
     CHECK_INT(file_u64(reef_cgroup_dir(cg, REEF_CG_PIDS), "pids.max"), ==, 10);
-    /* The cpuset got cpus and mems from its parent, so tasks can join. */
-    CHECK(strlen(get(reef_cgroup_dir(cg, REEF_CG_CPUSET), "cpuset.cpus")) > 0);
-    CHECK(strlen(get(reef_cgroup_dir(cg, REEF_CG_CPUSET), "cpuset.mems")) > 0);
+    if (v2) {
+        CHECK_INT(file_u64(mem, "memory.max"), ==, 64 << 20);
+        if (cg->features & REEF__CG_F_SWAP_MAX)
+            CHECK_INT(file_u64(mem, "memory.swap.max"), ==, 0);
+        CHECK_STR(get(cpu, "cpu.max"), "50000 100000");
+    } else {
+        CHECK_INT(file_u64(mem, "memory.limit_in_bytes"), ==, 64 << 20);
+        CHECK_INT(file_u64(cpu, "cpu.cfs_quota_us"), ==, 50000);
+        CHECK_INT(file_u64(cpu, "cpu.cfs_period_us"), ==, 100000);
+        /* The cpuset got cpus and mems from its parent, so tasks can join. */
+        CHECK(strlen(get(reef_cgroup_dir(cg, REEF_CG_CPUSET), "cpuset.cpus")) > 0);
+        CHECK(strlen(get(reef_cgroup_dir(cg, REEF_CG_CPUSET), "cpuset.mems")) > 0);
+    }
     /* A second create of the same name fails and leaves the first alone. */
     struct reef_cgroup_opts o = {.parent = parent, .name = "limits"};
     struct reef_cgroup *dup = NULL;
@@ -891,7 +908,13 @@ static void body_limits(struct reef_cgroup_layout *l, const char *parent)
     CHECK(access(reef_cgroup_dir(cg, REEF_CG_MEMORY), F_OK) == 0);
     /* Swap: without swap accounting (swapaccount=0) asking for it must fail, never be ignored. */
     lim = (struct reef_cgroup_limits){.memory_bytes = 32 << 20, .swap_set = true};
-    if (!(cg->features & REEF__CG_F_MEMSW)) {
+    if (v2 && (cg->features & REEF__CG_F_SWAP_MAX)) {
+        CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
+        CHECK_INT(file_u64(mem, "memory.max"), ==, 32 << 20);
+        CHECK_INT(file_u64(mem, "memory.swap.max"), ==, 0);
+        goto swap_done;
+    }
+    if (!(cg->features & (v2 ? REEF__CG_F_SWAP_MAX : REEF__CG_F_MEMSW))) {
         CHECK_INT(reef_cgroup_apply(cg, &lim, &err), ==, -EOPNOTSUPP);
         CHECK(strstr(err.msg, "swap limit:"));
         goto swap_done;
@@ -921,20 +944,20 @@ swap_done:;
     reef_cgroup_free(cg);
 }
 
-static void test_real_limits_v1(void)
+static void test_real_limits(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_limits);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_limits);
 }
 
 static void body_add_kill_remove(struct reef_cgroup_layout *l, const char *parent)
 {
-    struct reef_cgroup *cg = mk(l, parent, "add", REEF_CGROUP_DRIVER_V1);
+    struct reef_cgroup *cg = mk(l, parent, "add", REEF_CGROUP_DRIVER_AUTO);
     struct reef_err err = {0};
     pid_t p = spawn_sleeper();
     CHECK_OK(reef_cgroup_add(cg, p, &err), &err);
     char suffix[256];
-    snprintf(suffix, sizeof(suffix), "/%s/add", parent);
-    CHECK(pid_in(p, suffix)); /* cpu, pids, freezer ... lines */
+    snprintf(suffix, sizeof(suffix), "/%s/add", parent + (parent[0] == '/'));
+    CHECK(pid_in(p, suffix)); /* the cgroup2 line, or the cpu, pids, freezer ... lines */
     size_t n;
     CHECK_OK(reef_cgroup_nprocs(cg, &n, &err), &err);
     CHECK_INT(n, ==, (size_t)cg->nd); /* one process, listed once per hierarchy */
@@ -963,16 +986,16 @@ static void body_add_kill_remove(struct reef_cgroup_layout *l, const char *paren
     CHECK_OK(reef_cgroup_remove(cg, &err), &err); /* twice is fine */
     reef_cgroup_free(cg);
     /* The parent goes when empty, in every hierarchy. */
-    CHECK_OK(reef_cgroup_remove_parent(l, parent, REEF_CGROUP_DRIVER_V1, &err), &err);
+    CHECK_OK(reef_cgroup_remove_parent(l, parent, REEF_CGROUP_DRIVER_AUTO, &err), &err);
     char dirs[REEF__CG_MAX_HIER][4096];
-    int nd = parent_dirs(l, REEF_CGROUP_DRIVER_V1, parent, dirs);
+    int nd = parent_dirs(l, REEF_CGROUP_DRIVER_AUTO, parent, dirs);
     for (int i = 0; i < nd; i++)
         CHECK(access(dirs[i], F_OK) < 0);
 }
 
-static void test_real_add_kill_remove_v1(void)
+static void test_real_add_kill_remove(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_add_kill_remove);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_add_kill_remove);
 }
 
 static void body_oom(struct reef_cgroup_layout *l, const char *parent)
@@ -1013,14 +1036,14 @@ static void body_oom(struct reef_cgroup_layout *l, const char *parent)
     reef_cgroup_free(cg);
 }
 
-static void test_real_oom_v1(void)
+static void test_real_oom(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_oom);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_oom);
 }
 
 static void body_pids(struct reef_cgroup_layout *l, const char *parent)
 {
-    struct reef_cgroup *cg = mk(l, parent, "bomb", REEF_CGROUP_DRIVER_V1);
+    struct reef_cgroup *cg = mk(l, parent, "bomb", REEF_CGROUP_DRIVER_AUTO);
     struct reef_err err = {0};
     struct reef_cgroup_limits lim = {.pids_max = 10};
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
@@ -1071,7 +1094,7 @@ static void body_pids(struct reef_cgroup_layout *l, const char *parent)
 
     /* A real bomb: every process forks for ever, reporting each failure. It stays at ten
      * processes, and kill-all still gets all of them while they keep forking. */
-    cg = mk(l, parent, "bomb2", REEF_CGROUP_DRIVER_V1);
+    cg = mk(l, parent, "bomb2", REEF_CGROUP_DRIVER_AUTO);
     CHECK_OK(reef_cgroup_apply(cg, &lim, &err), &err);
     CHECK(pipe(fds) == 0);
     p = fork();
@@ -1108,9 +1131,9 @@ static void body_pids(struct reef_cgroup_layout *l, const char *parent)
     reef_cgroup_free(cg);
 }
 
-static void test_real_pids_v1(void)
+static void test_real_pids(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_pids);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_pids);
 }
 
 static double cpu_seconds(void)
@@ -1129,7 +1152,7 @@ static double wall_seconds(void)
 
 static void body_cpu(struct reef_cgroup_layout *l, const char *parent)
 {
-    struct reef_cgroup *cg = mk(l, parent, "busy", REEF_CGROUP_DRIVER_V1);
+    struct reef_cgroup *cg = mk(l, parent, "busy", REEF_CGROUP_DRIVER_AUTO);
     struct reef_err err = {0};
     struct reef_cgroup_stats st;
     CHECK_OK(reef_cgroup_stats(cg, &st, &err), &err);
@@ -1179,9 +1202,9 @@ static void body_cpu(struct reef_cgroup_layout *l, const char *parent)
     reef_cgroup_free(cg);
 }
 
-static void test_real_cpu_v1(void)
+static void test_real_cpu(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_cpu);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_cpu);
 }
 
 /* A tree of processes, with and without the freezer. */
@@ -1233,16 +1256,16 @@ static void kill_tree(struct reef_cgroup_layout *l, const char *parent, const ch
     reef_cgroup_free(cg);
 }
 
-static void body_kill_v1(struct reef_cgroup_layout *l, const char *parent)
+static void body_kill(struct reef_cgroup_layout *l, const char *parent)
 {
-    kill_tree(l, parent, "frozen", REEF_CGROUP_DRIVER_V1);
+    kill_tree(l, parent, "frozen", REEF_CGROUP_DRIVER_AUTO);
     reef__cgroup_test_flags = REEF__CG_TEST_NO_FREEZE;
-    kill_tree(l, parent, "sweep", REEF_CGROUP_DRIVER_V1);
+    kill_tree(l, parent, "sweep", REEF_CGROUP_DRIVER_AUTO);
 }
 
-static void test_real_kill_v1(void)
+static void test_real_kill(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_kill_v1);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_kill);
 }
 
 /* Several reef processes creating and removing siblings under one parent at once, including
@@ -1294,9 +1317,9 @@ static void body_concurrent(struct reef_cgroup_layout *l, const char *parent)
     }
 }
 
-static void test_real_concurrent_v1(void)
+static void test_real_concurrent(void)
 {
-    isolated(REEF_CGROUP_DRIVER_V1, body_concurrent);
+    isolated(REEF_CGROUP_DRIVER_AUTO, body_concurrent);
 }
 
 /* ---- v2, on this host's cgroup2 mount (no controllers there) ---- */
@@ -1372,7 +1395,7 @@ static void test_real_v2_unified(void)
 /* A test body that dies half-way still leaves nothing behind: the cleanup in isolated() runs. */
 static void body_crash(struct reef_cgroup_layout *l, const char *parent)
 {
-    struct reef_cgroup *cg = mk(l, parent, "crash", REEF_CGROUP_DRIVER_V1);
+    struct reef_cgroup *cg = mk(l, parent, "crash", REEF_CGROUP_DRIVER_AUTO);
     pid_t p = spawn_sleeper();
     CHECK(reef_cgroup_add(cg, p, NULL) == 0);
     _exit(9); /* leaks cg and the sleeper on purpose */
@@ -1381,7 +1404,7 @@ static void body_crash(struct reef_cgroup_layout *l, const char *parent)
 static void test_real_cleanup_after_failure(void)
 {
     need_root();
-    const char *parent = parent_for(REEF_CGROUP_DRIVER_V1);
+    const char *parent = parent_for(REEF_CGROUP_DRIVER_AUTO);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
@@ -1389,7 +1412,7 @@ static void test_real_cleanup_after_failure(void)
         body_crash(l, parent);
     }
     int s = reap(pid);
-    cleanup_parent(REEF_CGROUP_DRIVER_V1, parent); /* fails the test if anything is left */
+    cleanup_parent(REEF_CGROUP_DRIVER_AUTO, parent); /* fails the test if anything is left */
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 9);
 }
 
@@ -1410,13 +1433,13 @@ int main(int argc, char **argv)
     TEST_RUN(test_v2_synthetic_tree);
     TEST_RUN(test_v1_synthetic_tree);
     TEST_RUN(test_real_detect);
-    TEST_RUN(test_real_limits_v1);
-    TEST_RUN(test_real_add_kill_remove_v1);
-    TEST_RUN(test_real_oom_v1);
-    TEST_RUN(test_real_pids_v1);
-    TEST_RUN(test_real_cpu_v1);
-    TEST_RUN(test_real_kill_v1);
-    TEST_RUN(test_real_concurrent_v1);
+    TEST_RUN(test_real_limits);
+    TEST_RUN(test_real_add_kill_remove);
+    TEST_RUN(test_real_oom);
+    TEST_RUN(test_real_pids);
+    TEST_RUN(test_real_cpu);
+    TEST_RUN(test_real_kill);
+    TEST_RUN(test_real_concurrent);
     TEST_RUN(test_real_v2_unified);
     TEST_RUN(test_real_cleanup_after_failure);
     return test_done();
