@@ -1340,6 +1340,10 @@ static void body_v2(struct reef_cgroup_layout *l, const char *parent)
         struct reef_cgroup_limits lim = {.memory_bytes = 1 << 20};
         CHECK_INT(reef_cgroup_apply(cg, &lim, &err), ==, -EOPNOTSUPP);
         CHECK(strstr(err.msg, "memory limit:"));
+        /* Booted with cgroup_disable=memory (a Raspberry Pi's default): say how to enable it. */
+        if (!(reef_cgroup_layout_kernel_ctrls(l) & B(MEMORY)))
+            CHECK(strstr(err.msg, "add cgroup_memory=1 cgroup_enable=memory to the kernel "
+                                  "command line"));
     }
     if (!(have & B(PIDS))) {
         struct reef_cgroup_limits lim = {.pids_max = 5};
