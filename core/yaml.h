@@ -13,7 +13,8 @@
  *   - anchors, aliases and merge keys (<< with one alias or a sequence of them; explicit keys win
  *     over merged ones, earlier merged mappings over later ones) are expanded;
  *   - numbers are printed as Go's encoding/json prints them (0x1F -> 31, 1e3 -> 1000, .5 -> 0.5).
- * Object members keep the order of the document (a merge's members appear where the << was).
+ * Object members keep the order of the document: merged members appear where their << was, and
+ * a member given explicitly where it is written.
  * Documents whose content is null (empty, only comments, a bare `---`, `~`) are skipped, as kubectl
  * skips them.
  *
