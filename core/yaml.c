@@ -844,11 +844,9 @@ static int finish_map(struct conv *c, struct frame *f)
         struct child *k = &f->kids[i], *v = &f->kids[i + 1];
         if (!k->alias && k->n->s.merge_key) {
             if (v->n->kind == K_SEQ && !v->alias) {
-                for (size_t j = 0; j < v->n->seq.n && rc == 0; j++) {
-                    const struct node *src = v->n->seq.items[j];
-                    rc = merge_from(c, &cs, src, src->line, src->col);
-                }
-                /* An alias inside the sequence points at its anchor; report the sequence. */
+                /* Errors name the sequence: an alias inside it keeps no position of its own. */
+                for (size_t j = 0; j < v->n->seq.n && rc == 0; j++)
+                    rc = merge_from(c, &cs, v->n->seq.items[j], v->line, v->col);
             } else {
                 rc = merge_from(c, &cs, v->n, v->line, v->col);
             }

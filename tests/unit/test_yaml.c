@@ -581,7 +581,7 @@ static void test_anchors_and_merges(void)
     CHECK_ERR("l: &l [1]\na:\n  <<: *l\n", -EINVAL,
               "yaml: line 3, column 7: map merge requires map or sequence of maps");
     CHECK_ERR("a:\n  <<: [{x: 1}, 2]\n", -EINVAL,
-              "yaml: line 2, column 16: map merge requires map or sequence of maps");
+              "yaml: line 2, column 7: map merge requires map or sequence of maps");
     CHECK_ERR("a:\n  <<:\n", -EINVAL, "yaml: line 2, column 6: map merge requires");
 }
 
@@ -700,12 +700,12 @@ static void test_alias_bombs(void)
         reef_buf_puts(&y, "]\n");
     }
     got = conv(y.data);
-    CHECK(strncmp(got, "ERR -7: yaml: line ", 19) == 0);
-    CHECK(strstr(got, "aliases") != NULL);
+    CHECK_STR(got, "ERR -7: yaml: line 6, column 35: document expands more than 100000 aliases "
+                   "(an alias bomb?)");
     free(got);
     reef_buf_free(&y);
 
-    /* Merge keys that multiply work but not output. */
+    /* Merge keys that multiply work but not output, through levels ... */
     reef_buf_puts(&y, "m0: &m0 {k: v}\n");
     for (int lvl = 1; lvl < 12; lvl++) {
         reef_buf_printf(&y, "m%d: &m%d {<<: [", lvl, lvl);
@@ -714,7 +714,21 @@ static void test_alias_bombs(void)
         reef_buf_puts(&y, "]}\n");
     }
     got = conv(y.data);
-    CHECK(strncmp(got, "ERR -7: yaml: line ", 19) == 0);
+    CHECK_STR(got, "ERR -7: yaml: line 6, column 51: document expands more than 100000 aliases "
+                   "(an alias bomb?)");
+    free(got);
+    reef_buf_reset(&y);
+
+    /* ... or one wide merge of a large mapping, repeated. */
+    reef_buf_puts(&y, "m: &m {");
+    for (int i = 0; i < 600; i++) /* 600 members, copied 2000 times */
+        reef_buf_printf(&y, "%sk%d: %d", i ? ", " : "", i, i);
+    reef_buf_puts(&y, "}\nx: {<<: [");
+    for (int i = 0; i < 2000; i++)
+        reef_buf_puts(&y, i ? ",*m" : "*m");
+    reef_buf_puts(&y, "]}\n");
+    got = conv(y.data);
+    CHECK_STR(got, "ERR -7: yaml: line 2, column 9: more than 1000000 members copied by merge keys");
     free(got);
     reef_buf_free(&y);
 
