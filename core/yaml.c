@@ -36,8 +36,8 @@ struct entry {
 
 struct node {
     enum kind kind;
-    bool complete; /* an alias may only name a finished node */
-    int line, col; /* 1-based start */
+    bool complete;   /* an alias may only name a finished node */
+    int line, col;   /* 1-based start */
     size_t size;     /* bytes of JSON this node emits */
     size_t aliases;  /* alias expansions emitting it performs */
     unsigned height; /* collection levels, 0 for a scalar */
@@ -327,8 +327,7 @@ static size_t shortest_digits(double v, bool single, char *dig, int *dp)
     return nd;
 }
 
-static void fmt_e(char *out, size_t outsz, bool neg, const char *dig, size_t nd, int dp,
-                  bool min2)
+static void fmt_e(char *out, size_t outsz, bool neg, const char *dig, size_t nd, int dp, bool min2)
 {
     int exp = dp - 1;
     int k = snprintf(out, outsz, "%s%c", neg ? "-" : "", dig[0]);
@@ -422,9 +421,9 @@ static bool in_list(const char *s, size_t n, const char *const *list)
 static int resolve_plain(const char *s, size_t n, struct resolved *r)
 {
     static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"y",  "Y",    "yes",  "Yes", "YES", "true",
-                                        "True", "TRUE", "on", "On",  "ON",  NULL};
-    static const char *const falses[] = {"n",     "N",     "no", "No",  "NO",  "false",
+    static const char *const trues[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                        "True", "TRUE", "on",  "On",  "ON",  NULL};
+    static const char *const falses[] = {"n",     "N",     "no",  "No",  "NO",  "false",
                                          "False", "FALSE", "off", "Off", "OFF", NULL};
     static const char *const nans[] = {".nan", ".NaN", ".NAN", NULL};
     static const char *const pinfs[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", NULL};
@@ -509,12 +508,17 @@ static int resolve_plain(const char *s, size_t n, struct resolved *r)
 static const char *stype_tag(enum stype t)
 {
     switch (t) {
-    case S_NULL: return "!!null";
-    case S_BOOL: return "!!bool";
-    case S_INT: return "!!int";
+    case S_NULL:
+        return "!!null";
+    case S_BOOL:
+        return "!!bool";
+    case S_INT:
+        return "!!int";
     case S_FLOAT:
-    case S_NONFINITE: return "!!float";
-    case S_STR: break;
+    case S_NONFINITE:
+        return "!!float";
+    case S_STR:
+        break;
     }
     return "!!str";
 }
@@ -643,8 +647,7 @@ static struct node *new_node(struct conv *c, enum kind kind, const yaml_mark_t *
 static int add_child(struct conv *c, struct node *n, int line, int col, bool alias)
 {
     if (c->depth + n->height > REEF_YAML_MAX_DEPTH)
-        return fail_at(c, -E2BIG, line, col, "nesting deeper than %d levels",
-                       REEF_YAML_MAX_DEPTH);
+        return fail_at(c, -E2BIG, line, col, "nesting deeper than %d levels", REEF_YAML_MAX_DEPTH);
     if (c->depth == 0) {
         c->root = n;
         c->root_line = line;
@@ -815,8 +818,7 @@ static int cands_push(struct conv *c, struct cands *cs, const struct cand *x)
     return 0;
 }
 
-static int merge_from(struct conv *c, struct cands *cs, const struct node *src, int line,
-                      int col)
+static int merge_from(struct conv *c, struct cands *cs, const struct node *src, int line, int col)
 {
     if (src->kind != K_MAP)
         return fail_at(c, -EINVAL, line, col,
@@ -852,11 +854,8 @@ static int finish_map(struct conv *c, struct frame *f)
             }
             continue;
         }
-        struct cand x = {{k->n->s.key, k->n->s.klen, k->n->s.kesize, v->n},
-                         cs.n,
-                         k->line,
-                         k->col,
-                         true};
+        struct cand x = {
+            {k->n->s.key, k->n->s.klen, k->n->s.kesize, v->n}, cs.n, k->line, k->col, true};
         rc = cands_push(c, &cs, &x);
     }
     if (rc < 0) {
@@ -974,6 +973,136 @@ static int emit(struct reef_buf *b, const struct node *n)
     return -EINVAL;
 }
 
+/* ---- JSON input ----
+ *
+ * JSON is nearly YAML, and kubectl reads a .json manifest with a JSON decoder. Four things valid
+ * JSON may hold trip libyaml: a tab before the first or after the last token (block context
+ * forbids tabs there), an escaped UTF-16 surrogate pair ("\ud83d\ude00", which Python's json
+ * writes for every emoji), and a raw DEL, C1 control or U+FFFE/U+FFFF inside a string. When the
+ * whole input lexes as JSON, a copy is rewritten: tabs between tokens become spaces, a pair
+ * becomes one \UXXXXXXXX escape and those raw characters become escapes. Line numbers stay
+ * exact; columns after a rewrite on the same line move by a few characters. */
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = (char)(ch | 0x20);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* The \uXXXX escape at s (which has n bytes), or -1. */
+static long u_escape(const char *s, size_t n)
+{
+    if (n < 6 || s[0] != '\\' || s[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* A rewritten copy in *out (caller frees), or *out = NULL when the input is not JSON or needs
+ * nothing. Returns 0 or -ENOMEM. */
+static int json_fixup(const char *in, size_t n, char **out, size_t *outlen)
+{
+    *out = NULL;
+    size_t i = 0;
+    if (n >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    while (i < n && strchr(" \t\r\n", in[i]) && in[i])
+        i++;
+    if (i == n || (in[i] != '{' && in[i] != '['))
+        return 0;
+    /* First pass: is it JSON, and is anything to rewrite? */
+    bool need = memchr(in, '\t', i) != NULL, instr = false;
+    for (size_t k = i; k < n; k++) {
+        unsigned char ch = (unsigned char)in[k];
+        if (instr) {
+            if (ch == '\\') {
+                long hi = u_escape(in + k, n - k), lo;
+                if (hi >= 0xd800 && hi <= 0xdbff &&
+                    (lo = u_escape(in + k + 6, n - k - 6)) >= 0xdc00 && lo <= 0xdfff)
+                    need = true;
+                k++;
+            } else if (ch == '"') {
+                instr = false;
+            } else if (ch == 0x7f ||
+                       (ch == 0xc2 && k + 1 < n && (unsigned char)in[k + 1] >= 0x80 &&
+                        (unsigned char)in[k + 1] <= 0x9f) ||
+                       (ch == 0xef && k + 2 < n && (unsigned char)in[k + 1] == 0xbf &&
+                        (unsigned char)in[k + 2] >= 0xbe)) {
+                need = true;
+            }
+        } else if (ch == '"') {
+            instr = true;
+        } else if (ch == '\t') {
+            need = true;
+        } else if (ch == 't' || ch == 'f' || ch == 'n') {
+            const char *w = ch == 't' ? "true" : ch == 'f' ? "false" : "null";
+            size_t wl = strlen(w);
+            if (n - k < wl || memcmp(in + k, w, wl) != 0)
+                return 0;
+            k += wl - 1;
+        } else if (!strchr("{}[],: \r\n0123456789+-.eE", ch) || ch == 0) {
+            return 0;
+        }
+    }
+    if (!need)
+        return 0;
+    /* A pair shrinks by 2 bytes; a C1 control or U+FFFx grows to at most 6 from 2 or 3; DEL
+     * grows to 4 from 1. */
+    if (n > (SIZE_MAX - 1) / 4)
+        return -ENOMEM;
+    char *o = malloc(n * 4 + 1);
+    if (!o)
+        return -ENOMEM;
+    size_t w;
+    for (w = 0; w < i; w++)
+        o[w] = in[w] == '\t' ? ' ' : in[w];
+    instr = false;
+    for (size_t k = i; k < n; k++) {
+        unsigned char ch = (unsigned char)in[k];
+        if (!instr) {
+            instr = ch == '"';
+            o[w++] = ch == '\t' ? ' ' : (char)ch;
+            continue;
+        }
+        long hi, lo;
+        if (ch == '\\' && (hi = u_escape(in + k, n - k)) >= 0xd800 && hi <= 0xdbff &&
+            (lo = u_escape(in + k + 6, n - k - 6)) >= 0xdc00 && lo <= 0xdfff) {
+            long cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+            w += (size_t)snprintf(o + w, 11, "\\U%08lX", cp);
+            k += 11;
+        } else if (ch == '\\' && k + 1 < n) {
+            o[w++] = in[k++];
+            o[w++] = in[k];
+        } else if (ch == 0x7f) {
+            memcpy(o + w, "\\x7F", 4);
+            w += 4;
+        } else if (ch == 0xc2 && k + 1 < n && (unsigned char)in[k + 1] >= 0x80 &&
+                   (unsigned char)in[k + 1] <= 0x9f) {
+            w += (size_t)snprintf(o + w, 5, "\\x%02X", (unsigned char)in[k + 1]);
+            k++;
+        } else if (ch == 0xef && k + 2 < n && (unsigned char)in[k + 1] == 0xbf &&
+                   (unsigned char)in[k + 2] >= 0xbe) {
+            w += (size_t)snprintf(o + w, 7, "\\u%04X", 0xffc0 | ((unsigned char)in[k + 2] & 0x3f));
+            k += 2;
+        } else {
+            instr = ch != '"';
+            o[w++] = (char)ch;
+        }
+    }
+    o[w] = '\0';
+    *out = o;
+    *outlen = w;
+    return 0;
+}
+
 /* ---- driving libyaml ---- */
 
 /* libyaml reports reader errors (bad UTF-8, control characters) by byte offset only. */
@@ -1005,9 +1134,8 @@ static int parser_error(struct conv *c, const yaml_parser_t *p)
     }
     int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
     if (p->context)
-        return fail_at(c, -EINVAL, line, col, "%s (%s at line %d, column %d)", problem,
-                       p->context, (int)p->context_mark.line + 1,
-                       (int)p->context_mark.column + 1);
+        return fail_at(c, -EINVAL, line, col, "%s (%s at line %d, column %d)", problem, p->context,
+                       (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
     return fail_at(c, -EINVAL, line, col, "%s", problem);
 }
 
@@ -1040,8 +1168,7 @@ static int doc_end(struct conv *c, struct reef_buf *out, size_t *index, reef_yam
     (void)REEF_ALWAYS(out->len == root->size);
     rc = fn(ud, (*index)++, out->data, out->len, c->doc_line);
     if (rc < 0 && c->err && c->err->code == 0)
-        reef_err_set(c->err, rc, "yaml: document %zu (line %d) rejected", *index - 1,
-                     c->doc_line);
+        reef_err_set(c->err, rc, "yaml: document %zu (line %d) rejected", *index - 1, c->doc_line);
     return rc;
 }
 
@@ -1056,6 +1183,14 @@ int reef_yaml_each(const char *data, size_t len, reef_yaml_doc_fn fn, void *ud,
     int rc = 0;
 
     reef_err_clear(err);
+    _cleanup_free_ char *fixed = NULL;
+    size_t fixed_len = 0;
+    if (json_fixup(data, len, &fixed, &fixed_len) < 0)
+        return nomem(&c);
+    if (fixed) {
+        c.data = data = fixed;
+        c.len = len = fixed_len;
+    }
     c.arena = reef_arena_new(0);
     if (!c.arena)
         return nomem(&c);
@@ -1078,14 +1213,27 @@ int reef_yaml_each(const char *data, size_t len, reef_yaml_doc_fn fn, void *ud,
             rc = doc_end(&c, &out, &index, fn, ud);
             doc_reset(&c);
             break;
-        case YAML_SCALAR_EVENT: rc = on_scalar(&c, &ev); break;
-        case YAML_ALIAS_EVENT: rc = on_alias(&c, &ev); break;
-        case YAML_SEQUENCE_START_EVENT: rc = on_start(&c, &ev, K_SEQ); break;
-        case YAML_MAPPING_START_EVENT: rc = on_start(&c, &ev, K_MAP); break;
+        case YAML_SCALAR_EVENT:
+            rc = on_scalar(&c, &ev);
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = on_alias(&c, &ev);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            rc = on_start(&c, &ev, K_SEQ);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            rc = on_start(&c, &ev, K_MAP);
+            break;
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT: rc = on_end(&c); break;
-        case YAML_STREAM_END_EVENT: done = true; break;
-        default: break;
+        case YAML_MAPPING_END_EVENT:
+            rc = on_end(&c);
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
         }
         yaml_event_delete(&ev);
     }

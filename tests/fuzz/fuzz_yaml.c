@@ -166,11 +166,16 @@ static bool value(struct jv *v)
             return false;
         }
     }
-    case '"': return string(v);
-    case 't': return lit(v, "true");
-    case 'f': return lit(v, "false");
-    case 'n': return lit(v, "null");
-    default: return number(v);
+    case '"':
+        return string(v);
+    case 't':
+        return lit(v, "true");
+    case 'f':
+        return lit(v, "false");
+    case 'n':
+        return lit(v, "null");
+    default:
+        return number(v);
     }
 }
 

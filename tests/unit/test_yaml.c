@@ -28,30 +28,30 @@ static char *conv(const char *y)
     return conv_n(y, strlen(y));
 }
 
-#define CHECK_YAML(y, expect)                                                                     \
-    do {                                                                                          \
-        char *got__ = conv(y);                                                                    \
-        CHECK_STR(got__, expect);                                                                 \
-        free(got__);                                                                              \
+#define CHECK_YAML(y, expect)                                                                      \
+    do {                                                                                           \
+        char *got__ = conv(y);                                                                     \
+        CHECK_STR(got__, expect);                                                                  \
+        free(got__);                                                                               \
     } while (0)
 
 /* The value of `v: <text>` in a one-document stream. */
-#define CHECK_VAL(text, expect)                                                                   \
-    do {                                                                                          \
-        char *got__ = conv("v: " text "\n");                                                      \
-        CHECK_STR(got__, "[{\"v\":" expect "}]");                                                 \
-        free(got__);                                                                              \
+#define CHECK_VAL(text, expect)                                                                    \
+    do {                                                                                           \
+        char *got__ = conv("v: " text "\n");                                                       \
+        CHECK_STR(got__, "[{\"v\":" expect "}]");                                                  \
+        free(got__);                                                                               \
     } while (0)
 
 /* An error whose message starts with prefix. */
-#define CHECK_ERR(y, code, prefix)                                                                \
-    do {                                                                                          \
-        char *got__ = conv(y);                                                                    \
-        char want__[512];                                                                         \
-        snprintf(want__, sizeof(want__), "ERR %d: %s", (code), (prefix));                         \
-        if (strncmp(got__, want__, strlen(want__)) != 0)                                          \
-            TEST_FAIL("for %s\n  got  %s\n  want %s...", #y, got__, want__);                      \
-        free(got__);                                                                              \
+#define CHECK_ERR(y, code, prefix)                                                                 \
+    do {                                                                                           \
+        char *got__ = conv(y);                                                                     \
+        char want__[512];                                                                          \
+        snprintf(want__, sizeof(want__), "ERR %d: %s", (code), (prefix));                          \
+        if (strncmp(got__, want__, strlen(want__)) != 0)                                           \
+            TEST_FAIL("for %s\n  got  %s\n  want %s...", #y, got__, want__);                       \
+        free(got__);                                                                               \
     } while (0)
 
 struct doc {
@@ -84,88 +84,87 @@ static void docs_free(struct docs *ds)
         free(ds->d[i].json);
 }
 
-static const char k8s_stream[] =
-    "# Example app: a Deployment, its Service and its configuration.\n"
-    "---\n"
-    "apiVersion: apps/v1\n"
-    "kind: Deployment\n"
-    "metadata:\n"
-    "  name: web\n"
-    "  labels:\n"
-    "    app: web\n"
-    "    tier: \"frontend\"\n"
-    "spec:\n"
-    "  replicas: 3\n"
-    "  selector:\n"
-    "    matchLabels:\n"
-    "      app: web\n"
-    "  template:\n"
-    "    metadata:\n"
-    "      labels:\n"
-    "        app: web\n"
-    "      annotations:\n"
-    "        prometheus.io/scrape: \"true\"\n"
-    "        prometheus.io/port: \"9090\"\n"
-    "    spec:\n"
-    "      containers:\n"
-    "      - name: nginx\n"
-    "        image: nginx:1.25.3\n"
-    "        args: [\"--port\", \"8080\", --verbose]\n"
-    "        ports:\n"
-    "        - containerPort: 8080\n"
-    "          protocol: TCP\n"
-    "        env:\n"
-    "        - name: DEBUG\n"
-    "          value: \"false\"\n"
-    "        - name: EMPTY\n"
-    "          value: \"\"\n"
-    "        resources:\n"
-    "          limits: {cpu: 500m, memory: 128Mi}\n"
-    "        readinessProbe:\n"
-    "          httpGet:\n"
-    "            path: /healthz\n"
-    "            port: 8080\n"
-    "          initialDelaySeconds: 5\n"
-    "        volumeMounts:\n"
-    "        - name: config\n"
-    "          mountPath: /etc/nginx/conf.d\n"
-    "          readOnly: true\n"
-    "      volumes:\n"
-    "      - name: config\n"
-    "        configMap:\n"
-    "          name: web-config\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata:\n"
-    "  name: web\n"
-    "spec:\n"
-    "  type: NodePort\n"
-    "  selector:\n"
-    "    app: web\n"
-    "  ports:\n"
-    "    - port: 80\n"
-    "      targetPort: 8080\n"
-    "      nodePort: 30080\n"
-    "---\n"
-    "# nothing in this one\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: ConfigMap\n"
-    "metadata:\n"
-    "  name: web-config\n"
-    "data:\n"
-    "  default.conf: |\n"
-    "    server {\n"
-    "        listen 8080;\n"
-    "        location / { return 200 \"ok\\n\"; }\n"
-    "    }\n"
-    "  motd: >-\n"
-    "    Welcome to\n"
-    "    reef.\n"
-    "  version: \"1.20\"\n"
-    "  enabled: \"yes\"\n"
-    "---\n";
+static const char k8s_stream[] = "# Example app: a Deployment, its Service and its configuration.\n"
+                                 "---\n"
+                                 "apiVersion: apps/v1\n"
+                                 "kind: Deployment\n"
+                                 "metadata:\n"
+                                 "  name: web\n"
+                                 "  labels:\n"
+                                 "    app: web\n"
+                                 "    tier: \"frontend\"\n"
+                                 "spec:\n"
+                                 "  replicas: 3\n"
+                                 "  selector:\n"
+                                 "    matchLabels:\n"
+                                 "      app: web\n"
+                                 "  template:\n"
+                                 "    metadata:\n"
+                                 "      labels:\n"
+                                 "        app: web\n"
+                                 "      annotations:\n"
+                                 "        prometheus.io/scrape: \"true\"\n"
+                                 "        prometheus.io/port: \"9090\"\n"
+                                 "    spec:\n"
+                                 "      containers:\n"
+                                 "      - name: nginx\n"
+                                 "        image: nginx:1.25.3\n"
+                                 "        args: [\"--port\", \"8080\", --verbose]\n"
+                                 "        ports:\n"
+                                 "        - containerPort: 8080\n"
+                                 "          protocol: TCP\n"
+                                 "        env:\n"
+                                 "        - name: DEBUG\n"
+                                 "          value: \"false\"\n"
+                                 "        - name: EMPTY\n"
+                                 "          value: \"\"\n"
+                                 "        resources:\n"
+                                 "          limits: {cpu: 500m, memory: 128Mi}\n"
+                                 "        readinessProbe:\n"
+                                 "          httpGet:\n"
+                                 "            path: /healthz\n"
+                                 "            port: 8080\n"
+                                 "          initialDelaySeconds: 5\n"
+                                 "        volumeMounts:\n"
+                                 "        - name: config\n"
+                                 "          mountPath: /etc/nginx/conf.d\n"
+                                 "          readOnly: true\n"
+                                 "      volumes:\n"
+                                 "      - name: config\n"
+                                 "        configMap:\n"
+                                 "          name: web-config\n"
+                                 "---\n"
+                                 "apiVersion: v1\n"
+                                 "kind: Service\n"
+                                 "metadata:\n"
+                                 "  name: web\n"
+                                 "spec:\n"
+                                 "  type: NodePort\n"
+                                 "  selector:\n"
+                                 "    app: web\n"
+                                 "  ports:\n"
+                                 "    - port: 80\n"
+                                 "      targetPort: 8080\n"
+                                 "      nodePort: 30080\n"
+                                 "---\n"
+                                 "# nothing in this one\n"
+                                 "---\n"
+                                 "apiVersion: v1\n"
+                                 "kind: ConfigMap\n"
+                                 "metadata:\n"
+                                 "  name: web-config\n"
+                                 "data:\n"
+                                 "  default.conf: |\n"
+                                 "    server {\n"
+                                 "        listen 8080;\n"
+                                 "        location / { return 200 \"ok\\n\"; }\n"
+                                 "    }\n"
+                                 "  motd: >-\n"
+                                 "    Welcome to\n"
+                                 "    reef.\n"
+                                 "  version: \"1.20\"\n"
+                                 "  enabled: \"yes\"\n"
+                                 "---\n";
 
 static void test_k8s_manifests(void)
 {
@@ -284,7 +283,7 @@ static void test_null_and_bool(void)
     CHECK_VAL("nil", "\"nil\"");
     static const char *const trues[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
                                         "True", "TRUE", "on",  "On",  "ON"};
-    static const char *const falses[] = {"n",     "N",     "no",  "No",  "NO",  "false",
+    static const char *const falses[] = {"n",     "N",     "no",  "No",  "NO", "false",
                                          "False", "FALSE", "off", "Off", "OFF"};
     char y[64];
     for (size_t i = 0; i < REEF_ARRAY_LEN(trues); i++) {
@@ -329,7 +328,7 @@ static void test_integers(void)
     CHECK_VAL("0x", "\"0x\"");
     CHECK_VAL("0b", "\"0b\"");
     CHECK_VAL("0x1G", "\"0x1G\"");
-    CHECK_VAL("08", "8");     /* not octal, but a float 8 */
+    CHECK_VAL("08", "8"); /* not octal, but a float 8 */
     CHECK_VAL("0o8", "\"0o8\"");
     CHECK_VAL("9223372036854775807", "9223372036854775807");
     CHECK_VAL("-9223372036854775808", "-9223372036854775808");
@@ -408,15 +407,15 @@ static void test_quoted_scalars(void)
     CHECK_VAL("\"say \\\"hi\\\"\"", "\"say \\\"hi\\\"\"");
     /* \u \x \U \N \_ \0 \a \e \t \/ and a literal tab */
     CHECK_VAL("\"\\u00e9\\x41\\U0001F600\\N\\_\\0\\a\\e\\t\\/\tz\"",
-              "\"\xc3\xa9" "A\xf0\x9f\x98\x80\xc2\x85\xc2\xa0\\u0000\\u0007\\u001b\\t/\\tz\"");
+              "\"\xc3\xa9"
+              "A\xf0\x9f\x98\x80\xc2\x85\xc2\xa0\\u0000\\u0007\\u001b\\t/\\tz\"");
     CHECK_VAL("\"\\x7f\\r\\b\\f\\v\"", "\"\x7f\\r\\b\\f\\u000b\"");
     CHECK_VAL("caf\xc3\xa9 \xe2\x9c\x93", "\"caf\xc3\xa9 \xe2\x9c\x93\"");
     /* Line folding in plain and quoted scalars. */
     CHECK_YAML("v: hello\n  world\n\n  again\n", "[{\"v\":\"hello world\\nagain\"}]");
     CHECK_YAML("v: \"one\n  two\\\n  three\"\n", "[{\"v\":\"one twothree\"}]");
     CHECK_YAML("v: 'a\n\n  b'\n", "[{\"v\":\"a\\nb\"}]");
-    CHECK_YAML("v: a # comment\nw: 'b' # c\nx: c#d\n",
-               "[{\"v\":\"a\",\"w\":\"b\",\"x\":\"c#d\"}]");
+    CHECK_YAML("v: a # comment\nw: 'b' # c\nx: c#d\n", "[{\"v\":\"a\",\"w\":\"b\",\"x\":\"c#d\"}]");
     CHECK_YAML("url: http://example.com:8080/x?y=1\n",
                "[{\"url\":\"http://example.com:8080/x?y=1\"}]");
     CHECK_ERR("v: \"\\q\"\n", -EINVAL, "yaml: line 1, column 5: found unknown escape character");
@@ -467,11 +466,16 @@ static void test_tags(void)
     CHECK_VAL("!!map {a: 1}", "{\"a\":1}");
     CHECK_VAL("!!seq [1]", "[1]");
     CHECK_VAL("!custom {a: !!str 1}", "{\"a\":\"1\"}");
-    CHECK_ERR("a:\n  v: !!int abc\n", -EINVAL, "yaml: line 2, column 6: cannot decode !!str `abc` as a !!int");
-    CHECK_ERR("v: !!int 1.5\n", -EINVAL, "yaml: line 1, column 4: cannot decode !!float `1.5` as a !!int");
-    CHECK_ERR("v: !!bool 1\n", -EINVAL, "yaml: line 1, column 4: cannot decode !!int `1` as a !!bool");
-    CHECK_ERR("v: !!null x\n", -EINVAL, "yaml: line 1, column 4: cannot decode !!str `x` as a !!null");
-    CHECK_ERR("v: !!float x\n", -EINVAL, "yaml: line 1, column 4: cannot decode !!str `x` as a !!float");
+    CHECK_ERR("a:\n  v: !!int abc\n", -EINVAL,
+              "yaml: line 2, column 6: cannot decode !!str `abc` as a !!int");
+    CHECK_ERR("v: !!int 1.5\n", -EINVAL,
+              "yaml: line 1, column 4: cannot decode !!float `1.5` as a !!int");
+    CHECK_ERR("v: !!bool 1\n", -EINVAL,
+              "yaml: line 1, column 4: cannot decode !!int `1` as a !!bool");
+    CHECK_ERR("v: !!null x\n", -EINVAL,
+              "yaml: line 1, column 4: cannot decode !!str `x` as a !!null");
+    CHECK_ERR("v: !!float x\n", -EINVAL,
+              "yaml: line 1, column 4: cannot decode !!str `x` as a !!float");
     CHECK_ERR("v: !!float .inf\n", -EINVAL, "yaml: line 1, column 4: .inf cannot be represented");
     CHECK_ERR("v: !!int\n", -EINVAL, "yaml: line 1, column 4: cannot decode !!null `` as a !!int");
 }
@@ -595,7 +599,8 @@ static void test_flow_style(void)
     CHECK_YAML("a: {x: 1,\n    z: 2}\n", "[{\"a\":{\"x\":1,\"z\":2}}]");
     CHECK_YAML("[a: 1, b]", "[[{\"a\":1},\"b\"]]");
     CHECK_YAML("{a, b: }", "[{\"a\":null,\"b\":null}]");
-    CHECK_YAML("- [a, b]\n- {c: d}\n-\n- - nested\n", "[[[\"a\",\"b\"],{\"c\":\"d\"},null,[\"nested\"]]]");
+    CHECK_YAML("- [a, b]\n- {c: d}\n-\n- - nested\n",
+               "[[[\"a\",\"b\"],{\"c\":\"d\"},null,[\"nested\"]]]");
 }
 
 static void test_json_input(void)
@@ -621,8 +626,23 @@ static void test_json_input(void)
     CHECK_YAML("\"just a string\"", "[\"just a string\"]");
     CHECK_YAML("{\"a\":{\"b\":{\"c\":[[[]]]}}}", "[{\"a\":{\"b\":{\"c\":[[[]]]}}}]");
     CHECK_ERR("{\"a\": 1, \"a\": 2}", -EINVAL, "yaml: line 1, column 10: mapping key \"a\"");
+    /* Valid JSON that plain libyaml refuses: tabs around the top level, escaped surrogate
+     * pairs (Python's json writes them for every emoji), raw DEL, C1 controls, U+FFFE. */
+    CHECK_YAML("\t{\"a\":\t1}\n\t\n", "[{\"a\":1}]");
+    CHECK_YAML("\xef\xbb\xbf \t[\"x\\ty\"]", "[[\"x\\ty\"]]");
+    CHECK_YAML("{\"e\": \"\\ud83d\\ude00 \\uD83D\\uDE00!\", \"t\": \"\t\"}",
+               "[{\"e\":\"\xf0\x9f\x98\x80 \xf0\x9f\x98\x80!\",\"t\":\"\\t\"}]");
+    CHECK_YAML("[\"\x7f\xc2\x80\xc2\x9f\xef\xbf\xbe\xef\xbf\xbf\\\\ud83d\"]",
+               "[[\"\x7f\xc2\x80\xc2\x9f\xef\xbf\xbe\xef\xbf\xbf\\\\ud83d\"]]");
+    CHECK_ERR("{\"a\": \"\\ud83d\"}", -EINVAL,
+              "yaml: line 1, column 10: found invalid Unicode character escape code");
+    /* Only real JSON is rewritten: in YAML a backslash in a plain scalar is just a character. */
+    CHECK_YAML("[a\\ud83d\\ude00]", "[[\"a\\\\ud83d\\\\ude00\"]]");
+    CHECK_ERR("\t{a: 1}", -EINVAL, "yaml: line 1, column 1: found character that cannot start");
     /* UTF-16 with a byte order mark is read too. */
-    char *got = conv_n("\xff\xfe{\0\"\0a\0\"\0:\0" "1\0}\0", 16);
+    char *got = conv_n("\xff\xfe{\0\"\0a\0\"\0:\0"
+                       "1\0}\0",
+                       16);
     CHECK_STR(got, "[{\"a\":1}]");
     free(got);
 }
@@ -639,12 +659,16 @@ static void test_syntax_errors(void)
               "at line 1, column 1)");
     CHECK_ERR("a:\n\tb: 1\n", -EINVAL, "yaml: line 2, column 1: found character that cannot");
     CHECK_ERR("a: \"open\n", -EINVAL, "yaml: line 2, column 1: found unexpected end of stream");
-    CHECK_ERR("- a\nb: c\n", -EINVAL, "yaml: line 2, column 1: did not find expected '-' indicator");
+    CHECK_ERR("- a\nb: c\n", -EINVAL,
+              "yaml: line 2, column 1: did not find expected '-' indicator");
     CHECK_ERR("a: [b]]\n", -EINVAL, "yaml: line 1, column 7: did not find expected key");
     CHECK_ERR("a: 1\n b: 2\n", -EINVAL, "yaml: line 2, column 3: mapping values are not allowed");
-    CHECK_ERR("a: !<x\n", -EINVAL, "yaml: line 1, column 7: did not find the expected '>' (while scanning a tag at line 1, column 4)");
+    CHECK_ERR("a: !<x\n", -EINVAL,
+              "yaml: line 1, column 7: did not find the expected '>' (while scanning a tag at line "
+              "1, column 4)");
     CHECK_ERR("a: *\n", -EINVAL, "yaml: line 1, column 5: did not find expected alphabetic");
-    CHECK_ERR("a:\n  - b\n  c: d\n", -EINVAL, "yaml: line 3, column 3: did not find expected '-' indicator");
+    CHECK_ERR("a:\n  - b\n  c: d\n", -EINVAL,
+              "yaml: line 3, column 3: did not find expected '-' indicator");
     /* Bad bytes: libyaml reports an offset, turned into a line and column here. */
     CHECK_ERR("a: ok\nb: \xff\n", -EINVAL, "yaml: line 2, column 4: invalid leading UTF-8 octet");
     CHECK_ERR("a: caf\xc3\n", -EINVAL, "yaml: line 1, column 8: invalid trailing UTF-8 octet");
@@ -658,15 +682,16 @@ static void test_syntax_errors(void)
 static void test_alias_bombs(void)
 {
     /* Billion laughs: 10^9 strings from under 1 KB. */
-    const char *lol = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-                      "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-                      "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                      "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-                      "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-                      "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-                      "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-                      "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    const char *lol =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char *got = conv(lol);
@@ -728,7 +753,8 @@ static void test_alias_bombs(void)
         reef_buf_puts(&y, i ? ",*m" : "*m");
     reef_buf_puts(&y, "]}\n");
     got = conv(y.data);
-    CHECK_STR(got, "ERR -7: yaml: line 2, column 9: more than 1000000 members copied by merge keys");
+    CHECK_STR(got,
+              "ERR -7: yaml: line 2, column 9: more than 1000000 members copied by merge keys");
     free(got);
     reef_buf_free(&y);
 
