@@ -27,29 +27,29 @@ enum kind { K_SCALAR, K_SEQ, K_MAP };
 /* What a scalar resolved to. NONFINITE (.inf, .nan) is legal only as a key. */
 enum stype { S_NULL, S_BOOL, S_INT, S_FLOAT, S_STR, S_NONFINITE };
 
+/* Sizes below are uint32_t: every one is checked against REEF_YAML_MAX_JSON (or the alias bound)
+ * before it is stored, which keeps a node small. Memory per node matters: a flat list of short
+ * scalars costs a node each, so the tree is the biggest thing a document makes us allocate. */
 struct entry {
-    const char *key; /* the key as a JSON string's content (unescaped) */
-    size_t klen;
-    size_t kesize; /* bytes of the key once escaped, quotes included */
-    struct node *val;
+    const struct node *key; /* a scalar */
+    const struct node *val;
 };
 
 struct node {
-    enum kind kind;
-    bool complete;   /* an alias may only name a finished node */
-    int line, col;   /* 1-based start */
-    size_t size;     /* bytes of JSON this node emits */
-    size_t aliases;  /* alias expansions emitting it performs */
-    unsigned height; /* collection levels, 0 for a scalar */
+    uint8_t kind;      /* enum kind */
+    uint8_t type;      /* enum stype, for scalars */
+    bool complete;     /* an alias may only name a finished node */
+    bool merge_key;    /* a plain or !!merge-tagged "<<" scalar */
+    uint16_t height;   /* collection levels, 0 for a scalar */
+    int32_t line, col; /* 1-based start */
+    uint32_t size;     /* bytes of JSON this node emits */
+    uint32_t aliases;  /* alias expansions emitting it performs */
     union {
         struct {
-            enum stype type;
-            bool merge_key;   /* a plain or !!merge-tagged "<<" */
             const char *text; /* JSON literal, or the raw string for S_STR */
-            size_t len;
-            const char *key; /* the string this scalar becomes as a mapping key */
-            size_t klen;
-            size_t kesize;
+            const char *key;  /* the string this scalar becomes as a mapping key */
+            uint32_t len, klen;
+            uint32_t kesize; /* bytes of the key once escaped, quotes included */
         } s;
         struct {
             struct node **items;
@@ -65,8 +65,9 @@ struct node {
 /* A child as its parent saw it: where it was written, and whether through an alias. */
 struct child {
     struct node *n;
-    int line, col;
-    bool alias;
+    int32_t line;
+    uint32_t col : 31;
+    uint32_t alias : 1;
 };
 
 struct frame {
@@ -92,6 +93,8 @@ struct conv {
     int root_line, root_col;
     struct anchor *anchors; /* open addressing, cap a power of two */
     size_t nanchors, anchors_cap;
+    struct node **interned; /* scalars by content, open addressing */
+    size_t ninterned, interned_cap;
     size_t merged; /* members copied by merge keys in this document */
     int doc_line;
 };
@@ -110,11 +113,6 @@ static int fail_at(struct conv *c, int code, int line, int col, const char *fmt,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     return reef_err_set(c->err, code, "yaml: line %d, column %d: %s", line, col, msg);
-}
-
-static int fail_node(struct conv *c, int code, const struct node *n, const char *msg)
-{
-    return fail_at(c, code, n->line, n->col, "%s", msg);
 }
 
 static int nomem(struct conv *c)
@@ -524,7 +522,7 @@ static const char *stype_tag(enum stype t)
 }
 
 /* The tag, plain or not, decides how a scalar's text is read. */
-static int resolve_scalar(struct conv *c, const yaml_event_t *ev, struct node *n,
+static int resolve_scalar(struct conv *c, const yaml_event_t *ev, int line, int col,
                           struct resolved *r)
 {
     const char *s = (const char *)ev->data.scalar.value;
@@ -571,7 +569,7 @@ static int resolve_scalar(struct conv *c, const yaml_event_t *ev, struct node *n
         }
     }
     if (!ok)
-        return fail_at(c, -EINVAL, n->line, n->col, "cannot decode %s `%.*s` as a !!%s",
+        return fail_at(c, -EINVAL, line, col, "cannot decode %s `%.*s` as a !!%s",
                        stype_tag(r->type), len > 40 ? 40 : (int)len, s, want);
     return 0;
 }
@@ -652,7 +650,7 @@ static int add_child(struct conv *c, struct node *n, int line, int col, bool ali
         c->root = n;
         c->root_line = line;
         c->root_col = col;
-        if (n->kind == K_SCALAR && n->s.type == S_NONFINITE)
+        if (n->kind == K_SCALAR && n->type == S_NONFINITE)
             return fail_at(c, -EINVAL, line, col, "%s cannot be represented in JSON", n->s.key);
         return 0;
     }
@@ -660,7 +658,7 @@ static int add_child(struct conv *c, struct node *n, int line, int col, bool ali
     bool is_key = f->node->kind == K_MAP && f->n % 2 == 0;
     if (is_key && n->kind != K_SCALAR)
         return fail_at(c, -EINVAL, line, col, "mapping or sequence used as a mapping key");
-    if (!is_key && n->kind == K_SCALAR && n->s.type == S_NONFINITE)
+    if (!is_key && n->kind == K_SCALAR && n->type == S_NONFINITE)
         return fail_at(c, -EINVAL, line, col, "%s cannot be represented in JSON", n->s.key);
     if (f->n == f->cap) {
         size_t ncap = f->cap ? f->cap * 2 : 8;
@@ -670,16 +668,17 @@ static int add_child(struct conv *c, struct node *n, int line, int col, bool ali
         f->kids = k;
         f->cap = ncap;
     }
-    f->kids[f->n++] = (struct child){n, line, col, alias};
+    f->kids[f->n++] = (struct child){n, line, (uint32_t)col & 0x7fffffff, alias};
 
     struct node *p = f->node;
-    p->aliases = sadd(p->aliases, sadd(n->aliases, alias ? 1 : 0));
-    if (p->aliases > REEF_YAML_MAX_ALIASES)
+    size_t aliases = sadd(sadd(p->aliases, n->aliases), alias ? 1 : 0);
+    if (aliases > REEF_YAML_MAX_ALIASES)
         return fail_at(c, -E2BIG, line, col,
                        "document expands more than %u aliases (an alias bomb?)",
                        REEF_YAML_MAX_ALIASES);
+    p->aliases = (uint32_t)aliases;
     if (n->height + 1 > p->height)
-        p->height = n->height + 1;
+        p->height = (uint16_t)(n->height + 1);
     if (p->kind == K_SEQ) {
         f->size = sadd(f->size, sadd(n->size, f->n > 1 ? 1 : 0));
         if (f->size > REEF_YAML_MAX_JSON)
@@ -690,53 +689,122 @@ static int add_child(struct conv *c, struct node *n, int line, int col, bool ali
     return 0;
 }
 
+/* What makes two scalars emit the same thing whatever their position. */
+static void scalar_ident(const struct node *n, const char **p, size_t *len)
+{
+    *p = n->type == S_NONFINITE ? n->s.key : n->s.text;
+    *len = n->type == S_NONFINITE ? n->s.klen : n->s.len;
+}
+
+static uint64_t hash_scalar(int type, bool merge, const char *p, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(type * 2 + merge);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static struct node **intern_slot(struct conv *c, int type, bool merge, const char *p, size_t len)
+{
+    size_t mask = c->interned_cap - 1;
+    for (size_t i = hash_scalar(type, merge, p, len) & mask;; i = (i + 1) & mask) {
+        struct node *n = c->interned[i];
+        if (!n)
+            return &c->interned[i];
+        const char *q;
+        size_t qlen;
+        scalar_ident(n, &q, &qlen);
+        if (n->type == type && n->merge_key == merge && qlen == len && memcmp(q, p, len) == 0)
+            return &c->interned[i];
+    }
+}
+
+static int intern_reserve(struct conv *c)
+{
+    if (c->ninterned + 1 <= c->interned_cap / 2)
+        return 0;
+    size_t ocap = c->interned_cap, ncap = ocap ? ocap * 2 : 256;
+    struct node **old = c->interned;
+    c->interned = calloc(ncap, sizeof(*c->interned));
+    if (!c->interned) {
+        c->interned = old;
+        return nomem(c);
+    }
+    c->interned_cap = ncap;
+    for (size_t i = 0; i < ocap; i++) {
+        if (old[i]) {
+            const char *p;
+            size_t len;
+            scalar_ident(old[i], &p, &len);
+            *intern_slot(c, old[i]->type, old[i]->merge_key, p, len) = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+/* Equal scalars share one node (positions live in the parent's struct child): a document of
+ * many short repeated values, the worst case for memory per input byte, then costs little. */
 static int on_scalar(struct conv *c, const yaml_event_t *ev)
 {
-    struct node *n = new_node(c, K_SCALAR, &ev->start_mark);
-    if (!n)
-        return nomem(c);
+    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
     const char *s = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     if (!utf8_valid((const unsigned char *)s, len))
-        return fail_node(c, -EINVAL, n, "invalid UTF-8 in scalar");
+        return fail_at(c, -EINVAL, line, col, "invalid UTF-8 in scalar");
+    if (len > REEF_YAML_MAX_JSON)
+        return fail_at(c, -E2BIG, line, col, "scalar longer than %u bytes", REEF_YAML_MAX_JSON);
     struct resolved r;
-    int rc = resolve_scalar(c, ev, n, &r);
+    int rc = resolve_scalar(c, ev, line, col, &r);
     if (rc < 0)
         return rc;
-    n->s.type = r.type;
     const char *tag = (const char *)ev->data.scalar.tag;
-    if (len == 2 && memcmp(s, "<<", 2) == 0)
-        n->s.merge_key = tag ? strcmp(tag, TAG_PREFIX "merge") == 0
-                             : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    if (r.type == S_STR) {
-        n->s.text = reef_arena_strndup(c->arena, s, len);
-        n->s.len = len;
-        n->s.key = n->s.text;
-        n->s.klen = len;
-    } else {
-        if (r.type != S_NONFINITE) {
-            n->s.len = strlen(r.text);
-            n->s.text = reef_arena_strndup(c->arena, r.text, n->s.len);
-        }
-        char kbuf[64];
-        const char *k = r.text;
-        if (r.type == S_FLOAT || r.type == S_NONFINITE) {
-            fmt_key_float(r.f, kbuf, sizeof(kbuf));
-            k = kbuf;
-        }
-        n->s.klen = strlen(k);
-        n->s.key = reef_arena_strndup(c->arena, k, n->s.klen);
-        if (!n->s.key || (r.type != S_NONFINITE && !n->s.text))
+    bool merge = len == 2 && memcmp(s, "<<", 2) == 0 &&
+                 (tag ? strcmp(tag, TAG_PREFIX "merge") == 0
+                      : ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+    char kbuf[64];
+    if (r.type == S_FLOAT || r.type == S_NONFINITE)
+        fmt_key_float(r.f, kbuf, sizeof(kbuf));
+    const char *id = r.type == S_STR ? s : r.type == S_NONFINITE ? kbuf : r.text;
+    size_t idlen = r.type == S_STR ? len : strlen(id);
+
+    if ((rc = intern_reserve(c)) < 0)
+        return rc;
+    struct node **slot = intern_slot(c, r.type, merge, id, idlen);
+    struct node *n = *slot;
+    if (!n) {
+        n = new_node(c, K_SCALAR, &ev->start_mark);
+        if (!n)
             return nomem(c);
+        n->type = r.type;
+        n->merge_key = merge;
+        n->complete = true;
+        if (r.type != S_NONFINITE) {
+            n->s.text = reef_arena_strndup(c->arena, id, idlen);
+            n->s.len = (uint32_t)idlen;
+            if (!n->s.text)
+                return nomem(c);
+        }
+        if (r.type == S_FLOAT || r.type == S_NONFINITE) {
+            n->s.klen = (uint32_t)strlen(kbuf);
+            n->s.key = reef_arena_strndup(c->arena, kbuf, n->s.klen);
+            if (!n->s.key)
+                return nomem(c);
+        } else { /* strings, null, bool and int keys read as their text */
+            n->s.key = n->s.text;
+            n->s.klen = n->s.len;
+        }
+        n->s.kesize = (uint32_t)json_str_size(n->s.key, n->s.klen);
+        n->size = r.type == S_STR ? n->s.kesize : n->s.len;
+        if (n->size > REEF_YAML_MAX_JSON)
+            return fail_at(c, -E2BIG, line, col, "scalar longer than %u bytes of JSON",
+                           REEF_YAML_MAX_JSON);
+        *slot = n;
+        c->ninterned++;
     }
-    if (!n->s.key)
-        return nomem(c);
-    n->s.kesize = json_str_size(n->s.key, n->s.klen);
-    n->size = r.type == S_STR ? n->s.kesize : n->s.len;
-    n->complete = true;
     if (ev->data.scalar.anchor && (rc = anchor_set(c, (const char *)ev->data.scalar.anchor, n)))
         return rc;
-    return add_child(c, n, n->line, n->col, false);
+    return add_child(c, n, line, col, false);
 }
 
 static int on_alias(struct conv *c, const yaml_event_t *ev)
@@ -782,12 +850,13 @@ struct cand {
 static int cand_by_key(const void *a, const void *b)
 {
     const struct cand *x = a, *y = b;
-    size_t n = x->e.klen < y->e.klen ? x->e.klen : y->e.klen;
-    int r = memcmp(x->e.key, y->e.key, n);
+    const struct node *kx = x->e.key, *ky = y->e.key;
+    size_t n = kx->s.klen < ky->s.klen ? kx->s.klen : ky->s.klen;
+    int r = memcmp(kx->s.key, ky->s.key, n);
     if (r)
         return r;
-    if (x->e.klen != y->e.klen)
-        return x->e.klen < y->e.klen ? -1 : 1;
+    if (kx->s.klen != ky->s.klen)
+        return kx->s.klen < ky->s.klen ? -1 : 1;
     if (x->explicit_ != y->explicit_)
         return x->explicit_ ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
@@ -844,7 +913,7 @@ static int finish_map(struct conv *c, struct frame *f)
     int rc = 0;
     for (size_t i = 0; i + 1 < f->n && rc == 0; i += 2) {
         struct child *k = &f->kids[i], *v = &f->kids[i + 1];
-        if (!k->alias && k->n->s.merge_key) {
+        if (!k->alias && k->n->merge_key) {
             if (v->n->kind == K_SEQ && !v->alias) {
                 /* Errors name the sequence: an alias inside it keeps no position of its own. */
                 for (size_t j = 0; j < v->n->seq.n && rc == 0; j++)
@@ -855,7 +924,7 @@ static int finish_map(struct conv *c, struct frame *f)
             continue;
         }
         struct cand x = {
-            {k->n->s.key, k->n->s.klen, k->n->s.kesize, v->n}, cs.n, k->line, k->col, true};
+            {k->n, v->n}, cs.n, k->line, (int)k->col, true};
         rc = cands_push(c, &cs, &x);
     }
     if (rc < 0) {
@@ -869,12 +938,13 @@ static int finish_map(struct conv *c, struct frame *f)
         struct cand *x = &cs.v[i];
         if (keep > 0) {
             struct cand *prev = &cs.v[keep - 1];
-            if (prev->e.klen == x->e.klen && memcmp(prev->e.key, x->e.key, x->e.klen) == 0) {
+            const struct node *kp = prev->e.key, *kx = x->e.key;
+            if (kp->s.klen == kx->s.klen && memcmp(kp->s.key, kx->s.key, kx->s.klen) == 0) {
                 if (x->explicit_) {
                     /* prev is explicit too (explicit ones sort first) */
                     rc = fail_at(c, -EINVAL, x->line, x->col,
                                  "mapping key \"%.*s\" already defined at line %d",
-                                 x->e.klen > 64 ? 64 : (int)x->e.klen, x->e.key, prev->line);
+                                 kx->s.klen > 64 ? 64 : (int)kx->s.klen, kx->s.key, prev->line);
                     free(cs.v);
                     return rc;
                 }
@@ -893,17 +963,17 @@ static int finish_map(struct conv *c, struct frame *f)
     size_t size = 2;
     for (size_t i = 0; i < keep; i++) {
         m->map.e[i] = cs.v[i].e;
-        size = sadd(size, sadd(cs.v[i].e.kesize, sadd(1, cs.v[i].e.val->size)));
+        size = sadd(size, sadd(cs.v[i].e.key->s.kesize, sadd(1, cs.v[i].e.val->size)));
         if (i > 0)
             size = sadd(size, 1);
     }
     m->map.n = keep;
-    m->size = size;
     free(cs.v);
     if (size > REEF_YAML_MAX_JSON)
         return fail_at(c, -E2BIG, m->line, m->col,
                        "document expands to more than %u bytes of JSON (an alias bomb?)",
                        REEF_YAML_MAX_JSON);
+    m->size = (uint32_t)size;
     return 0;
 }
 
@@ -922,7 +992,7 @@ static int on_end(struct conv *c)
             for (size_t i = 0; i < f->n; i++)
                 n->seq.items[i] = f->kids[i].n;
             n->seq.n = f->n;
-            n->size = f->size;
+            n->size = (uint32_t)f->size; /* checked against the bound as it grew */
         }
     } else {
         rc = finish_map(c, f);
@@ -943,7 +1013,7 @@ static int emit(struct reef_buf *b, const struct node *n)
     int rc = 0;
     switch (n->kind) {
     case K_SCALAR:
-        if (n->s.type == S_STR)
+        if (n->type == S_STR)
             return reef_buf_json_str(b, n->s.text, n->s.len);
         return reef_buf_append(b, n->s.text, n->s.len);
     case K_SEQ:
@@ -962,7 +1032,7 @@ static int emit(struct reef_buf *b, const struct node *n)
             if (i > 0)
                 rc = reef_buf_putc(b, ',');
             if (rc == 0)
-                rc = reef_buf_json_str(b, e->key, e->klen);
+                rc = reef_buf_json_str(b, e->key->s.key, e->key->s.klen);
             if (rc == 0)
                 rc = reef_buf_putc(b, ':');
             if (rc == 0)
@@ -1148,6 +1218,9 @@ static void doc_reset(struct conv *c)
     free(c->anchors);
     c->anchors = NULL;
     c->nanchors = c->anchors_cap = 0;
+    free(c->interned);
+    c->interned = NULL;
+    c->ninterned = c->interned_cap = 0;
     c->merged = 0;
     if (c->arena)
         reef_arena_reset(c->arena);
@@ -1157,7 +1230,7 @@ static int doc_end(struct conv *c, struct reef_buf *out, size_t *index, reef_yam
                    void *ud)
 {
     struct node *root = c->root;
-    if (!root || (root->kind == K_SCALAR && root->s.type == S_NULL))
+    if (!root || (root->kind == K_SCALAR && root->type == S_NULL))
         return 0; /* nothing in it, as kubectl sees it */
     reef_buf_reset(out);
     int rc = reef_buf_reserve(out, root->size);
