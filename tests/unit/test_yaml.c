@@ -571,6 +571,9 @@ static void test_anchors_and_merges(void)
                "\"resources\":{\"limits\":{\"memory\":\"64Mi\"}},\"name\":\"a\"},"
                "{\"resources\":{\"limits\":{\"memory\":\"64Mi\"}},\"name\":\"b\","
                "\"imagePullPolicy\":\"Always\"}]}]");
+    /* Equal scalars written in different ways or places stay independent. */
+    CHECK_YAML("- &a x\n- x\n- *a\n- 'x'\n- !!str x\n- <<\n- '<<'\n- &b 1\n- *b\n- 1.0\n- 1\n",
+               "[[\"x\",\"x\",\"x\",\"x\",\"x\",\"<<\",\"<<\",1,1,1,1]]");
     /* A merged key is not a duplicate of an explicit one, nor are two merged ones. */
     CHECK_YAML("a: &a {k: 1}\nb: &b {k: 2}\nc: {<<: *a, <<: *b, k: 3}\n",
                "[{\"a\":{\"k\":1},\"b\":{\"k\":2},\"c\":{\"k\":3}}]");
