@@ -90,7 +90,6 @@ struct conv {
     struct frame frames[REEF_YAML_MAX_DEPTH];
     size_t depth;
     struct node *root;
-    int root_line, root_col;
     struct anchor *anchors; /* open addressing, cap a power of two */
     size_t nanchors, anchors_cap;
     struct node **interned; /* scalars by content, open addressing */
@@ -648,8 +647,6 @@ static int add_child(struct conv *c, struct node *n, int line, int col, bool ali
         return fail_at(c, -E2BIG, line, col, "nesting deeper than %d levels", REEF_YAML_MAX_DEPTH);
     if (c->depth == 0) {
         c->root = n;
-        c->root_line = line;
-        c->root_col = col;
         if (n->kind == K_SCALAR && n->type == S_NONFINITE)
             return fail_at(c, -EINVAL, line, col, "%s cannot be represented in JSON", n->s.key);
         return 0;
@@ -923,8 +920,7 @@ static int finish_map(struct conv *c, struct frame *f)
             }
             continue;
         }
-        struct cand x = {
-            {k->n, v->n}, cs.n, k->line, (int)k->col, true};
+        struct cand x = {{k->n, v->n}, cs.n, k->line, (int)k->col, true};
         rc = cands_push(c, &cs, &x);
     }
     if (rc < 0) {

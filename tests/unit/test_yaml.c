@@ -242,6 +242,22 @@ static void test_document_lines_and_empty_documents(void)
     CHECK_YAML("--- {}\n--- []\n", "[{},[]]");
 }
 
+static void test_stream_forms(void)
+{
+    /* Windows line ends, a UTF-8 byte order mark, directives, document end markers. */
+    CHECK_YAML("a: |\r\n  x\r\n  y\r\nb: [1,\r\n 2]\r\n", "[{\"a\":\"x\\ny\\n\",\"b\":[1,2]}]");
+    CHECK_YAML("\xef\xbb\xbf"
+               "a: 1\n",
+               "[{\"a\":1}]");
+    CHECK_YAML("%YAML 1.1\n---\na: 1\n...\n%YAML 1.1\n--- b\n", "[{\"a\":1},\"b\"]");
+    CHECK_YAML("%TAG !e! tag:example.com,2000:app/\n--- !e!foo 1\n", "[1]");
+    CHECK_YAML("a: 1   \nb:    2\t\n", "[{\"a\":1,\"b\":2}]");
+    CHECK_YAML("key with spaces: value with spaces\n",
+               "[{\"key with spaces\":\"value with spaces\"}]");
+    CHECK_YAML("- - a\n  - b\n- - c\n", "[[[\"a\",\"b\"],[\"c\"]]]");
+    CHECK_YAML("a:\n- 1\n- 2\nb:\n  - 3\n", "[{\"a\":[1,2],\"b\":[3]}]");
+}
+
 static void test_callback_stops(void)
 {
     struct docs ds = {.stop_after = 1};
@@ -818,6 +834,7 @@ int main(int argc, char **argv)
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_k8s_manifests);
     TEST_RUN(test_document_lines_and_empty_documents);
+    TEST_RUN(test_stream_forms);
     TEST_RUN(test_callback_stops);
     TEST_RUN(test_null_and_bool);
     TEST_RUN(test_integers);
