@@ -16,7 +16,9 @@
  * Object members keep the order of the document: merged members appear where their << was, and
  * a member given explicitly where it is written.
  * Documents whose content is null (empty, only comments, a bare `---`, `~`) are skipped, as kubectl
- * skips them.
+ * skips them. JSON input (`-f manifest.json`) takes the same path; the few things valid JSON may
+ * hold that libyaml refuses (tabs around the top-level value, escaped surrogate pairs such as
+ * "\ud83d\ude00", raw DEL or C1 controls in strings) are rewritten first when the input is JSON.
  *
  * Bounds: a document nests at most REEF_YAML_MAX_DEPTH levels, expands to at most
  * REEF_YAML_MAX_JSON bytes of JSON and REEF_YAML_MAX_ALIASES alias expansions, and copies at
@@ -46,7 +48,8 @@
  * line is the 1-based line where the document starts (its `---`, or its first content when it
  * has no `---`). json is compact UTF-8 JSON of len bytes, NUL-terminated, owned by the converter
  * and valid only during the call. Return 0 to go on or a negative code to stop the conversion,
- * which then returns that code. */
+ * which then returns that code; err then says "yaml: document N (line L) rejected" unless the
+ * callback filled err itself (the caller may pass its err through ud). */
 typedef int (*reef_yaml_doc_fn)(void *ud, size_t index, const char *json, size_t len, int line);
 
 /* Converts the stream data[0..len) (UTF-8, or UTF-16 with a byte order mark), calling fn for each
