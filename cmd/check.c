@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+
+extern const struct reef_cmd reef_cmd_check;
 #include "core/buf.h"
 #include "runtime/check.h"
 
@@ -74,3 +76,4 @@ const struct reef_cmd reef_cmd_check = {
              "  --json   print the result as one JSON object\n",
     .run = run,
 };
+REEF_COMMAND(reef_cmd_check);

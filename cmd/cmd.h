@@ -15,8 +15,14 @@ struct reef_cmd {
     int (*run)(int argc, char **argv);
 };
 
-/* Every command, in the order `reef --help` lists them; NULL-terminated. */
-extern const struct reef_cmd *const reef_cmds[];
+/* Registers a command defined in any cmd/ file: `REEF_COMMAND(reef_cmd_version);` after its
+ * definition (declare it `extern` at the top of the file to use it before). The linker gathers
+ * them into one section; `reef --help` lists them by name, leaving out those without a summary
+ * (internal commands such as the shim).
+ */
+#define REEF_COMMAND(var)                                                                         \
+    __attribute__((used, section("reef_cmds"))) static const struct reef_cmd *const var##_entry = \
+        &(var)
 
 /* Parses argv with getopt_long, giving each command --help for free. Returns the option letter,
  * -1 at the end of options, or '?' after printing a usage error (the caller returns
@@ -28,7 +34,5 @@ int reef_cmd_getopt(const struct reef_cmd *cmd, int argc, char **argv, const cha
 int reef_cmd_usage_error(const struct reef_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-extern const struct reef_cmd reef_cmd_version;
-extern const struct reef_cmd reef_cmd_check;
 
 #endif

@@ -6,11 +6,33 @@
 #include "cmd/cmd.h"
 #include "core/log.h"
 
-const struct reef_cmd *const reef_cmds[] = {
-    &reef_cmd_check,
-    &reef_cmd_version,
-    NULL,
-};
+extern const struct reef_cmd *const __start_reef_cmds[];
+extern const struct reef_cmd *const __stop_reef_cmds[];
+
+static const struct reef_cmd *sorted[128];
+static size_t ncmds;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const struct reef_cmd *const *)a)->name,
+                  (*(const struct reef_cmd *const *)b)->name);
+}
+
+static void gather_commands(void)
+{
+    for (const struct reef_cmd *const *c = __start_reef_cmds;
+         c < __stop_reef_cmds && ncmds < REEF_ARRAY_LEN(sorted); c++)
+        sorted[ncmds++] = *c;
+    qsort(sorted, ncmds, sizeof(sorted[0]), by_name);
+}
+
+static const struct reef_cmd *find_command(const char *name)
+{
+    for (size_t i = 0; i < ncmds; i++)
+        if (strcmp(sorted[i]->name, name) == 0)
+            return sorted[i];
+    return NULL;
+}
 
 static void print_help(FILE *f)
 {
@@ -20,8 +42,9 @@ static void print_help(FILE *f)
           "\n"
           "Commands:\n",
           f);
-    for (size_t i = 0; reef_cmds[i]; i++)
-        fprintf(f, "  %-10s %s\n", reef_cmds[i]->name, reef_cmds[i]->summary);
+    for (size_t i = 0; i < ncmds; i++)
+        if (sorted[i]->summary)
+            fprintf(f, "  %-10s %s\n", sorted[i]->name, sorted[i]->summary);
     fputs("\nRun 'reef COMMAND --help' for a command's options.\n", f);
 }
 
@@ -79,6 +102,7 @@ int reef_cmd_getopt(const struct reef_cmd *cmd, int argc, char **argv, const cha
 int main(int argc, char **argv)
 {
     reef_log_init(REEF_LOG_INFO, NULL);
+    gather_commands();
     if (argc < 2) {
         print_help(stderr);
         return REEF_EXIT_USAGE;
@@ -86,11 +110,11 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         if (argc > 2 && strcmp(name, "help") == 0) {
-            for (size_t i = 0; reef_cmds[i]; i++)
-                if (strcmp(reef_cmds[i]->name, argv[2]) == 0) {
-                    fputs(reef_cmds[i]->usage, stdout);
-                    return 0;
-                }
+            const struct reef_cmd *c = find_command(argv[2]);
+            if (c) {
+                fputs(c->usage, stdout);
+                return 0;
+            }
             fprintf(stderr, "reef: unknown command '%s'\n", argv[2]);
             return REEF_EXIT_USAGE;
         }
@@ -99,11 +123,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(name, "--version") == 0)
         name = "version";
-    for (size_t i = 0; reef_cmds[i]; i++) {
-        if (strcmp(reef_cmds[i]->name, name) == 0) {
-            optind = 1; /* argv[1..] is the command's own argv */
-            return reef_cmds[i]->run(argc - 1, argv + 1);
-        }
+    const struct reef_cmd *c = find_command(name);
+    if (c) {
+        optind = 1; /* argv[1..] is the command's own argv */
+        return c->run(argc - 1, argv + 1);
     }
     if (name[0] == '-')
         fprintf(stderr, "reef: unknown option '%s'\n", name);

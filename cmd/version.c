@@ -12,6 +12,8 @@
 #include "buildinfo.h"
 #include "cmd/cmd.h"
 
+extern const struct reef_cmd reef_cmd_version;
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"short", no_argument, NULL, 's'}, {0}};
@@ -68,3 +70,4 @@ const struct reef_cmd reef_cmd_version = {
              "  -s, --short   print only reef's version number\n",
     .run = run,
 };
+REEF_COMMAND(reef_cmd_version);
