@@ -274,21 +274,68 @@ int reef_json_put_uint(struct reef_json_writer *w, uint64_t v)
     return scalar(w, tmp, (size_t)n);
 }
 
+/* Spells finite v like Go's encoding/json (and so kubectl): the fewest significant digits that
+ * read back as exactly v, in plain notation when 1e-6 <= |v| < 1e21, else as 1.5e+300 / 5e-324. */
+static int format_double(double v, char out[40])
+{
+    /* The shortest precision that reads back exactly; 17 significant digits always do. */
+    char e[40];
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    /* e is "[-]d[.ddd]e±XX": take the sign, the digits and the exponent apart. */
+    const char *p = e;
+    char *o = out;
+    if (*p == '-')
+        *o++ = *p++;
+    char digits[20];
+    int nd = 0;
+    for (; *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    int x = atoi(p + 1);
+    if (x < -6 || x >= 21) {
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        return (int)(o - out) + snprintf(o, 8, "e%c%d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+    }
+    if (x < 0) { /* 0.000ddd */
+        memcpy(o, "0.", 2);
+        o += 2;
+        memset(o, '0', (size_t)(-x - 1));
+        o += -x - 1;
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+    } else if (x >= nd - 1) { /* ddd000 */
+        memcpy(o, digits, (size_t)nd);
+        o += nd;
+        memset(o, '0', (size_t)(x - (nd - 1)));
+        o += x - (nd - 1);
+    } else { /* dd.ddd */
+        memcpy(o, digits, (size_t)x + 1);
+        o += x + 1;
+        *o++ = '.';
+        memcpy(o, digits + x + 1, (size_t)(nd - x - 1));
+        o += nd - x - 1;
+    }
+    *o = '\0';
+    return (int)(o - out);
+}
+
 int reef_json_put_double(struct reef_json_writer *w, double v)
 {
     if (w->err)
         return w->err;
     if (!isfinite(v))
         return fail(w, -EINVAL, "NaN or infinity has no JSON form");
-    /* The shortest precision that reads back exactly; 17 significant digits always do. %g never
-     * writes a JSON-invalid form ("1.", ".5", "inf"). */
-    char tmp[32];
-    int n = 0;
-    for (int prec = 1; prec <= 17; prec++) {
-        n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    char tmp[40];
+    int n = format_double(v, tmp);
     return scalar(w, tmp, (size_t)n);
 }
 
