@@ -91,7 +91,7 @@ int reef_json_count(const struct reef_json_doc *d, int v)
     return t->size;
 }
 
-/* ---- String decoding -------------------------------------------------------------------------- */
+/* String decoding */
 
 static size_t utf8_put(uint32_t cp, unsigned char out[4])
 {
@@ -133,13 +133,26 @@ static size_t unescape(const char *p, unsigned char out[4], size_t *used)
 {
     *used = 2;
     switch (p[1]) {
-    case 'b': out[0] = '\b'; return 1;
-    case 'f': out[0] = '\f'; return 1;
-    case 'n': out[0] = '\n'; return 1;
-    case 'r': out[0] = '\r'; return 1;
-    case 't': out[0] = '\t'; return 1;
-    case 'u': break;
-    default: out[0] = (unsigned char)p[1]; return 1;
+    case 'b':
+        out[0] = '\b';
+        return 1;
+    case 'f':
+        out[0] = '\f';
+        return 1;
+    case 'n':
+        out[0] = '\n';
+        return 1;
+    case 'r':
+        out[0] = '\r';
+        return 1;
+    case 't':
+        out[0] = '\t';
+        return 1;
+    case 'u':
+        break;
+    default:
+        out[0] = (unsigned char)p[1];
+        return 1;
     }
     uint32_t cp = hex4(p + 2);
     *used = 6;
@@ -258,7 +271,7 @@ static bool str_body_eq(const char *p, size_t n, const char *s, size_t sn)
     return str_iter_next(&it) < 0;
 }
 
-/* ---- Lookups ---------------------------------------------------------------------------------- */
+/* Lookups */
 
 int reef_json_membern(const struct reef_json_doc *d, int obj, const char *key, size_t keylen)
 {
@@ -297,10 +310,12 @@ int reef_json_index(const struct reef_json_doc *d, int arr, size_t i)
 
 struct reef_json_iter reef_json_iter(const struct reef_json_doc *d, int v)
 {
-    struct reef_json_iter it = {.key = -1, .val = -1, .index = -1, .left_ = 0, .next_ = v + 1};
+    struct reef_json_iter it = {.key = -1, .val = -1, .index = -1, .left_ = 0, .next_ = 0};
     const jsmntok_t *t = tok_at(d, v);
-    if (t && (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY))
+    if (t && (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY)) {
         it.left_ = t->size;
+        it.next_ = v + 1;
+    }
     return it;
 }
 
@@ -384,8 +399,7 @@ int reef_json_find(const struct reef_json_doc *d, int v, const char *path, struc
                 goto wrong_kind;
             r = reef_json_index(d, v, idx);
             if (r == -ENOENT)
-                return reef_err_set(err, -ENOENT,
-                                    "json: %.*s: index out of range (%d elements)",
+                return reef_err_set(err, -ENOENT, "json: %.*s: index out of range (%d elements)",
                                     (int)(p - path), path, reef_json_count(d, v));
         } else {
             size_t n = strcspn(p, ".[");
@@ -400,24 +414,22 @@ int reef_json_find(const struct reef_json_doc *d, int v, const char *path, struc
             r = reef_json_membern(d, v, k, n);
         }
         if (r == -ENOENT)
-            return reef_err_set(err, -ENOENT, "json: %.*s: no such member", (int)(p - path),
-                                path);
+            return reef_err_set(err, -ENOENT, "json: %.*s: no such member", (int)(p - path), path);
         v = r;
         continue;
     wrong_kind:
         if (step == path)
-            return reef_err_set(err, -EINVAL, "json: %s: expected %s at the start, found %s",
-                                path, *step == '[' && step[1] != '"' ? "an array" : "an object",
+            return reef_err_set(err, -EINVAL, "json: %s: expected %s at the start, found %s", path,
+                                *step == '[' && step[1] != '"' ? "an array" : "an object",
                                 reef_json_kind_name(kind));
-        return reef_err_set(err, -EINVAL, "json: %.*s: expected %s, found %s",
-                            (int)(step - path), path,
-                            *step == '[' && step[1] != '"' ? "an array" : "an object",
+        return reef_err_set(err, -EINVAL, "json: %.*s: expected %s, found %s", (int)(step - path),
+                            path, *step == '[' && step[1] != '"' ? "an array" : "an object",
                             reef_json_kind_name(kind));
     }
     return v;
 }
 
-/* ---- Typed getters ---------------------------------------------------------------------------- */
+/* Typed getters */
 
 /* "expected a string, found number 42" with the value's position. */
 static int mismatch(const struct reef_json_doc *d, int v, const char *want, struct reef_err *err)
@@ -429,9 +441,9 @@ static int mismatch(const struct reef_json_doc *d, int v, const char *want, stru
     enum reef_json_kind k = reef_json_kind(d, v);
     if (k == REEF_JSON_ARRAY || k == REEF_JSON_OBJECT)
         n = 0;
-    return reef__json_errf(err, -EINVAL, d->src, (size_t)(raw - d->src), "expected %s, found %s%s%.*s%s",
-                           want, reef_json_kind_name(k), n ? " " : "", n > 40 ? 40 : (int)n, raw,
-                           n > 40 ? "..." : "");
+    return reef__json_errf(err, -EINVAL, d->src, (size_t)(raw - d->src),
+                           "expected %s, found %s%s%.*s%s", want, reef_json_kind_name(k),
+                           n ? " " : "", n > 40 ? 40 : (int)n, raw, n > 40 ? "..." : "");
 }
 
 static const jsmntok_t *string_tok(const struct reef_json_doc *d, int v, struct reef_err *err)
@@ -469,8 +481,7 @@ int reef_json_get_str(const struct reef_json_doc *d, int v, char *dst, size_t si
     size_t n = memchr(raw, '\\', rn) ? decoded_len(raw, rn) : rn;
     if (n >= size)
         return reef__json_errf(err, -ENOBUFS, d->src, (size_t)t->start - 1,
-                               "string of %zu bytes is longer than %zu", n,
-                               size ? size - 1 : 0);
+                               "string of %zu bytes is longer than %zu", n, size ? size - 1 : 0);
     decode(raw, rn, dst);
     dst[n] = '\0';
     if (memchr(dst, '\0', n))
@@ -536,7 +547,7 @@ bool reef_json_str_eq(const struct reef_json_doc *d, int v, const char *s)
 struct num {
     bool neg;
     bool zero;
-    bool huge_exp; /* the written exponent was beyond ±1e15: exp is meaningless */
+    bool huge_exp;       /* the written exponent was beyond ±1e15: exp is meaningless */
     const char *ip, *fp; /* integer and fraction digits */
     size_t il, fl;
     size_t lo, hi; /* significant digits are positions [lo, hi) of ip ++ fp */
@@ -633,10 +644,10 @@ static int int_error(const struct reef_json_doc *d, const jsmntok_t *t, int r, c
                      struct reef_err *err)
 {
     int n = t->end - t->start;
-    return reef__json_errf(err, r, d->src, (size_t)t->start, "%.*s%s %s %s", n > 40 ? 40 : n,
-                           d->src + t->start, n > 40 ? "..." : "",
-                           r == -ERANGE ? "is out of range for" : "is not an integer, as needed for",
-                           type);
+    return reef__json_errf(
+        err, r, d->src, (size_t)t->start, "%.*s%s %s %s", n > 40 ? 40 : n, d->src + t->start,
+        n > 40 ? "..." : "",
+        r == -ERANGE ? "is out of range for" : "is not an integer, as needed for", type);
 }
 
 int reef_json_get_int(const struct reef_json_doc *d, int v, int64_t *out, struct reef_err *err)
@@ -710,7 +721,7 @@ bool reef_json_is_null(const struct reef_json_doc *d, int v)
     return reef_json_kind(d, v) == REEF_JSON_NULL;
 }
 
-/* ---- Equality --------------------------------------------------------------------------------- */
+/* Equality */
 
 static bool num_equal(const struct reef_json_doc *a, const jsmntok_t *ta,
                       const struct reef_json_doc *b, const jsmntok_t *tb)
@@ -766,8 +777,7 @@ static int distinct_keys(const struct reef_json_doc *d, int obj, int *keys)
     return m;
 }
 
-static bool obj_equal(const struct reef_json_doc *a, int va, const struct reef_json_doc *b,
-                      int vb)
+static bool obj_equal(const struct reef_json_doc *a, int va, const struct reef_json_doc *b, int vb)
 {
     const jsmntok_t *ta = tok_at(a, va), *tb = tok_at(b, vb);
     int small_a[8], small_b[8];

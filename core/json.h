@@ -37,7 +37,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* ---- Reading ---------------------------------------------------------------------------------- */
+/* Reading */
 
 #define REEF_JSON_ROOT 0
 
@@ -63,7 +63,9 @@ struct reef_json_doc {
     int *next_;
 };
 
+/* clang-format off */
 #define REEF_JSON_DOC_INIT {NULL, 0, 0, 0, NULL, NULL}
+/* clang-format on */
 
 enum reef_json_kind {
     REEF_JSON_NONE = 0, /* not a valid token index */
@@ -102,16 +104,19 @@ int reef_json_count(const struct reef_json_doc *d, int v);
  * -ENOENT when there is no such member, -EINVAL when obj is not an object. */
 int reef_json_member(const struct reef_json_doc *d, int obj, const char *key);
 int reef_json_membern(const struct reef_json_doc *d, int obj, const char *key, size_t keylen);
-/* Element i of array arr: index, -ENOENT when out of range, -EINVAL when arr is not an array. */
+/* Element i of array arr: index, -ENOENT when out of range, -EINVAL when arr is not an array.
+ * This steps over i siblings; to visit every element, iterate (below). */
 int reef_json_index(const struct reef_json_doc *d, int arr, size_t i);
 
 /* Follows a path from v. A path is keys separated by '.', array indexes in brackets, and keys in
- * brackets and double quotes when they contain '.', '[' or ']' (inside the quotes \" and \\ escape):
+ * brackets and double quotes when they contain '.', '[' or ']' (there \" is a quote, \\ a
+ * backslash):
  *     metadata.name   spec.containers[0].image   [2][0]
  *     metadata.labels["app.kubernetes.io/name"]
  * The empty path names v itself. Returns the index; -ENOENT when a key or index is missing,
  * -EINVAL when the path is malformed or steps into a value of the wrong kind; err says which step
- * ("json: spec.containers[3]: index out of range (3 elements)"). */
+ * ("json: spec.containers[3]: index out of range (3 elements)"). Quoted keys are limited to 512
+ * bytes. */
 int reef_json_find(const struct reef_json_doc *d, int v, const char *path, struct reef_err *err);
 
 /* Iteration over the members of an object or the elements of an array:
@@ -167,25 +172,25 @@ bool reef_json_is_null(const struct reef_json_doc *d, int v);
  * more than a few members; false when allocation fails. */
 bool reef_json_equal(const struct reef_json_doc *a, int va, const struct reef_json_doc *b, int vb);
 
-/* ---- Writing ---------------------------------------------------------------------------------- */
+/* Writing */
 
 /* Embedded by the caller; all fields are private. */
 struct reef_json_writer {
     struct reef_buf *out;
-    int err;           /* first error (sticky), 0 when none */
-    const char *why;   /* its description */
-    unsigned indent;   /* spaces per level; 0 writes compact output */
-    unsigned depth;    /* open arrays and objects */
-    bool first;        /* nothing written yet at the current level */
-    bool after_key;    /* a key was written and its value is due */
-    bool done;         /* a whole top-level value was written */
+    int err;         /* first error (sticky), 0 when none */
+    const char *why; /* its description */
+    unsigned indent; /* spaces per level; 0 writes compact output */
+    unsigned depth;  /* open arrays and objects */
+    bool first;      /* nothing written yet at the current level */
+    bool after_key;  /* a key was written and its value is due */
+    bool done;       /* a whole top-level value was written */
     uint64_t is_obj[REEF_JSON_MAX_DEPTH / 64];
 };
 
 /* Appends to out, which the caller owns and frees (output accumulates after what is there).
- * indent = 0 for compact output (`{"a":[1,2]}`); indent = 4 gives kubectl -o json's layout:
- * one member or element per line, `"key": value`, empty containers as {} and []. No trailing
- * newline is added. */
+ * indent = 0 for compact output (`{"a":[1,2]}`); indent = 4 (at most 16) gives kubectl -o json's
+ * layout: one member or element per line, `"key": value`, empty containers as {} and []. No
+ * trailing newline is added. */
 void reef_json_writer_init(struct reef_json_writer *w, struct reef_buf *out, unsigned indent);
 
 /* Each returns 0 or the writer's sticky error: -EINVAL for misuse, -ENOMEM, -E2BIG for nesting
@@ -216,7 +221,7 @@ int reef_json_put_value(struct reef_json_writer *w, const struct reef_json_doc *
  * -EINVAL for unclosed arrays or objects or no value at all, with a message in err. */
 int reef_json_finish(struct reef_json_writer *w, struct reef_err *err);
 
-/* ---- Internal (shared by json.c, json_read.c and json_write.c) -------------------------------- */
+/* Internal (shared by json.c, json_read.c and json_write.c) */
 
 /* Length of the well-formed UTF-8 sequence at p[0..n) (n >= 1, p[0] >= 0x80), or 0. */
 size_t reef__json_utf8_len(const unsigned char *p, size_t n);

@@ -1,14 +1,14 @@
 /* json_read: checking a text against RFC 8259 and building its token index with jsmn.
  *
- * jsmn (1.1.0, strict mode) tokenizes well-formed JSON correctly, but it is no validator: it accepts
- * `[1 2]`, `{"a" 1}`, `[1,]`, several top-level values, `tru`, `01` and `1.e`, stops at the first NUL
- * byte, checks neither UTF-8 nor control characters, and reports errors without saying what or
- * where. So parsing is two passes. The first, below, is a complete RFC 8259 recognizer that produces
- * the precise error message and counts the tokens and the nesting depth before anything is
- * allocated, which is what bounds memory against hostile input. The second hands the text, now
- * known to be valid, to jsmn with a token array of exactly the right size; jsmn's result must then
- * match the count. Finally each token learns where its subtree ends, so lookups skip siblings in
- * O(1). */
+ * jsmn (1.1.0, strict mode) tokenizes well-formed JSON correctly, but it is no validator: it
+ * accepts `[1 2]`, `{"a" 1}`, `[1,]`, `{"a"}`, several top-level values, `[tru]` and `[01]`, stops
+ * at the first NUL byte, checks neither UTF-8, control characters nor surrogates, and reports
+ * errors without saying what or where (71 of the 144 n_*.json test vectors pass jsmn alone). So
+ * parsing is two passes. The first, below, is a complete RFC 8259 recognizer that produces the
+ * precise error message and counts the tokens and the nesting depth before anything is allocated,
+ * which is what bounds memory against hostile input. The second hands the text, now known to be
+ * valid, to jsmn with a token array of exactly the right size; jsmn's result must then match the
+ * count. Finally each token learns where its subtree ends, so lookups skip siblings in O(1). */
 #include "core/json.h"
 
 #include <jsmn.h>
@@ -21,7 +21,10 @@
 enum { C_PLAIN = 0, C_QUOTE, C_BSLASH, C_CTRL, C_HIGH };
 
 static const unsigned char str_class[256] = {
-    [0x00 ... 0x1f] = C_CTRL, ['"'] = C_QUOTE, ['\\'] = C_BSLASH, [0x80 ... 0xff] = C_HIGH,
+    [0x00 ... 0x1f] = C_CTRL,
+    ['"'] = C_QUOTE,
+    ['\\'] = C_BSLASH,
+    [0x80 ... 0xff] = C_HIGH,
 };
 
 struct scan {
@@ -67,7 +70,8 @@ int reef__json_errf(struct reef_err *err, int code, const char *src, size_t at, 
                         what);
 }
 
-#define FAIL(sc, at, ...) reef__json_errf((sc)->err, -EINVAL, (const char *)(sc)->s, (at), __VA_ARGS__)
+#define FAIL(sc, at, ...)                                                                          \
+    reef__json_errf((sc)->err, -EINVAL, (const char *)(sc)->s, (at), __VA_ARGS__)
 
 /* A short description of the byte at i for messages: "'x'", "byte 0xff" or "end of input". */
 static const char *describe(const struct scan *sc, size_t i, char buf[16])
@@ -187,7 +191,14 @@ static int scan_string(struct scan *sc)
             if (i + 1 >= n)
                 return FAIL(sc, sc->pos, "unterminated string");
             switch (s[i + 1]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
                 i += 2;
                 break;
             case 'u': {
@@ -195,14 +206,18 @@ static int scan_string(struct scan *sc)
                 if (cp < 0)
                     return FAIL(sc, i, "invalid \\u escape in string: expected 4 hex digits");
                 if (cp >= 0xdc00 && cp <= 0xdfff)
-                    return FAIL(sc, i, "lone surrogate \\u%04lX in string (no high surrogate "
-                                       "before it)", cp);
+                    return FAIL(sc, i,
+                                "lone surrogate \\u%04lX in string (no high surrogate "
+                                "before it)",
+                                cp);
                 if (cp >= 0xd800 && cp <= 0xdbff) {
-                    long lo = i + 7 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(sc, i + 8)
-                                                                               : -1;
+                    long lo =
+                        i + 7 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(sc, i + 8) : -1;
                     if (lo < 0xdc00 || lo > 0xdfff)
-                        return FAIL(sc, i, "lone surrogate \\u%04lX in string (no low surrogate "
-                                           "after it)", cp);
+                        return FAIL(sc, i,
+                                    "lone surrogate \\u%04lX in string (no low surrogate "
+                                    "after it)",
+                                    cp);
                     i += 6;
                 }
                 i += 6;
@@ -374,14 +389,17 @@ value:
     case '"':
         r = scan_string(sc);
         break;
-    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
-    case '8': case '9':
+    case '-':
+    case '0' ... '9':
         r = scan_number(sc);
         break;
-    case 't': case 'f': case 'n':
+    case 't':
+    case 'f':
+    case 'n':
         r = scan_literal(sc);
         break;
-    case ']': case '}':
+    case ']':
+    case '}':
         /* Only reachable after a comma: "[]" and "{}" are handled above. */
         return FAIL(sc, sc->pos, "expected a value, found %s (trailing comma?)",
                     describe(sc, sc->pos, buf));
@@ -433,8 +451,7 @@ after: /* just past a complete value */
         sc->depth--;
         goto after;
     }
-    return FAIL(sc, sc->pos, "expected ',' or '%c' after %s, found %s",
-                top_is_obj(sc) ? '}' : ']',
+    return FAIL(sc, sc->pos, "expected ',' or '%c' after %s, found %s", top_is_obj(sc) ? '}' : ']',
                 top_is_obj(sc) ? "object member" : "array element", describe(sc, sc->pos, buf));
 }
 
@@ -476,8 +493,11 @@ int reef_json_parse(struct reef_json_doc *d, const char *src, size_t len,
     /* jsmn keeps offsets in int. */
     if (len >= INT32_MAX)
         return reef_err_set(err, -E2BIG, "json: text of %zu bytes is too large", len);
-    if (!src)
+    if (!src) {
+        if (len)
+            return reef_err_set(err, -EINVAL, "json: no text (NULL) of %zu bytes", len);
         src = "";
+    }
 
     struct scan sc = {.s = (const unsigned char *)src, .len = len, .err = err};
     sc.max_depth = lim && lim->max_depth ? lim->max_depth : REEF_JSON_DEFAULT_DEPTH;

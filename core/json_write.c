@@ -89,7 +89,10 @@ static int after_value(struct reef_json_writer *w)
 
 /* Bytes that a string may hold as they are (1), must escape (0) or that start UTF-8 (2). */
 static const unsigned char plain[256] = {
-    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1, [0x80 ... 0xff] = 2,
+    [0x20 ... 0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7f] = 1,
+    [0x80 ... 0xff] = 2,
 };
 
 static int emit_string(struct reef_json_writer *w, const char *s, size_t n)
@@ -115,13 +118,27 @@ static int emit_string(struct reef_json_writer *w, const char *s, size_t n)
         char esc[7] = {'\\', 0};
         size_t elen = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             if (c >= 0x80) {
                 memcpy(esc, "\\ufffd", 6); /* not UTF-8: the replacement character */
@@ -170,11 +187,13 @@ static int end(struct reef_json_writer *w, bool obj)
     if (w->err)
         return w->err;
     if (w->depth == 0)
-        return fail(w, -EINVAL, obj ? "end of an object that was not begun"
-                                    : "end of an array that was not begun");
+        return fail(w, -EINVAL,
+                    obj ? "end of an object that was not begun"
+                        : "end of an array that was not begun");
     if (in_object(w) != obj)
-        return fail(w, -EINVAL, obj ? "end of an object while an array is open"
-                                    : "end of an array while an object is open");
+        return fail(w, -EINVAL,
+                    obj ? "end of an object while an array is open"
+                        : "end of an array while an object is open");
     if (w->after_key)
         return fail(w, -EINVAL, "a key without a value");
     w->depth--;

@@ -138,40 +138,54 @@ static void test_error_messages(void)
         {"01", -EINVAL, "json: line 1, column 1 (byte 0): invalid number: leading zero"},
         {"[1.]", -EINVAL,
          "json: line 1, column 4 (byte 3): invalid number: expected a digit after '.', found ']'"},
-        {"1e", -EINVAL, "json: line 1, column 3 (byte 2): invalid number: expected a digit in the "
-                        "exponent, found end of input"},
-        {"-", -EINVAL, "json: line 1, column 2 (byte 1): invalid number: expected a digit after "
-                       "'-', found end of input"},
+        {"1e", -EINVAL,
+         "json: line 1, column 3 (byte 2): invalid number: expected a digit in the "
+         "exponent, found end of input"},
+        {"-", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid number: expected a digit after "
+         "'-', found end of input"},
         {".5", -EINVAL, "json: line 1, column 1 (byte 0): expected a value, found '.'"},
         {"[tru]", -EINVAL, "json: line 1, column 2 (byte 1): invalid literal (expected 'true')"},
         {"NaN", -EINVAL, "json: line 1, column 1 (byte 0): expected a value, found 'N'"},
         {"\"ab", -EINVAL, "json: line 1, column 1 (byte 0): unterminated string"},
-        {"\"a\tb\"", -EINVAL, "json: line 1, column 3 (byte 2): raw control character U+0009 in "
-                              "string (must be escaped)"},
-        {"[\"\\uD800\"]", -EINVAL, "json: line 1, column 3 (byte 2): lone surrogate \\uD800 in "
-                                   "string (no low surrogate after it)"},
-        {"\"\\udc00\"", -EINVAL, "json: line 1, column 2 (byte 1): lone surrogate \\uDC00 in "
-                                 "string (no high surrogate before it)"},
-        {"\"\\u12x4\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid \\u escape in string: "
-                                 "expected 4 hex digits"},
-        {"\"\xc0\xaf\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
-                                  "overlong encoding (lead byte 0xc0)"},
-        {"\"\xe0\x80\xaf\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
-                                      "overlong 3-byte encoding"},
-        {"\"\xed\xa0\x80\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
-                                      "encoded surrogate U+D800"},
-        {"\"\xf4\x90\x80\x80\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in "
-                                          "string: code point above U+10FFFF"},
-        {"\"x\xe2\x82\"", -EINVAL, "json: line 1, column 3 (byte 2): invalid UTF-8 in string: "
-                                   "truncated 3-byte sequence"},
-        {"\"\xff\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in string: byte "
-                              "0xff never appears in UTF-8"},
-        {"\"\x80\"", -EINVAL, "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
-                              "unexpected continuation byte 0x80"},
+        {"\"a\tb\"", -EINVAL,
+         "json: line 1, column 3 (byte 2): raw control character U+0009 in "
+         "string (must be escaped)"},
+        {"[\"\\uD800\"]", -EINVAL,
+         "json: line 1, column 3 (byte 2): lone surrogate \\uD800 in "
+         "string (no low surrogate after it)"},
+        {"\"\\udc00\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): lone surrogate \\uDC00 in "
+         "string (no high surrogate before it)"},
+        {"\"\\u12x4\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid \\u escape in string: "
+         "expected 4 hex digits"},
+        {"\"\xc0\xaf\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
+         "overlong encoding (lead byte 0xc0)"},
+        {"\"\xe0\x80\xaf\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
+         "overlong 3-byte encoding"},
+        {"\"\xed\xa0\x80\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
+         "encoded surrogate U+D800"},
+        {"\"\xf4\x90\x80\x80\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in "
+         "string: code point above U+10FFFF"},
+        {"\"x\xe2\x82\"", -EINVAL,
+         "json: line 1, column 3 (byte 2): invalid UTF-8 in string: "
+         "truncated 3-byte sequence"},
+        {"\"\xff\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in string: byte "
+         "0xff never appears in UTF-8"},
+        {"\"\x80\"", -EINVAL,
+         "json: line 1, column 2 (byte 1): invalid UTF-8 in string: "
+         "unexpected continuation byte 0x80"},
         {"[1]\n]", -EINVAL,
          "json: line 2, column 1 (byte 4): unexpected ']' after the top-level value"},
-        {"\xef\xbb\xbf{}", -EINVAL, "json: line 1, column 1 (byte 0): byte order mark (U+FEFF) "
-                                    "before the value is not allowed"},
+        {"\xef\xbb\xbf{}", -EINVAL,
+         "json: line 1, column 1 (byte 0): byte order mark (U+FEFF) "
+         "before the value is not allowed"},
         {"[1", -EINVAL, "json: line 1, column 3 (byte 2): unexpected end of input in array"},
         {"{\"a\":{}", -EINVAL,
          "json: line 1, column 8 (byte 7): unexpected end of input in object"},
@@ -202,6 +216,8 @@ static void test_error_messages(void)
     CHECK_STR(err.msg, "json: line 1, column 4 (byte 3): unexpected byte 0x00 after the top-level "
                        "value");
     CHECK_INT(reef_json_parse(&d, NULL, 0, NULL, NULL), ==, -EINVAL);
+    CHECK_INT(reef_json_parse(&d, NULL, 5, NULL, &err), ==, -EINVAL);
+    CHECK_STR(err.msg, "json: no text (NULL) of 5 bytes");
     reef_json_doc_free(&d);
 }
 
@@ -392,7 +408,8 @@ static void test_find(void)
         {"metadata.nmae", -ENOENT, "json: metadata.nmae: no such member"},
         {"spec.containers[2].image", -ENOENT,
          "json: spec.containers[2]: index out of range (2 elements)"},
-        {"spec.containers.image", -EINVAL, "json: spec.containers: expected an object, found array"},
+        {"spec.containers.image", -EINVAL,
+         "json: spec.containers: expected an object, found array"},
         {"metadata[0]", -EINVAL, "json: metadata: expected an array, found object"},
         {"metadata.name.first", -EINVAL, "json: metadata.name: expected an object, found string"},
         {"[0]", -EINVAL, "json: [0]: expected an array at the start, found object"},
@@ -416,8 +433,8 @@ static void test_find(void)
         reef_err_clear(&err);
         int r = reef_json_find(&d, REEF_JSON_ROOT, bad[i].path, &err);
         if (r != bad[i].code || strcmp(err.msg, bad[i].msg) != 0)
-            TEST_FAIL("%s: got %d \"%s\"\n  want %d \"%s\"", bad[i].path, r, err.msg,
-                      bad[i].code, bad[i].msg);
+            TEST_FAIL("%s: got %d \"%s\"\n  want %d \"%s\"", bad[i].path, r, err.msg, bad[i].code,
+                      bad[i].msg);
     }
     CHECK_INT(reef_json_find(&d, 12345, "a", NULL), ==, -EINVAL);
     reef_json_doc_free(&d);
@@ -461,6 +478,8 @@ static void test_iter(void)
     it = reef_json_iter(&d, reef_json_index(&d, arr, 0));
     CHECK(!reef_json_next(&d, &it));
     it = reef_json_iter(&d, -3);
+    CHECK(!reef_json_next(&d, &it));
+    it = reef_json_iter(&d, INT32_MAX);
     CHECK(!reef_json_next(&d, &it));
     reef_json_doc_free(&d);
 }
@@ -768,9 +787,11 @@ static void test_equal(void)
         {"{\"k\":{\"x\":[1,{\"y\":null}]}}", "{\"k\":{\"x\":[1,{\"y\":false}]}}", false},
         /* More members than the stack arrays hold. */
         {"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}",
-         "{\"j\":10,\"i\":9,\"h\":8,\"g\":7,\"f\":6,\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":1}", true},
+         "{\"j\":10,\"i\":9,\"h\":8,\"g\":7,\"f\":6,\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":1}",
+         true},
         {"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10}",
-         "{\"j\":10,\"i\":9,\"h\":8,\"g\":7,\"f\":6,\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":2}", false},
+         "{\"j\":10,\"i\":9,\"h\":8,\"g\":7,\"f\":6,\"e\":5,\"d\":4,\"c\":3,\"b\":2,\"a\":2}",
+         false},
     };
     struct reef_json_doc a = REEF_JSON_DOC_INIT, b = REEF_JSON_DOC_INIT;
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
@@ -973,17 +994,16 @@ static void test_writer_misuse(void)
         const char *msg;
         const char *out;
     } cases[] = {
-        {misuse_value_without_key, -EINVAL,
-         "json writer: a value inside an object without a key", "{"},
+        {misuse_value_without_key, -EINVAL, "json writer: a value inside an object without a key",
+         "{"},
         {misuse_key_in_array, -EINVAL, "json writer: a key outside an object", "["},
         {misuse_key_at_top, -EINVAL, "json writer: a key outside an object", ""},
         {misuse_two_keys, -EINVAL, "json writer: two keys in a row", "{\"a\":"},
         {misuse_key_without_value, -EINVAL, "json writer: a key without a value", "{\"a\":"},
-        {misuse_end_without_begin, -EINVAL,
-         "json writer: end of an array that was not begun", ""},
+        {misuse_end_without_begin, -EINVAL, "json writer: end of an array that was not begun", ""},
         {misuse_wrong_end, -EINVAL, "json writer: end of an object while an array is open", "["},
-        {misuse_wrong_end_obj, -EINVAL,
-         "json writer: end of an array while an object is open", "{"},
+        {misuse_wrong_end_obj, -EINVAL, "json writer: end of an array while an object is open",
+         "{"},
         {misuse_extra_end, -EINVAL, "json writer: end of an array that was not begun", "[]"},
         {misuse_two_values, -EINVAL, "json writer: a second top-level value", "1"},
         {misuse_nan, -EINVAL, "json writer: NaN or infinity has no JSON form", "[1"},
@@ -991,8 +1011,8 @@ static void test_writer_misuse(void)
         {misuse_unclosed, -EINVAL, "json writer: 2 unclosed array(s) or object(s)", "[{"},
         {misuse_nothing, -EINVAL, "json writer: no value was written", ""},
         {misuse_too_deep, -E2BIG, "json writer: nesting deeper than REEF_JSON_MAX_DEPTH", NULL},
-        {misuse_copy_bad_token, -EINVAL,
-         "json writer: copy of a value that is not in the document", ""},
+        {misuse_copy_bad_token, -EINVAL, "json writer: copy of a value that is not in the document",
+         ""},
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
         char *s = write_with(cases[i].fn, 0, cases[i].code, cases[i].msg);
@@ -1034,9 +1054,24 @@ static void test_writer_strings(void)
         all[i] = (char)i;
     string_roundtrip(all, sizeof(all), all, sizeof(all));
     static const char *const valid[] = {
-        "", "\"", "\\", "\\\"", "\"\\\"", "/", "\xc3\xa9", "\xe4\xb8\xad",
-        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xef\xbb\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
-        "a\x7f" "b", "\\u0041", "</script>", "\xe2\x80\xa8",
+        "",
+        "\"",
+        "\\",
+        "\\\"",
+        "\"\\\"",
+        "/",
+        "\xc3\xa9",
+        "\xe4\xb8\xad",
+        "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf",
+        "\xef\xbb\xbf",
+        "\xed\x9f\xbf",
+        "\xee\x80\x80",
+        "a\x7f"
+        "b",
+        "\\u0041",
+        "</script>",
+        "\xe2\x80\xa8",
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(valid); i++)
         string_roundtrip(valid[i], strlen(valid[i]), valid[i], strlen(valid[i]));
@@ -1222,7 +1257,8 @@ static void test_doc_reuse(void)
     CHECK_INT(d.ntok, ==, 0);
     CHECK_INT(reef_json_kind(&d, 0), ==, REEF_JSON_NONE);
     CHECK_INT(reef_json_find(&d, 0, "a", NULL), ==, -EINVAL);
-    parse_ok(&d, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    parse_ok(&d,
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
     CHECK_INT(d.ntok, ==, 41);
     reef_json_doc_free(&d);
     reef_json_doc_free(&d); /* twice is harmless */
