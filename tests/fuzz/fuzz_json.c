@@ -41,10 +41,13 @@ static void put_decoded(struct reef_json_writer *w, const struct reef_json_doc *
             reef_buf_reset(tmp);
             ASSERT(reef_json_get_strbuf(d, it.key, tmp, NULL) == 0);
             reef_json_keyn(w, tmp->data, tmp->len);
-            /* The member lookup finds this key's last occurrence: at or after this one. */
-            int m = reef_json_membern(d, v, tmp->data, tmp->len);
-            ASSERT(m >= it.val && reef_json_str_eqn(d, m - 1, tmp->data, tmp->len));
-        } else {
+            /* The member lookup finds this key's last occurrence: at or after this one. (Only
+             * for the first members: each lookup is linear, and the fuzzer makes huge objects.) */
+            if (it.index < 32) {
+                int m = reef_json_membern(d, v, tmp->data, tmp->len);
+                ASSERT(m >= it.val && reef_json_str_eqn(d, m - 1, tmp->data, tmp->len));
+            }
+        } else if (it.index < 32) {
             ASSERT(reef_json_index(d, v, (size_t)it.index) == it.val);
         }
         put_decoded(w, d, it.val, tmp);
@@ -83,7 +86,8 @@ static void poke(const struct reef_json_doc *d, int v)
     if (reef_json_str_view(d, v, &p, &n) == 0)
         ASSERT(reef_json_str_eqn(d, v, p, n));
     ASSERT(reef_json_is_null(d, v) == (k == REEF_JSON_NULL));
-    ASSERT(reef_json_equal(d, v, d, v));
+    if (v < 16) /* each comparison walks the subtree */
+        ASSERT(reef_json_equal(d, v, d, v));
 }
 
 /* Writes doc d with fn into out, parses it into back, and checks it equals d. */
