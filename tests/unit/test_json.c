@@ -1325,6 +1325,24 @@ static void test_performance(void)
     /* Generous against a loaded machine; typical is a few ms. */
     CHECK(best_parse < 50);
 #endif
+
+    /* The worst case for jsmn's bracket matching: runs of closing brackets at full depth. */
+    reef_buf_reset(&text);
+    reef_buf_putc(&text, '[');
+    for (int i = 0; text.len < (1 << 18); i++) {
+        reef_buf_puts(&text, i ? "," : "");
+        for (int k = 0; k < REEF_JSON_DEFAULT_DEPTH - 1; k++)
+            reef_buf_putc(&text, '[');
+        for (int k = 0; k < REEF_JSON_DEFAULT_DEPTH - 1; k++)
+            reef_buf_putc(&text, ']');
+    }
+    reef_buf_putc(&text, ']');
+    double t0 = now_ms();
+    CHECK_OK(reef_json_parse(&d, text.data, text.len, NULL, &err), &err);
+    double t1 = now_ms();
+    printf("# %zu bytes nested %d deep throughout: parse %.2f ms\n", text.len,
+           REEF_JSON_DEFAULT_DEPTH, t1 - t0);
+    CHECK(t1 - t0 < 10000);
     reef_json_doc_free(&d);
     reef_buf_free(&text);
     reef_buf_free(&out);
