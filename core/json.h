@@ -14,9 +14,10 @@
  *     reef_json_doc_free(&d);
  *
  * The document borrows the text: it is not copied, and must stay unchanged and alive while the
- * document is used. Token memory grows as needed, bounded by struct reef_json_limits, and is kept
- * for reuse when the same document parses again. Duplicate keys are allowed; lookups find the last
- * one, as Go's encoding/json does. Strings are handed out decoded (escapes resolved, UTF-8).
+ * document is used. Tokens are counted before any memory is taken, bounded by struct
+ * reef_json_limits, and their array is kept for reuse when the same document parses again.
+ * Duplicate keys are allowed; lookups find the last one, as Go's encoding/json does. Strings are
+ * handed out decoded (escapes resolved, UTF-8).
  *
  * Writing. struct reef_json_writer appends one JSON value to a struct reef_buf, adding commas,
  * colons and (optionally) indentation itself. Misuse (a value without a key inside an object, an
@@ -210,7 +211,9 @@ int reef_json_put_str(struct reef_json_writer *w, const char *s);
 int reef_json_put_strn(struct reef_json_writer *w, const char *s, size_t n);
 int reef_json_put_int(struct reef_json_writer *w, int64_t v);
 int reef_json_put_uint(struct reef_json_writer *w, uint64_t v);
-/* The shortest decimal that reads back as exactly v; NaN and infinities are an error (-EINVAL). */
+/* The fewest digits that read back as exactly v, spelled as Go's encoding/json does: plain when
+ * 1e-6 <= |v| < 1e21 (0.000001, 100000000000000000000), else 1e+21, 5e-324. NaN and infinities
+ * are an error (-EINVAL). */
 int reef_json_put_double(struct reef_json_writer *w, double v);
 int reef_json_put_bool(struct reef_json_writer *w, bool v);
 int reef_json_put_null(struct reef_json_writer *w);
