@@ -348,7 +348,7 @@ int reef_json_find(const struct reef_json_doc *d, int v, const char *path, struc
     const char *p = path;
     char key[PATH_KEY_MAX];
     while (*p) {
-        const char *step = p; /* for messages: the path up to and including this step */
+        const char *step = p; /* messages name the path before this step */
         if (p != path && *p != '[') {
             if (*p != '.')
                 return reef_err_set(err, -EINVAL,

@@ -370,6 +370,8 @@ int reef_json_put_null(struct reef_json_writer *w)
 
 int reef_json_put_raw(struct reef_json_writer *w, const char *json, size_t n)
 {
+    if (n == 0)
+        return fail(w, -EINVAL, "an empty raw value");
     return scalar(w, json, n);
 }
 

@@ -969,6 +969,11 @@ static void misuse_unclosed(struct reef_json_writer *w)
     reef_json_begin_array(w);
     reef_json_begin_object(w);
 }
+static void misuse_empty_raw(struct reef_json_writer *w)
+{
+    reef_json_begin_array(w);
+    CHECK_INT(reef_json_put_raw(w, "", 0), ==, -EINVAL);
+}
 static void misuse_nothing(struct reef_json_writer *w)
 {
 }
@@ -1009,6 +1014,7 @@ static void test_writer_misuse(void)
         {misuse_nan, -EINVAL, "json writer: NaN or infinity has no JSON form", "[1"},
         {misuse_inf, -EINVAL, "json writer: NaN or infinity has no JSON form", ""},
         {misuse_unclosed, -EINVAL, "json writer: 2 unclosed array(s) or object(s)", "[{"},
+        {misuse_empty_raw, -EINVAL, "json writer: an empty raw value", "["},
         {misuse_nothing, -EINVAL, "json writer: no value was written", ""},
         {misuse_too_deep, -E2BIG, "json writer: nesting deeper than REEF_JSON_MAX_DEPTH", NULL},
         {misuse_copy_bad_token, -EINVAL, "json writer: copy of a value that is not in the document",
