@@ -206,6 +206,8 @@ int reef_json_end_array(struct reef_json_writer *w);
 /* The key of the next member, inside an object. */
 int reef_json_key(struct reef_json_writer *w, const char *key);
 int reef_json_keyn(struct reef_json_writer *w, const char *key, size_t n);
+/* The key copied from string token k of d (it.key when iterating), as written there. */
+int reef_json_key_from(struct reef_json_writer *w, const struct reef_json_doc *d, int k);
 /* A string value; s[0..n) may contain NULs (written as \u0000). s == NULL writes null. */
 int reef_json_put_str(struct reef_json_writer *w, const char *s);
 int reef_json_put_strn(struct reef_json_writer *w, const char *s, size_t n);

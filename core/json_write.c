@@ -255,6 +255,15 @@ int reef_json_key(struct reef_json_writer *w, const char *k)
     return key(w, k, strlen(k), false);
 }
 
+int reef_json_key_from(struct reef_json_writer *w, const struct reef_json_doc *d, int k)
+{
+    if (reef_json_kind(d, k) != REEF_JSON_STRING)
+        return fail(w, -EINVAL, "a key copied from a value that is not a string");
+    size_t n;
+    const char *raw = reef_json_raw(d, k, &n);
+    return key(w, raw, n, true);
+}
+
 /* A scalar whose JSON spelling is s[0..n). */
 static int scalar(struct reef_json_writer *w, const char *s, size_t n)
 {
@@ -391,11 +400,8 @@ int reef_json_put_value(struct reef_json_writer *w, const struct reef_json_doc *
     int r = begin(w, k == REEF_JSON_OBJECT);
     struct reef_json_iter it = reef_json_iter(d, v);
     while (r == 0 && reef_json_next(d, &it)) {
-        if (it.key >= 0) {
-            size_t n;
-            const char *raw = reef_json_raw(d, it.key, &n);
-            r = key(w, raw, n, true);
-        }
+        if (it.key >= 0)
+            r = reef_json_key_from(w, d, it.key);
         if (r == 0)
             r = reef_json_put_value(w, d, it.val);
     }

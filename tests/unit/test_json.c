@@ -1242,6 +1242,30 @@ static void test_put_value(void)
                         "    },\n"
                         "    \"x\": true\n"
                         "}");
+
+    /* Rewriting an object: every member copied but one, which is replaced. */
+    reef_buf_reset(&out);
+    reef_json_writer_init(&w, &out, 0);
+    reef_json_begin_object(&w);
+    struct reef_json_iter it = reef_json_iter(&d, 0);
+    while (reef_json_next(&d, &it)) {
+        reef_json_key_from(&w, &d, it.key);
+        if (reef_json_str_eq(&d, it.key, "x"))
+            reef_json_put_bool(&w, false);
+        else
+            reef_json_put_value(&w, &d, it.val);
+    }
+    reef_json_end_object(&w);
+    CHECK_OK(reef_json_finish(&w, &err), &err);
+    CHECK_STR(out.data, "{\"spec\":{\"containers\":[{\"name\":\"a\\u00e9\",\"n\":1.50e1,"
+                        "\"e\":[],\"o\":{}}]},\"x\":false}");
+    /* Only a string token can be a key. */
+    reef_buf_reset(&out);
+    reef_json_writer_init(&w, &out, 0);
+    reef_json_begin_object(&w);
+    CHECK_INT(reef_json_key_from(&w, &d, 0), ==, -EINVAL);
+    CHECK_INT(reef_json_finish(&w, &err), ==, -EINVAL);
+    CHECK_STR(err.msg, "json writer: a key copied from a value that is not a string");
     reef_buf_free(&out);
     reef_json_doc_free(&d);
 }
