@@ -172,8 +172,8 @@ bool reef_json_is_null(const struct reef_json_doc *d, int v);
 
 /* Semantic equality of value va of a and value vb of b (a may be b): object members compared as
  * sets, the last of repeated keys counting; strings compared decoded; numbers compared by exact
- * decimal value (1, 1.0, 10e-1 and 0.1e1 are equal; -0 equals 0). Allocates only for objects with
- * more than a few members; false when allocation fails. */
+ * decimal value (1, 1.0, 10e-1 and 0.1e1 are equal; -0 equals 0; exponents beyond ±10^15 compare
+ * by spelling). Allocates only for objects with more than 8 members; false when that fails. */
 bool reef_json_equal(const struct reef_json_doc *a, int va, const struct reef_json_doc *b, int vb);
 
 /* Writing */
