@@ -129,10 +129,19 @@ static void roundtrip(const struct reef_json_doc *d, unsigned indent, bool decod
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    struct reef_json_doc d = REEF_JSON_DOC_INIT, small = REEF_JSON_DOC_INIT;
     struct reef_err err = {0};
-    if (reef_json_parse(&d, (const char *)data, size, NULL, &err) < 0) {
-        ASSERT(err.code < 0 && err.msg[0] && d.ntok == 0);
+    int r = reef_json_parse(&d, (const char *)data, size, NULL, &err);
+    /* Tight limits only ever add -E2BIG: they never make bad text good or good text bad. */
+    struct reef_json_limits lim = {.max_depth = 3, .max_tokens = 20};
+    int rs = reef_json_parse(&small, (const char *)data, size, &lim, NULL);
+    ASSERT(rs == 0 || rs == -E2BIG || rs == r);
+    ASSERT(r == 0 || rs != 0);
+    if (rs == 0)
+        ASSERT(reef_json_equal(&d, REEF_JSON_ROOT, &small, REEF_JSON_ROOT));
+    reef_json_doc_free(&small);
+    if (r < 0) {
+        ASSERT(err.code == r && err.msg[0] && d.ntok == 0);
         reef_json_doc_free(&d);
         return 0;
     }
