@@ -439,7 +439,7 @@ static int mismatch(const struct reef_json_doc *d, int v, const char *want, stru
     if (!raw)
         return reef_err_set(err, -EINVAL, "json: expected %s, found no value (token %d)", want, v);
     enum reef_json_kind k = reef_json_kind(d, v);
-    if (k == REEF_JSON_ARRAY || k == REEF_JSON_OBJECT)
+    if (k == REEF_JSON_ARRAY || k == REEF_JSON_OBJECT || k == REEF_JSON_NULL)
         n = 0;
     return reef__json_errf(err, -EINVAL, d->src, (size_t)(raw - d->src),
                            "expected %s, found %s%s%.*s%s", want, reef_json_kind_name(k),

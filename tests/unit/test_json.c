@@ -729,7 +729,7 @@ static void test_get_bool_null(void)
     CHECK_STR(err.msg, "json: line 1, column 24 (byte 23): expected a bool, found string "
                        "\"true\"");
     reef_json_get_bool(&d, 3, &b, &err);
-    CHECK_STR(err.msg, "json: line 1, column 15 (byte 14): expected a bool, found null null");
+    CHECK_STR(err.msg, "json: line 1, column 15 (byte 14): expected a bool, found null");
     CHECK(reef_json_is_null(&d, 3));
     CHECK(!reef_json_is_null(&d, 4));
     CHECK(!reef_json_is_null(&d, 99));
