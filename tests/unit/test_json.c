@@ -730,6 +730,9 @@ static void test_get_bool_null(void)
                        "\"true\"");
     reef_json_get_bool(&d, 3, &b, &err);
     CHECK_STR(err.msg, "json: line 1, column 15 (byte 14): expected a bool, found null");
+    char tmp[8];
+    reef_json_get_str(&d, 1, tmp, sizeof(tmp), &err);
+    CHECK_STR(err.msg, "json: line 1, column 2 (byte 1): expected a string, found bool true");
     CHECK(reef_json_is_null(&d, 3));
     CHECK(!reef_json_is_null(&d, 4));
     CHECK(!reef_json_is_null(&d, 99));
