@@ -78,6 +78,7 @@ static void on_handle_closed(uv_handle_t *h)
     if (c->ws)
         reef__http_ws_free(c->ws);
     free(c);
+    s->alive--;
     srv_maybe_done(s);
 }
 
@@ -567,6 +568,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (!c)
         return;
     c->srv = s;
+    s->alive++;
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c;
@@ -617,7 +619,7 @@ static void on_connection(uv_stream_t *server, int status)
 
 static void srv_maybe_done(struct reef_http_server *s)
 {
-    if (!s->shutting_down || s->conns || !s->listener_closed || s->timer_closing)
+    if (!s->shutting_down || s->conns || s->alive || !s->listener_closed || s->timer_closing)
         return;
     s->timer_closing = true;
     uv_close((uv_handle_t *)&s->grace, reef__http_srv_on_grace_closed);

@@ -46,6 +46,7 @@ struct reef_http_server {
     char *readbuf; /* shared: libuv reads into it and on_read consumes it before the next read */
     struct conn *conns;
     unsigned nconns, nrejecting;
+    unsigned alive; /* connections whose memory is not freed yet (closing ones included) */
     bool shutting_down, listener_closed, timer_closing, done;
     reef_http_server_closed_cb closed_cb;
     void *closed_ud;
