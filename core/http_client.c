@@ -62,6 +62,7 @@ struct reef_http_call {
     struct reef_http_parser *parser;
     const struct reef_http_msg *msg;
     bool reused, got_bytes, retried, redirecting, in_1xx, complete, done, connecting;
+    bool feeding; /* inside reef_http_parser_feed: the parser must outlive a cancel */
     char *location;
     struct reef_buf resp;
 };
@@ -412,8 +413,10 @@ static void call_finish(struct reef_http_call *call, int result, struct reef_err
         };
         call->cb(call->ud, 0, &res, NULL);
     }
-    reef_http_parser_free(call->parser);
-    call->parser = NULL;
+    if (!call->feeding) { /* else conn_feed frees it when the parser returns */
+        reef_http_parser_free(call->parser);
+        call->parser = NULL;
+    }
     if (call->conn)
         call_detach_conn(call, false);
     free(call->method);
@@ -480,7 +483,7 @@ static int p_on_head(void *ud, const struct reef_http_msg *msg)
         if (r < 0)
             return r;
     }
-    return 0;
+    return call->done ? -ECANCELED : 0;
 }
 
 static int p_on_body(void *ud, const char *data, size_t len)
@@ -488,8 +491,10 @@ static int p_on_body(void *ud, const char *data, size_t len)
     struct reef_http_call *call = ud;
     if (call->in_1xx || call->redirecting)
         return 0;
-    if (call->on_data)
-        return call->on_data(call->ud, data, len);
+    if (call->on_data) {
+        int r = call->on_data(call->ud, data, len);
+        return call->done ? -ECANCELED : r;
+    }
     if (call->resp.len + len > call->cl->opts.max_body)
         return -E2BIG;
     return reef_buf_append(&call->resp, data, len);
@@ -721,10 +726,15 @@ static void conn_feed(struct cconn *k)
     while (call && !call->done && call->parser && k->in.len > k->in_off) {
         struct reef_err err;
         call->got_bytes = true;
+        call->feeding = true;
         ssize_t n = reef_http_parser_feed(call->parser, k->in.data + k->in_off,
                                           k->in.len - k->in_off, &err);
-        if (call->done)
+        call->feeding = false;
+        if (call->done) {
+            reef_http_parser_free(call->parser);
+            call->parser = NULL;
             return;
+        }
         if (n < 0) {
             if (n == -E2BIG)
                 reef_err_set(&err, -E2BIG, "response body larger than %llu bytes",
