@@ -62,6 +62,8 @@ struct reef_http_call {
     struct reef_http_parser *parser;
     const struct reef_http_msg *msg;
     bool reused, got_bytes, retried, redirecting, in_1xx, complete, done, connecting;
+    struct sockaddr_storage addrs[4]; /* resolved, tried in order */
+    int naddrs, addr_i;
     bool feeding; /* inside reef_http_parser_feed: the parser must outlive a cancel */
     char *location;
     struct reef_buf resp;
@@ -83,6 +85,7 @@ struct reef_http_client {
 static void call_start(struct reef_http_call *call);
 static void call_fail(struct reef_http_call *call, struct reef_err *err);
 static void conn_feed(struct cconn *k);
+static void connect_addr(struct reef_http_call *call, const struct sockaddr *sa);
 
 /* --- URLs --- */
 
@@ -759,6 +762,9 @@ static void conn_feed(struct cconn *k)
         reef_buf_reset(&k->in);
         k->in_off = 0;
     }
+    /* A buffered body must keep arriving; a streamed one (a watch) may pause for hours. */
+    if (call && !call->done && call->msg && !call->on_data)
+        uv_timer_start(&call->timer, on_call_timer, call->cl->opts.response_timeout_ms, 0);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -769,6 +775,11 @@ static void on_connect(uv_connect_t *req, int status)
         return;
     struct reef_err err;
     if (status < 0) {
+        if (call->addr_i + 1 < call->naddrs) { /* e.g. ::1 refused, 127.0.0.1 next */
+            call_detach_conn(call, false);
+            connect_addr(call, (struct sockaddr *)&call->addrs[++call->addr_i]);
+            return;
+        }
         reef_err_set(&err, status, "connect %s: %s", call->u.hostport, uv_strerror(status));
         call_fail(call, &err);
         return;
@@ -828,10 +839,17 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         call_fail(call, &err);
         return;
     }
-    struct sockaddr_storage ss;
-    memcpy(&ss, res->ai_addr, res->ai_addrlen);
+    call->naddrs = 0;
+    call->addr_i = 0;
+    for (struct addrinfo *ai = res; ai && call->naddrs < 4; ai = ai->ai_next)
+        if (ai->ai_addrlen <= sizeof(call->addrs[0]))
+            memcpy(&call->addrs[call->naddrs++], ai->ai_addr, ai->ai_addrlen);
     uv_freeaddrinfo(res);
-    connect_addr(call, (struct sockaddr *)&ss);
+    if (call->naddrs == 0) {
+        call_fail_code(call, -ENOENT, "resolve %s: no usable address", call->u.host);
+        return;
+    }
+    connect_addr(call, (struct sockaddr *)&call->addrs[0]);
 }
 
 static void call_start(struct reef_http_call *call)
@@ -870,10 +888,12 @@ static void call_start(struct reef_http_call *call)
     }
     call->connecting = true;
     uv_timer_start(&call->timer, on_call_timer, cl->opts.connect_timeout_ms, 0);
-    struct sockaddr_storage ss;
-    if (uv_ip4_addr(call->u.host, call->u.port, (struct sockaddr_in *)&ss) == 0 ||
-        uv_ip6_addr(call->u.host, call->u.port, (struct sockaddr_in6 *)&ss) == 0) {
-        connect_addr(call, (struct sockaddr *)&ss);
+    struct sockaddr_storage *ss = &call->addrs[0];
+    call->naddrs = 1;
+    call->addr_i = 0;
+    if (uv_ip4_addr(call->u.host, call->u.port, (struct sockaddr_in *)ss) == 0 ||
+        uv_ip6_addr(call->u.host, call->u.port, (struct sockaddr_in6 *)ss) == 0) {
+        connect_addr(call, (struct sockaddr *)ss);
         return;
     }
     struct gai *g = calloc(1, sizeof(*g));

@@ -13,6 +13,7 @@
 #define LINGER_MS 2000
 /* Connections past max_connections get a 503; this many at most at once, the rest are dropped. */
 #define MAX_REJECTING 64
+#define MAX_QUEUED_BEFORE_PAUSE (4u << 20)
 
 static void conn_process(struct conn *c);
 static void conn_update_reading(struct conn *c);
@@ -309,11 +310,14 @@ static bool want_read(const struct conn *c)
 {
     if (c->closing || c->eof)
         return false;
-    if (c->phase == P_LINGER || c->phase == P_WS)
+    if (c->phase == P_LINGER)
         return true;
-    /* a client that does not read its responses stops being read */
-    if (c->queued > 4 * 1024 * 1024)
+    /* A client that does not read what it is sent (responses to pipelined requests, pongs for
+     * its pings) stops being read until it catches up, so it cannot make the queue grow. */
+    if (c->queued > MAX_QUEUED_BEFORE_PAUSE)
         return false;
+    if (c->phase == P_WS)
+        return true;
     return c->in.len - c->in_off < in_cap(c);
 }
 
