@@ -298,11 +298,15 @@ static void conn_release(struct cconn *k, bool reusable)
 
 static int conn_write(struct cconn *k, const void *data, size_t len, struct reef_err *err);
 
+static bool retry_fresh(struct reef_http_call *call);
+
 static void on_write(uv_write_t *req, int status)
 {
     struct cconn *k = req->data;
     free(req);
     if (status < 0 && !k->closing && k->call) {
+        if (retry_fresh(k->call))
+            return;
         struct reef_err err;
         reef_err_set(&err, status, "send: %s", uv_strerror(status));
         call_fail(k->call, &err);
@@ -582,6 +586,20 @@ static void call_complete(struct reef_http_call *call, bool reusable)
         call_finish(call, 0, NULL);
 }
 
+/* The server closed a kept-alive connection just as it was reused (nothing of a response came):
+ * the request goes once more, on a fresh connection. */
+static bool retry_fresh(struct reef_http_call *call)
+{
+    if (!call->reused || call->got_bytes || call->retried)
+        return false;
+    call->retried = true;
+    call_detach_conn(call, false);
+    reef_http_parser_free(call->parser);
+    call->parser = NULL;
+    call_start(call);
+    return true;
+}
+
 static void conn_on_eof(struct cconn *k, int status)
 {
     struct reef_http_call *call = k->call;
@@ -595,15 +613,8 @@ static void conn_on_eof(struct cconn *k, int status)
         call_complete(call, false);
         return;
     }
-    if (call->reused && !call->got_bytes && !call->retried) {
-        /* the server closed a kept-alive connection as we reused it: once more, fresh */
-        call->retried = true;
-        call_detach_conn(call, false);
-        reef_http_parser_free(call->parser);
-        call->parser = NULL;
-        call_start(call);
+    if (retry_fresh(call))
         return;
-    }
     reef_err_set(&err, status == UV_EOF ? -ECONNRESET : status,
                  "connection closed before the response was complete%s%s",
                  status == UV_EOF ? "" : ": ", status == UV_EOF ? "" : uv_strerror(status));

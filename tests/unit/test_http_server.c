@@ -169,6 +169,27 @@ static void ws_closed(void *ud, struct reef_ws_conn *ws, int code)
 }
 
 static uv_loop_t *srv_loop;
+static size_t upload_bytes;
+
+static int upload_data(void *ud, const char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (d[i] != (char)((upload_bytes + i) * 31 + 7))
+            return -EINVAL;
+    upload_bytes += n;
+    return 0;
+}
+
+/* Takes /upload bodies as a stream; refuses /reject before its body is read. */
+static void head_hook(void *ud, struct reef_http_req *req, struct reef_http_res *res)
+{
+    if (strcmp(req->path, "/upload") == 0) {
+        upload_bytes = 0;
+        reef_http_res_stream_body(res, upload_data, NULL);
+    } else if (strcmp(req->path, "/reject") == 0) {
+        reef_http_res_send(res, 401, "text/plain", "no", 2);
+    }
+}
 
 static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *res)
 {
@@ -179,6 +200,10 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
         reef_http_res_send(res, 200, "text/plain", "hello", 5);
     } else if (strcmp(req->path, "/echo") == 0) {
         reef_http_res_send(res, 200, "application/octet-stream", req->body, req->body_len);
+    } else if (strcmp(req->path, "/upload") == 0) {
+        char b[64];
+        int n = snprintf(b, sizeof(b), "got %zu%s", upload_bytes, req->body ? " buffered" : "");
+        reef_http_res_send(res, 200, "text/plain", b, (size_t)n);
     } else if (strcmp(req->path, "/big") == 0 && reef_http_req_query(req, "n", q, sizeof(q)) > 0) {
         size_t n = strtoul(q, NULL, 10);
         char *b = malloc(n + 1);
@@ -821,6 +846,63 @@ static void test_malformed(void)
     srv_stop();
 }
 
+static void test_streamed_upload(void)
+{
+    struct reef_http_server_opts o = {.max_body = 1 << 20, .on_head = head_hook};
+    srv_start(&o);
+    size_t n = 5000000;
+    char *big = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)(i * 31 + 7);
+    struct bc *c = bc_open();
+    char head[160];
+    snprintf(head, sizeof(head),
+             "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", n);
+    bc_puts(c, head);
+    bc_write(c, big, n);
+    struct resp r;
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 200);
+    reef_buf_putc(&r.body, '\0');
+    CHECK_STR(r.body.data, "got 5000000");
+    resp_free(&r);
+    /* the same connection goes on */
+    get_ok(c, "/hello", "hello");
+    /* a body the stream callback refuses: 400 */
+    bc_puts(c, "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 400);
+    resp_free(&r);
+    CHECK(bc_eof(c));
+    bc_close(c);
+    /* answered from the head: no 100 Continue, the connection is not reused */
+    c = bc_open();
+    bc_puts(c, "POST /reject HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+               "Content-Length: 100000\r\n\r\n");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 401);
+    CHECK(!r.keep_alive);
+    resp_free(&r);
+    bc_write(c, big, 100000); /* sent anyway: drained, not reset */
+    CHECK(bc_eof(c));
+    bc_close(c);
+    /* Expect: 100-continue on an accepted request */
+    c = bc_open();
+    bc_puts(c, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+               "Content-Length: 2\r\n\r\n");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 100);
+    resp_free(&r);
+    bc_puts(c, "ok");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_INT(r.body.len, ==, 2);
+    resp_free(&r);
+    bc_close(c);
+    free(big);
+    srv_stop();
+}
+
 static void test_header_timeout(void)
 {
     struct reef_http_server_opts o = {.header_timeout_ms = 200, .idle_timeout_ms = 300};
@@ -1225,6 +1307,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_large);
     TEST_RUN(test_large_tls);
     TEST_RUN(test_malformed);
+    TEST_RUN(test_streamed_upload);
     TEST_RUN(test_header_timeout);
     TEST_RUN(test_connection_limit);
     TEST_RUN(test_streaming_watch);
