@@ -903,6 +903,74 @@ static void test_streamed_upload(void)
     srv_stop();
 }
 
+/* Many connections at once, and many pipelined requests in one write. */
+static void test_concurrency(void)
+{
+    srv_start(NULL);
+    enum { N = 200 };
+    static struct bc *cs[N];
+    for (int i = 0; i < N; i++) {
+        cs[i] = bc_open();
+        bc_puts(cs[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    for (int i = 0; i < N; i++) {
+        struct resp r;
+        CHECK_INT(bc_response(cs[i], &r, false), ==, 0);
+        CHECK_INT(r.status, ==, 200);
+        resp_free(&r);
+        bc_close(cs[i]);
+    }
+    struct bc *c = bc_open();
+    struct reef_buf b = REEF_BUF_INIT;
+    for (int i = 0; i < 2000; i++)
+        reef_buf_puts(&b, i % 2 ? "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                                : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
+    /* the server answers while we write: read in a second connection-less step is not possible
+     * with blocking I/O, so the write must fit the socket buffers (about 150 KB) */
+    bc_write(c, b.data, b.len);
+    for (int i = 0; i < 2000; i++) {
+        struct resp r;
+        CHECK_INT(bc_response(c, &r, false), ==, 0);
+        CHECK_INT(r.status, ==, 200);
+        CHECK_INT(r.body.len, ==, i % 2 ? 5 : 4);
+        resp_free(&r);
+    }
+    reef_buf_free(&b);
+    bc_close(c);
+    srv_stop();
+}
+
+/* Random bytes on many connections (plain and after a valid start), then abrupt closes: the
+ * server keeps serving and ends with every handle closed. */
+static void test_garbage_storm(void)
+{
+    struct reef_http_server_opts o = {.header_timeout_ms = 300};
+    srv_start(&o);
+    unsigned seed = 12345;
+    for (int i = 0; i < 300; i++) {
+        int fd = raw_connect(S.port);
+        char buf[3000];
+        size_t n = 1 + (size_t)(rand_r(&seed) % sizeof(buf));
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (char)rand_r(&seed);
+        static const char *prefix[] = {"", "GET / HTTP/1.1\r\n", "POST /echo HTTP/1.1\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\n",
+                                       "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                                       "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                       "Sec-WebSocket-Version: 13\r\n\r\n"};
+        const char *p = prefix[i % 4];
+        (void)!write(fd, p, strlen(p));
+        (void)!write(fd, buf, n);
+        if (i % 3 == 0) { /* reset instead of FIN */
+            struct linger lg = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        close(fd);
+    }
+    still_serving();
+    srv_stop();
+}
+
 static void test_header_timeout(void)
 {
     struct reef_http_server_opts o = {.header_timeout_ms = 200, .idle_timeout_ms = 300};
@@ -1308,6 +1376,8 @@ int main(int argc, char **argv)
     TEST_RUN(test_large_tls);
     TEST_RUN(test_malformed);
     TEST_RUN(test_streamed_upload);
+    TEST_RUN(test_concurrency);
+    TEST_RUN(test_garbage_storm);
     TEST_RUN(test_header_timeout);
     TEST_RUN(test_connection_limit);
     TEST_RUN(test_streaming_watch);
