@@ -10,7 +10,8 @@
  * host name or address.
  *
  * All functions except reef_http_fetch must be called on the loop's thread; callbacks run there.
- * reef_http_fetch runs a private loop and may be called from any thread. */
+ * reef_http_fetch runs a private loop and may be called from any thread. The process must ignore
+ * SIGPIPE (libuv writes to sockets with plain write(2)). */
 #ifndef REEF_CORE_HTTP_CLIENT_H
 #define REEF_CORE_HTTP_CLIENT_H
 

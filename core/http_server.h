@@ -10,7 +10,8 @@
  * progress, and the number of connections. Slow clients are cut off by the header timeout, idle
  * keep-alive connections by the idle timeout.
  *
- * All functions must be called on the loop's thread. Callbacks run on that thread. */
+ * All functions must be called on the loop's thread. Callbacks run on that thread. The process
+ * must ignore SIGPIPE (libuv writes to sockets with plain write(2)). */
 #ifndef REEF_CORE_HTTP_SERVER_H
 #define REEF_CORE_HTTP_SERVER_H
 
@@ -59,7 +60,7 @@ typedef void (*reef_http_head_handler)(void *ud, struct reef_http_req *req,
                                        struct reef_http_res *res);
 
 struct reef_http_server_opts {
-    const char *addr; /* "127.0.0.1", "0.0.0.0", "::" */
+    const char *addr; /* "127.0.0.1", "0.0.0.0", "::"; NULL: 127.0.0.1 */
     int port;         /* 0: an ephemeral port, see reef_http_server_port */
     struct reef_tls_config *tls; /* NULL: plain HTTP; the server takes its own reference */
     reef_http_handler handler;

@@ -1323,7 +1323,21 @@ static void test_websocket(void)
     resp_free(&r);
     bc_close(c);
     still_serving();
+    /* shutdown tells WebSocket peers: CLOSE 1001, then the connection ends */
+    c = ws_open(NULL, &r);
+    CHECK_INT(r.status, ==, 101);
+    resp_free(&r);
+    S.grace_ms = 200;
     srv_stop();
+    struct reef_ws_reader *rd = reef_ws_reader_new(false, 1 << 20);
+    struct wsmsg m;
+    ws_read(c, rd, &m);
+    CHECK_INT(m.op, ==, REEF_WS_CLOSE);
+    CHECK_INT((uint8_t)m.data.data[0] << 8 | (uint8_t)m.data.data[1], ==, 1001);
+    reef_buf_free(&m.data);
+    CHECK(bc_eof(c));
+    bc_close(c);
+    reef_ws_reader_free(rd);
 }
 
 static void test_websocket_tls(void)
