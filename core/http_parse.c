@@ -12,19 +12,19 @@
 #include <strings.h>
 
 enum state {
-    S_HEAD,           /* start line and header fields */
-    S_BODY_LEN,       /* Content-Length body */
-    S_BODY_EOF,       /* response body delimited by the connection's end */
-    S_CHUNK_SIZE,     /* hex digits of a chunk size */
-    S_CHUNK_SIZE_WS,  /* whitespace after the size, before ';' or CR */
-    S_CHUNK_EXT,      /* a chunk extension, skipped */
-    S_CHUNK_SIZE_LF,  /* the LF ending a chunk-size line */
-    S_CHUNK_DATA,     /* chunk payload */
-    S_CHUNK_DATA_CR,  /* the CRLF after a chunk's data */
+    S_HEAD,          /* start line and header fields */
+    S_BODY_LEN,      /* Content-Length body */
+    S_BODY_EOF,      /* response body delimited by the connection's end */
+    S_CHUNK_SIZE,    /* hex digits of a chunk size */
+    S_CHUNK_SIZE_WS, /* whitespace after the size, before ';' or CR */
+    S_CHUNK_EXT,     /* a chunk extension, skipped */
+    S_CHUNK_SIZE_LF, /* the LF ending a chunk-size line */
+    S_CHUNK_DATA,    /* chunk payload */
+    S_CHUNK_DATA_CR, /* the CRLF after a chunk's data */
     S_CHUNK_DATA_LF,
-    S_TRAILER,        /* trailer fields after the last chunk, until the empty line */
-    S_DONE,           /* on_end was called; the next feed starts the next message */
-    S_DEAD,           /* an error happened; nothing more is accepted */
+    S_TRAILER, /* trailer fields after the last chunk, until the empty line */
+    S_DONE,    /* on_end was called; the next feed starts the next message */
+    S_DEAD,    /* an error happened; nothing more is accepted */
 };
 
 /* Position inside a trailer line, validated without storing it. */
@@ -48,18 +48,18 @@ struct reef_http_parser {
     /* The head: raw bytes including CRLFs, NUL-terminated after parsing. */
     char *head;
     size_t head_len, head_cap;
-    size_t line_len;   /* bytes of the current line before its CR */
-    size_t nlines;     /* complete lines stored so far (start line included) */
-    size_t skipped;    /* empty lines skipped before the start line, in bytes */
-    bool cr;           /* the last byte was the CR of a line end */
+    size_t line_len; /* bytes of the current line before its CR */
+    size_t nlines;   /* complete lines stored so far (start line included) */
+    size_t skipped;  /* empty lines skipped before the start line, in bytes */
+    bool cr;         /* the last byte was the CR of a line end */
 
     struct reef_http_header *hdrs;
     size_t hdrs_cap;
     struct reef_http_msg msg;
 
     /* Body. */
-    uint64_t remaining;   /* Content-Length or chunk bytes still to come */
-    uint64_t body_total;  /* decoded bytes so far, for max_body */
+    uint64_t remaining;  /* Content-Length or chunk bytes still to come */
+    uint64_t body_total; /* decoded bytes so far, for max_body */
     unsigned chunk_digits;
     size_t ext_len;
     /* Trailers: counted against the head limits together with the head. */
@@ -242,8 +242,7 @@ static int parse_request_line(struct reef_http_parser *p, char *line, size_t n,
     return 0;
 }
 
-static int parse_status_line(struct reef_http_parser *p, char *line, size_t n,
-                             struct reef_err *err)
+static int parse_status_line(struct reef_http_parser *p, char *line, size_t n, struct reef_err *err)
 {
     /* HTTP-version SP 3DIGIT SP reason-phrase; a missing reason with its SP is tolerated. */
     if (n < 12 || line[8] != ' ')
@@ -277,8 +276,8 @@ static int parse_status_line(struct reef_http_parser *p, char *line, size_t n,
 }
 
 /* Splits "name: value" in place, trimming the value. */
-static int parse_field(struct reef_http_parser *p, char *line, size_t n,
-                       struct reef_http_header *h, struct reef_err *err)
+static int parse_field(struct reef_http_parser *p, char *line, size_t n, struct reef_http_header *h,
+                       struct reef_err *err)
 {
     if (line[0] == ' ' || line[0] == '\t')
         return fail(p, err, 400, -EPROTO, "obsolete line folding");
@@ -405,8 +404,11 @@ static int frame_body(struct reef_http_parser *p, struct reef_err *err)
     /* A chunked HTTP/1.0 message may have been framed differently by an intermediary. */
     if (m->chunked && m->version_minor == 0)
         m->keep_alive = false;
+    /* Servers also advertise protocols on ordinary responses ("Upgrade: h2c" on a 200); only a
+     * 101 actually switches. */
     m->upgrade = reef_http_msg_header_has_token(m, "connection", "upgrade") &&
-                 reef_http_msg_header(m, "upgrade") != NULL;
+                 reef_http_msg_header(m, "upgrade") != NULL &&
+                 (p->kind == REEF_HTTP_REQUEST || m->status == 101);
 
     bool no_body = false;
     if (p->kind == REEF_HTTP_RESPONSE)
@@ -529,8 +531,7 @@ static int deliver(struct reef_http_parser *p, const char *data, size_t n, struc
 
 static int count_body(struct reef_http_parser *p, uint64_t n, struct reef_err *err)
 {
-    if (n > UINT64_MAX - p->body_total ||
-        (p->lim.max_body && p->body_total + n > p->lim.max_body))
+    if (n > UINT64_MAX - p->body_total || (p->lim.max_body && p->body_total + n > p->lim.max_body))
         return fail(p, err, 413, -EFBIG, "body larger than the limit");
     p->body_total += n;
     return 0;
@@ -749,13 +750,18 @@ ssize_t reef_http_parser_feed(struct reef_http_parser *p, const char *data, size
             break;
         }
         case S_BODY_EOF: {
-            int r = count_body(p, len - i, err);
+            /* Deliver up to the limit first, so the outcome does not depend on how the bytes
+             * were split into reads. */
+            size_t n = len - i;
+            if (p->lim.max_body && (uint64_t)n > p->lim.max_body - p->body_total)
+                n = (size_t)(p->lim.max_body - p->body_total);
+            int r = deliver(p, data + i, n, err);
             if (r < 0)
                 return r;
-            r = deliver(p, data + i, len - i, err);
-            if (r < 0)
-                return r;
-            i = len;
+            p->body_total += n;
+            i += n;
+            if (i < len)
+                return fail(p, err, 413, -EFBIG, "body larger than the limit");
             break;
         }
         default: {
@@ -819,60 +825,67 @@ bool reef_http_msg_header_has_token(const struct reef_http_msg *m, const char *n
     return false;
 }
 
+static const struct {
+    int status;
+    const char *text;
+} status_texts[] = {
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
+    {204, "No Content"},
+    {205, "Reset Content"},
+    {206, "Partial Content"},
+    {207, "Multi-Status"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Content"},
+    {425, "Too Early"},
+    {426, "Upgrade Required"},
+    {428, "Precondition Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+    {507, "Insufficient Storage"},
+};
+
 const char *reef_http_status_text(int status)
 {
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 507: return "Insufficient Storage";
-    default: return "Unknown";
-    }
+    for (size_t i = 0; i < REEF_ARRAY_LEN(status_texts); i++)
+        if (status_texts[i].status == status)
+            return status_texts[i].text;
+    return "Unknown";
 }
 
 int reef_http_write_chunk(struct reef_buf *out, const void *data, size_t len)

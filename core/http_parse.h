@@ -52,7 +52,7 @@ struct reef_http_msg {
     int64_t content_length; /* -1 when absent */
     bool chunked;
     bool keep_alive; /* from the version and Connection header */
-    bool upgrade;    /* Connection: upgrade with an Upgrade header */
+    bool upgrade;    /* Connection: upgrade with an Upgrade header (responses: only a 101) */
 };
 
 struct reef_http_parser_cb {
@@ -93,7 +93,8 @@ int reef_http_parser_eof(struct reef_http_parser *p, struct reef_err *err);
 /* True between messages: nothing of a next message has been seen yet. */
 bool reef_http_parser_idle(const struct reef_http_parser *p);
 
-/* The status a server should answer after feed failed (400 when nothing more specific). */
+/* The status a server should answer after feed failed (400 when nothing more specific; 500 when
+ * a callback stopped it or memory ran out). */
 int reef_http_parser_error_status(const struct reef_http_parser *p);
 
 /* First header with that name (case-insensitive), or NULL. */

@@ -283,8 +283,7 @@ static int end_frame(struct reef_ws_reader *r, reef_ws_on_message cb, void *ud, 
 }
 
 ssize_t reef_ws_reader_feed(struct reef_ws_reader *r, const uint8_t *data, size_t len,
-                            reef_ws_on_message cb, void *ud, int *close_code,
-                            struct reef_err *err)
+                            reef_ws_on_message cb, void *ud, int *close_code, struct reef_err *err)
 {
     if (r->state == R_DEAD) {
         if (close_code)
@@ -353,6 +352,8 @@ int reef_ws_write_frame(struct reef_buf *out, bool fin, enum reef_ws_opcode op, 
         return -EINVAL;
     }
     uint8_t hdr[14];
+    if (len > SIZE_MAX - sizeof(hdr))
+        return -ENOMEM;
     size_t h = 0;
     hdr[h++] = (uint8_t)((fin ? 0x80 : 0) | op);
     uint8_t m = mask ? 0x80 : 0;
@@ -412,8 +413,8 @@ int reef_ws_accept_key(const char *key, char out[29])
     size_t klen = strlen(key);
     unsigned char nonce[18];
     size_t olen = 0;
-    if (klen != 24 || mbedtls_base64_decode(nonce, sizeof(nonce), &olen,
-                                            (const unsigned char *)key, klen) != 0 ||
+    if (klen != 24 ||
+        mbedtls_base64_decode(nonce, sizeof(nonce), &olen, (const unsigned char *)key, klen) != 0 ||
         olen != 16)
         return -EINVAL;
     unsigned char in[24 + sizeof(WS_GUID) - 1];

@@ -46,7 +46,8 @@ typedef int (*reef_ws_on_message)(void *ud, enum reef_ws_opcode op, const uint8_
 
 /* Consumes all of data unless a callback stops it or the peer breaks the protocol. Returns the
  * bytes consumed, or a negative code with err set and *close_code the code to close with
- * (1002, 1007, 1009). After an error the reader is unusable. */
+ * (1002, 1007, 1009; 1011 when a callback stopped it or memory ran out). close_code may be NULL.
+ * After an error the reader is unusable. */
 ssize_t reef_ws_reader_feed(struct reef_ws_reader *r, const uint8_t *data, size_t len,
                             reef_ws_on_message cb, void *ud, int *close_code,
                             struct reef_err *err);
