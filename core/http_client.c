@@ -1,5 +1,5 @@
 /* http_client: calls, connections, redirects and the keep-alive pool. */
-#include "core/http_client.h"
+#include "core/http_client_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,14 +11,6 @@
 #include "core/tls.h"
 
 #define READ_CHUNK 65536
-
-struct url {
-    bool https;
-    char host[256]; /* without brackets */
-    int port;
-    char hostport[272]; /* for Host: and the pool key, brackets kept for IPv6 */
-    char *path;         /* path and query, malloc'd */
-};
 
 struct cconn {
     struct reef_http_client *cl;
@@ -49,7 +41,7 @@ struct reef_http_call {
     struct reef_buf headers; /* the caller's extra headers, "Name: value\r\n" */
     char *body;
     size_t body_len;
-    char *auth; /* "Authorization: ...\r\n" or NULL */
+    char *auth;       /* "Authorization: ...\r\n" or NULL */
     bool header_auth; /* the caller's headers carry Authorization */
     int (*on_head)(void *ud, const struct reef_http_response *res);
     int (*on_data)(void *ud, const char *data, size_t len);
@@ -86,116 +78,6 @@ static void call_start(struct reef_http_call *call);
 static void call_fail(struct reef_http_call *call, struct reef_err *err);
 static void conn_feed(struct cconn *k);
 static void connect_addr(struct reef_http_call *call, const struct sockaddr *sa);
-
-/* --- URLs --- */
-
-static int url_parse(const char *s, struct url *u, struct reef_err *err)
-{
-    memset(u, 0, sizeof(*u));
-    const char *p;
-    if (strncasecmp(s, "http://", 7) == 0) {
-        p = s + 7;
-    } else if (strncasecmp(s, "https://", 8) == 0) {
-        p = s + 8;
-        u->https = true;
-    } else {
-        return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": not http:// or https://", s);
-    }
-    const char *end = p + strcspn(p, "/?#");
-    const char *h = p, *he;
-    if (*h == '[') {
-        he = memchr(h, ']', (size_t)(end - h));
-        if (!he)
-            return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": unclosed '['", s);
-        h++;
-        p = he + 1;
-    } else {
-        he = h;
-        while (he < end && *he != ':')
-            he++;
-        p = he;
-    }
-    size_t hl = (size_t)(he - h);
-    if (hl == 0 || hl >= sizeof(u->host) || memchr(h, '@', hl))
-        return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": bad host", s);
-    memcpy(u->host, h, hl);
-    for (size_t i = 0; i < hl; i++)
-        if ((unsigned char)u->host[i] <= 0x20 || u->host[i] == 0x7f)
-            return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": bad host", s);
-    u->port = u->https ? 443 : 80;
-    if (p < end && *p == ':') {
-        char digits[8];
-        size_t n = (size_t)(end - p - 1);
-        long long port;
-        if (n == 0 || n >= sizeof(digits))
-            return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": bad port", s);
-        memcpy(digits, p + 1, n);
-        digits[n] = '\0';
-        if (reef_str_to_ll(digits, 1, 65535, &port) < 0)
-            return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": bad port", s);
-        u->port = (int)port;
-    } else if (p != end) {
-        return reef_err_set(err, -EINVAL, "bad URL \"%.100s\"", s);
-    }
-    bool v6 = strchr(u->host, ':') != NULL;
-    bool defport = u->port == (u->https ? 443 : 80);
-    if (defport)
-        snprintf(u->hostport, sizeof(u->hostport), v6 ? "[%s]" : "%s", u->host);
-    else
-        snprintf(u->hostport, sizeof(u->hostport), v6 ? "[%s]:%d" : "%s:%d", u->host, u->port);
-    size_t plen = strcspn(end, "#");
-    for (size_t i = 0; i < plen; i++)
-        if ((unsigned char)end[i] <= 0x20 || end[i] == 0x7f)
-            return reef_err_set(err, -EINVAL, "bad URL \"%.100s\": bad character in path", s);
-    if (plen == 0 || end[0] != '/') {
-        u->path = malloc(plen + 2);
-        if (u->path) {
-            u->path[0] = '/';
-            memcpy(u->path + 1, end, plen);
-            u->path[plen + 1] = '\0';
-        }
-    } else {
-        u->path = reef_strndup(end, plen);
-    }
-    if (!u->path)
-        return reef_err_set(err, -ENOMEM, "out of memory");
-    return 0;
-}
-
-/* Location: absolute, scheme-relative, absolute path or relative path. Returns a malloc'd URL. */
-static char *resolve_location(const struct url *base, const char *loc)
-{
-    struct reef_buf b = REEF_BUF_INIT;
-    const char *scheme = base->https ? "https" : "http";
-    if (strncasecmp(loc, "http://", 7) == 0 || strncasecmp(loc, "https://", 8) == 0) {
-        reef_buf_puts(&b, loc);
-    } else if (loc[0] == '/' && loc[1] == '/') {
-        reef_buf_printf(&b, "%s:%s", scheme, loc);
-    } else if (loc[0] == '/') {
-        reef_buf_printf(&b, "%s://%s%s", scheme, base->hostport, loc);
-    } else {
-        size_t dir = strcspn(base->path, "?");
-        while (dir > 0 && base->path[dir - 1] != '/')
-            dir--;
-        reef_buf_printf(&b, "%s://%s%.*s%s", scheme, base->hostport, (int)dir, base->path, loc);
-    }
-    return reef_buf_steal(&b);
-}
-
-static void base64(struct reef_buf *b, const unsigned char *s, size_t n)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        char o[4] = {t[v >> 18 & 63], t[v >> 12 & 63], i + 1 < n ? t[v >> 6 & 63] : '=',
-                     i + 2 < n ? t[v & 63] : '='};
-        reef_buf_append(b, o, 4);
-    }
-}
 
 static bool header_ok(const char *s, bool name)
 {
@@ -481,7 +363,7 @@ static int p_on_head(void *ud, const struct reef_http_msg *msg)
         if (call->redirects >= cl->opts.max_redirects)
             return -ELOOP;
         call->redirecting = true;
-        call->location = resolve_location(&call->u, loc);
+        call->location = reef__http_url_resolve(&call->u, loc);
         return call->location ? 0 : -ENOMEM;
     }
     if (call->on_head) {
@@ -521,7 +403,7 @@ static void follow_redirect(struct reef_http_call *call)
 {
     struct reef_err err;
     struct url nu;
-    if (url_parse(call->location, &nu, &err) < 0) {
+    if (reef__http_url_parse(call->location, &nu, &err) < 0) {
         reef_err_wrap(&err, "redirect");
         call_fail(call, &err);
         return;
@@ -1002,7 +884,7 @@ int reef_http_client_request(struct reef_http_client *cl, const struct reef_http
     struct reef_http_call *call = calloc(1, sizeof(*call));
     if (!call)
         return reef_err_set(err, -ENOMEM, "http: out of memory");
-    int r = url_parse(rq->url, &call->u, err);
+    int r = reef__http_url_parse(rq->url, &call->u, err);
     if (r < 0) {
         free(call);
         return reef_err_wrap(err, "http");
@@ -1038,7 +920,7 @@ int reef_http_client_request(struct reef_http_client *cl, const struct reef_http
             struct reef_buf up = REEF_BUF_INIT;
             reef_buf_printf(&up, "%s:%s", rq->basic_user, rq->basic_pass ? rq->basic_pass : "");
             reef_buf_puts(&a, "Authorization: Basic ");
-            base64(&a, (const unsigned char *)(up.data ? up.data : ""), up.len);
+            reef__http_base64(&a, (const unsigned char *)(up.data ? up.data : ""), up.len);
             reef_buf_puts(&a, "\r\n");
             reef_buf_free(&up);
         }
@@ -1075,89 +957,4 @@ fail:
     reef_buf_free(&call->headers);
     free(call);
     return r;
-}
-
-/* --- synchronous --- */
-
-struct fetch_state {
-    struct reef_http_result *out;
-    struct reef_err *err;
-    int result;
-};
-
-static void fetch_done(void *ud, int result, const struct reef_http_response *res,
-                       const struct reef_err *err)
-{
-    struct fetch_state *fs = ud;
-    fs->result = result;
-    if (result < 0) {
-        if (fs->err)
-            *fs->err = *err;
-        return;
-    }
-    struct reef_http_result *o = fs->out;
-    o->status = res->status;
-    o->body = malloc(res->body_len + 1);
-    if (!o->body) {
-        fs->result = reef_err_set(fs->err, -ENOMEM, "http: out of memory");
-        return;
-    }
-    memcpy(o->body, res->body, res->body_len);
-    o->body[res->body_len] = '\0';
-    o->body_len = res->body_len;
-    for (size_t i = 0; i < res->msg->nheaders; i++) {
-        const struct reef_http_header *h = &res->msg->headers[i];
-        reef_buf_append(&o->headers, h->name, strlen(h->name) + 1);
-        reef_buf_append(&o->headers, h->value, strlen(h->value) + 1);
-    }
-}
-
-int reef_http_fetch(const struct reef_http_client_opts *opts, const struct reef_http_request *rq,
-                    struct reef_http_result *out, struct reef_err *err)
-{
-    memset(out, 0, sizeof(*out));
-    uv_loop_t loop;
-    int r = uv_loop_init(&loop);
-    if (r < 0)
-        return reef_err_set(err, r, "http: loop: %s", uv_strerror(r));
-    struct reef_http_client *cl = reef_http_client_new(&loop, opts, err);
-    if (!cl) {
-        uv_loop_close(&loop);
-        return err ? err->code : -ENOMEM;
-    }
-    struct fetch_state fs = {out, err, -EINPROGRESS};
-    r = reef_http_client_request(cl, rq, fetch_done, &fs, NULL, err);
-    if (r == 0) {
-        /* until the callback ran: a kept-alive connection would keep the loop alive */
-        while (fs.result == -EINPROGRESS && uv_run(&loop, UV_RUN_ONCE))
-            ;
-        r = fs.result;
-    }
-    reef_http_client_free(cl);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (REEF_NEVER(uv_loop_close(&loop) != 0))
-        LOG_WARN("http", "fetch: loop still had handles");
-    if (r < 0)
-        reef_http_result_free(out);
-    return r;
-}
-
-void reef_http_result_free(struct reef_http_result *r)
-{
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
-    reef_buf_free(&r->headers);
-}
-
-const char *reef_http_result_header(const struct reef_http_result *r, const char *name)
-{
-    const char *p = r->headers.data, *end = p + r->headers.len;
-    while (p && p < end) {
-        const char *v = p + strlen(p) + 1;
-        if (strcasecmp(p, name) == 0)
-            return v;
-        p = v + strlen(v) + 1;
-    }
-    return NULL;
 }

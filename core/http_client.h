@@ -46,7 +46,7 @@ struct reef_http_response {
     const struct reef_http_msg *msg; /* headers; see reef_http_msg_header */
     const char *body;                /* buffered body (NUL-terminated), "" when streamed */
     size_t body_len;
-    const char *url;                 /* the URL that answered (after redirects) */
+    const char *url; /* the URL that answered (after redirects) */
 };
 
 /* Everything is copied by reef_http_client_request. */
@@ -57,7 +57,7 @@ struct reef_http_request {
     size_t nheaders;
     const void *body;
     size_t body_len;
-    const char *bearer_token;           /* "Authorization: Bearer ..." */
+    const char *bearer_token;            /* "Authorization: Bearer ..." */
     const char *basic_user, *basic_pass; /* "Authorization: Basic ..." */
     /* Streaming: with on_data set the body is not buffered but handed over piece by piece.
      * on_head (optional) sees the final response's head first. A negative return cancels the call

@@ -33,18 +33,18 @@ struct reef_ws_conn;  /* an upgraded WebSocket connection */
  * (or, for a kept response, until its close callback returned). */
 struct reef_http_req {
     const char *method;
-    const char *target; /* as received: "/api/v1/pods?watch=1" */
-    const char *path;   /* target up to '?', not percent-decoded */
-    const char *query;  /* after '?', "" when none */
+    const char *target;              /* as received: "/api/v1/pods?watch=1" */
+    const char *path;                /* target up to '?', not percent-decoded */
+    const char *query;               /* after '?', "" when none */
     const struct reef_http_msg *msg; /* headers, version, content length */
     const char *body; /* buffered body (NUL-terminated), NULL when streamed or empty */
     size_t body_len;
     /* TLS: the client certificate's identity when it verified against the client CA */
     bool tls;
     bool peer_verified;
-    const char *peer_cn; /* "" when not verified */
+    const char *peer_cn;          /* "" when not verified */
     const char *const *peer_orgs; /* NULL-terminated O values, empty when not verified */
-    const char *remote_addr; /* "127.0.0.1:53124" or "[::1]:53124" */
+    const char *remote_addr;      /* "127.0.0.1:53124" or "[::1]:53124" */
 };
 
 /* Called once per request. Unless the request's body was taken by on_head (see below) the body is
@@ -55,25 +55,26 @@ typedef void (*reef_http_handler)(void *ud, struct reef_http_req *req, struct re
 
 /* Optional, called when a request's head arrived, before its body. It may call
  * reef_http_res_stream_body to receive the body in pieces instead of buffered (uploads), or answer
- * at once (e.g. 401) — then the body is read and dropped (or the connection closed when large). */
+ * at once (e.g. 401): then the connection ends after the answer (what is left of the body is
+ * drained for a moment, not parsed) and the handler is not called. */
 typedef void (*reef_http_head_handler)(void *ud, struct reef_http_req *req,
                                        struct reef_http_res *res);
 
 struct reef_http_server_opts {
-    const char *addr; /* "127.0.0.1", "0.0.0.0", "::"; NULL: 127.0.0.1 */
-    int port;         /* 0: an ephemeral port, see reef_http_server_port */
+    const char *addr;            /* "127.0.0.1", "0.0.0.0", "::"; NULL: 127.0.0.1 */
+    int port;                    /* 0: an ephemeral port, see reef_http_server_port */
     struct reef_tls_config *tls; /* NULL: plain HTTP; the server takes its own reference */
     reef_http_handler handler;
     reef_http_head_handler on_head; /* may be NULL */
     void *ud;
     /* Zero fields take the defaults in brackets. */
     struct reef_http_limits limits; /* request line/head/header count [REEF_HTTP_LIMITS_DEFAULT] */
-    uint64_t max_body;            /* buffered request body [8 MiB]; larger → 413 */
-    unsigned header_timeout_ms;   /* TLS handshake and a request's head [10 s] */
-    unsigned idle_timeout_ms;     /* keep-alive between requests, and body reads [90 s] */
-    unsigned max_connections;     /* more are answered 503 and closed [1024] */
-    size_t max_ws_message;        /* [16 MiB] */
-    int backlog;                  /* [511] */
+    uint64_t max_body;              /* buffered request body [8 MiB]; larger → 413 */
+    unsigned header_timeout_ms;     /* TLS handshake and a request's head [10 s] */
+    unsigned idle_timeout_ms;       /* keep-alive between requests, and body reads [90 s] */
+    unsigned max_connections;       /* more are answered 503 and closed [1024] */
+    size_t max_ws_message;          /* [16 MiB] */
+    int backlog;                    /* [511] */
 };
 
 /* Binds, listens and starts serving. NULL with err set when the address is bad or bind fails
@@ -123,21 +124,18 @@ int reef_http_res_end(struct reef_http_res *res);
  * producing above its own threshold and resumes on the drain callback. */
 size_t reef_http_res_queued(const struct reef_http_res *res);
 /* Called when the queue becomes empty after a write. */
-void reef_http_res_on_drain(struct reef_http_res *res, void (*cb)(void *ud,
-                                                                 struct reef_http_res *res),
-                            void *ud);
+void reef_http_res_on_drain(struct reef_http_res *res,
+                            void (*cb)(void *ud, struct reef_http_res *res), void *ud);
 /* Called once if the connection ends (client gone, error, server shutdown) before the response is
  * finished. After it returns the server frees res: the handler must forget it. */
-void reef_http_res_on_close(struct reef_http_res *res, void (*cb)(void *ud,
-                                                                 struct reef_http_res *res),
-                            void *ud);
+void reef_http_res_on_close(struct reef_http_res *res,
+                            void (*cb)(void *ud, struct reef_http_res *res), void *ud);
 /* The request this response answers. */
 struct reef_http_req *reef_http_res_req(struct reef_http_res *res);
 /* Takes the request body in pieces (from on_head only): on_data per piece, on_end when complete
  * (then the handler is called with body NULL). A negative return from on_data answers 400. */
 void reef_http_res_stream_body(struct reef_http_res *res,
-                               int (*on_data)(void *ud, const char *data, size_t len),
-                               void *ud);
+                               int (*on_data)(void *ud, const char *data, size_t len), void *ud);
 
 /* --- WebSocket --- */
 struct reef_ws_cb {
@@ -163,7 +161,8 @@ struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
                                              struct reef_err *err);
 /* The subprotocol chosen, or "" when none. */
 const char *reef_ws_protocol(const struct reef_ws_conn *ws);
-/* Sends one unfragmented frame (TEXT, BINARY or PING). -EPIPE after close was sent or the peer left. */
+/* Sends one unfragmented frame (TEXT, BINARY or PING). -EPIPE after close was sent or the peer
+ * left. */
 int reef_ws_send(struct reef_ws_conn *ws, enum reef_ws_opcode op, const void *data, size_t len);
 /* Starts the close handshake; the connection closes when the peer answers (or after a timeout). */
 int reef_ws_close(struct reef_ws_conn *ws, int code, const char *reason);

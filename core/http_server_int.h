@@ -28,9 +28,9 @@ struct conn {
     struct reef_http_parser *parser;
     struct reef_buf in; /* plaintext input from in_off not yet parsed */
     size_t in_off;
-    size_t queued; /* bytes handed to uv_write and not yet completed */
-    struct reef_http_res *res;  /* the request being answered */
-    struct reef_ws_conn *ws;    /* after an upgrade */
+    size_t queued;             /* bytes handed to uv_write and not yet completed */
+    struct reef_http_res *res; /* the request being answered */
+    struct reef_ws_conn *ws;   /* after an upgrade */
     char remote[64];
     const char *orgs[REEF_TLS_MAX_ORGS + 1];
 };
@@ -59,13 +59,13 @@ struct reef_http_res {
     struct reef_buf body;
     struct reef_buf headers; /* "Name: value\r\n" lines the handler added */
     bool head_request, http10;
-    bool msg_complete;   /* the whole request was read */
-    bool dispatched;     /* the handler was called */
-    bool began;          /* head sent (streaming) */
-    bool finished;       /* the handler finished the response */
-    bool keep;           /* keep the connection after this response */
+    bool msg_complete; /* the whole request was read */
+    bool dispatched;   /* the handler was called */
+    bool began;        /* head sent (streaming) */
+    bool finished;     /* the handler finished the response */
+    bool keep;         /* keep the connection after this response */
     bool close_delimited;
-    bool rejected;       /* the server answered (413) and the rest of the request is not read */
+    bool rejected; /* the server answered (413) and the rest of the request is not read */
     bool upgraded;
     int (*body_cb)(void *ud, const char *data, size_t len);
     void *body_ud;

@@ -212,8 +212,8 @@ static bool status_has_body(int status)
 }
 
 /* length: the body length, or -1 for a streamed body. */
-static int build_head(struct reef_http_res *res, struct reef_buf *b, int status,
-                      const char *ctype, int64_t length)
+static int build_head(struct reef_http_res *res, struct reef_buf *b, int status, const char *ctype,
+                      int64_t length)
 {
     struct conn *c = res->c;
     if (status < 100 || status > 999)

@@ -36,8 +36,7 @@ static bool list_has(const char *list, const char *tok)
 bool reef_http_req_is_websocket(const struct reef_http_req *req)
 {
     const char *up = reef_http_msg_header(req->msg, "upgrade");
-    return req->msg->upgrade && up && list_has(up, "websocket") &&
-           strcmp(req->method, "GET") == 0;
+    return req->msg->upgrade && up && list_has(up, "websocket") && strcmp(req->method, "GET") == 0;
 }
 
 /* The first of the server's protocols the client offered, over all Sec-WebSocket-Protocol lines.
@@ -46,8 +45,7 @@ static const char *choose_protocol(const struct reef_http_msg *m, const char *co
 {
     bool offered = false;
     for (size_t i = 0; i < m->nheaders; i++)
-        if (strcasecmp(m->headers[i].name, "sec-websocket-protocol") == 0 &&
-            m->headers[i].value[0])
+        if (strcasecmp(m->headers[i].name, "sec-websocket-protocol") == 0 && m->headers[i].value[0])
             offered = true;
     if (!offered)
         return "";
@@ -86,8 +84,7 @@ struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
     if (!version || strcmp(version, "13") != 0) {
         reef_http_res_header(res, "Sec-WebSocket-Version", "13");
         reef__http_res_refuse(res, 426, "unsupported websocket version\n");
-        reef_err_set(err, -EINVAL, "websocket: unsupported version \"%s\"",
-                     version ? version : "");
+        reef_err_set(err, -EINVAL, "websocket: unsupported version \"%s\"", version ? version : "");
         return NULL;
     }
     if (!key || reef_ws_accept_key(key, accept) < 0) {
@@ -141,8 +138,7 @@ const char *reef_ws_protocol(const struct reef_ws_conn *ws)
     return ws->protocol;
 }
 
-static int send_frame(struct reef_ws_conn *ws, enum reef_ws_opcode op, const void *data,
-                      size_t len)
+static int send_frame(struct reef_ws_conn *ws, enum reef_ws_opcode op, const void *data, size_t len)
 {
     struct reef_buf b = REEF_BUF_INIT;
     int r = reef_ws_write_frame(&b, true, op, data, len, NULL);

@@ -157,8 +157,8 @@ static int load_own(struct reef_tls_config *c, const char *cert_pem, const char 
     if (ret < 0)
         return ret;
     if (key_pem)
-        ret = mbedtls_pk_parse_key(&c->own_key, (const unsigned char *)key_pem,
-                                   strlen(key_pem) + 1, NULL, 0);
+        ret = mbedtls_pk_parse_key(&c->own_key, (const unsigned char *)key_pem, strlen(key_pem) + 1,
+                                   NULL, 0);
     else if (key_file)
         ret = mbedtls_pk_parse_keyfile(&c->own_key, key_file, NULL);
     else

@@ -28,13 +28,13 @@
 /* Each credential comes either as PEM text (the *_pem field) or as a file path (*_file); PEM text
  * wins when both are set. Strings are only read during the call. */
 struct reef_tls_server_opts {
-    const char *cert_pem, *cert_file; /* server certificate chain, leaf first */
-    const char *key_pem, *key_file;   /* its private key */
+    const char *cert_pem, *cert_file;           /* server certificate chain, leaf first */
+    const char *key_pem, *key_file;             /* its private key */
     const char *client_ca_pem, *client_ca_file; /* optional: request and verify client certs */
 };
 
 struct reef_tls_client_opts {
-    const char *ca_pem, *ca_file; /* trusted CAs; neither set: REEF_TLS_SYSTEM_CA_FILE */
+    const char *ca_pem, *ca_file;     /* trusted CAs; neither set: REEF_TLS_SYSTEM_CA_FILE */
     const char *cert_pem, *cert_file; /* optional client certificate */
     const char *key_pem, *key_file;
 };

@@ -116,8 +116,7 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
         reef_http_res_send(res, 200, "application/octet-stream", req->body, req->body_len);
     } else if (strcmp(req->path, "/method") == 0) {
         char b[128];
-        int n = snprintf(b, sizeof(b), "%s %zu %s", req->method, req->body_len,
-                         auth ? auth : "-");
+        int n = snprintf(b, sizeof(b), "%s %zu %s", req->method, req->body_len, auth ? auth : "-");
         reef_http_res_send(res, 200, "text/plain", b, (size_t)n);
     } else if (strcmp(req->path, "/chunked") == 0 &&
                reef_http_req_query(req, "n", q, sizeof(q)) > 0) {
@@ -132,8 +131,7 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
             off += k;
         }
         reef_http_res_end(res);
-    } else if (strcmp(req->path, "/big") == 0 &&
-               reef_http_req_query(req, "n", q, sizeof(q)) > 0) {
+    } else if (strcmp(req->path, "/big") == 0 && reef_http_req_query(req, "n", q, sizeof(q)) > 0) {
         size_t n = strtoul(q, NULL, 10);
         char *b = malloc(n + 1);
         for (size_t i = 0; i < n; i++)
@@ -159,7 +157,8 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
         if (auth && strcmp(auth, "Bearer sekret") == 0)
             reef_http_res_send(res, 200, "text/plain", "token ok", 8);
         else
-            reef_http_res_send(res, 401, "text/plain", auth ? auth : "none", auth ? strlen(auth) : 4);
+            reef_http_res_send(res, 401, "text/plain", auth ? auth : "none",
+                               auth ? strlen(auth) : 4);
     } else if (strcmp(req->path, "/identity") == 0) {
         char b[256];
         int n = snprintf(b, sizeof(b), "verified=%d cn=%s", req->peer_verified, req->peer_cn);
@@ -185,8 +184,8 @@ static uv_loop_t loop;
 static struct reef_http_server *server(struct reef_tls_config *tls, unsigned idle_ms)
 {
     struct reef_err err = {0};
-    struct reef_http_server_opts o = {.addr = "127.0.0.1", .handler = handler, .tls = tls,
-                                      .idle_timeout_ms = idle_ms};
+    struct reef_http_server_opts o = {
+        .addr = "127.0.0.1", .handler = handler, .tls = tls, .idle_timeout_ms = idle_ms};
     struct reef_http_server *s = reef_http_server_new(srv_loop, &o, &err);
     if (!s)
         TEST_FAIL("server: %s", err.msg);
@@ -284,8 +283,8 @@ static struct reef_http_client *client(const struct reef_http_client_opts *o)
 
 static void url_of(char *out, size_t cap, bool https, struct reef_http_server *s, const char *p)
 {
-    snprintf(out, cap, "%s://127.0.0.1:%d%s", https ? "https" : "http",
-             reef_http_server_port(s), p);
+    snprintf(out, cap, "%s://127.0.0.1:%d%s", https ? "https" : "http", reef_http_server_port(s),
+             p);
 }
 
 /* ---------- tests ---------- */
@@ -348,8 +347,8 @@ static void basics(bool https, struct reef_http_server *s, struct reef_http_clie
     reef_buf_free(&r.body);
     /* basic auth */
     url_of(url, sizeof(url), https, s, "/method");
-    struct reef_http_request bq = {.method = "PUT", .url = url, .basic_user = "alice",
-                                   .basic_pass = "secret"};
+    struct reef_http_request bq = {
+        .method = "PUT", .url = url, .basic_user = "alice", .basic_pass = "secret"};
     request(cl, &bq, &r);
     CHECK_STR(r.body.data, "PUT 0 Basic YWxpY2U6c2VjcmV0");
     reef_buf_free(&r.body);
@@ -388,9 +387,8 @@ static void test_https(void)
     reef_buf_free(&r.body);
     reef_http_client_free(cl);
     /* with a client certificate */
-    struct reef_http_client_opts cc = {.ca_file = path("ca.crt"),
-                                       .cert_file = path("client.crt"),
-                                       .key_file = path("client.key")};
+    struct reef_http_client_opts cc = {
+        .ca_file = path("ca.crt"), .cert_file = path("client.crt"), .key_file = path("client.key")};
     cl = client(&cc);
     get(cl, url, &r);
     CHECK_INT(r.rc, ==, 0);
@@ -519,8 +517,8 @@ static void test_redirects(void)
         char p[64];
         snprintf(p, sizeof(p), "/redir?code=%s&to=/method", cases[i].code);
         url_of(url, sizeof(url), false, a, p);
-        struct reef_http_request rq = {.method = "POST", .url = url, .body = "data",
-                                       .body_len = 4, .bearer_token = "sekret"};
+        struct reef_http_request rq = {
+            .method = "POST", .url = url, .body = "data", .body_len = 4, .bearer_token = "sekret"};
         request(cl, &rq, &r);
         CHECK_INT(r.rc, ==, 0);
         CHECK_STR(r.body.data, cases[i].want);
@@ -568,8 +566,8 @@ static void test_errors(void)
     struct reef_err err = {0};
     struct result r;
     /* bad input fails at once, without a callback */
-    const char *bad[] = {"ftp://x/", "http://", "http://host:99999/", "http://a b/",
-                         "http://h/p q", "http://[::1/"};
+    const char *bad[] = {"ftp://x/",    "http://",      "http://host:99999/",
+                         "http://a b/", "http://h/p q", "http://[::1/"};
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++) {
         struct reef_http_request rq = {.url = bad[i]};
         CHECK_INT(reef_http_client_request(cl, &rq, done, &r, NULL, &err), ==, -EINVAL);

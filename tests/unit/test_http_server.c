@@ -856,8 +856,8 @@ static void test_streamed_upload(void)
         big[i] = (char)(i * 31 + 7);
     struct bc *c = bc_open();
     char head[160];
-    snprintf(head, sizeof(head),
-             "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", n);
+    snprintf(head, sizeof(head), "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+             n);
     bc_puts(c, head);
     bc_write(c, big, n);
     struct resp r;
@@ -923,8 +923,9 @@ static void test_concurrency(void)
     struct bc *c = bc_open();
     struct reef_buf b = REEF_BUF_INIT;
     for (int i = 0; i < 2000; i++)
-        reef_buf_puts(&b, i % 2 ? "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
-                                : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
+        reef_buf_puts(&b, i % 2
+                              ? "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                              : "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
     /* the server answers while we write: read in a second connection-less step is not possible
      * with blocking I/O, so the write must fit the socket buffers (about 150 KB) */
     bc_write(c, b.data, b.len);
@@ -953,7 +954,8 @@ static void test_garbage_storm(void)
         size_t n = 1 + (size_t)(rand_r(&seed) % sizeof(buf));
         for (size_t k = 0; k < n; k++)
             buf[k] = (char)rand_r(&seed);
-        static const char *prefix[] = {"", "GET / HTTP/1.1\r\n", "POST /echo HTTP/1.1\r\n"
+        static const char *prefix[] = {"", "GET / HTTP/1.1\r\n",
+                                       "POST /echo HTTP/1.1\r\n"
                                        "Transfer-Encoding: chunked\r\n\r\n",
                                        "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
                                        "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -1097,9 +1099,8 @@ static void test_tls_identity(void)
     make_certs();
     struct reef_err err = {0};
     /* with a client certificate */
-    struct reef_tls_client_opts co = {.ca_file = path("ca.crt"),
-                                      .cert_file = path("client.crt"),
-                                      .key_file = path("client.key")};
+    struct reef_tls_client_opts co = {
+        .ca_file = path("ca.crt"), .cert_file = path("client.crt"), .key_file = path("client.key")};
     client_tls = reef_tls_config_client_new(&co, &err);
     CHECK(client_tls != NULL);
     srv_start_tls(NULL, true);
@@ -1165,8 +1166,8 @@ static void ws_read(struct bc *c, struct reef_ws_reader *rd, struct wsmsg *m)
         if (c->in.len) {
             int code;
             struct reef_err err;
-            ssize_t n = reef_ws_reader_feed(rd, (const uint8_t *)c->in.data, c->in.len,
-                                            ws_collect, NULL, &code, &err);
+            ssize_t n = reef_ws_reader_feed(rd, (const uint8_t *)c->in.data, c->in.len, ws_collect,
+                                            NULL, &code, &err);
             if (n < 0)
                 TEST_FAIL("ws: %s", err.msg);
             reef_buf_consume(&c->in, (size_t)n);

@@ -109,8 +109,8 @@ static void move(struct reef_tls *from, struct reef_tls *to)
 }
 
 /* Runs both ends until both finished or one failed; returns the client's result and fills errs. */
-static int pump(struct reef_tls *c, struct reef_tls *s, struct reef_err *cerr, struct reef_err *serr,
-                int *sret)
+static int pump(struct reef_tls *c, struct reef_tls *s, struct reef_err *cerr,
+                struct reef_err *serr, int *sret)
 {
     int rc = 0, rs = 0;
     for (int i = 0; i < 50; i++) {
