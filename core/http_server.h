@@ -146,6 +146,9 @@ struct reef_ws_cb {
     /* Once, when the connection ended: code is the peer's close code (1005 when none was given,
      * 1006 when the connection dropped without a close frame). ws is freed after it returns. */
     void (*on_close)(void *ud, struct reef_ws_conn *ws, int code);
+    /* Optional: the output queue became empty (reef_ws_queued), so a producer that paused (an
+     * exec session's output) may go on. */
+    void (*on_drain)(void *ud, struct reef_ws_conn *ws);
 };
 
 /* True when the request asks for a WebSocket upgrade. */

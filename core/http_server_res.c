@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/log.h"
+
 static const char *const no_orgs[] = {NULL};
 
 void reef__http_conn_identity(struct conn *c)
@@ -226,6 +228,8 @@ static int build_head(struct reef_http_res *res, struct reef_buf *b, int status,
         res->close_delimited = true;
         res->keep = false;
     }
+    LOG_DEBUG("http", "remote=%s method=%s path=%s status=%d", c->remote, res->req.method,
+              res->req.path, status);
     reef_buf_printf(b, "HTTP/1.%d %d %s\r\n", res->http10 ? 0 : 1, status,
                     reef_http_status_text(status));
     if (ctype)

@@ -274,5 +274,6 @@ void reef__http_ws_free(struct reef_ws_conn *ws)
 
 void reef__http_ws_drained(struct reef_ws_conn *ws)
 {
-    (void)ws;
+    if (ws->cb.on_drain && !ws->close_sent)
+        ws->cb.on_drain(ws->ud, ws);
 }

@@ -163,6 +163,14 @@ static void ws_msg(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode op, co
     reef_ws_send(ws, op, data, len);
 }
 
+static atomic_int ws_drains;
+
+static void ws_drained(void *ud, struct reef_ws_conn *ws)
+{
+    CHECK_INT(reef_ws_queued(ws), ==, 0);
+    atomic_fetch_add(&ws_drains, 1);
+}
+
 static void ws_closed(void *ud, struct reef_ws_conn *ws, int code)
 {
     atomic_store(&ws_close_code, code);
@@ -251,7 +259,7 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
             reef_http_res_send(res, 401, "text/plain", "no", 2);
     } else if (strcmp(req->path, "/ws") == 0) {
         static const char *const protos[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
-        struct reef_ws_cb cb = {ws_msg, ws_closed};
+        struct reef_ws_cb cb = {ws_msg, ws_closed, ws_drained};
         struct reef_err err;
         reef_http_res_websocket(res, protos, &cb, NULL, &err);
     } else {
@@ -1240,6 +1248,7 @@ static void websocket_echo(void)
     CHECK_INT(m.data.len, ==, sizeof(bin));
     CHECK(memcmp(m.data.data, bin, sizeof(bin)) == 0);
     reef_buf_free(&m.data);
+    CHECK_INT(atomic_load(&ws_drains), >, 0);
     /* client-initiated close: the server echoes the code and closes the TCP connection */
     struct reef_buf b = REEF_BUF_INIT;
     reef_ws_write_close(&b, 1000, "done", mask);
