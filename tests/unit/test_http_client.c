@@ -2,6 +2,7 @@
  * loop for the asynchronous API, the server on a thread for the synchronous wrapper. */
 #include "core/http_client.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -605,6 +606,33 @@ static void test_errors(void)
     teardown(cl, s, NULL);
 }
 
+/* A TLS server that never answers the handshake: the connect timeout covers it. */
+static void test_connect_timeout(void)
+{
+    make_certs();
+    setup();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(listen(fd, 4) == 0); /* the kernel completes TCP handshakes; nobody accepts */
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    struct reef_http_client_opts o = {.ca_file = path("ca.crt"), .connect_timeout_ms = 150};
+    struct reef_http_client *cl = client(&o);
+    char url[64];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", ntohs(a.sin_port));
+    struct result r;
+    uint64_t t0 = uv_hrtime();
+    get(cl, url, &r);
+    CHECK_INT(r.rc, ==, -ETIMEDOUT);
+    CHECK(strstr(r.err, "connect: timed out") != NULL);
+    CHECK((uv_hrtime() - t0) / 1000000 < 2000);
+    teardown(cl, NULL, NULL);
+    close(fd);
+    rm_certs();
+}
+
 /* ---------- the synchronous wrapper, against a server on another thread ---------- */
 
 struct srv_thread {
@@ -677,6 +705,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_streaming);
     TEST_RUN(test_redirects);
     TEST_RUN(test_errors);
+    TEST_RUN(test_connect_timeout);
     TEST_RUN(test_sync_fetch);
     return test_done();
 }
