@@ -115,7 +115,7 @@ static void on_linger_shutdown(uv_shutdown_t *req, int status)
 {
     struct conn *c = req->data;
     free(req);
-    if (status < 0)
+    if (status < 0 || c->eof) /* nothing more to drain from a client that already finished */
         reef__http_conn_close(c);
 }
 
@@ -509,7 +509,8 @@ static void conn_process(struct conn *c)
             c->in_off += (size_t)n;
             compact_input(c);
         }
-        if (!c->closing && c->eof && !c->again) {
+        /* (an answer still being written goes out first: the write completion closes) */
+        if (!c->closing && c->eof && !c->again && !c->close_after_write) {
             /* the client is gone: what is left cannot be answered */
             struct reef_err err;
             if (c->ws || c->res || reef_http_parser_eof(c->parser, &err) < 0 ||

@@ -72,7 +72,9 @@ int reef__http_req_head(struct conn *c, const struct reef_http_msg *msg)
     req->remote_addr = c->remote;
     res->head_request = strcmp(msg->method, "HEAD") == 0;
     res->http10 = msg->version_minor == 0;
-    res->keep = msg->keep_alive && !s->shutting_down;
+    /* after an upgrade request the client may already be sending the new protocol, so a refused
+     * upgrade ends the connection instead of parsing that as HTTP */
+    res->keep = msg->keep_alive && !s->shutting_down && !msg->upgrade;
 
     if (body_expected(msg)) {
         c->phase = P_BODY;

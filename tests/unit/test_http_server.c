@@ -851,6 +851,19 @@ static void test_malformed(void)
         junk[i] = (char)(i * 131 + 1);
     expect_status(junk, sizeof(junk), 400);
     reef_buf_free(&b);
+    /* a client that half-closes after its request still gets the answer */
+    const char *reqs[] = {"GARBAGE\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"};
+    for (int i = 0; i < 2; i++) {
+        struct bc *c = bc_open();
+        bc_puts(c, reqs[i]);
+        shutdown(c->fd, SHUT_WR);
+        struct resp r;
+        CHECK_INT(bc_response(c, &r, false), ==, 0);
+        CHECK_INT(r.status, ==, i == 0 ? 400 : 200);
+        resp_free(&r);
+        CHECK(bc_eof(c));
+        bc_close(c);
+    }
     srv_stop();
 }
 
