@@ -102,6 +102,8 @@ void reef__http_conn_close(struct conn *c)
         s->nrejecting--;
     else
         s->nconns--;
+    if (s->nconns + 1 < s->opts.max_connections)
+        s->limit_warned = false;
     if (c->res)
         reef__http_res_conn_gone(c->res);
     c->res = NULL;
@@ -599,7 +601,12 @@ static void on_connection(uv_stream_t *server, int status)
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
         format_addr(&ss, c->remote, sizeof(c->remote));
     if (reject) {
-        LOG_WARN("http", "connection limit reached, refusing remote=%s", c->remote);
+        /* once per episode: a flood must not turn into a flood of log lines */
+        if (!s->limit_warned)
+            LOG_WARN("http", "connection limit %u reached, refusing connections",
+                     s->opts.max_connections);
+        s->limit_warned = true;
+        LOG_DEBUG("http", "refusing remote=%s", c->remote);
         if (s->nrejecting > MAX_REJECTING || s->tls) {
             reef__http_conn_close(c);
             return;

@@ -48,6 +48,7 @@ struct reef_http_server {
     unsigned nconns, nrejecting;
     unsigned alive; /* connections whose memory is not freed yet (closing ones included) */
     bool shutting_down, listener_closed, timer_closing, done;
+    bool limit_warned;
     reef_http_server_closed_cb closed_cb;
     void *closed_ud;
 };
