@@ -407,7 +407,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         conn_process(c);
         return;
     }
-    if (c->phase == P_BODY)
+    if (c->phase == P_BODY && !(c->res && c->res->body_paused))
         reef__http_conn_timer(c, c->srv->opts.idle_timeout_ms);
     if (c->tls) {
         if (reef_tls_feed(c->tls, buf->base, (size_t)nread) < 0) {
@@ -488,6 +488,8 @@ static void conn_process(struct conn *c)
                 reef__http_res_dispatch(c->res);
                 break; /* waiting for the handler to finish */
             }
+            if (c->res && c->res->body_paused)
+                break; /* the body's consumer asked for a pause */
             size_t avail = c->in.len - c->in_off;
             if (avail == 0)
                 break;

@@ -137,6 +137,11 @@ struct reef_http_req *reef_http_res_req(struct reef_http_res *res);
 void reef_http_res_stream_body(struct reef_http_res *res,
                                int (*on_data)(void *ud, const char *data, size_t len), void *ud);
 
+/* Back-pressure for a streamed request body: while paused the server stops reading the request
+ * (after the piece being delivered) and its idle timeout is suspended; resuming goes on from the
+ * loop. For a consumer slower than the network (writing a blob to disk). */
+void reef_http_res_pause_body(struct reef_http_res *res, bool paused);
+
 /* --- WebSocket --- */
 struct reef_ws_cb {
     /* A complete text or binary message (data valid during the call). PING is answered by the

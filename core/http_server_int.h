@@ -68,6 +68,7 @@ struct reef_http_res {
     bool close_delimited;
     bool rejected; /* the server answered (413) and the rest of the request is not read */
     bool upgraded;
+    bool body_paused;
     int (*body_cb)(void *ud, const char *data, size_t len);
     void *body_ud;
     void (*close_cb)(void *ud, struct reef_http_res *res);

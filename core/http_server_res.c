@@ -361,6 +361,22 @@ void reef_http_res_stream_body(struct reef_http_res *res,
     res->body_ud = ud;
 }
 
+void reef_http_res_pause_body(struct reef_http_res *res, bool paused)
+{
+    struct conn *c = res->c;
+    if (res->body_paused == paused || res->finished)
+        return;
+    res->body_paused = paused;
+    if (!c || res->msg_complete)
+        return;
+    if (paused) {
+        reef__http_conn_timer(c, 0);
+    } else {
+        reef__http_conn_timer(c, c->srv->opts.idle_timeout_ms);
+        reef__http_conn_resume(c);
+    }
+}
+
 const char *reef_http_req_header(const struct reef_http_req *req, const char *name)
 {
     return reef_http_msg_header(req->msg, name);

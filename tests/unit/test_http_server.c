@@ -188,10 +188,54 @@ static int upload_data(void *ud, const char *d, size_t n)
     return 0;
 }
 
+/* A consumer that pauses the body after every piece and resumes from a timer. */
+static int pauses;
+static uv_timer_t resume_timer;
+static struct reef_http_res *paused_res;
+
+static bool paused_now, pause_violated;
+
+static void resume_body(uv_timer_t *t)
+{
+    paused_now = false;
+    if (paused_res)
+        reef_http_res_pause_body(paused_res, false);
+}
+
+static void resume_timer_closed(uv_handle_t *h)
+{
+}
+
+static void paused_gone(void *ud, struct reef_http_res *res)
+{
+    paused_res = NULL;
+}
+
+static int upload_data_paced(void *ud, const char *d, size_t n)
+{
+    int r = upload_data(ud, d, n);
+    struct reef_http_res *res = paused_res;
+    if (paused_now)
+        pause_violated = true; /* a piece arrived while paused */
+    pauses++;
+    paused_now = true;
+    reef_http_res_pause_body(res, true);
+    uv_timer_start(&resume_timer, resume_body, 1, 0);
+    return r;
+}
+
 /* Takes /upload bodies as a stream; refuses /reject before its body is read. */
 static void head_hook(void *ud, struct reef_http_req *req, struct reef_http_res *res)
 {
-    if (strcmp(req->path, "/upload") == 0) {
+    if (strcmp(req->path, "/paced") == 0) {
+        upload_bytes = 0;
+        pauses = 0;
+        paused_res = res;
+        if (!uv_is_active((uv_handle_t *)&resume_timer) && !resume_timer.loop)
+            uv_timer_init(srv_loop, &resume_timer);
+        reef_http_res_on_close(res, paused_gone, NULL);
+        reef_http_res_stream_body(res, upload_data_paced, NULL);
+    } else if (strcmp(req->path, "/upload") == 0) {
         upload_bytes = 0;
         reef_http_res_stream_body(res, upload_data, NULL);
     } else if (strcmp(req->path, "/reject") == 0) {
@@ -208,6 +252,16 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
         reef_http_res_send(res, 200, "text/plain", "hello", 5);
     } else if (strcmp(req->path, "/echo") == 0) {
         reef_http_res_send(res, 200, "application/octet-stream", req->body, req->body_len);
+    } else if (strcmp(req->path, "/paced") == 0) {
+        char b[64];
+        int n = snprintf(b, sizeof(b), "got %zu in %s", upload_bytes,
+                         pause_violated ? "violation"
+                         : pauses > 10  ? "many pieces"
+                                        : "few pieces");
+        paused_res = NULL;
+        uv_timer_stop(&resume_timer);
+        uv_close((uv_handle_t *)&resume_timer, resume_timer_closed);
+        reef_http_res_send(res, 200, "text/plain", b, (size_t)n);
     } else if (strcmp(req->path, "/upload") == 0) {
         char b[64];
         int n = snprintf(b, sizeof(b), "got %zu%s", upload_bytes, req->body ? " buffered" : "");
@@ -889,6 +943,16 @@ static void test_streamed_upload(void)
     resp_free(&r);
     /* the same connection goes on */
     get_ok(c, "/hello", "hello");
+    /* a consumer that pauses after every piece gets all of it, in order */
+    snprintf(head, sizeof(head), "PUT /paced HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
+             n);
+    bc_puts(c, head);
+    bc_write(c, big, n);
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 200);
+    reef_buf_putc(&r.body, '\0');
+    CHECK_STR(r.body.data, "got 5000000 in many pieces");
+    resp_free(&r);
     /* a body the stream callback refuses: 400 */
     bc_puts(c, "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     CHECK_INT(bc_response(c, &r, false), ==, 0);
