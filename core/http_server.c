@@ -73,11 +73,13 @@ static void on_handle_closed(uv_handle_t *h)
     if (++c->nclosed < 2)
         return;
     struct reef_http_server *s = c->srv;
+    /* user callbacks for what the connection took with it run here, from the loop */
+    reef__http_res_notify_gone(c);
+    if (c->ws)
+        reef__http_ws_free(c->ws);
     reef_http_parser_free(c->parser);
     reef_tls_free(c->tls);
     reef_buf_free(&c->in);
-    if (c->ws)
-        reef__http_ws_free(c->ws);
     free(c);
     s->alive--;
     srv_maybe_done(s);
@@ -105,10 +107,10 @@ void reef__http_conn_close(struct conn *c)
     if (s->nconns + 1 < s->opts.max_connections)
         s->limit_warned = false;
     if (c->res)
-        reef__http_res_conn_gone(c->res);
+        reef__http_res_conn_gone(c, c->res);
     c->res = NULL;
     if (c->ws)
-        reef__http_ws_conn_gone(c->ws); /* freed with the connection */
+        reef__http_ws_conn_gone(c->ws); /* told and freed with the connection */
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -284,7 +286,7 @@ int reef__http_send_buf(struct conn *c, struct reef_buf *b)
 void reef__http_send_error(struct conn *c, int status)
 {
     if (c->res)
-        reef__http_res_conn_gone(c->res);
+        reef__http_res_conn_gone(c, c->res);
     c->res = NULL;
     struct reef_buf b = REEF_BUF_INIT;
     const char *text = reef_http_status_text(status);

@@ -127,7 +127,8 @@ size_t reef_http_res_queued(const struct reef_http_res *res);
 void reef_http_res_on_drain(struct reef_http_res *res,
                             void (*cb)(void *ud, struct reef_http_res *res), void *ud);
 /* Called once if the connection ends (client gone, error, server shutdown) before the response is
- * finished. After it returns the server frees res: the handler must forget it. */
+ * finished; always from the loop, never from inside a reef_http_res_* call (those return -EPIPE
+ * meanwhile). After it returns the server frees res: the handler must forget it. */
 void reef_http_res_on_close(struct reef_http_res *res,
                             void (*cb)(void *ud, struct reef_http_res *res), void *ud);
 /* The request this response answers. */
@@ -148,8 +149,9 @@ struct reef_ws_cb {
      * server; PONG and CLOSE are not passed on. */
     void (*on_message)(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode op,
                        const uint8_t *data, size_t len);
-    /* Once, when the connection ended: code is the peer's close code (1005 when none was given,
-     * 1006 when the connection dropped without a close frame). ws is freed after it returns. */
+    /* Once, when the connection ended (from the loop, never from inside a reef_ws_* call): code is
+     * the peer's close code (1005 when none was given, 1006 when the connection dropped without a
+     * close frame). ws is freed after it returns. */
     void (*on_close)(void *ud, struct reef_ws_conn *ws, int code);
     /* Optional: the output queue became empty (reef_ws_queued), so a producer that paused (an
      * exec session's output) may go on. */

@@ -31,6 +31,9 @@ struct conn {
     size_t queued;             /* bytes handed to uv_write and not yet completed */
     struct reef_http_res *res; /* the request being answered */
     struct reef_ws_conn *ws;   /* after an upgrade */
+    /* A response whose connection went before it finished: its close callback runs when the
+     * connection's handles are closed, never from inside a call the handler made. */
+    struct reef_http_res *gone_res;
     char remote[64];
     const char *orgs[REEF_TLS_MAX_ORGS + 1];
 };
@@ -54,7 +57,8 @@ struct reef_http_server {
 };
 
 struct reef_http_res {
-    struct conn *c; /* NULL once the connection is gone */
+    struct conn *c;    /* NULL once the connection is gone */
+    struct conn *gone; /* the connection that will notify us (conn->gone_res == this) */
     struct reef_http_req req;
     char *path; /* path '\0' query, one allocation */
     struct reef_buf body;
@@ -107,7 +111,8 @@ int reef__http_req_head(struct conn *c, const struct reef_http_msg *msg);
 int reef__http_req_body(struct reef_http_res *res, const char *data, size_t len);
 void reef__http_req_end(struct reef_http_res *res);
 void reef__http_res_dispatch(struct reef_http_res *res);
-void reef__http_res_conn_gone(struct reef_http_res *res);
+void reef__http_res_conn_gone(struct conn *c, struct reef_http_res *res);
+void reef__http_res_notify_gone(struct conn *c);
 void reef__http_res_drained(struct reef_http_res *res);
 void reef__http_conn_identity(struct conn *c);
 void reef__http_res_free(struct reef_http_res *res);
@@ -117,6 +122,7 @@ int reef__http_res_refuse(struct reef_http_res *res, int status, const char *why
 /* http_server_ws.c */
 void reef__http_ws_feed(struct reef_ws_conn *ws);
 void reef__http_ws_conn_gone(struct reef_ws_conn *ws);
+/* Runs on_close and frees ws (from the connection's close callback). */
 void reef__http_ws_free(struct reef_ws_conn *ws);
 void reef__http_ws_drained(struct reef_ws_conn *ws);
 

@@ -151,6 +151,8 @@ static void finish(struct reef_http_res *res)
     res->finished = true;
     struct conn *c = res->c;
     if (!c) {
+        if (res->gone)
+            res->gone->gone_res = NULL; /* finished before the close callback came */
         reef__http_res_free(res);
         return;
     }
@@ -166,18 +168,32 @@ static void finish(struct reef_http_res *res)
     reef__http_conn_request_done(c, keep);
 }
 
-void reef__http_res_conn_gone(struct reef_http_res *res)
+void reef__http_res_conn_gone(struct conn *c, struct reef_http_res *res)
 {
     res->c = NULL;
     if (res->finished)
         return;
+    if (!res->dispatched && !res->close_cb) {
+        reef__http_res_free(res); /* nobody holds it */
+        return;
+    }
+    /* told later, from the loop (see reef__http_res_notify_gone) */
+    res->gone = c;
+    c->gone_res = res;
+}
+
+void reef__http_res_notify_gone(struct conn *c)
+{
+    struct reef_http_res *res = c->gone_res;
+    if (!res)
+        return;
+    c->gone_res = NULL;
+    res->gone = NULL;
     if (res->close_cb) {
         res->close_cb(res->close_ud, res);
         reef__http_res_free(res);
-    } else if (!res->dispatched) {
-        reef__http_res_free(res); /* the handler never saw it */
     }
-    /* else: the handler still holds it and frees it by finishing it */
+    /* else the handler still holds it and frees it by finishing it */
 }
 
 void reef__http_res_drained(struct reef_http_res *res)

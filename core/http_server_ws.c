@@ -57,6 +57,10 @@ static const char *choose_protocol(const struct reef_http_msg *m, const char *co
     return NULL;
 }
 
+static void ws_forgotten(void *ud, struct reef_ws_conn *ws, int code)
+{
+}
+
 struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
                                              const char *const *protocols,
                                              const struct reef_ws_cb *cb, void *ud,
@@ -122,7 +126,9 @@ struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
     c->ws = ws;
     reef__http_res_upgraded(res);
     if (!b.data || reef__http_send_buf(c, &b) < 0) {
-        /* the connection closed: on_close already ran and freed ws */
+        /* the connection closed; the caller never gets ws, so it hears nothing more of it */
+        ws->cb.on_close = ws_forgotten;
+        ws->cb.on_drain = NULL;
         reef_err_set(err, -EPIPE, "websocket: the client is gone");
         return NULL;
     }
@@ -260,14 +266,13 @@ void reef__http_ws_feed(struct reef_ws_conn *ws)
 
 void reef__http_ws_conn_gone(struct reef_ws_conn *ws)
 {
-    ws->c = NULL;
-    int code = ws->close_received ? ws->peer_code : 1006;
-    ws->cb.on_close(ws->ud, ws, code);
-    /* the memory goes with the connection's, so code still unwinding past it stays safe */
+    ws->c = NULL; /* sends fail from now on; on_close comes from the loop */
 }
 
 void reef__http_ws_free(struct reef_ws_conn *ws)
 {
+    int code = ws->close_received ? ws->peer_code : 1006;
+    ws->cb.on_close(ws->ud, ws, code);
     reef_ws_reader_free(ws->reader);
     free(ws);
 }

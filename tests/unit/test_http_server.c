@@ -179,6 +179,16 @@ static void ws_closed(void *ud, struct reef_ws_conn *ws, int code)
 static uv_loop_t *srv_loop;
 static size_t upload_bytes;
 
+/* /hold: answered 300 ms later from a timer, without a close callback */
+static atomic_int held_rc = 1;
+static uv_timer_t hold_timer;
+
+static void hold_fire(uv_timer_t *t)
+{
+    atomic_store(&held_rc, reef_http_res_send(t->data, 200, "text/plain", "late", 4));
+    uv_close((uv_handle_t *)t, NULL);
+}
+
 static int upload_data(void *ud, const char *d, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -292,6 +302,10 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
         reef_http_res_write(res, "event 0\n", 8);
         uv_timer_start(&w->timer, watch_tick, 20, 20);
         atomic_fetch_add(&watches_open, 1);
+    } else if (strcmp(req->path, "/hold") == 0) {
+        uv_timer_init(srv_loop, &hold_timer);
+        hold_timer.data = res;
+        uv_timer_start(&hold_timer, hold_fire, 300, 0);
     } else if (strcmp(req->path, "/slow") == 0) {
         struct slow *s = calloc(1, sizeof(*s));
         s->res = res;
@@ -1148,6 +1162,22 @@ static void test_streaming_watch(void)
     bc_close(w);
 }
 
+/* A handler that holds a response without a close callback and answers after the client left:
+ * the answer fails with -EPIPE and frees everything. */
+static void test_abandoned_response(void)
+{
+    srv_start(NULL);
+    struct bc *c = bc_open();
+    bc_puts(c, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    usleep(50 * 1000);
+    bc_close(c);
+    for (int i = 0; i < 300 && atomic_load(&held_rc) == 1; i++)
+        usleep(10 * 1000);
+    CHECK_INT(atomic_load(&held_rc), ==, -EPIPE);
+    still_serving();
+    srv_stop();
+}
+
 static void test_graceful_shutdown(void)
 {
     srv_start(NULL);
@@ -1482,6 +1512,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_header_timeout);
     TEST_RUN(test_connection_limit);
     TEST_RUN(test_streaming_watch);
+    TEST_RUN(test_abandoned_response);
     TEST_RUN(test_graceful_shutdown);
     TEST_RUN(test_tls_identity);
     TEST_RUN(test_websocket);
