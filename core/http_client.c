@@ -808,6 +808,11 @@ static void call_start(struct reef_http_call *call)
     }
 }
 
+static void on_call_start(uv_timer_t *t)
+{
+    call_start(t->data);
+}
+
 /* --- the client --- */
 
 static char *dup_or_null(const char *s)
@@ -946,7 +951,8 @@ int reef_http_client_request(struct reef_http_client *cl, const struct reef_http
     cl->calls = call;
     if (out)
         *out = call;
-    call_start(call);
+    /* started from the loop, so the callback never runs inside this call */
+    uv_timer_start(&call->timer, on_call_start, 0, 0);
     return 0;
 fail:
     free(call->method);

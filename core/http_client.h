@@ -79,8 +79,9 @@ struct reef_http_client *reef_http_client_new(uv_loop_t *loop,
  * the client once its handles are closed (the loop must run for that). */
 void reef_http_client_free(struct reef_http_client *c);
 
-/* Starts a call. On success returns 0 and, when call is not NULL, a handle valid until cb runs.
- * On failure (bad URL or method) returns a negative code and cb is never called. */
+/* Starts a call (from the next loop iteration: cb never runs inside this function). On success
+ * returns 0 and, when call is not NULL, a handle valid until cb runs. On failure (bad URL, method
+ * or header) returns a negative code and cb is never called. */
 int reef_http_client_request(struct reef_http_client *c, const struct reef_http_request *rq,
                              reef_http_done_cb cb, void *ud, struct reef_http_call **call,
                              struct reef_err *err);
