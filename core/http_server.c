@@ -24,6 +24,7 @@ void reef__http_conn_timer(struct conn *c, unsigned ms)
 {
     if (c->closing)
         return;
+    c->kick = false; /* the timer gets another meaning */
     if (ms == 0)
         uv_timer_stop(&c->timer);
     else
@@ -32,9 +33,46 @@ void reef__http_conn_timer(struct conn *c, unsigned ms)
 
 static void linger_start(struct conn *c);
 
+/* Input is processed from the loop after something the handler did (finishing a response,
+ * resuming a body, accepting a WebSocket), so handler callbacks never nest inside its own calls. */
+void reef__http_conn_kick(struct conn *c)
+{
+    if (c->closing || c->kick)
+        return;
+    c->kick = true;
+    uv_timer_start(&c->timer, reef__http_on_timer, 0, 0);
+}
+
+/* After a kick the timer means again what the phase wants. */
+static void phase_timer(struct conn *c)
+{
+    struct reef_http_server *s = c->srv;
+    switch (c->phase) {
+    case P_IDLE:
+        reef__http_conn_timer(c, s->opts.idle_timeout_ms);
+        break;
+    case P_HEAD:
+        reef__http_conn_timer(c, s->opts.header_timeout_ms);
+        break;
+    case P_BODY:
+        reef__http_conn_timer(c, c->res && c->res->body_paused ? 0 : s->opts.idle_timeout_ms);
+        break;
+    case P_WS:
+        reef__http_conn_timer(c, c->ws && c->ws->close_sent ? REEF__WS_CLOSE_WAIT_MS : 0);
+        break;
+    default:
+        reef__http_conn_timer(c, 0);
+        break;
+    }
+}
+
 void reef__http_on_timer(uv_timer_t *t)
 {
     struct conn *c = t->data;
+    if (c->kick) {
+        conn_process(c);
+        return;
+    }
     switch (c->phase) {
     case P_HEAD:
         /* A client that started a request and stalled: tell it, then go. Before any byte (or
@@ -49,11 +87,6 @@ void reef__http_on_timer(uv_timer_t *t)
         reef__http_conn_close(c);
         return;
     case P_WS:
-        if (c->ws && c->ws->kick) {
-            c->ws->kick = false;
-            reef__http_conn_resume(c);
-            return;
-        }
         reef__http_conn_close(c);
         return;
     case P_LINGER:
@@ -475,6 +508,10 @@ static void conn_process(struct conn *c)
         return;
     }
     c->processing = true;
+    if (c->kick) {
+        c->kick = false;
+        phase_timer(c);
+    }
     do {
         c->again = false;
         while (!c->closing) {
@@ -541,12 +578,10 @@ void reef__http_conn_request_done(struct conn *c, bool keep)
     }
     c->phase = P_IDLE;
     reef__http_conn_timer(c, c->srv->opts.idle_timeout_ms);
-    conn_process(c);
-}
-
-void reef__http_conn_resume(struct conn *c)
-{
-    conn_process(c);
+    if (c->processing)
+        conn_process(c); /* marks another pass of the running loop */
+    else
+        reef__http_conn_kick(c);
 }
 
 /* --- accepting --- */

@@ -23,6 +23,7 @@ struct conn {
     uv_timer_t timer;
     int nclosed; /* handles whose close callback ran; freed at 2 */
     bool closing, reading, eof, processing, again, rejecting, close_after_write;
+    bool kick; /* the timer is armed at 0 ms to process input from the loop */
     enum conn_phase phase;
     struct reef_tls *tls;
     struct reef_http_parser *parser;
@@ -88,9 +89,11 @@ struct reef_ws_conn {
     void *ud;
     char protocol[64];
     bool close_sent, close_received;
-    bool kick; /* the conn timer fires once at 0 ms to read what followed the upgrade request */
     int peer_code;
 };
+
+/* How long to wait for the peer's CLOSE after sending ours. */
+#define REEF__WS_CLOSE_WAIT_MS 5000
 
 /* http_server.c */
 void reef__http_conn_close(struct conn *c);
@@ -102,7 +105,7 @@ int reef__http_send_buf(struct conn *c, struct reef_buf *b);
 int reef__http_flush_tls(struct conn *c);
 void reef__http_send_error(struct conn *c, int status);
 void reef__http_conn_request_done(struct conn *c, bool keep);
-void reef__http_conn_resume(struct conn *c);
+void reef__http_conn_kick(struct conn *c);
 void reef__http_srv_on_grace_closed(uv_handle_t *h);
 void reef__http_srv_free_cb(void *ud);
 

@@ -385,12 +385,10 @@ void reef_http_res_pause_body(struct reef_http_res *res, bool paused)
     res->body_paused = paused;
     if (!c || res->msg_complete)
         return;
-    if (paused) {
+    if (paused)
         reef__http_conn_timer(c, 0);
-    } else {
-        reef__http_conn_timer(c, c->srv->opts.idle_timeout_ms);
-        reef__http_conn_resume(c);
-    }
+    else
+        reef__http_conn_kick(c);
 }
 
 const char *reef_http_req_header(const struct reef_http_req *req, const char *name)

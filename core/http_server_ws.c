@@ -9,9 +9,6 @@
 
 #include "core/log.h"
 
-/* How long to wait for the peer's CLOSE after sending ours. */
-#define WS_CLOSE_WAIT_MS 5000
-
 /* True when the comma-separated list contains tok (case-insensitive, whitespace around items). */
 static bool list_has(const char *list, const char *tok)
 {
@@ -134,8 +131,7 @@ struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
     }
     /* Frames that arrived with the upgrade request are delivered from the loop, after the
      * caller has its ws pointer. */
-    ws->kick = true;
-    reef__http_conn_timer(c, 1);
+    reef__http_conn_kick(c);
     return ws;
 }
 
@@ -191,9 +187,8 @@ int reef_ws_close(struct reef_ws_conn *ws, int code, const char *reason)
         return r;
     if (ws->close_received) {
         reef__http_close_after_write(c);
-    } else {
-        ws->kick = false;
-        reef__http_conn_timer(c, WS_CLOSE_WAIT_MS);
+    } else if (!c->kick) { /* a pending kick arms the wait itself */
+        reef__http_conn_timer(c, REEF__WS_CLOSE_WAIT_MS);
     }
     return r;
 }
