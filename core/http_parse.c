@@ -16,15 +16,15 @@ enum state {
     S_BODY_LEN,      /* Content-Length body */
     S_BODY_EOF,      /* response body delimited by the connection's end */
     S_CHUNK_SIZE,    /* hex digits of a chunk size */
-    S_CHUNK_SIZE_WS, /* whitespace after the size, before ';' or CR */
+    S_CHUNK_SIZE_WS, /* whitespace after the size, before ';' */
     S_CHUNK_EXT,     /* a chunk extension, skipped */
     S_CHUNK_SIZE_LF, /* the LF ending a chunk-size line */
     S_CHUNK_DATA,    /* chunk payload */
-    S_CHUNK_DATA_CR, /* the CRLF after a chunk's data */
-    S_CHUNK_DATA_LF,
-    S_TRAILER, /* trailer fields after the last chunk, until the empty line */
-    S_DONE,    /* on_end was called; the next feed starts the next message */
-    S_DEAD,    /* an error happened; nothing more is accepted */
+    S_CHUNK_DATA_CR, /* the CR after a chunk's data */
+    S_CHUNK_DATA_LF, /* and its LF */
+    S_TRAILER,       /* trailer fields after the last chunk, until the empty line */
+    S_DONE,          /* on_end was called; the next feed starts the next message */
+    S_DEAD,          /* an error happened; nothing more is accepted */
 };
 
 /* Position inside a trailer line, validated without storing it. */
@@ -63,7 +63,7 @@ struct reef_http_parser {
     unsigned chunk_digits;
     size_t ext_len;
     /* Trailers: counted against the head limits together with the head. */
-    size_t trailer_bytes, trailer_fields, tline_len;
+    size_t trailer_bytes, trailer_fields;
     enum tline tline;
     bool tcr;
 };
@@ -157,7 +157,6 @@ static void reset_message(struct reef_http_parser *p)
     p->ext_len = 0;
     p->trailer_bytes = 0;
     p->trailer_fields = 0;
-    p->tline_len = 0;
     p->tline = T_START;
     p->tcr = false;
 }
@@ -188,7 +187,7 @@ static int head_push(struct reef_http_parser *p, char c, struct reef_err *err)
     if (p->head_len + 1 >= p->head_cap) {
         size_t cap = p->head_cap ? p->head_cap * 2 : 512;
         /* +1 leaves room for a NUL past the last byte. */
-        if (cap > p->lim.max_head + 1)
+        if (p->lim.max_head < SIZE_MAX && cap > p->lim.max_head + 1)
             cap = p->lim.max_head + 1;
         char *n = realloc(p->head, cap);
         if (!n)
@@ -615,10 +614,10 @@ static ssize_t feed_chunked(struct reef_http_parser *p, const char *data, size_t
             continue;
         }
         case S_CHUNK_SIZE_WS:
+            /* Whitespace is only allowed before an extension (RFC 9112 7.1.1: BWS ";"), which
+             * keeps "1 \r\n" from being read one way here and another way elsewhere. */
             if (c == ';')
                 p->state = S_CHUNK_EXT;
-            else if (c == '\r')
-                p->state = S_CHUNK_SIZE_LF;
             else if (c != ' ' && c != '\t')
                 return fail(p, err, 400, -EPROTO, "bad chunk size line");
             i++;

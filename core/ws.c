@@ -16,6 +16,11 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define CONTROL_MAX 125
+/* Close code for a failure on this side (a callback stopped the reader, memory ran out). */
+#define CLOSE_INTERNAL 1011
+/* A message buffer grown past this is released after its message, so a connection that once
+ * carried a large message does not keep its memory. */
+#define KEEP_BUFFER (64 * 1024)
 
 /* Incremental UTF-8 validation (RFC 3629): how many continuation bytes are still expected and
  * the allowed range of the next one, which excludes overlongs, surrogates and > U+10FFFF. */
@@ -237,7 +242,7 @@ static int start_frame(struct reef_ws_reader *r, int *close_code, struct reef_er
             cap = need;
         uint8_t *m = realloc(r->msg, cap);
         if (!m)
-            return fail(r, close_code, 1011, err, -ENOMEM, "out of memory for a message");
+            return fail(r, close_code, CLOSE_INTERNAL, err, -ENOMEM, "out of memory for a message");
         r->msg = m;
         r->msg_cap = cap;
     }
@@ -273,12 +278,17 @@ static int end_frame(struct reef_ws_reader *r, reef_ws_on_message cb, void *ud, 
         r->msg_len = 0;
         if (cb)
             ret = cb(ud, (enum reef_ws_opcode)op, r->msg ? r->msg : r->ctl, n);
+        if (r->msg_cap > KEEP_BUFFER) {
+            free(r->msg);
+            r->msg = NULL;
+            r->msg_cap = 0;
+        }
     }
     r->state = R_HEADER;
     r->hdr_len = 0;
     r->hdr_need = 2;
     if (ret < 0)
-        return fail(r, close_code, 1011, err, ret, "message callback stopped the reader");
+        return fail(r, close_code, CLOSE_INTERNAL, err, ret, "message callback stopped the reader");
     return 0;
 }
 

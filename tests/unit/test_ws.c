@@ -418,6 +418,10 @@ static void test_payload_exact(void)
             o += k;
         }
         CHECK_INT(c.calls, ==, 1);
+        /* The same reader takes the message again (its large buffer was released). */
+        CHECK_INT(reef_ws_reader_feed(r, (uint8_t *)b.data, b.len, check_content, &c, NULL, NULL),
+                  ==, b.len);
+        CHECK_INT(c.calls, ==, 2);
         reef_ws_reader_free(r);
     }
     /* One byte less of limit refuses it with 1009. */
