@@ -1245,6 +1245,26 @@ static void test_tls_identity(void)
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
     close(fd);
+    /* random bytes, and a real handshake followed by random records */
+    unsigned seed = 777;
+    for (int i = 0; i < 100; i++) {
+        char junk[2048];
+        size_t n = 1 + (size_t)(rand_r(&seed) % sizeof(junk));
+        for (size_t k = 0; k < n; k++)
+            junk[k] = (char)rand_r(&seed);
+        if (i % 2) {
+            junk[0] = 0x16; /* looks like a handshake record */
+            junk[1] = 3;
+            junk[2] = 3;
+            fd = raw_connect(S.port);
+            (void)!write(fd, junk, n);
+            close(fd);
+        } else {
+            c = bc_open();
+            (void)!write(c->fd, junk, n);
+            bc_close(c);
+        }
+    }
     c = bc_open();
     get_ok(c, "/hello", "hello");
     bc_close(c);
