@@ -72,7 +72,7 @@ struct reef_http_server_opts {
     uint64_t max_body;              /* buffered request body [8 MiB]; larger → 413 */
     unsigned header_timeout_ms;     /* TLS handshake and a request's head [10 s] */
     unsigned idle_timeout_ms;       /* keep-alive between requests, and body reads [90 s] */
-    unsigned max_connections;       /* more are answered 503 and closed [1024] */
+    unsigned max_connections;       /* more get a 503 (plain) or are closed (TLS) [1024] */
     size_t max_ws_message;          /* [16 MiB] */
     int backlog;                    /* [511] */
 };
@@ -133,8 +133,9 @@ void reef_http_res_on_close(struct reef_http_res *res,
                             void (*cb)(void *ud, struct reef_http_res *res), void *ud);
 /* The request this response answers. */
 struct reef_http_req *reef_http_res_req(struct reef_http_res *res);
-/* Takes the request body in pieces (from on_head only): on_data per piece, on_end when complete
- * (then the handler is called with body NULL). A negative return from on_data answers 400. */
+/* Takes the request body in pieces (from on_head only): on_data per piece; when the body is
+ * complete the handler is called as usual, with body NULL. A negative return from on_data answers
+ * 400 and ends the connection. */
 void reef_http_res_stream_body(struct reef_http_res *res,
                                int (*on_data)(void *ud, const char *data, size_t len), void *ud);
 
@@ -163,8 +164,9 @@ bool reef_http_req_is_websocket(const struct reef_http_req *req);
 /* Accepts an upgrade request: validates Sec-WebSocket-Version (13) and -Key, picks the first of
  * protocols (NULL-terminated, may be NULL) that the client offered in Sec-WebSocket-Protocol, and
  * answers 101. Finishes res. If the client offered protocols and none is acceptable, or the request
- * is not a valid upgrade, it answers 400 itself and returns -EPROTO/-EINVAL (res finished, cb never
- * called). On success returns the connection (freed after on_close). */
+ * is not a valid upgrade, it answers 400 (426 for another version) itself and returns NULL with err
+ * set (-EPROTO, -EINVAL); res is finished and cb is never called. On success returns the
+ * connection (freed after on_close). */
 struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
                                              const char *const *protocols,
                                              const struct reef_ws_cb *cb, void *ud,
