@@ -728,6 +728,30 @@ static void basic_and_keepalive(void)
     resp_free(&r);
     CHECK(bc_eof(c));
     bc_close(c);
+    /* HTTP/1.0 asking for keep-alive gets it */
+    c = bc_open();
+    bc_puts(c, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(r.keep_alive);
+    CHECK_STR(hdr(&r, "connection"), "keep-alive");
+    resp_free(&r);
+    /* a streamed answer to 1.0 is delimited by the close */
+    bc_puts(c, "GET /chunked?n=1000 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    CHECK_INT(bc_response(c, &r, false), ==, 0);
+    CHECK(!r.chunked);
+    check_pattern(&r.body, 1000);
+    resp_free(&r);
+    bc_close(c);
+    /* HEAD of a streamed answer: the head only, and the connection goes on */
+    c = bc_open();
+    bc_puts(c, "HEAD /chunked?n=1000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_INT(bc_response(c, &r, true), ==, 0);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_INT(r.body.len, ==, 0);
+    resp_free(&r);
+    get_ok(c, "/hello", "hello");
+    bc_close(c);
     /* HTTP/1.0: answered as 1.0 and closed */
     c = bc_open();
     bc_puts(c, "GET /hello HTTP/1.0\r\n\r\n");
