@@ -444,8 +444,7 @@ static int get_field(struct rd *d, size_t max, bool text, const char **out, size
     return 0;
 }
 
-int reef_store_cmd_decode(const void *p, size_t n, struct reef_store_cmd *out,
-                          struct reef_err *err)
+int reef_store_cmd_decode(const void *p, size_t n, struct reef_store_cmd *out, struct reef_err *err)
 {
     memset(out, 0, sizeof(*out));
     struct rd d = {p, n, 0};
@@ -527,8 +526,7 @@ static int load_cur(struct reef_store *s, const char *key, size_t kl, const char
     return c->obj ? 0 : reef_err_set(err, -ENOMEM, "store: out of memory");
 }
 
-static int check_names(const char *resource, const char *ns, const char *name,
-                       struct reef_err *err)
+static int check_names(const char *resource, const char *ns, const char *name, struct reef_err *err)
 {
     if (!resource || !*resource || !name || !*name)
         return reef_err_set(err, -EINVAL, "store: resource and name are required");
@@ -540,8 +538,7 @@ static int check_names(const char *resource, const char *ns, const char *name,
 }
 
 int reef_store_get(struct reef_store *s, const char *resource, const char *namespace,
-                   const char *name, char **json, size_t *len, int64_t *rev,
-                   struct reef_err *err)
+                   const char *name, char **json, size_t *len, int64_t *rev, struct reef_err *err)
 {
     *json = NULL;
     const char *ns = namespace ? namespace : "";
@@ -592,8 +589,7 @@ static int write_durable(struct reef_db *db, void *arg, struct reef_err *err)
     if (r < 0)
         return r;
     if (a->type == REEF_STORE_DELETED) {
-        r = reef_db_exec(db, err, "delete object", "DELETE FROM object WHERE id=?", "I",
-                         a->cur.id);
+        r = reef_db_exec(db, err, "delete object", "DELETE FROM object WHERE id=?", "I", a->cur.id);
     } else {
         _cleanup_free_ char *node = NULL, *phase = NULL;
         if (reef__store_pod_cols(cmd->resource, a->newdoc, &node, &phase) < 0)
@@ -607,19 +603,18 @@ static int write_durable(struct reef_db *db, void *arg, struct reef_err *err)
             a->cur.id = reef_db_last_rowid(db);
         } else {
             r = reef_db_exec(db, err, "update object",
-                             "UPDATE object SET rev=?, node=?, phase=?, data=? WHERE id=?",
-                             "IsstI", a->rev, node, phase, a->data, a->len, a->cur.id);
+                             "UPDATE object SET rev=?, node=?, phase=?, data=? WHERE id=?", "IsstI",
+                             a->rev, node, phase, a->data, a->len, a->cur.id);
         }
         if (r == 0 && a->sides_changed)
-            r = reef__store_index_sides(s, a->cur.id, a->newdoc, a->type != REEF_STORE_ADDED,
-                                        err);
+            r = reef__store_index_sides(s, a->cur.id, a->newdoc, a->type != REEF_STORE_ADDED, err);
     }
     if (r == 0)
         r = reef_db_exec(db, err, "append change",
                          "INSERT INTO change(rev,type,resource,namespace,name,data,ts)"
                          " VALUES(?,?,?,?,?,?,?)",
-                         "IissstI", a->rev, (int)a->type, cmd->resource, a->ns, cmd->name,
-                         a->data, a->len, cmd->timestamp_ms);
+                         "IissstI", a->rev, (int)a->type, cmd->resource, a->ns, cmd->name, a->data,
+                         a->len, cmd->timestamp_ms);
     return r;
 }
 
@@ -694,8 +689,8 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
         return reef_err_set(err, -EINVAL, "store: %s without an object",
                             cmd->op == REEF_STORE_CREATE ? "create" : "update");
     if (cmd->op != REEF_STORE_DELETE && cmd->object_len > REEF_STORE_MAX_OBJECT)
-        return reef_err_set(err, -E2BIG, "store: object of %zu bytes exceeds %d",
-                            cmd->object_len, REEF_STORE_MAX_OBJECT);
+        return reef_err_set(err, -E2BIG, "store: object of %zu bytes exceeds %d", cmd->object_len,
+                            REEF_STORE_MAX_OBJECT);
     if (cmd->op == REEF_STORE_CREATE && !valid_uid(cmd->uid))
         return reef_err_set(err, -EINVAL, "store: create without a valid uid");
     if (cmd->expected_rev < 0)
@@ -727,10 +722,9 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
         goto done;
     }
     if (cmd->op != REEF_STORE_CREATE && cmd->expected_rev && cmd->expected_rev != a.cur.rev) {
-        r = reef_err_set(err, -ESTALE,
-                         "%s \"%s\": the object has been modified (revision %lld, expected %lld)",
-                         cmd->resource, cmd->name, (long long)a.cur.rev,
-                         (long long)cmd->expected_rev);
+        r = reef_err_set(
+            err, -ESTALE, "%s \"%s\": the object has been modified (revision %lld, expected %lld)",
+            cmd->resource, cmd->name, (long long)a.cur.rev, (long long)cmd->expected_rev);
         goto done;
     }
     if (a.cur.exists && (r = reef_json_parse(&old, a.cur.obj->data, a.cur.obj->len, NULL, err)) < 0)

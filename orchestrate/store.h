@@ -30,11 +30,11 @@ struct reef_store_watch;
 /* A watch or continue token asked for a revision that compaction removed (API: 410 Gone). */
 #define REEF_STORE_EXPIRED (-EKEYEXPIRED)
 
-#define REEF_STORE_UID_LEN 36                 /* UUID text, without the NUL */
+#define REEF_STORE_UID_LEN 36                   /* UUID text, without the NUL */
 #define REEF_STORE_MAX_OBJECT (3 * 1024 * 1024) /* bytes of one object's JSON */
-#define REEF_STORE_MAX_NAME 253               /* resource, namespace and name */
-#define REEF_STORE_MAX_LABELS 8               /* equality label filters in one list */
-#define REEF_STORE_TOKEN_MAX 1100             /* continue token with its NUL */
+#define REEF_STORE_MAX_NAME 253                 /* resource, namespace and name */
+#define REEF_STORE_MAX_LABELS 8                 /* equality label filters in one list */
+#define REEF_STORE_TOKEN_MAX 1100               /* continue token with its NUL */
 
 struct reef_store_opts {
     int64_t keep_revisions;      /* change history kept by revisions; 0: 10,000 */
@@ -91,12 +91,12 @@ int reef_store_cmd_decode(const void *p, size_t n, struct reef_store_cmd *out,
                           struct reef_err *err);
 
 struct reef_store_result {
-    int64_t rev;     /* the write's revision; for a no-op update, the object's current one */
-    char *object;    /* the object as stored (delete: its last state with the delete's revision);
-                        malloc'd, NUL-terminated, freed by reef_store_result_free */
+    int64_t rev;  /* the write's revision; for a no-op update, the object's current one */
+    char *object; /* the object as stored (delete: its last state with the delete's revision);
+                     malloc'd, NUL-terminated, freed by reef_store_result_free */
     size_t len;
-    bool durable;    /* on disk already; false for a heartbeat held in memory until a flush */
-    bool unchanged;  /* an update that changed nothing: no revision consumed, no event */
+    bool durable;   /* on disk already; false for a heartbeat held in memory until a flush */
+    bool unchanged; /* an update that changed nothing: no revision consumed, no event */
 };
 void reef_store_result_free(struct reef_store_result *r);
 
@@ -118,8 +118,7 @@ int64_t reef_store_compacted_rev(const struct reef_store *s);
 /* The current object: *json is a malloc'd NUL-terminated copy the caller frees; len and rev may
  * be NULL. -ENOENT when absent. */
 int reef_store_get(struct reef_store *s, const char *resource, const char *namespace,
-                   const char *name, char **json, size_t *len, int64_t *rev,
-                   struct reef_err *err);
+                   const char *name, char **json, size_t *len, int64_t *rev, struct reef_err *err);
 
 /* A predicate on a parsed object (its root is REEF_JSON_ROOT). */
 typedef bool (*reef_store_pred)(void *arg, const struct reef_json_doc *obj);
@@ -130,8 +129,8 @@ struct reef_store_label {
 
 /* Every filter is optional (NULL / 0); all given must hold. */
 struct reef_store_list_opts {
-    const char *namespace; /* NULL: every namespace */
-    const char *name;      /* exact metadata.name */
+    const char *namespace;                 /* NULL: every namespace */
+    const char *name;                      /* exact metadata.name */
     const struct reef_store_label *labels; /* equality on metadata.labels */
     size_t nlabels;                        /* at most REEF_STORE_MAX_LABELS */
     const char *node_name;                 /* pods: spec.nodeName ("" = unscheduled) */
@@ -154,8 +153,8 @@ struct reef_store_item {
 typedef int (*reef_store_list_cb)(void *arg, const struct reef_store_item *it);
 
 struct reef_store_list_result {
-    int64_t rev;   /* the list's revision: the store's, or the first page's for a continuation */
-    size_t count;  /* items delivered */
+    int64_t rev;  /* the list's revision: the store's, or the first page's for a continuation */
+    size_t count; /* items delivered */
     char continue_token[REEF_STORE_TOKEN_MAX]; /* "" on the last page */
 };
 
@@ -196,9 +195,8 @@ typedef void (*reef_store_watch_cb)(void *arg, const struct reef_store_event *ev
  * starts, so callbacks may use it) is cancelled with reef_store_unwatch or by reef_store_close;
  * it is NULL on return when the watch cancelled itself during the replay. */
 int reef_store_watch(struct reef_store *s, const char *resource, const char *namespace,
-                     int64_t from_rev, reef_store_pred pred, void *pred_arg,
-                     reef_store_watch_cb cb, void *cb_arg, struct reef_store_watch **out,
-                     struct reef_err *err);
+                     int64_t from_rev, reef_store_pred pred, void *pred_arg, reef_store_watch_cb cb,
+                     void *cb_arg, struct reef_store_watch **out, struct reef_err *err);
 /* Cancels the watch: its callback is never called after this returns (safe from inside any
  * callback, its own included). NULL is ignored. */
 void reef_store_unwatch(struct reef_store_watch *w);
@@ -217,10 +215,10 @@ int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
 int reef_store_tick(struct reef_store *s, int64_t now_ms, int64_t *next_ms, struct reef_err *err);
 
 struct reef_store_stats {
-    uint64_t commits;         /* write transactions committed to disk */
-    uint64_t flushes;         /* of which heartbeat flushes */
-    uint64_t heartbeats;      /* writes held in memory instead of committed at once */
-    uint64_t pending;         /* heartbeat events not yet on disk */
+    uint64_t commits;    /* write transactions committed to disk */
+    uint64_t flushes;    /* of which heartbeat flushes */
+    uint64_t heartbeats; /* writes held in memory instead of committed at once */
+    uint64_t pending;    /* heartbeat events not yet on disk */
     uint64_t watchers;
     uint64_t events_replayed; /* replayed from the change log (disk) rather than memory */
     int64_t rev, compacted_rev, reserved_rev;

@@ -20,8 +20,8 @@ static int flush_txn(struct reef_db *db, void *arg, struct reef_err *err)
         r = reef_db_exec(db, err, "flush change",
                          "INSERT OR IGNORE INTO change(rev,type,resource,namespace,name,data,ts)"
                          " VALUES(?,?,?,?,?,?,?)",
-                         "IissstI", e->rev, (int)e->type, e->resource, e->ns, e->name,
-                         e->obj->data, e->obj->len, e->ts);
+                         "IissstI", e->rev, (int)e->type, e->resource, e->ns, e->name, e->obj->data,
+                         e->obj->len, e->ts);
     }
     return r;
 }
@@ -53,8 +53,7 @@ int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
     /* Keep the newer of the two bounds, i.e. whichever keeps less history. */
     int64_t target = s->rev - s->o.keep_revisions, by_age = 0;
     int r = reef_db_get_int(s->db, err, "find old changes", &by_age,
-                            "SELECT max(rev) FROM change WHERE ts < ?", "I",
-                            now_ms - s->o.keep_ms);
+                            "SELECT max(rev) FROM change WHERE ts < ?", "I", now_ms - s->o.keep_ms);
     if (r < 0)
         return reef_err_wrap(err, "store: compact");
     if (by_age > target)
@@ -103,7 +102,8 @@ int reef_store_tick(struct reef_store *s, int64_t now_ms, int64_t *next_ms, stru
         s->last_compact_ms = now_ms;
     int r = 0;
     if (!s->npending && !s->ov_n)
-        s->last_flush_ms = now_ms; /* the first heartbeat after a quiet spell waits a full interval */
+        s->last_flush_ms =
+            now_ms; /* the first heartbeat after a quiet spell waits a full interval */
     else if (now_ms - s->last_flush_ms >= s->o.flush_interval_ms) {
         /* A failed flush keeps everything in memory; the next tick tries again. */
         r = reef__store_flush(s, err);

@@ -96,8 +96,8 @@ int reef_store_list(struct reef_store *s, const char *resource,
     /* The SQL's shape depends only on which filters are present, never on their values. */
     struct reef_buf sql = REEF_BUF_INIT;
     struct binds b = {.n = 0};
-    add(&sql, &b,
-        "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?", resource);
+    add(&sql, &b, "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?",
+        resource);
     if (o->namespace)
         add(&sql, &b, " AND o.namespace=?", o->namespace);
     if (o->name)
@@ -114,8 +114,8 @@ int reef_store_list(struct reef_store *s, const char *resource,
             reef_buf_free(&sql);
             return reef_err_set(err, -EINVAL, "store: list: label filter without key or value");
         }
-        add(&sql, &b,
-            " AND EXISTS(SELECT 1 FROM label l WHERE l.obj=o.id AND l.key=?", o->labels[i].key);
+        add(&sql, &b, " AND EXISTS(SELECT 1 FROM label l WHERE l.obj=o.id AND l.key=?",
+            o->labels[i].key);
         add(&sql, &b, " AND l.value=?)", o->labels[i].value);
     }
     if (cont) {

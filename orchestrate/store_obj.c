@@ -7,8 +7,8 @@
 #include "orchestrate/store_int.h"
 
 /* Members of metadata the store owns: whatever a client sends for them is replaced. */
-static const char *const owned_meta[] = {"name",       "namespace",         "uid",
-                                         "resourceVersion", "generation", "creationTimestamp"};
+static const char *const owned_meta[] = {"name",       "namespace",        "uid", "resourceVersion",
+                                         "generation", "creationTimestamp"};
 
 static bool is_owned_meta(const struct reef_json_doc *d, int key)
 {
@@ -127,8 +127,7 @@ static bool masked(const char *path, const char *const *masks)
 
 /* Appends ".key" (or "key" at the root) to path[0..plen); the new length, or 0 when the key
  * cannot be named (too long, escaped): such members are compared, never masked. */
-static size_t path_push(char *path, size_t plen, size_t cap, const struct reef_json_doc *d,
-                        int key)
+static size_t path_push(char *path, size_t plen, size_t cap, const struct reef_json_doc *d, int key)
 {
     const char *k;
     size_t kn;
@@ -263,8 +262,7 @@ int reef__store_index_sides(struct reef_store *s, int64_t id, const struct reef_
     if (replace) {
         r = reef_db_exec(s->db, err, "clear labels", "DELETE FROM label WHERE obj=?", "I", id);
         if (r == 0)
-            r = reef_db_exec(s->db, err, "clear owners", "DELETE FROM owner WHERE obj=?", "I",
-                             id);
+            r = reef_db_exec(s->db, err, "clear owners", "DELETE FROM owner WHERE obj=?", "I", id);
         if (r < 0)
             return r;
     }

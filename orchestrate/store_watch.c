@@ -253,10 +253,10 @@ static int replay_disk(struct reef_store *s, const char *resource, const char *n
             break;
         }
         struct reef__sobj *o = reef__sobj_new(data, (size_t)sqlite3_column_bytes(q.stmt, 4));
-        struct reef__sev *e = o ? reef__sev_new((enum reef_store_event_type)type, rev,
-                                                reef_db_col_int(&q, 5), resource, rns, name, o,
-                                                NULL)
-                                : NULL;
+        struct reef__sev *e =
+            o ? reef__sev_new((enum reef_store_event_type)type, rev, reef_db_col_int(&q, 5),
+                              resource, rns, name, o, NULL)
+              : NULL;
         reef__sobj_unref(o);
         if (!e || evs_push(out, e) < 0) {
             reef__sev_unref(e);
@@ -299,9 +299,8 @@ static int replay_ring(struct reef_store *s, const char *resource, const char *n
 }
 
 int reef_store_watch(struct reef_store *s, const char *resource, const char *namespace,
-                     int64_t from_rev, reef_store_pred pred, void *pred_arg,
-                     reef_store_watch_cb cb, void *cb_arg, struct reef_store_watch **out,
-                     struct reef_err *err)
+                     int64_t from_rev, reef_store_pred pred, void *pred_arg, reef_store_watch_cb cb,
+                     void *cb_arg, struct reef_store_watch **out, struct reef_err *err)
 {
     *out = NULL;
     if (!resource || !*resource || strlen(resource) > REEF_STORE_MAX_NAME || !cb || from_rev < 0)
@@ -322,8 +321,7 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
             r = replay_disk(s, resource, namespace, from_rev, pred != NULL, &ev, err);
         if (r < 0) {
             evs_free(&ev);
-            return reef_err_wrap(err, "store: watch %s from %lld", resource,
-                                 (long long)from_rev);
+            return reef_err_wrap(err, "store: watch %s from %lld", resource, (long long)from_rev);
         }
     }
     struct reef_store_watch *w = calloc(1, sizeof(*w));

@@ -115,10 +115,10 @@ static char *field(const char *json, const char *p)
     return out;
 }
 
-#define POD(name, node, phase, app)                                                               \
-    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name                      \
-    "\",\"labels\":{\"app\":\"" app "\"}},\"spec\":{\"nodeName\":\"" node                         \
-    "\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]},\"status\":{\"phase\":\"" phase  \
+#define POD(name, node, phase, app)                                                                \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name                       \
+    "\",\"labels\":{\"app\":\"" app "\"}},\"spec\":{\"nodeName\":\"" node                          \
+    "\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]},\"status\":{\"phase\":\"" phase   \
     "\"}}"
 
 /* ---- writes ---- */
@@ -129,7 +129,8 @@ static void test_create_get_update_delete(void)
     struct reef_store_result r;
     CHECK_OK(apply(s, REEF_STORE_CREATE, "pods", "default", "web", 0,
                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web\","
-                   "\"resourceVersion\":\"999\",\"uid\":\"spoofed\",\"annotations\":{\"a\":\"{\\\"x\\\": 1}\"}},"
+                   "\"resourceVersion\":\"999\",\"uid\":\"spoofed\",\"annotations\":{\"a\":\"{"
+                   "\\\"x\\\": 1}\"}},"
                    "\"spec\":{\"containers\":[]}}",
                    T0 + 1500, &r),
              &err);
@@ -198,20 +199,19 @@ static void test_conflicts_and_bad_commands(void)
     struct reef_store *s = open_mem();
     const char *obj = "{\"kind\":\"ConfigMap\",\"data\":{\"k\":\"v\"}}";
     CHECK_INT(create(s, "configmaps", "ns", "cm", obj), ==, 1);
-    CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "ns", "cm", 0, obj, T0, NULL), ==,
-              -EEXIST);
+    CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "ns", "cm", 0, obj, T0, NULL), ==, -EEXIST);
     CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "nope", 0, obj, T0, NULL), ==,
               -ENOENT);
     CHECK_INT(apply(s, REEF_STORE_DELETE, "configmaps", "ns", "nope", 0, NULL, T0, NULL), ==,
               -ENOENT);
-    CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 7,
-                    "{\"data\":{\"k\":\"w\"}}", T0, NULL),
+    CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 7, "{\"data\":{\"k\":\"w\"}}",
+                    T0, NULL),
               ==, -ESTALE);
     CHECK(strstr(err.msg, "modified") != NULL);
     CHECK_INT(apply(s, REEF_STORE_DELETE, "configmaps", "ns", "cm", 7, NULL, T0, NULL), ==,
               -ESTALE);
-    CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0, "{\"data\":", T0, NULL),
-              ==, -EINVAL);
+    CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0, "{\"data\":", T0, NULL), ==,
+              -EINVAL);
     CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0, "[1,2]", T0, NULL), ==,
               -EINVAL);
     CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0,
@@ -220,15 +220,17 @@ static void test_conflicts_and_bad_commands(void)
     CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0,
                     "{\"metadata\":{\"namespace\":\"elsewhere\"}}", T0, NULL),
               ==, -EINVAL);
-    CHECK_INT(apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0,
-                    "{\"metadata\":[]}", T0, NULL),
-              ==, -EINVAL);
+    CHECK_INT(
+        apply(s, REEF_STORE_UPDATE, "configmaps", "ns", "cm", 0, "{\"metadata\":[]}", T0, NULL), ==,
+        -EINVAL);
     CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "ns", "", 0, obj, T0, NULL), ==, -EINVAL);
     CHECK_INT(apply(s, REEF_STORE_CREATE, "", "ns", "x", 0, obj, T0, NULL), ==, -EINVAL);
-    CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "ns", "x", 0, obj, -5, NULL), ==,
-              -EINVAL);
-    struct reef_store_cmd c = {.op = REEF_STORE_CREATE, .resource = "configmaps",
-                               .name = "nouid", .object = obj, .object_len = strlen(obj),
+    CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "ns", "x", 0, obj, -5, NULL), ==, -EINVAL);
+    struct reef_store_cmd c = {.op = REEF_STORE_CREATE,
+                               .resource = "configmaps",
+                               .name = "nouid",
+                               .object = obj,
+                               .object_len = strlen(obj),
                                .timestamp_ms = T0};
     CHECK_INT(reef_store_apply(s, &c, NULL, &err), ==, -EINVAL);
     c.op = 9;
@@ -317,8 +319,8 @@ static int collect(void *arg, const struct reef_store_item *it)
     return 0;
 }
 
-static const char *list(struct reef_store *s, const char *res,
-                        const struct reef_store_list_opts *o, struct reef_store_list_result *lr)
+static const char *list(struct reef_store *s, const char *res, const struct reef_store_list_opts *o,
+                        struct reef_store_list_result *lr)
 {
     static struct names n;
     memset(&n, 0, sizeof(n));
@@ -468,8 +470,8 @@ static void test_list_pagination(void)
         if (!bad[i][0])
             continue;
         o = (struct reef_store_list_opts){.continue_token = bad[i]};
-        CHECK_INT(reef_store_list(s, "configmaps", &o, collect, &(struct names){0}, &lr, &err),
-                  ==, -EINVAL);
+        CHECK_INT(reef_store_list(s, "configmaps", &o, collect, &(struct names){0}, &lr, &err), ==,
+                  -EINVAL);
     }
     reef_store_close(s);
 }
@@ -501,10 +503,10 @@ static void on_event(void *arg, const struct reef_store_event *ev)
 static void test_watch_replay_then_live(void)
 {
     struct reef_store *s = open_mem();
-    create(s, "pods", "a", "p1", "{}");                           /* 1 */
-    create(s, "pods", "b", "p2", "{}");                           /* 2 */
-    update(s, "pods", "a", "p1", "{\"spec\":{\"x\":1}}");         /* 3 */
-    create(s, "services", "a", "s", "{}");                        /* 4 */
+    create(s, "pods", "a", "p1", "{}");                                                /* 1 */
+    create(s, "pods", "b", "p2", "{}");                                                /* 2 */
+    update(s, "pods", "a", "p1", "{\"spec\":{\"x\":1}}");                              /* 3 */
+    create(s, "services", "a", "s", "{}");                                             /* 4 */
     CHECK_OK(apply(s, REEF_STORE_DELETE, "pods", "b", "p2", 0, NULL, T0, NULL), &err); /* 5 */
 
     struct rec all = {.ordered = true}, ns_a = {.ordered = true}, now = {.ordered = true};
@@ -513,9 +515,9 @@ static void test_watch_replay_then_live(void)
     CHECK_STR(all.log, "ADDED b/p2@2 MODIFIED a/p1@3 DELETED b/p2@5");
     CHECK_OK(reef_store_watch(s, "pods", "a", 0, NULL, NULL, on_event, &now, &w3, &err), &err);
     CHECK_INT(now.n, ==, 0);
-    CHECK_OK(reef_store_watch(s, "pods", "a", 0 + 1 - 1 + 2, NULL, NULL, on_event, &ns_a, &w2,
-                              &err),
-             &err);
+    CHECK_OK(
+        reef_store_watch(s, "pods", "a", 0 + 1 - 1 + 2, NULL, NULL, on_event, &ns_a, &w2, &err),
+        &err);
     CHECK_STR(ns_a.log, "MODIFIED a/p1@3");
     create(s, "pods", "a", "p9", "{}");    /* 6 */
     create(s, "services", "a", "x", "{}"); /* 7: not pods */
@@ -554,7 +556,7 @@ static void test_watch_predicate_transitions(void)
     create(s, "pods", "a", "p", "{\"metadata\":{\"labels\":{\"app\":\"db\"}}}");  /* 1 skip */
     update(s, "pods", "a", "p", "{\"metadata\":{\"labels\":{\"app\":\"web\"}}}"); /* 2 ADDED */
     update(s, "pods", "a", "p",
-           "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{}}");           /* 3 MOD */
+           "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{}}");          /* 3 MOD */
     update(s, "pods", "a", "p", "{\"metadata\":{\"labels\":{\"app\":\"x\"}}}");   /* 4 DELETED */
     update(s, "pods", "a", "p", "{\"metadata\":{\"labels\":{\"app\":\"y\"}}}");   /* 5 skip */
     create(s, "pods", "a", "q", "{\"metadata\":{\"labels\":{\"app\":\"web\"}}}"); /* 6 ADDED */
@@ -566,8 +568,7 @@ static void test_watch_predicate_transitions(void)
     /* The same transitions replayed from memory and, with a one-event ring, from disk. */
     struct rec r2 = {.ordered = true};
     struct reef_store_watch *w2;
-    CHECK_OK(reef_store_watch(s, "pods", NULL, 1, pred_web, NULL, on_event, &r2, &w2, &err),
-             &err);
+    CHECK_OK(reef_store_watch(s, "pods", NULL, 1, pred_web, NULL, on_event, &r2, &w2, &err), &err);
     CHECK_STR(r2.log, want);
     reef_store_close(s);
 
@@ -583,8 +584,7 @@ static void test_watch_predicate_transitions(void)
     CHECK_OK(apply(s, REEF_STORE_DELETE, "pods", "a", "q", 0, NULL, T0, NULL), &err);
     CHECK_OK(apply(s, REEF_STORE_DELETE, "pods", "a", "p", 0, NULL, T0, NULL), &err);
     struct rec r3 = {.ordered = true};
-    CHECK_OK(reef_store_watch(s, "pods", NULL, 1, pred_web, NULL, on_event, &r3, &w2, &err),
-             &err);
+    CHECK_OK(reef_store_watch(s, "pods", NULL, 1, pred_web, NULL, on_event, &r3, &w2, &err), &err);
     CHECK_STR(r3.log, want);
     struct reef_store_stats st;
     reef_store_stats(s, &st);
@@ -694,8 +694,8 @@ static void test_compaction_and_expiry(void)
 
     struct rec r = {.ordered = true};
     struct reef_store_watch *w;
-    CHECK_INT(reef_store_watch(s, "configmaps", NULL, 1100, NULL, NULL, on_event, &r, &w, &err),
-              ==, REEF_STORE_EXPIRED);
+    CHECK_INT(reef_store_watch(s, "configmaps", NULL, 1100, NULL, NULL, on_event, &r, &w, &err), ==,
+              REEF_STORE_EXPIRED);
     CHECK(strstr(err.msg, "too old resource version: 1100 (1101)") != NULL);
     CHECK_INT(r.n, ==, 0);
     /* The continue token from before the compaction expired too. */
@@ -714,8 +714,8 @@ static void test_compaction_and_expiry(void)
     so = (struct reef_store_opts){.keep_revisions = 100000, .keep_ms = 60000};
     CHECK_OK(reef_store_open(path, &so, &s, &err), &err);
     CHECK_INT(reef_store_compacted_rev(s), ==, 1101); /* survives a restart */
-    struct reef_store_cmd c = {.op = REEF_STORE_UPDATE, .resource = "configmaps",
-                               .namespace = "b", .name = "other"};
+    struct reef_store_cmd c = {
+        .op = REEF_STORE_UPDATE, .resource = "configmaps", .namespace = "b", .name = "other"};
     for (int i = 0; i < 10; i++) {
         char o[64];
         snprintf(o, sizeof(o), "{\"data\":{\"i\":\"%d\"}}", i);
@@ -763,8 +763,9 @@ static void test_deterministic_apply(void)
     for (int round = 0; round < 12; round++) {
         for (int k = 0; k < 3; k++) {
             struct reef_store_cmd c = {
-                .op = round == 0 ? REEF_STORE_CREATE
-                                 : round == 11 && k == 1 ? REEF_STORE_DELETE : REEF_STORE_UPDATE,
+                .op = round == 0              ? REEF_STORE_CREATE
+                      : round == 11 && k == 1 ? REEF_STORE_DELETE
+                                              : REEF_STORE_UPDATE,
                 .resource = res[k],
                 .namespace = "ns",
                 .name = "obj",
@@ -833,9 +834,14 @@ static void test_deterministic_apply(void)
 
 static void test_cmd_encoding(void)
 {
-    struct reef_store_cmd c = {.op = REEF_STORE_UPDATE, .resource = "pods", .namespace = "ns",
-                               .name = "p", .expected_rev = 42, .object = "{\"a\":1}",
-                               .object_len = 7, .timestamp_ms = T0};
+    struct reef_store_cmd c = {.op = REEF_STORE_UPDATE,
+                               .resource = "pods",
+                               .namespace = "ns",
+                               .name = "p",
+                               .expected_rev = 42,
+                               .object = "{\"a\":1}",
+                               .object_len = 7,
+                               .timestamp_ms = T0};
     strcpy(c.uid, "0b0a3cf6-5a0e-4d2b-9c55-6c2d1b9c0f11");
     struct reef_buf b = REEF_BUF_INIT;
     CHECK_OK(reef_store_cmd_encode(&c, &b, &err), &err);
@@ -876,8 +882,8 @@ static void test_cmd_encoding(void)
 
 /* ---- heartbeats ---- */
 
-#define LEASE(t)                                                                                  \
-    "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":" \
+#define LEASE(t)                                                                                   \
+    "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":"  \
     "\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"" t "\"}}"
 
 static int lease_item(void *arg, const struct reef_store_item *it)
@@ -912,8 +918,7 @@ static void test_heartbeat_batching(void)
                  "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
                  "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
                  i);
-        CHECK_OK(apply(s, REEF_STORE_UPDATE, L, "kube-node-lease", "n1", 0, o, T0 + i, &res),
-                 &err);
+        CHECK_OK(apply(s, REEF_STORE_UPDATE, L, "kube-node-lease", "n1", 0, o, T0 + i, &res), &err);
         CHECK(!res.durable);
         reef_store_result_free(&res);
         if (i == 1500) {
@@ -1007,17 +1012,18 @@ static void test_heartbeat_crash(void)
         create(s, "configmaps", "a", "durable", "{\"data\":{\"v\":\"1\"}}");
         for (int i = 1;; i++) {
             char o[200];
-            snprintf(o, sizeof(o),
-                     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
-                     "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
-                     i);
+            snprintf(
+                o, sizeof(o),
+                "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
+                "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
+                i);
             struct reef_store_result res;
             if (apply(s, REEF_STORE_UPDATE, L, "kube-node-lease", "n1", 0, o, T0 + i, &res) < 0)
                 _exit(3);
             reef_store_result_free(&res);
             if (i % 97 == 0)
-                update(s, "configmaps", "a", "durable", i % 2 ? "{\"data\":{\"v\":\"odd\"}}"
-                                                              : "{\"data\":{\"v\":\"even\"}}");
+                update(s, "configmaps", "a", "durable",
+                       i % 2 ? "{\"data\":{\"v\":\"odd\"}}" : "{\"data\":{\"v\":\"even\"}}");
             int64_t rev = reef_store_rev(s);
             /* Every revision handed out is reported before the next write. */
             if (write(fds[1], &rev, sizeof(rev)) != sizeof(rev))
@@ -1098,8 +1104,7 @@ static void test_restart(void)
     CHECK(mkdir(dir, 0700) == 0);
     int fd = open(path, O_WRONLY | O_CREAT, 0600);
     CHECK(fd >= 0);
-    CHECK(write(fd, "this is not sqlite at all, not even close........................", 64) ==
-          64);
+    CHECK(write(fd, "this is not sqlite at all, not even close........................", 64) == 64);
     close(fd);
     CHECK_INT(reef_store_open(path, NULL, &s, &err), ==, -EUCLEAN);
 }
