@@ -149,7 +149,8 @@ struct reef_store_item {
     const char *object;
     size_t len;
 };
-/* Returns 0 to go on, or a negative code that stops the list and is returned by it. */
+/* Returns 0 to go on, or a negative code that stops the list and is returned by it. It may read
+ * the store but must not write to it (the list's query is still running). */
 typedef int (*reef_store_list_cb)(void *arg, const struct reef_store_item *it);
 
 struct reef_store_list_result {

@@ -709,11 +709,26 @@ static void test_compaction_and_expiry(void)
     CHECK_INT(r.n, ==, 100);
     CHECK(r.ordered);
 
+    /* Tick compacts once per interval: not at its first call, then after compact_interval_ms. */
+    reef_store_close(s);
+    so = (struct reef_store_opts){.keep_revisions = 10, .compact_interval_ms = 1000};
+    CHECK_OK(reef_store_open(path, &so, &s, &err), &err);
+    int64_t next;
+    CHECK_OK(reef_store_tick(s, T0, &next, &err), &err);
+    CHECK_INT(next, ==, 1000);
+    CHECK_INT(reef_store_compacted_rev(s), ==, 1101);
+    CHECK_OK(reef_store_tick(s, T0 + 999, &next, &err), &err);
+    CHECK_INT(next, ==, 1);
+    CHECK_INT(reef_store_compacted_rev(s), ==, 1101);
+    CHECK_OK(reef_store_tick(s, T0 + 1000, &next, &err), &err);
+    CHECK_INT(reef_store_compacted_rev(s), ==, 1191);
+    CHECK_INT(next, ==, 1000);
+
     /* By age: everything older than keep_ms goes even though fewer than keep_revisions. */
     reef_store_close(s);
     so = (struct reef_store_opts){.keep_revisions = 100000, .keep_ms = 60000};
     CHECK_OK(reef_store_open(path, &so, &s, &err), &err);
-    CHECK_INT(reef_store_compacted_rev(s), ==, 1101); /* survives a restart */
+    CHECK_INT(reef_store_compacted_rev(s), ==, 1191); /* survives a restart */
     struct reef_store_cmd c = {
         .op = REEF_STORE_UPDATE, .resource = "configmaps", .namespace = "b", .name = "other"};
     for (int i = 0; i < 10; i++) {
@@ -994,6 +1009,63 @@ static void test_heartbeat_batching(void)
     reef_store_close(s);
 }
 
+/* A replay older than the ring merges the change log with heartbeats still in memory. */
+static void test_replay_merges_pending(void)
+{
+    make_dir();
+    struct reef_store_opts so = {.ring_size = 4};
+    struct reef_store *s;
+    CHECK_OK(reef_store_open(path, &so, &s, &err), &err);
+    const char *L = "leases.coordination.k8s.io";
+    create(s, L, "ns", "a", LEASE("t0")); /* 1 */
+    create(s, L, "ns", "b", LEASE("t0")); /* 2 */
+    char o[256];
+    for (int i = 1; i <= 10; i++) {
+        snprintf(o, sizeof(o),
+                 "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
+                 "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
+                 i);
+        struct reef_store_result res;
+        /* a: heartbeats (memory); b: holder changes (disk), interleaved. */
+        CHECK_OK(apply(s, REEF_STORE_UPDATE, L, "ns", "a", 0, o, T0, &res), &err);
+        CHECK(!res.durable);
+        reef_store_result_free(&res);
+        snprintf(o, sizeof(o), "{\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":\"h%d\"}}", i);
+        CHECK_OK(apply(s, REEF_STORE_UPDATE, L, "ns", "b", 0, o, T0, &res), &err);
+        CHECK(res.durable);
+        reef_store_result_free(&res);
+    }
+    struct reef_store_stats st;
+    reef_store_stats(s, &st);
+    CHECK_INT(st.pending, ==, 10);
+    struct rec r = {.ordered = true};
+    struct reef_store_watch *w;
+    CHECK_OK(reef_store_watch(s, L, NULL, 1, NULL, NULL, on_event, &r, &w, &err), &err);
+    CHECK_INT(r.n, ==, 21);
+    CHECK(r.ordered);
+    CHECK(strstr(r.log, "ADDED ns/b@2 MODIFIED ns/a@3 MODIFIED ns/b@4 MODIFIED ns/a@5") == r.log);
+    reef_store_stats(s, &st);
+    CHECK_INT(st.events_replayed, ==, 11); /* from disk; the other 10 from memory */
+    /* A durable write to a heartbeat object carries its newest state; the flush later adds the
+     * held change rows without overwriting it. */
+    update(s, L, "ns", "a", "{\"kind\":\"Lease\",\"spec\":{\"holderIdentity\":\"x\"}}");
+    CHECK_OK(reef_store_flush(s, &err), &err);
+    char *json;
+    CHECK_OK(reef_store_get(s, L, "ns", "a", &json, NULL, NULL, &err), &err);
+    CHECK_STR(field(json, "spec.holderIdentity"), "x");
+    free(json);
+    reef_store_close(s);
+    CHECK_OK(reef_store_open(path, &so, &s, &err), &err);
+    CHECK_OK(reef_store_get(s, L, "ns", "a", &json, NULL, NULL, &err), &err);
+    CHECK_STR(field(json, "spec.holderIdentity"), "x");
+    free(json);
+    struct rec r2 = {.ordered = true};
+    CHECK_OK(reef_store_watch(s, L, NULL, 1, NULL, NULL, on_event, &r2, &w, &err), &err);
+    CHECK_INT(r2.n, ==, 22);
+    CHECK(strncmp(r2.log, r.log, strlen(r.log)) == 0);
+    reef_store_close(s);
+}
+
 static void test_heartbeat_crash(void)
 {
     make_dir();
@@ -1167,6 +1239,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_deterministic_apply);
     TEST_RUN(test_cmd_encoding);
     TEST_RUN(test_heartbeat_batching);
+    TEST_RUN(test_replay_merges_pending);
     TEST_RUN(test_heartbeat_crash);
     TEST_RUN(test_restart);
     TEST_RUN(test_ten_thousand_watchers);
