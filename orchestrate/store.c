@@ -823,7 +823,11 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
         res->object = reef_buf_steal(&out);
         res->durable = !heartbeat;
     }
-    reef__store_publish(s, e);
+    if (reef__store_publish(s, e) < 0)
+        /* The write stands; watchers of this resource miss one event. Only memory exhaustion
+         * gets here, and the API layer's watches re-list on their next timeout. */
+        LOG_ERROR("store", "out of memory queueing event rev=%lld resource=%s", (long long)a.rev,
+                  cmd->resource);
     reef__store_deliver(s);
 done:
     reef__sev_unref(e);
