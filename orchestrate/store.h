@@ -12,7 +12,7 @@
  * Threads: a struct reef_store belongs to one thread (the server's loop thread). Every function,
  * including watch callbacks, runs on it. The store never blocks on anything but its own disk.
  * Callbacks may call back into the store (write, watch, unwatch); events they cause are delivered
- * after the current one, still in revision order. */
+ * after the current one, still in revision order. No callback may close the store. */
 #ifndef REEF_ORCHESTRATE_STORE_H
 #define REEF_ORCHESTRATE_STORE_H
 
