@@ -212,7 +212,10 @@ int reef_store_flush(struct reef_store *s, struct reef_err *err);
 int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
                        struct reef_err *err);
 /* Runs whatever is due at now_ms: the heartbeat flush, compaction with vacuum and checkpoint.
- * *next_ms (may be NULL) receives how long until it should be called again. */
+ * *next_ms (may be NULL) receives how long until it should be called again. The delay is computed
+ * from what is pending now: after a write whose result says durable == false, the caller makes
+ * sure a tick comes within flush_interval_ms (a loop timer re-armed to the smaller delay), or the
+ * held heartbeats wait for the next tick. */
 int reef_store_tick(struct reef_store *s, int64_t now_ms, int64_t *next_ms, struct reef_err *err);
 
 struct reef_store_stats {
