@@ -2,7 +2,8 @@
  *
  * Both patch formats are applied to a tree built from the parsed document rather than to the token
  * array: JSON Patch operations apply one after another, each seeing the result of the one before,
- * which a read-only token index cannot express. The tree is written back with core/json's writer. */
+ * which a read-only token index cannot express. The tree is written back with core/json's writer.
+ */
 #include "orchestrate/patch.h"
 
 #include <stdint.h>
@@ -157,9 +158,8 @@ struct reef__jv *reef__jv_clone(const struct reef__jv *v)
         struct reef__jv *item = reef__jv_clone(v->items[i]);
         if (!item)
             goto fail;
-        int r = v->kind == REEF_JSON_OBJECT
-                    ? reef__jv_set(c, v->keys[i].p, v->keys[i].n, item)
-                    : reef__jv_push(c, item);
+        int r = v->kind == REEF_JSON_OBJECT ? reef__jv_set(c, v->keys[i].p, v->keys[i].n, item)
+                                            : reef__jv_push(c, item);
         if (r < 0)
             goto fail;
     }
@@ -584,8 +584,8 @@ static int jp_one(struct jp_state *st, const struct reef__jv *op, size_t index,
     if (op->kind != REEF_JSON_OBJECT)
         return reef_err_set(err, -EINVAL, "json patch: operation %zu: not an object", index);
     if (op_str(op, "op", &name, &name_n) < 0)
-        return reef_err_set(err, -EINVAL,
-                            "json patch: operation %zu: missing or non-string \"op\"", index);
+        return reef_err_set(err, -EINVAL, "json patch: operation %zu: missing or non-string \"op\"",
+                            index);
     enum op kind = OP_ADD;
     bool known = false;
     for (size_t i = 0; i < REEF_ARRAY_LEN(op_names); i++)
@@ -599,12 +599,12 @@ static int jp_one(struct jp_state *st, const struct reef__jv *op, size_t index,
     const char *oname = op_names[kind];
     if (op_str(op, "path", &path, &path_n) < 0)
         return reef_err_set(err, -EINVAL,
-                            "json patch: operation %zu (%s): missing or non-string \"path\"",
-                            index, oname);
-#define OPERR(code, ...)                                                                          \
-    do {                                                                                          \
+                            "json patch: operation %zu (%s): missing or non-string \"path\"", index,
+                            oname);
+#define OPERR(code, ...)                                                                           \
+    do {                                                                                           \
         r = reef_err_set(err, code, "json patch: operation %zu (%s) path \"%.*s\": " __VA_ARGS__); \
-        goto out;                                                                                 \
+        goto out;                                                                                  \
     } while (0)
 #define PATHARGS index, oname, (int)(path_n > 128 ? 128 : path_n), path
     if ((r = ptr_parse(path, path_n, &pp, &why)) < 0) {

@@ -36,8 +36,8 @@ int reef_patch_json_apply(const char *doc, size_t doc_len, const char *patch, si
                           struct reef_buf *out, struct reef_err *err);
 
 /* Applies the JSON Merge Patch (RFC 7386) patch to doc and appends the result to out (the
- * caller's). A null member deletes, an object merges recursively, anything else replaces. Returns 0,
- * -EINVAL for text that is not JSON (the message says which of the two), -E2BIG, -ENOMEM. */
+ * caller's). A null member deletes, an object merges recursively, anything else replaces. Returns
+ * 0, -EINVAL for text that is not JSON (the message says which of the two), -E2BIG, -ENOMEM. */
 int reef_patch_merge_apply(const char *doc, size_t doc_len, const char *patch, size_t patch_len,
                            struct reef_buf *out, struct reef_err *err);
 

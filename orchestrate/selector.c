@@ -16,19 +16,19 @@
 /* Label key and value validation (k8s.io/apimachinery/pkg/util/validation) */
 
 #define QNAME_FMT "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-#define QNAME_MSG                                                                                 \
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "   \
-    "alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for "         \
+#define QNAME_MSG                                                                                  \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "    \
+    "alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc', regex used for "           \
     "validation is '" QNAME_FMT "')"
 #define DNS1123_FMT "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-#define DNS1123_MSG                                                                               \
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or " \
-    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "      \
+#define DNS1123_MSG                                                                                \
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex "       \
     "used for validation is '" DNS1123_FMT "')"
-#define LABEL_VALUE_MSG                                                                           \
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "  \
-    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue', or "             \
-    "'my_value', or '12345', regex used for validation is "                                       \
+#define LABEL_VALUE_MSG                                                                            \
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue', or "              \
+    "'my_value', or '12345', regex used for validation is "                                        \
     "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 
 static bool is_alnum(char c)
@@ -120,6 +120,9 @@ static void check_value(const char *v, char *msg, size_t size)
         add_msg(msg, size, LABEL_VALUE_MSG);
 }
 
+/* Long keys and values are echoed cut short, so that the reason still fits in a reef_err. */
+#define SHORT(s) (int)(strlen(s) > 64 ? 61 : strlen(s)), (s), (strlen(s) > 64 ? "..." : "")
+
 /* Label selectors */
 
 struct req {
@@ -187,7 +190,7 @@ static int req_validate(struct req *r, struct reef_err *err)
     char msg[1024];
     check_key(r->key, msg, sizeof(msg));
     if (msg[0])
-        return reef_err_set(err, -EINVAL, "key: Invalid value: \"%s\": %s", r->key, msg);
+        return reef_err_set(err, -EINVAL, "key: Invalid value: \"%.*s%s\": %s", SHORT(r->key), msg);
     switch (r->op) {
     case REEF_LABEL_IN:
     case REEF_LABEL_NOT_IN:
@@ -222,16 +225,16 @@ static int req_validate(struct req *r, struct reef_err *err)
                                 r->nvals);
         if (reef_str_to_ll(r->vals[0], INT64_MIN, INT64_MAX, &r->num) < 0)
             return reef_err_set(err, -EINVAL,
-                                "values[0]: Invalid value: \"%s\": for 'Gt', 'Lt' operators, the "
-                                "value must be an integer",
-                                r->vals[0]);
+                                "values[0]: Invalid value: \"%.*s%s\": for 'Gt', 'Lt' operators, "
+                                "the value must be an integer",
+                                SHORT(r->vals[0]));
         return 0;
     }
     for (size_t i = 0; i < r->nvals; i++) {
         check_value(r->vals[i], msg, sizeof(msg));
         if (msg[0])
-            return reef_err_set(err, -EINVAL, "values[%zu]: Invalid value: \"%s\": %s", i,
-                                r->vals[i], msg);
+            return reef_err_set(err, -EINVAL, "values[%zu]: Invalid value: \"%.*s%s\": %s", i,
+                                SHORT(r->vals[i]), msg);
     }
     return 0;
 }
@@ -307,7 +310,7 @@ static enum tok symbol_tok(const char *s, size_t n)
     static const struct {
         const char *s;
         enum tok t;
-    } syms[] = {{")", T_CLOSE}, {",", T_COMMA}, {"!", T_NOT}, {"==", T_DEQ}, {"=", T_EQ},
+    } syms[] = {{")", T_CLOSE}, {",", T_COMMA}, {"!", T_NOT},  {"==", T_DEQ}, {"=", T_EQ},
                 {">", T_GT},    {"<", T_LT},    {"!=", T_NEQ}, {"(", T_OPEN}};
     for (size_t i = 0; i < REEF_ARRAY_LEN(syms); i++)
         if (strlen(syms[i].s) == n && memcmp(syms[i].s, s, n) == 0)
@@ -456,10 +459,10 @@ static int parse_requirement(struct parser *p, struct req *r, struct reef_err *e
     char msg[1024];
     check_key(r->key, msg, sizeof(msg));
     if (msg[0])
-        return reef_err_set(err, -EINVAL, "key: Invalid value: \"%s\": %s", r->key, msg);
+        return reef_err_set(err, -EINVAL, "key: Invalid value: \"%.*s%s\": %s", SHORT(r->key), msg);
     peek(p, true, &t);
     /* `!a` is complete by itself; in `!a=b` the caller then stumbles on the `=`, as upstream. */
-    if (t == T_EOS || t == T_COMMA || not) {
+    if (t == T_EOS || t == T_COMMA || not ) {
         r->op = not ? REEF_LABEL_NOT_EXISTS : REEF_LABEL_EXISTS;
         return req_validate(r, err);
     }
@@ -499,9 +502,9 @@ static int parse_requirement(struct parser *p, struct req *r, struct reef_err *e
             rc = req_add_value(r, "", 0);
         } else {
             la = next(p, true, &t);
-            rc = t == T_IDENT ? req_add_value(r, la->lit, la->n)
-                              : reef_err_set(err, -EINVAL, "found '%.*s', expected: identifier",
-                                             LIT(la));
+            rc = t == T_IDENT
+                     ? req_add_value(r, la->lit, la->n)
+                     : reef_err_set(err, -EINVAL, "found '%.*s', expected: identifier", LIT(la));
         }
     }
     if (rc < 0)
@@ -517,9 +520,8 @@ static int parse_all(struct parser *p, struct reef_label_selector *sel, struct r
         if (t == T_EOS)
             return 0;
         if (t != T_IDENT && t != T_NOT)
-            return reef_err_set(err, -EINVAL,
-                                "found '%.*s', expected: !, identifier, or 'end of string'",
-                                LIT(it));
+            return reef_err_set(
+                err, -EINVAL, "found '%.*s', expected: !, identifier, or 'end of string'", LIT(it));
         struct req r = {0};
         int rc = parse_requirement(p, &r, err);
         if (rc == 0)
@@ -542,8 +544,7 @@ static int parse_all(struct parser *p, struct reef_label_selector *sel, struct r
     }
 }
 
-int reef_label_selector_parse(const char *s, struct reef_label_selector **out,
-                              struct reef_err *err)
+int reef_label_selector_parse(const char *s, struct reef_label_selector **out, struct reef_err *err)
 {
     *out = NULL;
     if (strlen(s) > MAX_SELECTOR_LEN)
@@ -640,8 +641,8 @@ int reef_label_selector_from_json(const struct reef_json_doc *d, int v,
             else if (!strcmp(op, "DoesNotExist"))
                 r.op = REEF_LABEL_NOT_EXISTS;
             else {
-                rc = reef_err_set(err, -EINVAL, "\"%s\" is not a valid label selector operator",
-                                  op);
+                rc =
+                    reef_err_set(err, -EINVAL, "\"%s\" is not a valid label selector operator", op);
                 goto fail;
             }
             struct reef_json_iter vi = reef_json_iter(d, vals);
@@ -752,10 +753,10 @@ bool reef_label_selector_is_nothing(const struct reef_label_selector *sel)
 int reef_label_selector_string(const struct reef_label_selector *sel, struct reef_buf *out)
 {
     static const char *const ops[] = {
-        [REEF_LABEL_EQUALS] = "=",         [REEF_LABEL_DOUBLE_EQUALS] = "==",
-        [REEF_LABEL_NOT_EQUALS] = "!=",    [REEF_LABEL_IN] = " in ",
-        [REEF_LABEL_NOT_IN] = " notin ",   [REEF_LABEL_EXISTS] = "",
-        [REEF_LABEL_NOT_EXISTS] = "",      [REEF_LABEL_GT] = ">",
+        [REEF_LABEL_EQUALS] = "=",       [REEF_LABEL_DOUBLE_EQUALS] = "==",
+        [REEF_LABEL_NOT_EQUALS] = "!=",  [REEF_LABEL_IN] = " in ",
+        [REEF_LABEL_NOT_IN] = " notin ", [REEF_LABEL_EXISTS] = "",
+        [REEF_LABEL_NOT_EXISTS] = "",    [REEF_LABEL_GT] = ">",
         [REEF_LABEL_LT] = "<",
     };
     int r = 0;
@@ -777,8 +778,7 @@ int reef_label_selector_string(const struct reef_label_selector *sel, struct ree
     return r;
 }
 
-const char *reef_label_selector_equal_value(const struct reef_label_selector *sel,
-                                            const char *key)
+const char *reef_label_selector_equal_value(const struct reef_label_selector *sel, const char *key)
 {
     for (size_t i = 0; i < sel->n; i++) {
         const struct req *q = &sel->reqs[i];
@@ -800,8 +800,14 @@ struct field_def {
     const char *dflt;
 };
 
-#define META_FIELDS {"metadata.name", "metadata.name", ""}
-#define NS_FIELD {"metadata.namespace", "metadata.namespace", ""}
+#define META_FIELDS                                                                                \
+    {                                                                                              \
+        "metadata.name", "metadata.name", ""                                                       \
+    }
+#define NS_FIELD                                                                                   \
+    {                                                                                              \
+        "metadata.namespace", "metadata.namespace", ""                                             \
+    }
 
 static const struct field_def pod_fields[] = {
     META_FIELDS,
@@ -850,10 +856,7 @@ static const struct field_def replicaset_fields[] = {
     {0},
 };
 static const struct field_def service_fields[] = {
-    META_FIELDS,
-    NS_FIELD,
-    {"spec.clusterIP", "spec.clusterIP", ""},
-    {"spec.type", "spec.type", ""},
+    META_FIELDS, NS_FIELD, {"spec.clusterIP", "spec.clusterIP", ""}, {"spec.type", "spec.type", ""},
     {0},
 };
 static const struct field_def default_fields[] = {META_FIELDS, NS_FIELD, {0}};
@@ -924,8 +927,7 @@ static int unescape(const char *s, size_t n, char **out, struct reef_err *err)
             }
         } else if (c == ',' || c == '=') {
             free(v);
-            return reef_err_set(err, -EINVAL,
-                                "invalid field selector: unescaped character: %c", c);
+            return reef_err_set(err, -EINVAL, "invalid field selector: unescaped character: %c", c);
         }
         v[o++] = c;
     }
@@ -968,8 +970,8 @@ static char *quoted_path(const char *field)
     return reef_buf_steal(&b);
 }
 
-static int add_term(struct reef_field_selector *sel, const char *whole, const char *part,
-                    size_t n, const char *resource, struct reef_err *err)
+static int add_term(struct reef_field_selector *sel, const char *whole, const char *part, size_t n,
+                    const char *resource, struct reef_err *err)
 {
     /* splitTerm: the first position where "!=", "==" or "=" starts, tried in that order. */
     size_t i, oplen = 0;
@@ -999,15 +1001,7 @@ static int add_term(struct reef_field_selector *sel, const char *whole, const ch
         free(t.field);
         return r;
     }
-    if (resource) {
-        for (const struct field_def *f = fields_for(resource); f->label; f++)
-            if (strcmp(f->label, t.field) == 0)
-                t.def = f;
-        if (!t.def) {
-            r = reef_err_set(err, -EINVAL, "field label not supported: %.200s", t.field);
-            goto fail;
-        }
-    } else if (!(t.path = quoted_path(t.field))) {
+    if (!resource && !(t.path = quoted_path(t.field))) {
         r = reef_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
@@ -1033,8 +1027,8 @@ static int cmp_term(const void *a, const void *b)
     return c ? c : (int)x->neg - (int)y->neg;
 }
 
-int reef_field_selector_parse(const char *s, const char *resource,
-                              struct reef_field_selector **out, struct reef_err *err)
+int reef_field_selector_parse(const char *s, const char *resource, struct reef_field_selector **out,
+                              struct reef_err *err)
 {
     *out = NULL;
     size_t len = strlen(s);
@@ -1068,7 +1062,21 @@ int reef_field_selector_parse(const char *s, const char *resource,
         }
         start = i + 1;
     }
-    qsort(sel->terms, sel->n, sizeof(*sel->terms), cmp_term);
+    if (sel->n)
+        qsort(sel->terms, sel->n, sizeof(*sel->terms), cmp_term);
+    /* Labels are checked after the syntax of the whole selector, as the apiserver converts
+     * field labels only once fields.ParseSelector has succeeded. */
+    for (size_t i = 0; resource && i < sel->n; i++) {
+        struct term *t = &sel->terms[i];
+        for (const struct field_def *f = fields_for(resource); f->label && !t->def; f++)
+            if (strcmp(f->label, t->field) == 0)
+                t->def = f;
+        if (!t->def) {
+            int r = reef_err_set(err, -EINVAL, "field label not supported: %.200s", t->field);
+            reef_field_selector_free(sel);
+            return r;
+        }
+    }
     *out = sel;
     return 0;
 }

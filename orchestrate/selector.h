@@ -70,8 +70,7 @@ int reef_label_selector_string(const struct reef_label_selector *sel, struct ree
 
 /* For an index: when the selector requires key to equal one value (`key=v`, `key==v` or
  * `key in (v)`), that value (owned by sel); else NULL. */
-const char *reef_label_selector_equal_value(const struct reef_label_selector *sel,
-                                            const char *key);
+const char *reef_label_selector_equal_value(const struct reef_label_selector *sel, const char *key);
 
 /* Field selectors */
 
@@ -81,8 +80,8 @@ struct reef_field_selector;
  * NULL accepts any dotted path, matched on the JSON). "" selects everything. Returns 0, or -EINVAL
  * with the apiserver's message: `invalid selector: 'x'; can't understand 'x'`,
  * `field label not supported: spec.foo`; -ENOMEM; -E2BIG over 64 KiB. */
-int reef_field_selector_parse(const char *s, const char *resource,
-                              struct reef_field_selector **out, struct reef_err *err);
+int reef_field_selector_parse(const char *s, const char *resource, struct reef_field_selector **out,
+                              struct reef_err *err);
 void reef_field_selector_free(struct reef_field_selector *sel);
 
 /* Whether object obj of d satisfies every term. A field that is absent reads as "". */

@@ -651,8 +651,7 @@ static int check_order(const struct reef__jv *patch_list, const struct reef__jv 
         const struct reef__jv *p = patch_list->items[pi];
         if (!(mk && (is_delete_elem(p) || reef__jv_get(p, DIRECTIVE))))
             return reef_err_set(err, -EINVAL,
-                                "the order in the patch list doesn't match the %s list",
-                                SET_ORDER);
+                                "the order in the patch list doesn't match the %s list", SET_ORDER);
     }
     return 0;
 }

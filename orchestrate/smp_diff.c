@@ -211,7 +211,8 @@ static bool order_same(const struct reef__jv *a, const struct reef__jv *b, const
     if (a->len != b->len)
         return false;
     for (size_t i = 0; i < a->len; i++) {
-        const struct reef__jv *x = reef__jv_get(a->items[i], mk), *y = reef__jv_get(b->items[i], mk);
+        const struct reef__jv *x = reef__jv_get(a->items[i], mk),
+                              *y = reef__jv_get(b->items[i], mk);
         if (!x || !y || !reef__jv_equal(x, y))
             return false;
     }

@@ -11,8 +11,8 @@
 
 #define M REEF__SMP_MERGE
 #define RK REEF__SMP_RETAIN_KEYS
-#define TYPE(name, ...)                                                                           \
-    static const struct reef__smp_field name##_fields[] = {__VA_ARGS__, {NULL, 0, NULL, NULL}};   \
+#define TYPE(name, ...)                                                                            \
+    static const struct reef__smp_field name##_fields[] = {__VA_ARGS__, {NULL, 0, NULL, NULL}};    \
     static const struct reef__smp_type name = {name##_fields}
 
 /* metav1.ObjectMeta */

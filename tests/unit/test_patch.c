@@ -24,8 +24,8 @@ static void run_json_patch(const struct jp_case *c, size_t n)
                 TEST_FAIL("case %zu: got %s, want %s", i, out.data, c[i].want);
         } else {
             if (r == 0)
-                TEST_FAIL("case %zu: %s + %s: expected an error, got %s", i, c[i].doc,
-                          c[i].patch, out.data);
+                TEST_FAIL("case %zu: %s + %s: expected an error, got %s", i, c[i].doc, c[i].patch,
+                          out.data);
             CHECK(out.len == 0);
             if (c[i].err_has && !strstr(err.msg, c[i].err_has))
                 TEST_FAIL("case %zu: error \"%s\" lacks \"%s\"", i, err.msg, c[i].err_has);
@@ -109,8 +109,8 @@ static void test_json_patch_more(void)
         {"{\"a\":1,\"b\":2,\"c\":3}", "[{\"op\":\"replace\",\"path\":\"/a\",\"value\":9}]",
          "{\"a\":9,\"b\":2,\"c\":3}", NULL},
         /* Add over an existing member replaces it in place. */
-        {"{\"a\":1,\"b\":2}", "[{\"op\":\"add\",\"path\":\"/a\",\"value\":0}]",
-         "{\"a\":0,\"b\":2}", NULL},
+        {"{\"a\":1,\"b\":2}", "[{\"op\":\"add\",\"path\":\"/a\",\"value\":0}]", "{\"a\":0,\"b\":2}",
+         NULL},
         /* Operations see each other's results. */
         {"{}",
          "[{\"op\":\"add\",\"path\":\"/a\",\"value\":{}},{\"op\":\"add\",\"path\":\"/a/b\","
@@ -132,8 +132,7 @@ static void test_json_patch_more(void)
         {"{\"a\":{\"b\":1}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/c\"}]", NULL,
          "its own children"},
         /* Numbers keep their spelling; test compares numbers by value. */
-        {"{\"n\":1.50}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.5}]", "{\"n\":1.50}",
-         NULL},
+        {"{\"n\":1.50}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.5}]", "{\"n\":1.50}", NULL},
         {"{\"o\":{\"a\":1,\"b\":2}}",
          "[{\"op\":\"test\",\"path\":\"/o\",\"value\":{\"b\":2,\"a\":1}}]",
          "{\"o\":{\"a\":1,\"b\":2}}", NULL},
@@ -145,8 +144,7 @@ static void test_json_patch_more(void)
         {"{}", "[{\"op\":\"add\",\"value\":1}]", NULL, "missing or non-string \"path\""},
         {"{}", "[{\"op\":\"add\",\"path\":\"/a\"}]", NULL, "missing \"value\""},
         {"{}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]", NULL, "start with '/'"},
-        {"{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/2\",\"value\":1}]", NULL,
-         "out of range"},
+        {"{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/2\",\"value\":1}]", NULL, "out of range"},
         {"{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/01\",\"value\":1}]", NULL,
          "invalid array index"},
         {"{\"a\":[1]}", "[{\"op\":\"remove\",\"path\":\"/a/-\"}]", NULL, "invalid array index"},
@@ -213,8 +211,8 @@ static void test_rfc7386_appendix_a(void)
     for (size_t i = 0; i < REEF_ARRAY_LEN(c); i++) {
         struct reef_buf out = REEF_BUF_INIT;
         struct reef_err err = {0};
-        int r = reef_patch_merge_apply(c[i].doc, strlen(c[i].doc), c[i].patch,
-                                       strlen(c[i].patch), &out, &err);
+        int r = reef_patch_merge_apply(c[i].doc, strlen(c[i].doc), c[i].patch, strlen(c[i].patch),
+                                       &out, &err);
         if (r != 0)
             TEST_FAIL("case %zu: error %s", i, err.msg);
         if (strcmp(out.data, c[i].want) != 0)
@@ -241,8 +239,8 @@ static void test_merge_patch_kubectl(void)
     for (size_t i = 0; i < REEF_ARRAY_LEN(c); i++) {
         struct reef_buf out = REEF_BUF_INIT;
         struct reef_err err = {0};
-        CHECK_OK(reef_patch_merge_apply(c[i].doc, strlen(c[i].doc), c[i].patch,
-                                        strlen(c[i].patch), &out, &err),
+        CHECK_OK(reef_patch_merge_apply(c[i].doc, strlen(c[i].doc), c[i].patch, strlen(c[i].patch),
+                                        &out, &err),
                  &err);
         CHECK_STR(out.data, c[i].want);
         reef_buf_free(&out);
