@@ -445,12 +445,15 @@ static int merge_slice(struct reef__jv **orig_io, struct reef__jv *patch, const 
         if (!server_order)
             goto nomem;
         for (size_t i = 0; i < patch->len; i++) {
-            if (index_of(orig, patch->items[i], NULL) >= 0)
-                continue; /* deduplicateScalars */
             struct reef__jv *c = reef__jv_clone(patch->items[i]);
             if (!c || reef__jv_push(orig, c) < 0)
                 goto nomem;
         }
+        /* deduplicateScalars; the order is settled by normalize below. */
+        for (size_t i = 0; i < orig->len; i++)
+            for (size_t j = orig->len - 1; j > i; j--)
+                if (reef__jv_equal(orig->items[i], orig->items[j]))
+                    reef__jv_free(reef__jv_take(orig, j));
     } else {
         if (!mk) {
             rc = reef_err_set(err, -EINVAL, "cannot merge lists without merge key for type map");
