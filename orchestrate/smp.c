@@ -383,13 +383,15 @@ static int special_elements(struct reef__jv *orig, const struct reef__jv *patch,
             const struct reef__jv *kv = reef__jv_get(e, mk);
             if (!kv)
                 return no_merge_key(e, mk, err);
-            for (size_t j = 0; j < orig->len;) {
+            /* deleteMatchingEntry: one element per directive, so that duplicates can be
+             * removed one at a time. */
+            for (size_t j = 0; j < orig->len; j++) {
                 if (orig->items[j]->kind != REEF_JSON_OBJECT)
-                    return reef_err_set(err, -EINVAL, "value for key %zu is not a map.", j);
-                if (same(reef__jv_get(orig->items[j], mk), kv))
+                    return reef_err_set(err, -EINVAL, "value for key %zu is not a map", j);
+                if (same(reef__jv_get(orig->items[j], mk), kv)) {
                     reef__jv_free(reef__jv_take(orig, j));
-                else
-                    j++;
+                    break;
+                }
             }
         } else if (reef__jv_is_str(d, "replace")) {
             *replace = true;
@@ -495,7 +497,7 @@ static int merge_slice(struct reef__jv **orig_io, struct reef__jv *patch, const 
             long found = -1;
             for (size_t j = 0; j < orig->len && found < 0; j++) {
                 if (orig->items[j]->kind != REEF_JSON_OBJECT) {
-                    rc = reef_err_set(err, -EINVAL, "value for key %zu is not a map.", j);
+                    rc = reef_err_set(err, -EINVAL, "value for key %zu is not a map", j);
                     goto out;
                 }
                 if (same(reef__jv_get(orig->items[j], mk), kv))
