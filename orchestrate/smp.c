@@ -96,7 +96,8 @@ static int set_copy(struct reef__jv *obj, const struct reef__jstr *k, const stru
 
 static void go_float(double d, char *out, size_t size)
 {
-    /* strconv's shortest 'g' with %v's exponent threshold: %e when exp < -4 || exp >= 21. */
+    /* fmt's %v: strconv's shortest 'g', which switches to %e when exp < -4 || exp >= 6
+     * (fmt.Println(1000000.0) prints 1e+06). */
     char digits[40];
     int prec;
     for (prec = 1; prec <= 17; prec++) {
@@ -105,7 +106,7 @@ static void go_float(double d, char *out, size_t size)
             break;
     }
     int exp = atoi(strchr(digits, 'e') + 1);
-    if (exp < -4 || exp >= 21) {
+    if (exp < -4 || exp >= 6) {
         char mant[32];
         snprintf(mant, sizeof(mant), "%.*s", (int)(strchr(digits, 'e') - digits), digits);
         snprintf(out, size, "%se%c%02d", mant, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);

@@ -290,7 +290,7 @@ static int diff_lists(const char *key, size_t kn, const struct reef__jv *orig,
         if (rc < 0)
             goto out;
     }
-    if (order) {
+    if (order && order->len) { /* an empty order list is left out, as upstream */
         reef_buf_reset(&name);
         if (reef_buf_printf(&name, "$setElementOrder/%.*s", (int)kn, key) < 0)
             goto nomem;

@@ -623,6 +623,17 @@ static void test_three_way_details(void)
     CHECK_STR(out.data, J("{'metadata':{'$deleteFromPrimitiveList/finalizers':['b'],"
                           "'$setElementOrder/finalizers':['a']}}"));
 
+    /* Deletions are listed in the order of fmt's %v of their keys: 1.2e+06 before 1e+07 (as plain
+     * numbers 10000000 would sort first). */
+    reef_buf_reset(&out);
+    const char *po = J("{'spec':{'containers':[{'name':'c','ports':[{'containerPort':10000000},"
+                       "{'containerPort':1200000}]}]}}");
+    const char *pm = J("{'spec':{'containers':[{'name':'c','ports':[]}]}}");
+    CHECK_OK(reef_smp_create_two_way("Pod", po, strlen(po), pm, strlen(pm), &out, &err), &err);
+    CHECK_STR(out.data, J("{'spec':{'$setElementOrder/containers':[{'name':'c'}],'containers':[{"
+                          "'name':'c','ports':[{'$patch':'delete','containerPort':1200000},{"
+                          "'$patch':'delete','containerPort':10000000}]}]}}"));
+
     /* Errors. */
     reef_buf_reset(&out);
     CHECK_INT(reef_smp_create_three_way("Pod", "{", 1, "{}", 2, "{}", 2, &out, &err), ==, -EINVAL);
@@ -659,6 +670,32 @@ static void test_apply_service(void)
     reef_buf_free(&out);
 }
 
+/* A container with 3000 env vars (far beyond real manifests): apply and three-way stay fast. */
+static void test_large_lists(void)
+{
+    struct reef_buf a = REEF_BUF_INIT, b = REEF_BUF_INIT, out = REEF_BUF_INIT, res = REEF_BUF_INIT;
+    struct reef_err err = {0};
+    for (int v = 0; v < 2; v++) {
+        struct reef_buf *m = v ? &b : &a;
+        reef_buf_puts(m, "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
+                         "\"env\":[");
+        for (int i = 0; i < 3000; i++)
+            reef_buf_printf(m, "%s{\"name\":\"V%d\",\"value\":\"%d\"}", i ? "," : "",
+                            v ? 2999 - i : i, v && i % 7 == 0 ? -i : i);
+        reef_buf_puts(m, "]}]}}}}");
+    }
+    CHECK_OK(reef_smp_create_three_way("Deployment", a.data, a.len, b.data, b.len, a.data, a.len,
+                                       &out, &err),
+             &err);
+    CHECK_OK(reef_smp_apply("Deployment", a.data, a.len, out.data, out.len, &res, &err), &err);
+    if (!json_same(res.data, b.data))
+        TEST_FAIL("large three-way did not reach the manifest");
+    reef_buf_free(&a);
+    reef_buf_free(&b);
+    reef_buf_free(&out);
+    reef_buf_free(&res);
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
@@ -673,5 +710,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_apply_retain_keys);
     TEST_RUN(test_three_way_details);
     TEST_RUN(test_apply_service);
+    TEST_RUN(test_large_lists);
     return test_done();
 }
