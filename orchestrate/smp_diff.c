@@ -121,9 +121,12 @@ static int diff_list_of_maps(const struct reef__jv *orig, const struct reef__jv 
             if ((rc = diff_maps(a[i].v, b[j].v, t, o, &pv, err)) < 0)
                 goto out;
             if (pv->len) {
-                if ((rc = put(pv, mk, strlen(mk), reef__jv_get(b[j].v, mk), err)) < 0 ||
-                    reef__jv_push(patch, pv) < 0) {
-                    rc = rc ? rc : nomem(err);
+                if ((rc = put(pv, mk, strlen(mk), reef__jv_get(b[j].v, mk), err)) < 0) {
+                    reef__jv_free(pv);
+                    goto out;
+                }
+                if (reef__jv_push(patch, pv) < 0) { /* push frees pv */
+                    rc = nomem(err);
                     goto out;
                 }
             } else {
@@ -142,13 +145,16 @@ static int diff_list_of_maps(const struct reef__jv *orig, const struct reef__jv 
             j++;
         } else {
             if (!o.ignore_deletes) {
+                /* CreateDeleteDirective; set and push free what they are given on failure. */
                 struct reef__jv *d = reef__jv_new(REEF_JSON_OBJECT);
-                struct reef__jv *del = reef__jv_new_str("delete", 6);
-                if (!d || !del || reef__jv_set(d, "$patch", 6, del) < 0 ||
-                    put(d, mk, strlen(mk), reef__jv_get(a[i].v, mk), err) < 0 ||
-                    reef__jv_push(deletions, d) < 0) {
-                    if (!d)
-                        reef__jv_free(del);
+                struct reef__jv *del = d ? reef__jv_new_str("delete", 6) : NULL;
+                if (!del || reef__jv_set(d, "$patch", 6, del) < 0 ||
+                    put(d, mk, strlen(mk), reef__jv_get(a[i].v, mk), err) < 0) {
+                    reef__jv_free(d);
+                    rc = nomem(err);
+                    goto out;
+                }
+                if (reef__jv_push(deletions, d) < 0) {
                     rc = nomem(err);
                     goto out;
                 }
