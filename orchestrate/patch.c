@@ -709,10 +709,10 @@ int reef_patch_json_apply(const char *doc, size_t doc_len, const char *patch, si
         err = &local;
     struct reef__jv *ops = reef__jv_parse(patch, patch_len, "json patch", err);
     if (!ops)
-        return err->code ? err->code : -EINVAL;
+        return err->code == -EINVAL ? (err->code = -EBADMSG) : err->code;
     if (ops->kind != REEF_JSON_ARRAY) {
         reef__jv_free(ops);
-        return reef_err_set(err, -EINVAL, "json patch: must be an array of operations");
+        return reef_err_set(err, -EBADMSG, "json patch: must be an array of operations");
     }
     struct jp_state st = {reef__jv_parse(doc, doc_len, "document", err), 0};
     if (!st.root) {
@@ -784,7 +784,7 @@ int reef_patch_merge_apply(const char *doc, size_t doc_len, const char *patch, s
         err = &local;
     struct reef__jv *p = reef__jv_parse(patch, patch_len, "merge patch", err);
     if (!p)
-        return err->code ? err->code : -EINVAL;
+        return err->code == -EINVAL ? (err->code = -EBADMSG) : err->code;
     struct reef__jv *t = reef__jv_parse(doc, doc_len, "document", err);
     if (!t) {
         reef__jv_free(p);

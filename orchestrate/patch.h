@@ -29,15 +29,16 @@
  * document doc[0..doc_len), and appends the new document to out (which the caller owns and
  * frees). Operations apply in order; the first that fails stops everything and nothing is
  * appended. Returns 0, or -EINVAL with a message naming the operation's index and path, e.g.
- *   `json patch: operation 2 (remove) path "/spec/x": member "x" not found`
- * or `json patch: operation 0 (test) path "/a": test failed: value differs`,
- * -E2BIG when a limit is passed, -ENOMEM. */
+ *   `json patch: operation 2 (remove) path "/spec/x": member not found`
+ * or `json patch: operation 0 (test) path "/a": test failed: value differs` (the API server's 422);
+ * -EBADMSG when the patch is not JSON or not an array (its 400); -E2BIG when a limit is passed;
+ * -ENOMEM. */
 int reef_patch_json_apply(const char *doc, size_t doc_len, const char *patch, size_t patch_len,
                           struct reef_buf *out, struct reef_err *err);
 
 /* Applies the JSON Merge Patch (RFC 7386) patch to doc and appends the result to out (the
  * caller's). A null member deletes, an object merges recursively, anything else replaces. Returns
- * 0, -EINVAL for text that is not JSON (the message says which of the two), -E2BIG, -ENOMEM. */
+ * 0, -EBADMSG when the patch is not JSON, -EINVAL when the document is not, -E2BIG, -ENOMEM. */
 int reef_patch_merge_apply(const char *doc, size_t doc_len, const char *patch, size_t patch_len,
                            struct reef_buf *out, struct reef_err *err);
 

@@ -152,7 +152,7 @@ int reef__smp_elem_kind(const struct reef__jv *a, const struct reef__jv *b,
             enum reef_json_kind k = lists[l]->items[i]->kind;
             if (*kind == REEF_JSON_NONE) {
                 if (k == REEF_JSON_ARRAY)
-                    return reef_err_set(err, -EINVAL, "lists of lists are not supported");
+                    return reef_err_set(err, -EBADMSG, "lists of lists are not supported");
                 *kind = k;
             } else if (k != *kind) {
                 return reef_err_set(err, -EINVAL, "list element types are not identical");
@@ -563,7 +563,7 @@ static int merge_slice_handler(struct reef__jv **orig, struct reef__jv *patch,
 
 static int bad_format(struct reef_err *err, const char *what)
 {
-    return reef_err_set(err, -EINVAL, "invalid patch format of %s", what);
+    return reef_err_set(err, -EBADMSG, "invalid patch format of %s", what);
 }
 
 /* applyRetainKeysDirective */
@@ -865,7 +865,7 @@ int reef_smp_apply(const char *kind, const char *doc, size_t doc_len, const char
                             kind ? kind : "(none)");
     struct reef__jv *p = reef__jv_parse(patch, patch_len, "strategic merge patch", err);
     if (!p)
-        return err->code ? err->code : -EINVAL;
+        return err->code == -EINVAL ? (err->code = -EBADMSG) : err->code;
     struct reef__jv *d = reef__jv_parse(doc, doc_len, "document", err);
     if (!d) {
         reef__jv_free(p);
@@ -873,11 +873,12 @@ int reef_smp_apply(const char *kind, const char *doc, size_t doc_len, const char
     }
     int rc;
     if (p->kind != REEF_JSON_OBJECT || d->kind != REEF_JSON_OBJECT) {
-        rc = reef_err_set(err, -EINVAL, "invalid JSON document");
+        rc = reef_err_set(err, p->kind != REEF_JSON_OBJECT ? -EBADMSG : -EINVAL,
+                          "invalid JSON document");
     } else {
         struct reef__smp_opts o = {true, true};
         rc = reef__smp_merge_map(&d, p, root, &o, err);
-        if (rc < 0 && rc != -ENOMEM && rc != -E2BIG)
+        if (rc == -EINVAL || rc == -EBADMSG)
             reef_err_wrap(err, "strategic merge patch");
         if (rc == 0)
             rc = reef__jv_to_buf(d, out, err);

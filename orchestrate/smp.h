@@ -34,11 +34,12 @@
 bool reef_smp_supports(const char *kind);
 
 /* Applies strategic merge patch `patch` to the object `doc` of kind `kind` and appends the result
- * to out (the caller's). Returns 0; -EINVAL for a patch that is not JSON or not an object, or that
- * breaks the rules, with upstream's wording where it has one
+ * to out (the caller's). Returns 0; -EBADMSG for a malformed patch, where upstream answers 400
+ * (not JSON, not an object, `invalid patch format of retainKeys|primitive list|setElementOrder
+ * list`, lists of lists); -EINVAL for a patch that does not apply, where upstream answers 422
  * (`strategic merge patch: map: {...} does not contain declared merge key: name`,
- * `unknown patch type: "x"`, `invalid patch format of retainKeys`); -EOPNOTSUPP for a kind without
- * strategic merge patch; -ENOMEM. Nothing is appended on failure. */
+ * `unknown patch type: x in map`), or a stored document that is not an object; -EOPNOTSUPP for
+ * a kind without strategic merge patch (415); -E2BIG; -ENOMEM. Nothing is appended on failure. */
 int reef_smp_apply(const char *kind, const char *doc, size_t doc_len, const char *patch,
                    size_t patch_len, struct reef_buf *out, struct reef_err *err);
 

@@ -180,6 +180,11 @@ static void test_json_patch_growth_bounded(void)
     struct reef_err err = {0};
     CHECK_INT(reef_patch_json_apply("{}", 2, p.data, p.len, &out, &err), ==, -E2BIG);
     CHECK(strstr(err.msg, "too large") != NULL);
+    /* Malformed patches (400) and patches that do not apply (422) are told apart. */
+    const char *rm = "[{\"op\":\"remove\",\"path\":\"/a\"}]";
+    CHECK_INT(reef_patch_json_apply("{}", 2, "{}", 2, &out, &err), ==, -EBADMSG);
+    CHECK_INT(reef_patch_json_apply("{}", 2, "[", 1, &out, &err), ==, -EBADMSG);
+    CHECK_INT(reef_patch_json_apply("{}", 2, rm, strlen(rm), &out, &err), ==, -EINVAL);
     reef_buf_free(&p);
     reef_buf_free(&out);
 }
@@ -251,7 +256,7 @@ static void test_merge_patch_errors(void)
 {
     struct reef_buf out = REEF_BUF_INIT;
     struct reef_err err = {0};
-    CHECK_INT(reef_patch_merge_apply("{}", 2, "{", 1, &out, &err), ==, -EINVAL);
+    CHECK_INT(reef_patch_merge_apply("{}", 2, "{", 1, &out, &err), ==, -EBADMSG);
     CHECK(strstr(err.msg, "merge patch") != NULL);
     CHECK_INT(reef_patch_merge_apply("{", 1, "{}", 2, &out, &err), ==, -EINVAL);
     CHECK(strstr(err.msg, "document") != NULL);

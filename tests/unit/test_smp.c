@@ -356,6 +356,17 @@ static void test_errors(void)
     CHECK(reef_smp_supports("Deployment"));
     CHECK(reef_smp_supports("EndpointSlice"));
     CHECK_INT(reef_smp_apply(NULL, "{}", 2, "{}", 2, &out, NULL), ==, -EOPNOTSUPP);
+    /* 400 versus 422 */
+    CHECK_INT(reef_smp_apply("Pod", "{}", 2, "[]", 2, &out, &err), ==, -EBADMSG);
+    CHECK_INT(reef_smp_apply("Pod", "{}", 2, "{", 1, &out, &err), ==, -EBADMSG);
+    const char *rk = J("{'spec':{'strategy':{'$retainKeys':'x'}}}");
+    const char *dd = J("{'spec':{'strategy':{}}}");
+    CHECK_INT(reef_smp_apply("Deployment", dd, strlen(dd), rk, strlen(rk), &out, &err), ==,
+              -EBADMSG);
+    const char *nk = J(POD("[{'image':'x'}]"));
+    const char *pd = J(POD("[{'name':'a'}]"));
+    CHECK_INT(reef_smp_apply("Pod", pd, strlen(pd), nk, strlen(nk), &out, &err), ==, -EINVAL);
+    CHECK_INT(reef_smp_apply("Pod", "[]", 2, "{}", 2, &out, &err), ==, -EINVAL);
     reef_buf_free(&out);
 }
 
