@@ -569,6 +569,56 @@ static int json_str(const struct reef_json_doc *d, int v, char **out, const char
     return 0;
 }
 
+/* Equality requirements for every member of the map obj. */
+static int add_map(struct reef_label_selector *sel, const struct reef_json_doc *d, int obj,
+                   const char *what, struct reef_err *err)
+{
+    struct reef_json_iter it = reef_json_iter(d, obj);
+    while (reef_json_next(d, &it)) {
+        struct req r = {0};
+        char *val = NULL;
+        int rc;
+        if ((rc = json_str(d, it.key, &r.key, what, err)) == 0 &&
+            (rc = json_str(d, it.val, &val, what, err)) == 0) {
+            r.op = REEF_LABEL_EQUALS;
+            rc = req_add_value(&r, val, strlen(val));
+            if (rc == 0)
+                rc = req_validate(&r, err);
+            if (rc == 0)
+                rc = sel_add(sel, &r);
+            if (rc == -ENOMEM)
+                reef_err_set(err, rc, "out of memory");
+        }
+        free(val);
+        req_free(&r);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int reef_label_selector_from_map(const struct reef_json_doc *d, int v,
+                                 struct reef_label_selector **out, struct reef_err *err)
+{
+    *out = NULL;
+    struct reef_label_selector *sel = calloc(1, sizeof(*sel));
+    if (!sel)
+        return reef_err_set(err, -ENOMEM, "out of memory");
+    int rc = 0;
+    if (v >= 0 && reef_json_kind(d, v) == REEF_JSON_OBJECT)
+        rc = add_map(sel, d, v, "selector", err);
+    else if (v >= 0 && reef_json_kind(d, v) != REEF_JSON_NULL)
+        rc = reef_err_set(err, -EINVAL, "selector: expected an object, found %s",
+                          reef_json_kind_name(reef_json_kind(d, v)));
+    if (rc < 0) {
+        reef_label_selector_free(sel);
+        return rc;
+    }
+    sel_sort(sel);
+    *out = sel;
+    return 0;
+}
+
 int reef_label_selector_from_json(const struct reef_json_doc *d, int v,
                                   struct reef_label_selector **out, struct reef_err *err)
 {
@@ -590,20 +640,8 @@ int reef_label_selector_from_json(const struct reef_json_doc *d, int v,
     }
     int ml = reef_json_member(d, v, "matchLabels");
     if (ml >= 0 && reef_json_kind(d, ml) == REEF_JSON_OBJECT) {
-        struct reef_json_iter it = reef_json_iter(d, ml);
-        while (reef_json_next(d, &it)) {
-            char *val = NULL;
-            if ((rc = json_str(d, it.key, &r.key, "matchLabels", err)) < 0 ||
-                (rc = json_str(d, it.val, &val, "matchLabels", err)) < 0)
-                goto fail;
-            r.op = REEF_LABEL_EQUALS;
-            rc = req_add_value(&r, val, strlen(val));
-            free(val);
-            if (rc == 0 && (rc = req_validate(&r, err)) < 0)
-                goto fail;
-            if (rc < 0 || (rc = sel_add(sel, &r)) < 0)
-                goto nomem;
-        }
+        if ((rc = add_map(sel, d, ml, "matchLabels", err)) < 0)
+            goto fail;
     } else if (ml >= 0 && reef_json_kind(d, ml) != REEF_JSON_NULL) {
         rc = reef_err_set(err, -EINVAL, "label selector: matchLabels must be an object");
         goto fail;

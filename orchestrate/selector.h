@@ -53,6 +53,12 @@ int reef_label_selector_parse(const char *s, struct reef_label_selector **out,
 int reef_label_selector_from_json(const struct reef_json_doc *d, int v,
                                   struct reef_label_selector **out, struct reef_err *err);
 
+/* Compiles a plain map of labels (a Service's spec.selector, labels.SelectorFromSet): one `=`
+ * requirement per member. An empty or absent map selects everything; callers for which an empty
+ * Service selector means "select nothing" check for that first. Errors as above. */
+int reef_label_selector_from_map(const struct reef_json_doc *d, int v,
+                                 struct reef_label_selector **out, struct reef_err *err);
+
 void reef_label_selector_free(struct reef_label_selector *sel);
 
 /* Whether the labels object `labels` of d (a JSON object of strings; < 0 or null when the object

@@ -72,6 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct reef_json_doc in = REEF_JSON_DOC_INIT;
     if (reef_json_parse(&in, s, size, NULL, NULL) == 0) {
+        if (reef_label_selector_from_map(&in, REEF_JSON_ROOT, &sel, &err) == 0) {
+            reef_label_selector_matches(sel, &d, REEF_JSON_ROOT);
+            roundtrip(sel);
+            reef_label_selector_free(sel);
+        }
         if (reef_label_selector_from_json(&in, REEF_JSON_ROOT, &sel, &err) == 0) {
             reef_label_selector_matches(sel, &d, REEF_JSON_ROOT);
             roundtrip(sel);

@@ -318,6 +318,42 @@ static void test_label_selector_object(void)
     }
 }
 
+static void test_label_selector_map(void)
+{
+    const char *svc = "{\"spec\":{\"selector\":{\"app\":\"web\",\"tier\":\"fe\"}},"
+                      "\"bad\":{\"a b\":\"x\"},\"num\":{\"a\":1},\"list\":[]}";
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, svc, strlen(svc), NULL, NULL), ==, 0);
+    struct reef_label_selector *sel = NULL;
+    struct reef_err err = {0};
+    CHECK_OK(
+        reef_label_selector_from_map(&d, reef_json_find(&d, 0, "spec.selector", NULL), &sel, &err),
+        &err);
+    struct reef_buf b = REEF_BUF_INIT;
+    reef_label_selector_string(sel, &b);
+    CHECK_STR(b.data, "app=web,tier=fe");
+    reef_buf_free(&b);
+    const char *pod = "{\"app\":\"web\",\"tier\":\"fe\",\"x\":\"y\"}";
+    struct reef_json_doc p = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&p, pod, strlen(pod), NULL, NULL), ==, 0);
+    CHECK(reef_label_selector_matches(sel, &p, REEF_JSON_ROOT));
+    reef_label_selector_free(sel);
+    /* Absent: everything. */
+    CHECK_OK(reef_label_selector_from_map(&d, -ENOENT, &sel, &err), &err);
+    CHECK(reef_label_selector_empty(sel));
+    reef_label_selector_free(sel);
+    CHECK_INT(reef_label_selector_from_map(&d, reef_json_member(&d, 0, "bad"), &sel, &err), ==,
+              -EINVAL);
+    CHECK(strstr(err.msg, "key: Invalid value: \"a b\"") != NULL);
+    CHECK_INT(reef_label_selector_from_map(&d, reef_json_member(&d, 0, "num"), &sel, &err), ==,
+              -EINVAL);
+    CHECK_INT(reef_label_selector_from_map(&d, reef_json_member(&d, 0, "list"), &sel, &err), ==,
+              -EINVAL);
+    CHECK(sel == NULL);
+    reef_json_doc_free(&d);
+    reef_json_doc_free(&p);
+}
+
 static bool fmatch(const char *resource, const char *selector, const char *obj)
 {
     struct reef_field_selector *sel = NULL;
@@ -433,6 +469,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_label_matching);
     TEST_RUN(test_label_equal_value);
     TEST_RUN(test_label_selector_object);
+    TEST_RUN(test_label_selector_map);
     TEST_RUN(test_field_selectors);
     TEST_RUN(test_field_selector_errors_and_index);
     return test_done();
