@@ -55,6 +55,17 @@ int reef_smp_create_three_way(const char *kind, const char *original, size_t ori
                               const char *modified, size_t modified_len, const char *current,
                               size_t current_len, struct reef_buf *out, struct reef_err *err);
 
+#define REEF_SMP_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
+/* What kubectl apply sends for a manifest (GetModifiedConfiguration): the manifest with
+ * metadata.annotations (created empty when absent) holding REEF_SMP_LAST_APPLIED = the manifest
+ * itself without that annotation, as compact JSON with sorted keys and a final newline. Appends
+ * that annotation text to annotation and the whole object (sorted keys) to modified; either may be
+ * NULL. Use the annotation of the live object as the next three-way `original`. Returns 0,
+ * -EINVAL (not a JSON object), -ENOMEM. */
+int reef_smp_last_applied(const char *manifest, size_t len, struct reef_buf *annotation,
+                          struct reef_buf *modified, struct reef_err *err);
+
 /* The two-way patch that turns original into modified (CreateTwoWayMergePatch). */
 int reef_smp_create_two_way(const char *kind, const char *original, size_t original_len,
                             const char *modified, size_t modified_len, struct reef_buf *out,

@@ -543,3 +543,55 @@ int reef_smp_create_two_way(const char *kind, const char *original, size_t origi
     reef__jv_free(patch);
     return rc;
 }
+
+/* kubectl's GetModifiedConfiguration(annotate=true). */
+int reef_smp_last_applied(const char *manifest, size_t len, struct reef_buf *annotation,
+                          struct reef_buf *modified, struct reef_err *err)
+{
+    static const char key[] = REEF_SMP_LAST_APPLIED;
+    struct reef_err local;
+    if (!err)
+        err = &local;
+    struct reef__jv *m = parse_obj(manifest, len, "manifest", err);
+    struct reef_buf text = REEF_BUF_INIT;
+    int rc = -EINVAL;
+    if (!m)
+        return err->code ? err->code : -EINVAL;
+    if (!manifest || !len) {
+        rc = reef_err_set(err, -EINVAL, "manifest: empty");
+        goto out;
+    }
+    /* metadata and metadata.annotations become objects (an empty one when absent), without
+     * the annotation itself: that is the text the annotation holds. */
+    struct reef__jv *meta = reef__jv_get(m, "metadata"), *ann;
+    if (!meta || meta->kind != REEF_JSON_OBJECT) {
+        if (!(meta = reef__jv_new(REEF_JSON_OBJECT)) || reef__jv_set(m, "metadata", 8, meta) < 0)
+            goto nomem;
+    }
+    ann = reef__jv_get(meta, "annotations");
+    if (!ann || ann->kind != REEF_JSON_OBJECT) {
+        if (!(ann = reef__jv_new(REEF_JSON_OBJECT)) ||
+            reef__jv_set(meta, "annotations", 11, ann) < 0)
+            goto nomem;
+    }
+    reef__jv_del(ann, key, strlen(key));
+    sort_keys(m);
+    if ((rc = reef__jv_to_buf(m, &text, err)) < 0 || (rc = reef_buf_putc(&text, '\n')) < 0)
+        goto out;
+    struct reef__jv *v = reef__jv_new_str(text.data, text.len);
+    if (!v || reef__jv_set(ann, key, strlen(key), v) < 0)
+        goto nomem;
+    sort_keys(ann);
+    if (annotation && (rc = reef_buf_append(annotation, text.data, text.len)) < 0)
+        goto nomem;
+    if (modified && (rc = reef__jv_to_buf(m, modified, err)) < 0)
+        goto out;
+    rc = 0;
+    goto out;
+nomem:
+    rc = nomem(err);
+out:
+    reef_buf_free(&text);
+    reef__jv_free(m);
+    return rc;
+}
