@@ -76,6 +76,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_json(&res);
         reef_buf_free(&res);
     }
+    reef_buf_reset(&out);
+    struct reef_buf ann = REEF_BUF_INIT;
+    if (reef_smp_last_applied(part[0], len[0], &ann, &out, &err) == 0) {
+        check_json(&out);
+        /* Building it again from its own output changes nothing. */
+        struct reef_buf again = REEF_BUF_INIT;
+        ASSERT(reef_smp_last_applied(out.data, out.len, NULL, &again, &err) == 0);
+        ASSERT(again.len == out.len && memcmp(again.data, out.data, out.len) == 0);
+        reef_buf_free(&again);
+    }
+    reef_buf_free(&ann);
     reef_buf_free(&out);
     return 0;
 }
