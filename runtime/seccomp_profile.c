@@ -24,6 +24,12 @@
 #define MAX_ERRNO 4095   /* the kernel clamps larger errno values to this */
 #define MAX_TRACE 0xffff /* SECCOMP_RET_DATA */
 #define PATH_MAX_LEN 96
+/* libseccomp's BPF generator grows far faster than linearly in the comparisons of argument
+ * conditions (about 5 s for 5000 instructions of them, a minute for 10000), so their estimated
+ * size is bounded before it runs: 1 instruction per rule and 6 per comparison (the most a 64-bit
+ * comparison takes), for each architecture that has the system call. A filter needing more would
+ * pass the kernel's 4096-instruction limit anyway. */
+#define MAX_COND_INSNS 4096
 
 /* One syscalls[] entry, checked and reduced to what building needs. */
 struct entry {
@@ -39,7 +45,7 @@ struct entry {
 struct profile {
     uint32_t def_action;
     unsigned narches;
-    uint32_t arches[MAX_ARCHES + 1];
+    int arches[MAX_ARCHES + 1]; /* indexes in arch_names, each a distinct architecture */
     int nentries;
     struct entry *entries; /* malloc'd */
     int kernel;            /* running kernel as major << 8 | minor; -1 until read */
@@ -333,11 +339,11 @@ static int add_arch(struct profile *pr, int i, const char *path, struct reef_err
         return fail(err, -EINVAL, path, "architecture %s is not supported by libseccomp",
                     arch_names[i].scmp);
     for (unsigned k = 0; k < pr->narches; k++)
-        if (pr->arches[k] == token)
+        if (pr->arches[k] == i)
             return 0;
     if (REEF_NEVER(pr->narches >= REEF_ARRAY_LEN(pr->arches)))
         return fail(err, -E2BIG, path, "too many architectures");
-    pr->arches[pr->narches++] = token;
+    pr->arches[pr->narches++] = i;
     return 0;
 }
 
@@ -693,6 +699,14 @@ static void release_ctx(struct ctx_guard *g)
         seccomp_release(g->ctx);
 }
 
+/* What the rules added so far may still spend. */
+struct budget {
+    int rules_left;
+    int cond_left; /* estimated instructions of argument conditions */
+    unsigned ntokens;
+    uint32_t tokens[MAX_ARCHES + 2]; /* the filter's architectures, native first */
+};
+
 static int add_rule(scmp_filter_ctx ctx, const struct entry *e, int nr, const char *name,
                     int *rules_left, struct reef_err *err)
 {
@@ -718,7 +732,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct entry *e, int nr, const ch
 
 /* The rules of entry e for the system call named by string v. */
 static int add_name(scmp_filter_ctx ctx, const struct reef_json_doc *d, const struct entry *e,
-                    int v, int *rules_left, struct reef_err *err)
+                    int v, struct budget *b, struct reef_err *err)
 {
     char name[64];
     if (reef_json_get_str(d, v, name, sizeof(name), NULL) < 0)
@@ -726,9 +740,20 @@ static int add_name(scmp_filter_ctx ctx, const struct reef_json_doc *d, const st
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR)
         return 0; /* unknown here: skipped, as moby does */
+    if (e->nargs > 0) {
+        int cost = (int)(e->split ? e->nargs * 7 : 1 + 6 * e->nargs);
+        for (unsigned i = 0; i < b->ntokens; i++)
+            if (seccomp_syscall_resolve_name_arch(b->tokens[i], name) >= 0)
+                b->cond_left -= cost;
+        if (b->cond_left < 0)
+            return reef_err_set(err, -E2BIG,
+                                "seccomp profile: syscalls[%d]: argument conditions would take "
+                                "more than %d instructions",
+                                e->at, MAX_COND_INSNS);
+    }
     char q[72];
     quote(d, v, q, sizeof(q));
-    return add_rule(ctx, e, nr, q, rules_left, err);
+    return add_rule(ctx, e, nr, q, &b->rules_left, err);
 }
 
 static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_filter_ctx *out,
@@ -738,13 +763,21 @@ static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_f
     if (!g.ctx)
         return reef_err_set(err, -EINVAL,
                             "seccomp profile: defaultAction: not supported by this kernel");
-    int r = 0, rules_left = MAX_RULES;
+    struct budget b = {.rules_left = MAX_RULES, .cond_left = MAX_COND_INSNS, .ntokens = 1};
+    b.tokens[0] = seccomp_arch_native();
+    int r = 0;
     for (unsigned i = 0; i < pr->narches && r >= 0; i++) {
-        r = seccomp_arch_add(g.ctx, pr->arches[i]);
-        if (r == -EEXIST)
+        uint32_t token = seccomp_arch_resolve_name(arch_names[pr->arches[i]].lib);
+        r = seccomp_arch_add(g.ctx, token);
+        if (r == -EEXIST) {
             r = 0;
-        else if (r < 0)
-            reef_err_errno(err, r, "seccomp profile: add architecture");
+        } else if (r < 0) {
+            reef_err_errno(err, r, "seccomp profile: architecture %s cannot join a filter for %s",
+                           arch_names[pr->arches[i]].scmp,
+                           seccomp_arch_native() == token ? "itself" : "this machine");
+        } else {
+            b.tokens[b.ntokens++] = token;
+        }
     }
     for (int i = 0; i < pr->nentries && r >= 0; i++) {
         const struct entry *e = &pr->entries[i];
@@ -752,12 +785,12 @@ static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_f
         if (!e->applies || e->action == pr->def_action)
             continue;
         if (reef_json_kind(d, e->names) == REEF_JSON_STRING) {
-            r = add_name(g.ctx, d, e, e->names, &rules_left, err);
+            r = add_name(g.ctx, d, e, e->names, &b, err);
             continue;
         }
         struct reef_json_iter it = reef_json_iter(d, e->names);
         while (r >= 0 && reef_json_next(d, &it))
-            r = add_name(g.ctx, d, e, it.val, &rules_left, err);
+            r = add_name(g.ctx, d, e, it.val, &b, err);
     }
     if (r < 0) {
         release_ctx(&g);

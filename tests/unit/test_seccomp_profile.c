@@ -670,6 +670,10 @@ static void test_errors(void)
          "seccomp profile: flags[0]: filter flag \"SECCOMP_FILTER_FLAG_LOG\" is not supported"},
         {"{" DEF ", \"listenerPath\": \"/run/agent.sock\"}",
          "seccomp profile: listenerPath: seccomp agents are not supported"},
+        /* libseccomp mixes no byte orders (every host reef runs on is little-endian). */
+        {"{" DEF ", \"architectures\": [\"SCMP_ARCH_S390X\"]}",
+         "seccomp profile: architecture SCMP_ARCH_S390X cannot join a filter for this machine: "
+         "Numerical argument out of domain"},
         /* The same rule with two actions: libseccomp refuses, the entry is named. */
         {"{" DEF ", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\","
          " \"args\": [{\"index\": 0, \"value\": 3, \"op\": \"SCMP_CMP_EQ\"}]},"
@@ -690,6 +694,7 @@ static void test_errors(void)
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
         int code = strstr(cases[i].msg, "more than") ? -E2BIG
                    : strstr(cases[i].msg, "File exists") ? -EEXIST
+                   : strstr(cases[i].msg, "out of domain") ? -EDOM
                                                          : -EINVAL;
         expect_error(cases[i].json, code, cases[i].msg);
     }
@@ -745,7 +750,8 @@ static void test_bounds(void)
     CHECK_INT(reef_seccomp_build_profile("[[[[[[[[[[[[]]]]]]]]]]]]", 24, 0, &prog, &err), ==,
               -E2BIG);
 
-    /* Many conditional rules on three ABIs: more BPF than the kernel takes. */
+    /* Many conditional rules on three ABIs: refused before libseccomp's compiler, whose time
+     * grows steeply with them, is given the lot. */
     reef_buf_reset(&b);
     CHECK(reef_buf_puts(&b, "{" DEF ", \"architectures\": [\"SCMP_ARCH_X86_64\", "
                             "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [") == 0);
@@ -765,8 +771,8 @@ static void test_bounds(void)
         }
     CHECK(reef_buf_puts(&b, "]}") == 0);
     CHECK_INT(reef_seccomp_build_profile(b.data, b.len, 0, &prog, &err), ==, -E2BIG);
-    if (!strstr(err.msg, "instructions (at most 4096)"))
-        TEST_FAIL("%s", err.msg);
+    CHECK_STR(err.msg, "seccomp profile: syscalls[105]: argument conditions would take more "
+                       "than 4096 instructions");
     reef_buf_free(&b);
 }
 
