@@ -84,9 +84,9 @@ static const struct {
 
 /* Go-style names of includes/excludes arches, as moby's default profile spells them. */
 static const char *const native_names[] = {
-    "x86",     "amd64",  "x32",      "arm",         "arm64",   "mips",  "mipsel", "mips64",
-    "mips64n32", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le", "s390",  "s390x",
-    "parisc",  "parisc64", "riscv64", "loong64",   "m68k",    "sh",
+    "x86",       "amd64",    "x32",         "arm",     "arm64", "mips",    "mipsel", "mips64",
+    "mips64n32", "mipsel64", "mipsel64n32", "ppc",     "ppc64", "ppc64le", "s390",   "s390x",
+    "parisc",    "parisc64", "riscv64",     "loong64", "m68k",  "sh",
 };
 
 const char *reef_seccomp_profile_native_arch(void)
@@ -180,8 +180,7 @@ static int member(const struct reef_json_doc *d, int obj, const char *key)
     while (reef_json_next(d, &it)) {
         const char *p;
         size_t n;
-        if (reef_json_str_view(d, it.key, &p, &n) == 0 && n == klen &&
-            strncasecmp(p, key, n) == 0)
+        if (reef_json_str_view(d, it.key, &p, &n) == 0 && n == klen && strncasecmp(p, key, n) == 0)
             found = it.val;
     }
     if (found >= 0 && reef_json_is_null(d, found))
@@ -252,8 +251,8 @@ static int get_array(const struct reef_json_doc *d, int obj, const char *key, in
 
 /* Actions, operators, architectures */
 
-static int parse_action(const struct reef_json_doc *d, int obj, const char *akey,
-                        const char *ekey, uint32_t *out, const char *path, struct reef_err *err)
+static int parse_action(const struct reef_json_doc *d, int obj, const char *akey, const char *ekey,
+                        uint32_t *out, const char *path, struct reef_err *err)
 {
     char p[PATH_MAX_LEN], ep[PATH_MAX_LEN], name[32];
     const char *dot = *path ? "." : "";
@@ -269,7 +268,8 @@ static int parse_action(const struct reef_json_doc *d, int obj, const char *akey
     uint64_t eno = EPERM;
     bool errno_ok = strcmp(name, "SCMP_ACT_ERRNO") == 0 || strcmp(name, "SCMP_ACT_TRACE") == 0;
     if (ev >= 0 && errno_ok &&
-        (r = get_uint(d, ev, strcmp(name, "SCMP_ACT_ERRNO") == 0 ? MAX_ERRNO : MAX_TRACE, &eno, ep, err)) < 0)
+        (r = get_uint(d, ev, strcmp(name, "SCMP_ACT_ERRNO") == 0 ? MAX_ERRNO : MAX_TRACE, &eno, ep,
+                      err)) < 0)
         return r;
 
     if (strcmp(name, "SCMP_ACT_ALLOW") == 0)
@@ -304,9 +304,12 @@ static int parse_op(const char *name, enum scmp_compare *op)
         const char *name;
         enum scmp_compare op;
     } ops[] = {
-        {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-        {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-        {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_NE", SCMP_CMP_NE},
+        {"SCMP_CMP_LT", SCMP_CMP_LT},
+        {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+        {"SCMP_CMP_GE", SCMP_CMP_GE},
+        {"SCMP_CMP_GT", SCMP_CMP_GT},
         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(ops); i++)
@@ -391,8 +394,7 @@ static int parse_arches(const struct reef_json_doc *d, struct profile *pr, struc
                 return r;
         }
         int subs, nsubs;
-        if ((r = get_array(d, it.val, "subArchitectures", MAX_ARCHES, &subs, &nsubs, ep, err)) <
-            0)
+        if ((r = get_array(d, it.val, "subArchitectures", MAX_ARCHES, &subs, &nsubs, ep, err)) < 0)
             return r;
         struct reef_json_iter si = reef_json_iter(d, subs);
         while (reef_json_next(d, &si)) {
@@ -413,7 +415,7 @@ struct filter {
     int ncaps;
     uint64_t caps;
     int narches;
-    bool native; /* the native architecture is among arches */
+    bool native;    /* the native architecture is among arches */
     int min_kernel; /* major << 8 | minor, or -1 */
 };
 
@@ -620,12 +622,11 @@ static int parse_entry(const struct reef_json_doc *d, int obj, struct profile *p
         e->names = names;
         struct reef_json_iter it = reef_json_iter(d, names);
         while (reef_json_next(d, &it))
-            if ((r = want(d, it.val, REEF_JSON_STRING, sub(p, path, ".names[%d]", it.index),
-                          err)) < 0)
+            if ((r = want(d, it.val, REEF_JSON_STRING, sub(p, path, ".names[%d]", it.index), err)) <
+                0)
                 return r;
     } else {
-        return fail(err, -EINVAL, sub(p, path, ".names"), "%s",
-                    names >= 0 ? "empty" : "missing");
+        return fail(err, -EINVAL, sub(p, path, ".names"), "%s", names >= 0 ? "empty" : "missing");
     }
     if (nnames > *names_left)
         return fail(err, -E2BIG, sub(p, path, ".names"),

@@ -17,21 +17,21 @@
 #include "runtime/seccomp_profile.h"
 #include "tests/unit/test.h"
 
-#define EXPECT_ERRNO(call, e)                                                                     \
-    do {                                                                                          \
-        errno = 0;                                                                                \
-        long test__r = (long)(call);                                                              \
-        if (test__r != -1 || errno != (e))                                                        \
-            TEST_FAIL("%s: returned %ld errno %d (%s), wanted errno %d", #call, test__r, errno,   \
-                      strerror(errno), (e));                                                      \
+#define EXPECT_ERRNO(call, e)                                                                      \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long test__r = (long)(call);                                                               \
+        if (test__r != -1 || errno != (e))                                                         \
+            TEST_FAIL("%s: returned %ld errno %d (%s), wanted errno %d", #call, test__r, errno,    \
+                      strerror(errno), (e));                                                       \
     } while (0)
 
-#define EXPECT_OK(call)                                                                           \
-    do {                                                                                          \
-        errno = 0;                                                                                \
-        long test__r = (long)(call);                                                              \
-        if (test__r == -1)                                                                        \
-            TEST_FAIL("%s: failed with errno %d (%s)", #call, errno, strerror(errno));            \
+#define EXPECT_OK(call)                                                                            \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long test__r = (long)(call);                                                               \
+        if (test__r == -1)                                                                         \
+            TEST_FAIL("%s: failed with errno %d (%s)", #call, errno, strerror(errno));             \
     } while (0)
 
 static void need_root(void)
@@ -138,7 +138,7 @@ static void probe_errno(void)
 {
     EXPECT_ERRNO(syscall(SYS_getuid), EACCES);                    /* defaultErrnoRet */
     EXPECT_ERRNO(mkdir("/tmp/reef-seccomp-never", 0700), ENOSYS); /* errnoRet */
-    EXPECT_ERRNO(chdir("/"), EPERM);                               /* ERRNO without errnoRet */
+    EXPECT_ERRNO(chdir("/"), EPERM);                              /* ERRNO without errnoRet */
     CHECK_INT(syscall(SYS_getppid), ==, 0); /* errnoRet 0: "succeeds" without running */
 }
 
@@ -216,7 +216,7 @@ static void probe_other_actions(void)
     CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
     syscall(SYS_geteuid); /* TRAP: SIGSYS to a handler, the call not run */
     CHECK_INT(trapped, ==, SYS_geteuid);
-    EXPECT_ERRNO(syscall(SYS_getegid), ENOSYS); /* TRACE without a tracer */
+    EXPECT_ERRNO(syscall(SYS_getegid), ENOSYS);      /* TRACE without a tracer */
     CHECK_INT(syscall(SYS_getpgrp), ==, getpgid(0)); /* LOG: runs */
 }
 
@@ -236,8 +236,8 @@ static void test_actions(void)
 
 /* Argument conditions */
 
-#define NS_FLAGS                                                                                  \
-    (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |    \
+#define NS_FLAGS                                                                                   \
+    (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |     \
      CLONE_NEWCGROUP)
 
 static void probe_args(void)
@@ -258,15 +258,15 @@ static void probe_args(void)
     EXPECT_ERRNO(syscall(SYS_clone, NS_FLAGS | SIGCHLD, 0, 0, 0, 0), EPERM);
 
     /* Calls that ignore their arguments, so only the filter decides. */
-    EXPECT_OK(syscall(SYS_getppid, 4));         /* NE 5 */
+    EXPECT_OK(syscall(SYS_getppid, 4)); /* NE 5 */
     EXPECT_ERRNO(syscall(SYS_getppid, 5), EPERM);
-    EXPECT_OK(syscall(SYS_getuid, 4));          /* LT 5 */
+    EXPECT_OK(syscall(SYS_getuid, 4)); /* LT 5 */
     EXPECT_ERRNO(syscall(SYS_getuid, 5), EPERM);
-    EXPECT_OK(syscall(SYS_getgid, 5));          /* LE 5 */
+    EXPECT_OK(syscall(SYS_getgid, 5)); /* LE 5 */
     EXPECT_ERRNO(syscall(SYS_getgid, 6), EPERM);
-    EXPECT_OK(syscall(SYS_geteuid, 5));         /* GE 5 */
+    EXPECT_OK(syscall(SYS_geteuid, 5)); /* GE 5 */
     EXPECT_ERRNO(syscall(SYS_geteuid, 4), EPERM);
-    EXPECT_OK(syscall(SYS_getegid, 6));         /* GT 5 */
+    EXPECT_OK(syscall(SYS_getegid, 6)); /* GT 5 */
     EXPECT_ERRNO(syscall(SYS_getegid, 5), EPERM);
     EXPECT_ERRNO(syscall(SYS_getegid, 0), EPERM);
 #if __SIZEOF_LONG__ == 8
@@ -274,13 +274,13 @@ static void probe_args(void)
     EXPECT_ERRNO(syscall(SYS_gettid, 0x89abcdefUL), EPERM);
     EXPECT_ERRNO(syscall(SYS_gettid, 0x1123456789abcdefUL), EPERM);
 #endif
-    EXPECT_OK(syscall(SYS_getpgrp, 0x35));     /* (x & 0xf0) == 0x30 */
+    EXPECT_OK(syscall(SYS_getpgrp, 0x35)); /* (x & 0xf0) == 0x30 */
     EXPECT_OK(syscall(SYS_getpgrp, 0x130));
     EXPECT_ERRNO(syscall(SYS_getpgrp, 0x45), EPERM);
     EXPECT_OK(syscall(SYS_sched_yield, 1, 2)); /* index 0 and index 1: both */
     EXPECT_ERRNO(syscall(SYS_sched_yield, 1, 3), EPERM);
     EXPECT_ERRNO(syscall(SYS_sched_yield, 0, 2), EPERM);
-    EXPECT_OK(syscall(SYS_getsid, 0));         /* index 0 twice: either */
+    EXPECT_OK(syscall(SYS_getsid, 0)); /* index 0 twice: either */
     EXPECT_ERRNO(syscall(SYS_getsid, 2), EPERM);
     errno = 0;
     syscall(SYS_getsid, 1); /* allowed: runs, and pid 1's session is ours to read */
@@ -359,18 +359,19 @@ static void test_caps(void)
 
 /* Architectures */
 
-#define BASE                                                                                      \
-    "\"read\", \"write\", \"close\", \"exit\", \"exit_group\", \"rt_sigreturn\", "               \
-    "\"rt_sigprocmask\", \"rt_sigaction\", \"brk\", \"mmap\", \"munmap\", \"mprotect\", "         \
-    "\"fstat\", \"newfstatat\", \"lseek\", \"getpid\", \"wait4\", \"futex\", \"madvise\""
+#define BASE                                                                                       \
+    "\"read\", \"write\", \"close\", \"exit\", \"exit_group\", \"rt_sigreturn\", "                 \
+    "\"rt_sigprocmask\", \"rt_sigaction\", \"brk\", \"mmap\", \"munmap\", \"mprotect\", "          \
+    "\"fstat\", \"newfstatat\", \"lseek\", \"getpid\", \"wait4\", \"futex\", \"madvise\", "        \
+    "\"sigaltstack\""
 
 static void probe_arches(void)
 {
-    EXPECT_OK(syscall(SYS_getppid));           /* includes native */
-    EXPECT_ERRNO(syscall(SYS_getuid), EPERM);  /* includes another */
-    EXPECT_ERRNO(syscall(SYS_getgid), EPERM);  /* excludes native */
-    EXPECT_OK(syscall(SYS_geteuid));           /* excludes another */
-    EXPECT_OK(syscall(SYS_getegid));           /* includes both */
+    EXPECT_OK(syscall(SYS_getppid));          /* includes native */
+    EXPECT_ERRNO(syscall(SYS_getuid), EPERM); /* includes another */
+    EXPECT_ERRNO(syscall(SYS_getgid), EPERM); /* excludes native */
+    EXPECT_OK(syscall(SYS_geteuid));          /* excludes another */
+    EXPECT_OK(syscall(SYS_getegid));          /* includes both */
 }
 
 static void test_arches(void)
@@ -692,18 +693,17 @@ static void test_errors(void)
          "78901234567890123456789..."},
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
-        int code = strstr(cases[i].msg, "more than") ? -E2BIG
-                   : strstr(cases[i].msg, "File exists") ? -EEXIST
+        int code = strstr(cases[i].msg, "more than")       ? -E2BIG
+                   : strstr(cases[i].msg, "File exists")   ? -EEXIST
                    : strstr(cases[i].msg, "out of domain") ? -EDOM
-                                                         : -EINVAL;
+                                                           : -EINVAL;
         expect_error(cases[i].json, code, cases[i].msg);
     }
 
     /* Not JSON at all: the reader's message, with context. */
     struct reef_seccomp_prog prog;
     struct reef_err err = {0};
-    CHECK_INT(reef_seccomp_build_profile("{\"defaultAction\": }", 19, 0, &prog, &err), ==,
-              -EINVAL);
+    CHECK_INT(reef_seccomp_build_profile("{\"defaultAction\": }", 19, 0, &prog, &err), ==, -EINVAL);
     CHECK(strncmp(err.msg, "seccomp profile: json: line 1, column 19 (byte 18)", 50) == 0);
     CHECK_INT(reef_seccomp_build_profile("", 0, 0, &prog, &err), ==, -EINVAL);
     CHECK(strncmp(err.msg, "seccomp profile: json: ", 23) == 0);
@@ -741,9 +741,9 @@ static void test_bounds(void)
                        "the profile");
 
     /* Too big to read at all. */
-    CHECK_INT(reef_seccomp_build_profile(b.data, REEF_SECCOMP_PROFILE_MAX_BYTES + 1, 0, &prog,
-                                         &err),
-              ==, -E2BIG);
+    CHECK_INT(
+        reef_seccomp_build_profile(b.data, REEF_SECCOMP_PROFILE_MAX_BYTES + 1, 0, &prog, &err), ==,
+        -E2BIG);
     CHECK_STR(err.msg, "seccomp profile: larger than 1048576 bytes");
 
     /* Nesting deeper than any profile needs. */
@@ -755,10 +755,10 @@ static void test_bounds(void)
     reef_buf_reset(&b);
     CHECK(reef_buf_puts(&b, "{" DEF ", \"architectures\": [\"SCMP_ARCH_X86_64\", "
                             "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [") == 0);
-    static const char *const names[] = {"read", "write", "openat", "close", "mmap", "getpid",
-                                        "getuid", "getgid", "dup", "dup2", "pipe", "ioctl",
-                                        "lseek", "fstat", "brk", "munmap", "mprotect",
-                                        "pread64", "pwrite64", "readv", "writev", "access"};
+    static const char *const names[] = {
+        "read",     "write",   "openat",   "close", "mmap",   "getpid", "getuid", "getgid",
+        "dup",      "dup2",    "pipe",     "ioctl", "lseek",  "fstat",  "brk",    "munmap",
+        "mprotect", "pread64", "pwrite64", "readv", "writev", "access"};
     for (size_t i = 0; i < REEF_ARRAY_LEN(names); i++)
         for (int v = 0; v < 40; v++) {
             char rule[256];
