@@ -20,7 +20,6 @@
 
 #define MAX_ARCHES 32    /* entries of architectures, subArchitectures, archMap, arches */
 #define MAX_CAPS 64      /* entries of a filter's caps */
-#define MAX_RULES 4096   /* libseccomp rules added (a name with split args adds several) */
 #define MAX_ERRNO 4095   /* the kernel clamps larger errno values to this */
 #define MAX_TRACE 0xffff /* SECCOMP_RET_DATA */
 #define PATH_MAX_LEN 96
@@ -702,20 +701,16 @@ static void release_ctx(struct ctx_guard *g)
 
 /* What the rules added so far may still spend. */
 struct budget {
-    int rules_left;
     int cond_left; /* estimated instructions of argument conditions */
     unsigned ntokens;
     uint32_t tokens[MAX_ARCHES + 2]; /* the filter's architectures, native first */
 };
 
 static int add_rule(scmp_filter_ctx ctx, const struct entry *e, int nr, const char *name,
-                    int *rules_left, struct reef_err *err)
+                    struct reef_err *err)
 {
     unsigned n = e->split ? e->nargs : 1;
     for (unsigned i = 0; i < n; i++) {
-        if (--*rules_left < 0)
-            return reef_err_set(err, -E2BIG, "seccomp profile: syscalls[%d]: more than %d rules",
-                                e->at, MAX_RULES);
         int r;
         if (e->split)
             r = seccomp_rule_add_array(ctx, e->action, nr, 1, &e->args[i]);
@@ -754,7 +749,7 @@ static int add_name(scmp_filter_ctx ctx, const struct reef_json_doc *d, const st
     }
     char q[72];
     quote(d, v, q, sizeof(q));
-    return add_rule(ctx, e, nr, q, &b->rules_left, err);
+    return add_rule(ctx, e, nr, q, err);
 }
 
 static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_filter_ctx *out,
@@ -764,7 +759,7 @@ static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_f
     if (!g.ctx)
         return reef_err_set(err, -EINVAL,
                             "seccomp profile: defaultAction: not supported by this kernel");
-    struct budget b = {.rules_left = MAX_RULES, .cond_left = MAX_COND_INSNS, .ntokens = 1};
+    struct budget b = {.cond_left = MAX_COND_INSNS, .ntokens = 1};
     b.tokens[0] = seccomp_arch_native();
     int r = 0;
     for (unsigned i = 0; i < pr->narches && r >= 0; i++) {

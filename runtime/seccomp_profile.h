@@ -38,8 +38,12 @@
 
 /* Compiles the profile json[0..len) for a container holding the capability set caps
  * (runtime/caps.h). Returns 0 and fills prog, which the caller frees with reef_seccomp_prog_free;
- * or -EINVAL for a profile that is not valid, -E2BIG when it passes a bound or compiles to more
- * than the kernel's 4096 instructions, -ENOMEM, with prog left empty (nothing to free). */
+ * or -EINVAL for a profile that is not valid, -E2BIG when it passes a bound above or compiles to
+ * more than the kernel's 4096 instructions, -ENOMEM, or libseccomp's code when it refuses a rule
+ * or architecture (-EEXIST: one rule with two actions; -EDOM: an architecture of the other byte
+ * order), with prog left empty (nothing to free). Argument conditions are bounded by an estimate
+ * of their size (about 4096 instructions) before libseccomp compiles them, since its compile time
+ * grows steeply with them; whole profiles compile in well under a second. */
 int reef_seccomp_build_profile(const char *json, size_t len, uint64_t caps,
                                struct reef_seccomp_prog *prog, struct reef_err *err);
 
