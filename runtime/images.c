@@ -658,3 +658,13 @@ int reef__images_record(struct reef_images *s, const struct reef__record *rec,
 {
     return reef_db_txn(s->db, record_txn, (void *)rec, err);
 }
+
+int64_t reef__images_layer_size(struct reef_images *s, const char *chain)
+{
+    int64_t n = -1;
+    if (reef_db_get_int(s->db, NULL, "layer size", &n,
+                        "SELECT max(size) FROM image_layers WHERE chain_id = ? AND size > 0", "s",
+                        chain) < 0 || n <= 0)
+        return -1;
+    return n;
+}

@@ -159,6 +159,8 @@ struct reef__record {
 };
 int reef__images_record(struct reef_images *s, const struct reef__record *rec,
                         struct reef_err *err);
+/* Unpacked size recorded for a layer, or -1 when no image records it. */
+int64_t reef__images_layer_size(struct reef_images *s, const char *chain);
 const char *reef__images_dir(const struct reef_images *s);
 struct reef_blobstore *reef__images_blobs(struct reef_images *s);
 /* Store-wide lock: shared for pulls and imports, exclusive for removal. 0 or negative. */

@@ -465,6 +465,8 @@ int reef__images_install(struct reef_images *s, struct reef__image_src *src, con
     for (size_t i = 0; i < m.nlayers; i++) {
         unpacked[i] = jobs[i].unpacked;
         if (unpacked[i] < 0)
+            unpacked[i] = reef__images_layer_size(s, chain[i]);
+        if (unpacked[i] < 0)
             unpacked[i] = 0;
         size += unpacked[i];
     }
@@ -492,7 +494,6 @@ int reef__images_install(struct reef_images *s, struct reef__image_src *src, con
         .refs = refs,
         .nrefs = nrefs,
     };
-    /* A layer another image brought keeps the unpacked size recorded for it. */
     if ((rc = reef__images_record(s, &rec, err)) < 0)
         goto out;
     reef_strlcpy(image_id, m.config.digest, 80);
@@ -586,8 +587,8 @@ int reef_images_pull(struct reef_images *s, const char *ref, const struct reef_p
     char id[80];
     rc = reef__images_install(s, &src, canon, body.data, body.len, digest, refs, nrefs, opts, id,
                               err);
-    if (rc == 0 && out)
-        rc = reef_images_get(s, id, out, err);
+    if (rc == 0 && out && (rc = reef_images_get(s, id, out, err)) == 0)
+        reef_strlcpy((*out)->name, canon, sizeof((*out)->name));
 out:
     if (rc < 0) {
         char fam[600];

@@ -47,8 +47,7 @@ bool reef_registry_transient(int result, int status)
 {
     if (result < 0)
         return result == -ECONNRESET || result == -ETIMEDOUT || result == -EPIPE ||
-               result == -ECONNABORTED || result == -EAGAIN || result == -EPROTO ||
-               result == -ENETUNREACH || result == -EIO;
+               result == -ECONNABORTED;
     return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
