@@ -263,6 +263,18 @@ static int run_layer(struct install *in, struct job *j, struct reef_err *err)
         drc = reef_err_set(&derr, -EBADMSG, "blob %s: %lld bytes, the manifest says %lld",
                            j->desc->digest, (long long)reef_blob_writer_written(p.w),
                            (long long)j->desc->size);
+    if (drc == 0 && u.rc < 0 && p.w) {
+        /* The whole blob arrived but would not unpack: a blob that is not what the manifest
+         * names explains that best, so check its digest first (commit verifies it). */
+        struct reef_err cerr;
+        if (reef_blob_writer_commit(p.w, &cerr) < 0) {
+            drc = cerr.code;
+            derr = cerr;
+        } else {
+            reef_blobstore_delete(bs, j->desc->digest, NULL);
+        }
+        p.w = NULL;
+    }
     if (drc < 0 || u.rc < 0) {
         if (p.w)
             reef_blob_writer_abort(p.w);
@@ -453,7 +465,7 @@ int reef__images_install(struct reef_images *s, struct reef__image_src *src, con
         if (jobs[i].rc < 0) {
             *err = jobs[i].err;
             rc = jobs[i].rc;
-            reef_err_wrap(err, "layer %zu (%s)", i + 1, m.layers[i].digest);
+            reef_err_wrap(err, "layer %zu of %zu", i + 1, m.nlayers);
             goto out;
         }
         if (!jobs[i].done) {

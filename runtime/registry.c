@@ -513,6 +513,9 @@ static int do_get(struct reef_registry *r, int ep, struct req *q, const char *wh
                                 creds ? "bad credentials" : "no credentials configured");
         }
         bool transient = reef_registry_transient(res, q->status);
+        /* A silent server costs a whole timeout per try: give it one more chance only. */
+        if (res == -ETIMEDOUT && attempt < r->attempts - 2)
+            attempt = r->attempts - 2;
         if (!transient || ++attempt >= r->attempts) {
             if (res < 0)
                 return reef_err_set(err, res, "%s: %s", what, q->err.msg);
@@ -553,7 +556,7 @@ static int get_any(struct reef_registry *r, struct req *q, const char *suffix, c
                    struct reef_err *err)
 {
     struct reef_err best = {0};
-    int best_rc = 0;
+    int best_rc = 0, best_rank = 0;
     pthread_mutex_lock(&r->mu);
     int start = r->cur;
     pthread_mutex_unlock(&r->mu);
@@ -579,11 +582,15 @@ static int get_any(struct reef_registry *r, struct req *q, const char *suffix, c
             rc = status_error(q, what, e->host, &e1);
         q->url = NULL;
         /* An HTTP answer (401, 404) beats a transport error from a fallback endpoint. */
-        bool http_answer = rc == -EACCES || rc == -ENOENT || rc == -EPROTO;
-        if (best_rc == 0 || (http_answer && best_rc != -EACCES && best_rc != -ENOENT &&
-                             best_rc != -EPROTO)) {
+        /* A TLS handshake that met plain HTTP says only "try http", which the next endpoint
+         * does; any other failure says more. */
+        int rank = q->status > 0 || rc == -EACCES       ? 3
+                   : strstr(e1.msg, "invalid SSL record") ? 1
+                                                          : 2;
+        if (rank > best_rank) {
             best = e1;
             best_rc = rc;
+            best_rank = rank;
         }
         if (q->fn && q->delivered > 0)
             break; /* a partly delivered blob cannot switch endpoints */
