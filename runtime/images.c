@@ -438,7 +438,6 @@ static int gc_run(struct reef_images *s, int64_t *freed, struct reef_err *err)
             g.freed += size;
     }
     closedir(d);
-    clear_dir(p); /* nothing: layers/tmp is not 64 chars; cleared below */
     snprintf(p, sizeof(p), "%s/layers/tmp", s->dir);
     clear_dir(p);
     snprintf(p, sizeof(p), "%s/blobs/tmp", s->dir);
@@ -471,9 +470,12 @@ static int rm_txn(struct reef_db *db, void *arg, struct reef_err *err)
         rc = reef_db_exec(db, err, "untag", "DELETE FROM refs WHERE ref = ?", "s", a->key);
         if (rc < 0)
             return rc;
+        /* Digest names (name@sha256:...) do not keep an image: its tags do. */
         int64_t n = 0;
         rc = reef_db_get_int(db, err, "count names", &n,
-                             "SELECT count(*) FROM refs WHERE image_id = ?", "s", a->id);
+                             "SELECT count(*) FROM refs WHERE image_id = ? AND ref NOT LIKE "
+                             "'%@%'",
+                             "s", a->id);
         if (rc < 0 || n > 0)
             return rc;
     }

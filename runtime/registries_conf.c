@@ -444,6 +444,7 @@ int reef_registries_conf_endpoints(const struct reef_registries_conf *c,
     /* Loopback registries usually speak plain HTTP; try it after HTTPS unless configured. */
     if (n > before && is_loopback(host) && !(out[before].cfg && (out[before].cfg->ca_file ||
                                                                   out[before].cfg->cert_file)))
-        add_endpoint(c, host, ref->path, false, false, out, &n, max);
+        if (add_endpoint(c, host, ref->path, false, false, out, &n, max) == 0 && n > before + 1)
+            out[n - 1].fallback = true;
     return (int)n;
 }

@@ -62,6 +62,7 @@ struct reef_registry_endpoint {
     char path[REEF_IMAGE_NAME_MAX + 1]; /* repository path after rewrites */
     bool plain_http;
     bool is_mirror;
+    bool fallback; /* the plain-HTTP retry of an unconfigured loopback registry */
     const struct reef_registry_config *cfg; /* NULL when none; owned by the conf */
 };
 

@@ -584,10 +584,11 @@ static int get_any(struct reef_registry *r, struct req *q, const char *suffix, c
         /* An HTTP answer (401, 404) beats a transport error from a fallback endpoint. */
         /* A TLS handshake that met plain HTTP says only "try http", which the next endpoint
          * does; any other failure says more. */
-        int rank = q->status > 0 || rc == -EACCES       ? 3
+        int rank = e->fallback && q->status == 400      ? 0 /* an HTTPS server */
+                   : q->status > 0 || rc == -EACCES       ? 3
                    : strstr(e1.msg, "invalid SSL record") ? 1
                                                           : 2;
-        if (rank > best_rank) {
+        if (rank > best_rank || best_rc == 0) {
             best = e1;
             best_rc = rc;
             best_rank = rank;
