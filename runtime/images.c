@@ -425,7 +425,7 @@ static int gc_run(struct reef_images *s, int64_t *freed, struct reef_err *err)
         if (strlen(e->d_name) != 64)
             continue;
         char chain[80];
-        snprintf(chain, sizeof(chain), "sha256:%s", e->d_name);
+        snprintf(chain, sizeof(chain), "sha256:%.64s", e->d_name);
         int64_t n = 1, size = 0;
         if (reef_db_get_int(s->db, NULL, "layer in use", &n,
                             "SELECT count(*) FROM image_layers WHERE chain_id = ?", "s",
