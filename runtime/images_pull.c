@@ -87,7 +87,7 @@ static void draw(struct install *in, bool force)
         struct job *j = &in->jobs[i];
         if (j->done)
             ndone++;
-        if (!j->active || l > 300)
+        if (!j->active || l > 90) /* keep the line within a terminal's width */
             continue;
         char a[32], b[32];
         human(atomic_load(&j->got), a, sizeof(a));
