@@ -26,7 +26,10 @@ listing() {
         \( -type l -printf '%P l %U:%G %l\n' \) -o \( -type d -printf '%P d %m %U:%G\n' \) -o \
         \( -type c -printf '%P c %m %U:%G\n' \) | LC_ALL=C sort)
 }
-same_tree() { diff <(listing "$1") <(listing "$2") && diff -r --no-dereference "$1" "$2"; }
+same_tree() {
+    [ -n "$1" ] && [ -d "$1" ] && [ -n "$2" ] && [ -d "$2" ] || { echo "not directories: '$1' '$2'"; return 1; }
+    diff <(listing "$1") <(listing "$2") && diff -r --no-dereference "$1" "$2"
+}
 export -f listing same_tree
 # The merged view of an image's layers (overlayfs, in a private mount namespace) against a tree.
 same_merged() {
@@ -232,3 +235,26 @@ t "bearer flow without credentials: refused" bad_case private "pull $X/private/x
 t "401 with bad basic credentials (TLS registry)" bad_case badcreds "pull $T/secure/bb:latest.*401 unauthorized.*bad credentials" --registries "$work/tls-bad.yaml" "$T/secure/bb"
 t "TLS without the test CA: certificate refused" bad_case noca "pull $T/secure/bb:latest.*certificate" "$T/secure/bb"
 t "token server refusing bad credentials: refused" bad_case badtoken "pull $B/tok/bb:latest.*bad credentials" --registries "$work/tok-bad.yaml" "$B/tok/bb"
+
+# --- a broken download resumes with Range, and the consumer sees each byte once
+t "a download broken halfway resumes and verifies" img pull -q "$X/flaky"
+t "the resume asked for the rest with Range" \
+    bash -c "curl -s http://$X/flaky-count | jq -e '.requests == 2 and .ranges[0] == \"\" and (.ranges[1] | startswith(\"bytes=\"))'"
+
+# --- killed mid-pull: nothing claims to be complete, and the next pull finishes the job
+DK=$work/data-kill
+"$REEF" image --data-dir "$DK" pull -q "$X/good" > /dev/null 2>&1
+"$REEF" image --data-dir "$DK" pull -q "$X/slow" > /dev/null 2>&1 &
+kpid=$!
+disown "$kpid"
+sleep 0.7
+kill -9 "$kpid" 2> /dev/null
+while kill -0 "$kpid" 2> /dev/null; do sleep 0.05; done
+slow_layer=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$X/v2/slow/manifests/latest" | jq -r '.layers[0].digest')
+t "after kill -9 the slow layer's blob is not in the store" test ! -e "$DK/images/blobs/sha256/${slow_layer#sha256:}"
+t "after kill -9 the image is not listed" bash -c "! '$REEF' image --data-dir '$DK' inspect $X/slow > /dev/null 2>&1"
+t "after kill -9 only complete layers are present" \
+    test "$(find "$DK/images/layers" -mindepth 1 -maxdepth 1 -name '????????????????????????????????????????????????????????????????' | wc -l)" = 1
+t "the next pull completes" img --data-dir "$DK" pull -q "$X/slow"
+t "prune clears what the killed pull left in tmp" \
+    bash -c "'$REEF' image --data-dir '$DK' prune > /dev/null; ls -A '$DK/images/layers/tmp' '$DK/images/blobs/tmp' | grep -v ':$' | grep . && exit 1; exit 0"

@@ -15,6 +15,9 @@ Serves the OCI distribution read API for these repositories (tag "latest"):
   badlayermt  a layer with an unknown media type
   badmt       a manifest served with an unknown media type
   hang        accepts the manifest request and never answers
+  slow        a 256 KiB layer served in small pieces over about two seconds (to kill a pull)
+  flaky       a layer whose first download breaks off halfway; a retry with Range resumes it
+              (GET /flaky-count tells how many blob requests it saw and which had Range)
   private/x   the image of "good" behind the bearer-token flow: /token issues a token to
               user "reef" with password "s3cret"
 Writes the port it listens on to PORTFILE once ready.
@@ -25,12 +28,16 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import sys
 import tarfile
 import threading
 import time
 
 BLOBS = {}  # digest -> bytes as served
+SLOW = set()  # digests served slowly
+FLAKY = {}  # digest -> requests seen
+RANGES = []
 MANIFESTS = {}  # (repo, ref) -> (media type, bytes)
 TOKEN = "tok-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:16]
 
@@ -110,6 +117,11 @@ def build(arch):
           arch=arch)
     image("badmt", tar([("f", "file", b"f")]), manifest_mt="application/vnd.example.manifest+json",
           arch=arch)
+    rnd = os.urandom(256 << 10)
+    man = json.loads(image("slow", tar([("big.bin", "file", rnd)]), arch=arch))
+    SLOW.add(man["layers"][0]["digest"])
+    man = json.loads(image("flaky", tar([("f.bin", "file", os.urandom(300 << 10))]), arch=arch))
+    FLAKY[man["layers"][0]["digest"]] = 0
     m1 = image(None, tar([("s", "file", b"s390x")]), arch="s390x")
     m2 = image(None, tar([("w", "file", b"win")]), arch="amd64")
     idx = json.dumps({
@@ -152,6 +164,9 @@ class H(http.server.BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != want:
                 return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"bad login"}]}')
             return self.send(200, json.dumps({"token": TOKEN, "expires_in": 300}).encode())
+        if path == "/flaky-count":
+            return self.send(200, json.dumps({"requests": sum(FLAKY.values()),
+                                              "ranges": RANGES}).encode())
         if path == "/v2/" or path == "/v2":
             return self.send(200, b"{}")
         if not path.startswith("/v2/"):
@@ -177,6 +192,34 @@ class H(http.server.BaseHTTPRequestHandler):
             b = BLOBS.get(d)
             if b is None:
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+            if d in SLOW:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(b)))
+                self.end_headers()
+                for i in range(0, len(b), 8192):
+                    self.wfile.write(b[i:i + 8192])
+                    self.wfile.flush()
+                    time.sleep(0.06)
+                return
+            if d in FLAKY:
+                FLAKY[d] += 1
+                rng = self.headers.get("Range")
+                RANGES.append(rng or "")
+                if FLAKY[d] == 1:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(b)))
+                    self.end_headers()
+                    self.wfile.write(b[: len(b) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    import socket
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if rng and rng.startswith("bytes=") and rng.endswith("-"):
+                    start = int(rng[6:-1])
+                    part = b[start:]
+                    return self.send(206, part, ctype="application/octet-stream",
+                                     extra={"Content-Range": "bytes %d-%d/%d" % (start, len(b) - 1, len(b))})
             return self.send(200, b, ctype="application/octet-stream")
         return self.send(404)
 
