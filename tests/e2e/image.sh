@@ -82,6 +82,10 @@ t "the other entry's layer holds its marker" \
 t "pull by digest" img pull "$R/busybox@$(img inspect "$R/busybox" | jq -r .Digest)"
 t "tag and look up by the new name" bash -c "'$REEF' image --data-dir '$D' tag $R/busybox mine/bb:v1 && '$REEF' image --data-dir '$D' inspect mine/bb:v1 > /dev/null"
 t "look up by an ID prefix" img inspect "$(img inspect "$R/layered" | jq -r .Id | cut -c8-19)"
+t "push busybox as a Docker schema 2 manifest" registry_push "$out/oci/busybox" dockerfmt:latest --format v2s2
+t "pull a Docker schema 2 manifest" bash -c "'$REEF' image --data-dir '$D' pull -q $R/dockerfmt && '$REEF' image --data-dir '$D' inspect $R/dockerfmt | jq -e '.Layers[0].mediaType == \"application/vnd.docker.image.rootfs.diff.tar.gzip\"'"
+t "push multi as a Docker manifest list" registry_push "$out/oci/multi" dockerlist:latest --format v2s2
+t "pull from a Docker manifest list picks this platform" bash -c "'$REEF' image --data-dir '$D' pull -q $R/dockerlist && [ \"\$('$REEF' image --data-dir '$D' inspect $R/dockerlist | jq -r .Platform)\" = linux/$(dpkg --print-architecture) ]"
 t "ls lists the images" bash -c "'$REEF' image --data-dir '$D' ls | grep -q '$R/layered'"
 
 # Two pulls of one image at once share the work and both succeed.
@@ -235,6 +239,9 @@ t "bearer flow without credentials: refused" bad_case private "pull $X/private/x
 t "401 with bad basic credentials (TLS registry)" bad_case badcreds "pull $T/secure/bb:latest.*401 unauthorized.*bad credentials" --registries "$work/tls-bad.yaml" "$T/secure/bb"
 t "TLS without the test CA: certificate refused" bad_case noca "pull $T/secure/bb:latest.*certificate" "$T/secure/bb"
 t "token server refusing bad credentials: refused" bad_case badtoken "pull $B/tok/bb:latest.*bad credentials" --registries "$work/tok-bad.yaml" "$B/tok/bb"
+
+t "a blob behind a redirect is fetched" img pull -q "$X/redirect"
+t "a 503 is retried" img pull -q "$X/unstable"
 
 # --- a broken download resumes with Range, and the consumer sees each byte once
 t "a download broken halfway resumes and verifies" img pull -q "$X/flaky"

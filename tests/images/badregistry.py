@@ -18,6 +18,8 @@ Serves the OCI distribution read API for these repositories (tag "latest"):
   slow        a 256 KiB layer served in small pieces over about two seconds (to kill a pull)
   flaky       a layer whose first download breaks off halfway; a retry with Range resumes it
               (GET /flaky-count tells how many blob requests it saw and which had Range)
+  redirect    a layer whose blob URL answers 307 to another path (as blob storage does)
+  unstable    the manifest request fails with 503 the first time
   private/x   the image of "good" behind the bearer-token flow: /token issues a token to
               user "reef" with password "s3cret"
 Writes the port it listens on to PORTFILE once ready.
@@ -38,6 +40,8 @@ BLOBS = {}  # digest -> bytes as served
 SLOW = set()  # digests served slowly
 FLAKY = {}  # digest -> requests seen
 RANGES = []
+REDIRECT = set()
+UNSTABLE = {"n": 0}
 MANIFESTS = {}  # (repo, ref) -> (media type, bytes)
 TOKEN = "tok-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:16]
 
@@ -122,6 +126,9 @@ def build(arch):
     SLOW.add(man["layers"][0]["digest"])
     man = json.loads(image("flaky", tar([("f.bin", "file", os.urandom(300 << 10))]), arch=arch))
     FLAKY[man["layers"][0]["digest"]] = 0
+    man = json.loads(image("redirect", tar([("r", "file", b"redirected\n")]), arch=arch))
+    REDIRECT.add(man["layers"][0]["digest"])
+    image("unstable", tar([("u", "file", b"unstable\n")]), arch=arch)
     m1 = image(None, tar([("s", "file", b"s390x")]), arch="s390x")
     m2 = image(None, tar([("w", "file", b"win")]), arch="amd64")
     idx = json.dumps({
@@ -167,6 +174,11 @@ class H(http.server.BaseHTTPRequestHandler):
         if path == "/flaky-count":
             return self.send(200, json.dumps({"requests": sum(FLAKY.values()),
                                               "ranges": RANGES}).encode())
+        if path.startswith("/storage/"):
+            if self.headers.get("Authorization"):
+                return self.send(400, b"credentials must not follow a redirect")
+            b = BLOBS.get(path[len("/storage/"):])
+            return self.send(200 if b else 404, b or b"", ctype="application/octet-stream")
         if path == "/v2/" or path == "/v2":
             return self.send(200, b"{}")
         if not path.startswith("/v2/"):
@@ -180,6 +192,10 @@ class H(http.server.BaseHTTPRequestHandler):
                                  extra={"WWW-Authenticate": chal})
         if "/manifests/" in rest:
             repo, ref = rest.split("/manifests/", 1)
+            if repo == "unstable":
+                UNSTABLE["n"] += 1
+                if UNSTABLE["n"] == 1:
+                    return self.send(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}')
             if repo == "hang":
                 time.sleep(3600)
                 return
@@ -192,6 +208,8 @@ class H(http.server.BaseHTTPRequestHandler):
             b = BLOBS.get(d)
             if b is None:
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+            if d in REDIRECT:
+                return self.send(307, b"", extra={"Location": "http://%s/storage/%s" % (host, d)})
             if d in SLOW:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(b)))
