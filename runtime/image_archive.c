@@ -325,7 +325,7 @@ static int import_docker(struct reef_images *s, const char *root, const char *la
                         : 0;
         free(refs);
         refs = calloc((size_t)ntags + 1, sizeof(char *));
-        char (*store)[600] = calloc((size_t)ntags + 1, 600);
+        char(*store)[600] = calloc((size_t)ntags + 1, 600);
         if (!refs || !store) {
             free(store);
             rc = reef_err_set(err, -ENOMEM, "out of memory");
@@ -344,8 +344,8 @@ static int import_docker(struct reef_images *s, const char *root, const char *la
         }
         char id[80];
         struct reef__image_src src = {.blob_path = dk_blob_path, .ud = &ds};
-        rc = reef__images_install(s, &src, label, man.data, man.len, mdg,
-                                  (const char *const *)refs, nrefs, opts, id, err);
+        rc = reef__images_install(s, &src, label, man.data, man.len, mdg, (const char *const *)refs,
+                                  nrefs, opts, id, err);
         for (size_t i = 0; rc == 0 && i < nrefs; i++)
             add_name(names, refs[i]);
         if (rc == 0 && nrefs == 0)

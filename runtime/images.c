@@ -1,5 +1,6 @@
 /* images: the store (layout in docs/IMAGES.md), lookups, names, removal and garbage collection.
- * Pulls live in images_pull.c, archives in image_archive.c, manifest parsing in images_manifest.c. */
+ * Pulls live in images_pull.c, archives in image_archive.c, manifest parsing in images_manifest.c.
+ */
 #include "runtime/images.h"
 
 #include <ctype.h>
@@ -217,11 +218,13 @@ int reef__images_resolve(struct reef_images *s, const char *ref, char *id, struc
     }
     if (hex_prefix(ref)) {
         char pat[80];
-        snprintf(pat, sizeof(pat), "%s%s*", reef_str_has_prefix(ref, "sha256:") ? "" : "sha256:",
-                 ref);
+        snprintf(pat, sizeof(pat), "%s%s*",
+                 reef_str_has_prefix(ref, "sha256:") ? "" : "sha256:", ref);
         struct reef_db_query q _cleanup_db_query_ = {0};
-        int rc = reef_db_query(s->db, &q, err, "find image by ID", "SELECT id FROM images WHERE "
-                               "id GLOB ? LIMIT 2", "s", pat);
+        int rc = reef_db_query(s->db, &q, err, "find image by ID",
+                               "SELECT id FROM images WHERE "
+                               "id GLOB ? LIMIT 2",
+                               "s", pat);
         if (rc < 0)
             return rc;
         int n = 0;
@@ -429,7 +432,8 @@ static int gc_run(struct reef_images *s, int64_t *freed, struct reef_err *err)
         int64_t n = 1, size = 0;
         if (reef_db_get_int(s->db, NULL, "layer in use", &n,
                             "SELECT count(*) FROM image_layers WHERE chain_id = ?", "s",
-                            chain) < 0 || n > 0)
+                            chain) < 0 ||
+            n > 0)
             continue;
         reef_db_get_int(s->db, NULL, "layer size", &size,
                         "SELECT coalesce(max(size), 0) FROM image_layers WHERE chain_id = ?", "s",
@@ -655,8 +659,7 @@ static int record_txn(struct reef_db *db, void *arg, struct reef_err *err)
     return 0;
 }
 
-int reef__images_record(struct reef_images *s, const struct reef__record *rec,
-                        struct reef_err *err)
+int reef__images_record(struct reef_images *s, const struct reef__record *rec, struct reef_err *err)
 {
     return reef_db_txn(s->db, record_txn, (void *)rec, err);
 }
@@ -666,7 +669,8 @@ int64_t reef__images_layer_size(struct reef_images *s, const char *chain)
     int64_t n = -1;
     if (reef_db_get_int(s->db, NULL, "layer size", &n,
                         "SELECT max(size) FROM image_layers WHERE chain_id = ? AND size > 0", "s",
-                        chain) < 0 || n <= 0)
+                        chain) < 0 ||
+        n <= 0)
         return -1;
     return n;
 }

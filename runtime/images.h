@@ -29,7 +29,7 @@ struct reef_image {
     size_t config_len;
     char **layer_dirs; /* unpacked layer directories, topmost first (overlay lowerdir order) */
     size_t nlayers;
-    int64_t size; /* unpacked size in bytes */
+    int64_t size;    /* unpacked size in bytes */
     int64_t created; /* unix time the image was created (from its config), 0 when unknown */
 };
 
@@ -45,11 +45,11 @@ int reef_images_get(struct reef_images *s, const char *ref, struct reef_image **
 void reef_image_free(struct reef_image *img);
 
 struct reef_pull_opts {
-    const char *platform;         /* NULL: this machine's */
-    const char *registries_yaml;  /* NULL: /etc/reef/registries.yaml (absent is fine) */
-    int parallel;                 /* layers at once; 0 = 3 */
-    FILE *progress;               /* NULL: quiet; a terminal gets live per-layer lines */
-    unsigned timeout_ms;          /* registry connect and silence limit; 0 = 30 s */
+    const char *platform;        /* NULL: this machine's */
+    const char *registries_yaml; /* NULL: /etc/reef/registries.yaml (absent is fine) */
+    int parallel;                /* layers at once; 0 = 3 */
+    FILE *progress;              /* NULL: quiet; a terminal gets live per-layer lines */
+    unsigned timeout_ms;         /* registry connect and silence limit; 0 = 30 s */
 };
 
 /* Pulls ref and records it; *out (may be NULL) receives the image. */

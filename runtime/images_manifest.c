@@ -32,8 +32,8 @@ static bool layer_type_known(const char *mt)
     return false;
 }
 
-static int get_desc(const struct reef_json_doc *d, int v, const char *what,
-                    struct reef__desc *out, struct reef_err *err)
+static int get_desc(const struct reef_json_doc *d, int v, const char *what, struct reef__desc *out,
+                    struct reef_err *err)
 {
     if (reef_json_kind(d, v) != REEF_JSON_OBJECT)
         return reef_err_set(err, -EINVAL, "%s: not an object", what);
@@ -164,8 +164,7 @@ int reef__index_pick(const char *json, size_t len, const char *platform, char *d
             continue;
         int os = reef_json_member(&d, pv, "os"), arch = reef_json_member(&d, pv, "architecture"),
             var = reef_json_member(&d, pv, "variant");
-        if (os < 0 || arch < 0 ||
-            reef_json_get_str(&d, os, have.os, sizeof(have.os), NULL) < 0 ||
+        if (os < 0 || arch < 0 || reef_json_get_str(&d, os, have.os, sizeof(have.os), NULL) < 0 ||
             reef_json_get_str(&d, arch, have.arch, sizeof(have.arch), NULL) < 0)
             continue;
         if (var >= 0)
@@ -210,7 +209,8 @@ static int64_t parse_time(const char *s)
         while (*++p >= '0' && *p <= '9')
             ;
     if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-        int off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+        int off =
+            ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
         t += *p == '+' ? -off : off;
     }
     return t;
@@ -237,8 +237,8 @@ int reef__config_parse(const char *json, size_t len, size_t nlayers, char (*diff
     while (reef_json_next(&d, &it)) {
         if (reef_json_get_str(&d, it.val, diff_ids[it.index], 80, NULL) < 0 ||
             !reef_digest_valid(diff_ids[it.index])) {
-            rc = reef_err_set(err, -EINVAL, "config: diff_ids[%d] is not a sha256 digest",
-                              it.index);
+            rc =
+                reef_err_set(err, -EINVAL, "config: diff_ids[%d] is not a sha256 digest", it.index);
             goto out;
         }
     }

@@ -95,8 +95,8 @@ static void draw(struct install *in, bool force)
         l += (size_t)snprintf(line + l, sizeof(line) - l, "  %.12s %s/%s", j->desc->digest + 7, a,
                               b);
     }
-    double secs = (double)(t - (uint64_t)in->t0.tv_sec * 1000 - (uint64_t)in->t0.tv_nsec / 1000000) /
-                  1000.0;
+    double secs =
+        (double)(t - (uint64_t)in->t0.tv_sec * 1000 - (uint64_t)in->t0.tv_nsec / 1000000) / 1000.0;
     int64_t total = 0;
     for (size_t i = 0; i < in->njobs; i++)
         total += atomic_load(&in->jobs[i].got);
@@ -249,8 +249,8 @@ static int run_layer(struct install *in, struct job *j, struct reef_err *err)
             drc = reef_registry_blob(in->src->reg, j->desc->digest, pump_data, &p, &derr);
             if (drc < 0 && p.err.code)
                 derr = p.err;
-        } else if ((drc = in->src->blob_path(in->src->ud, j->desc->digest, path,
-                                             sizeof(path))) < 0) {
+        } else if ((drc = in->src->blob_path(in->src->ud, j->desc->digest, path, sizeof(path))) <
+                   0) {
             reef_err_set(&derr, drc, "blob %s is missing", j->desc->digest);
         } else {
             drc = pump_file(&p, path);
@@ -358,8 +358,8 @@ static int small_data(void *ud, const void *data, size_t len)
     return reef_buf_append(sb->b, data, len);
 }
 
-static int get_config(struct reef__image_src *src, const struct reef__desc *d,
-                      struct reef_buf *out, struct reef_err *err)
+static int get_config(struct reef__image_src *src, const struct reef__desc *d, struct reef_buf *out,
+                      struct reef_err *err)
 {
     if (d->size > CONFIG_MAX)
         return reef_err_set(err, -E2BIG, "config %s: %lld bytes is too big", d->digest,
@@ -407,8 +407,8 @@ int reef__images_install(struct reef_images *s, struct reef__image_src *src, con
     if (rc < 0)
         return rc;
     struct reef_buf cfg = REEF_BUF_INIT;
-    char (*diff)[80] = calloc(m.nlayers, 80);
-    char (*chain)[80] = calloc(m.nlayers, 80);
+    char(*diff)[80] = calloc(m.nlayers, 80);
+    char(*chain)[80] = calloc(m.nlayers, 80);
     int64_t *unpacked = calloc(m.nlayers, sizeof(int64_t));
     struct job *jobs = calloc(m.nlayers, sizeof(*jobs));
     struct blob_new {

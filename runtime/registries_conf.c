@@ -61,8 +61,7 @@ static int opt_str(const struct reef_json_doc *d, int obj, const char *key, cons
     if (v == -ENOENT || (v >= 0 && reef_json_is_null(d, v)))
         return 0;
     if (v < 0 || reef_json_kind(d, v) != REEF_JSON_STRING)
-        return reef_err_set(err, -EINVAL, "registries.yaml: %s.%s: expected a string", where,
-                            key);
+        return reef_err_set(err, -EINVAL, "registries.yaml: %s.%s: expected a string", where, key);
     free(*out);
     *out = NULL;
     int r = reef_json_get_strdup(d, v, out, err);
@@ -115,8 +114,7 @@ static int parse_mirror(const struct reef_json_doc *d, int key, int val,
     if (rw >= 0 && !reef_json_is_null(d, rw)) {
         if (reef_json_kind(d, rw) != REEF_JSON_OBJECT)
             return reef_err_set(err, -EINVAL,
-                                "registries.yaml: mirrors.%s.rewrite: expected a mapping",
-                                m->name);
+                                "registries.yaml: mirrors.%s.rewrite: expected a mapping", m->name);
         int n = reef_json_count(d, rw);
         m->rewrites = calloc((size_t)n + 1, sizeof(*m->rewrites));
         if (!m->rewrites)
@@ -125,9 +123,8 @@ static int parse_mirror(const struct reef_json_doc *d, int key, int val,
         while (reef_json_next(d, &it)) {
             struct reef_registry_rewrite *w = &m->rewrites[m->nrewrites++];
             if (reef_json_kind(d, it.val) != REEF_JSON_STRING)
-                return reef_err_set(err, -EINVAL,
-                                    "registries.yaml: mirrors.%s.rewrite: expected strings",
-                                    m->name);
+                return reef_err_set(
+                    err, -EINVAL, "registries.yaml: mirrors.%s.rewrite: expected strings", m->name);
             if ((r = reef_json_get_strdup(d, it.key, &w->pattern, err)) < 0 ||
                 (r = reef_json_get_strdup(d, it.val, &w->replacement, err)) < 0)
                 return r;
@@ -442,8 +439,8 @@ int reef_registries_conf_endpoints(const struct reef_registries_conf *c,
     if (add_endpoint(c, host, ref->path, false, true, out, &n, max) < 0)
         return reef_err_set(err, -EINVAL, "bad registry host \"%s\"", host);
     /* Loopback registries usually speak plain HTTP; try it after HTTPS unless configured. */
-    if (n > before && is_loopback(host) && !(out[before].cfg && (out[before].cfg->ca_file ||
-                                                                  out[before].cfg->cert_file)))
+    if (n > before && is_loopback(host) &&
+        !(out[before].cfg && (out[before].cfg->ca_file || out[before].cfg->cert_file)))
         if (add_endpoint(c, host, ref->path, false, false, out, &n, max) == 0 && n > before + 1)
             out[n - 1].fallback = true;
     return (int)n;

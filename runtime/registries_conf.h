@@ -41,9 +41,9 @@ struct reef_registry_mirror {
 };
 
 struct reef_registry_config {
-    char *host;                          /* "mirror:5000" */
-    char *username, *password;           /* from auth.username/password or auth.auth */
-    char *identity_token;                /* auth.identitytoken: sent as the token-service refresh */
+    char *host;                /* "mirror:5000" */
+    char *username, *password; /* from auth.username/password or auth.auth */
+    char *identity_token;      /* auth.identitytoken: sent as the token-service refresh */
     char *ca_file, *cert_file, *key_file; /* tls */
     bool insecure_skip_verify;
 };
@@ -57,8 +57,8 @@ struct reef_registries_conf {
 
 /* One place to ask for an image. */
 struct reef_registry_endpoint {
-    char base[300];  /* "https://host:port" (no trailing slash) */
-    char host[260];  /* "host:port" as written, for configs and messages */
+    char base[300];                     /* "https://host:port" (no trailing slash) */
+    char host[260];                     /* "host:port" as written, for configs and messages */
     char path[REEF_IMAGE_NAME_MAX + 1]; /* repository path after rewrites */
     bool plain_http;
     bool is_mirror;

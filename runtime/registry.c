@@ -342,8 +342,8 @@ static int rq_run(struct req *q)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     if (q->timed_out)
-        q->result = reef_err_set(&q->err, -ETIMEDOUT, "GET %s: no data for %u ms", q->url,
-                                 q->timeout_ms);
+        q->result =
+            reef_err_set(&q->err, -ETIMEDOUT, "GET %s: no data for %u ms", q->url, q->timeout_ms);
     return q->result;
 }
 
@@ -439,8 +439,7 @@ static int fetch_token(struct reef_registry *r, int ep, const struct reef_auth_c
         }
         if (v < 0 || reef_json_get_strdup(&d, v, &tok, NULL) < 0 || !tok[0]) {
             free(tok);
-            ret = reef_err_set(err, -EPROTO, "token service %s: no token in its answer",
-                               c->realm);
+            ret = reef_err_set(err, -EPROTO, "token service %s: no token in its answer", c->realm);
         } else {
             pthread_mutex_lock(&r->mu);
             free(r->token);
@@ -584,7 +583,7 @@ static int get_any(struct reef_registry *r, struct req *q, const char *suffix, c
         /* An HTTP answer (401, 404) beats a transport error from a fallback endpoint. */
         /* A TLS handshake that met plain HTTP says only "try http", which the next endpoint
          * does; any other failure says more. */
-        int rank = e->fallback && q->status == 400      ? 0 /* an HTTPS server */
+        int rank = e->fallback && q->status == 400        ? 0 /* an HTTPS server */
                    : q->status > 0 || rc == -EACCES       ? 3
                    : strstr(e1.msg, "invalid SSL record") ? 1
                                                           : 2;

@@ -35,8 +35,8 @@
 #define REEF_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define REEF_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
 /* The Accept header of a manifest request: every manifest and index type above. */
-#define REEF_MANIFEST_ACCEPT                                                                      \
-    REEF_MT_OCI_INDEX ", " REEF_MT_OCI_MANIFEST ", " REEF_MT_DOCKER_LIST                          \
+#define REEF_MANIFEST_ACCEPT                                                                       \
+    REEF_MT_OCI_INDEX ", " REEF_MT_OCI_MANIFEST ", " REEF_MT_DOCKER_LIST                           \
                       ", " REEF_MT_DOCKER_MANIFEST
 
 #define REEF_MANIFEST_MAX (4u << 20) /* manifests and indexes larger than this are refused */

@@ -1,5 +1,6 @@
 /* Unit tests for runtime/images: manifest, index and config validation, chain IDs, and the store
- * (install from local blobs, lookups, tags, removal, prune, failure leaving the store as it was). */
+ * (install from local blobs, lookups, tags, removal, prune, failure leaving the store as it was).
+ */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -17,8 +18,9 @@
 #include "runtime/registry.h"
 #include "tests/unit/test.h"
 
-#define D64(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-    c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define D64(c)                                                                                     \
+    "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+        c c c c c c c c c c c c c c c c c c c c c c
 
 static void test_chain_ids(void)
 {
@@ -39,10 +41,12 @@ static void test_chain_ids(void)
 
 static const char oci_manifest[] =
     "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D64("1")
-    "\",\"size\":7},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
-    "\"digest\":\"" D64("2") "\",\"size\":100},{\"mediaType\":\"application/vnd.oci.image.layer."
-    "v1.tar+zstd\",\"digest\":\"" D64("3") "\",\"size\":0}]}";
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" D64(
+        "1") "\",\"size\":7},\"layers\":[{\"mediaType\":\"application/"
+             "vnd.oci.image.layer.v1.tar+gzip\","
+             "\"digest\":\"" D64(
+                 "2") "\",\"size\":100},{\"mediaType\":\"application/vnd.oci.image.layer."
+                      "v1.tar+zstd\",\"digest\":\"" D64("3") "\",\"size\":0}]}";
 
 static void test_manifest_parse(void)
 {
@@ -56,11 +60,13 @@ static void test_manifest_parse(void)
     CHECK_INT(m.layers[0].size, ==, 100);
     reef__manifest_free(&m);
     /* Docker schema 2 */
-    const char *dk = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution."
-                     "manifest.v2+json\",\"config\":{\"mediaType\":\"application/vnd.docker."
-                     "container.image.v1+json\",\"digest\":\"" D64("1") "\",\"size\":7},\"layers\":"
-                     "[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
-                     "\"digest\":\"" D64("2") "\",\"size\":5}]}";
+    const char *dk =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution."
+        "manifest.v2+json\",\"config\":{\"mediaType\":\"application/vnd.docker."
+        "container.image.v1+json\",\"digest\":\"" D64(
+            "1") "\",\"size\":7},\"layers\":"
+                 "[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+                 "\"digest\":\"" D64("2") "\",\"size\":5}]}";
     CHECK_OK(reef__manifest_parse(dk, strlen(dk), &m, &err), &err);
     CHECK_INT(m.nlayers, ==, 1);
     reef__manifest_free(&m);
@@ -77,8 +83,8 @@ static void test_manifest_bad(void)
         {"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}",
          "unsupported media type \"application/vnd.oci.image.index.v1+json\"", -EPROTONOSUPPORT},
         {"{\"schemaVersion\":2}", "no config", -EINVAL},
-        {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"" D64("1")
-         "\",\"size\":1},\"layers\":[]}",
+        {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"" D64(
+             "1") "\",\"size\":1},\"layers\":[]}",
          "unsupported config media type \"x\"", -EPROTONOSUPPORT},
         {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+"
          "json\",\"digest\":\"sha256:abc\",\"size\":1},\"layers\":[]}",
@@ -91,11 +97,12 @@ static void test_manifest_bad(void)
          "0 layers", -EINVAL},
         {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+"
          "json\",\"digest\":\"" D64("1") "\",\"size\":1},\"layers\":[{\"mediaType\":\"application/"
-         "x-evil\",\"digest\":\"" D64("2") "\",\"size\":1}]}",
+                                         "x-evil\",\"digest\":\"" D64("2") "\",\"size\":1}]}",
          "layer 0: unsupported media type \"application/x-evil\"", -EPROTONOSUPPORT},
         {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+"
-         "json\",\"digest\":\"" D64("1") "\",\"size\":1},\"layers\":[{\"mediaType\":\"application/"
-         "vnd.oci.image.layer.v1.tar\",\"digest\":\"md5:00\",\"size\":1}]}",
+         "json\",\"digest\":\"" D64(
+             "1") "\",\"size\":1},\"layers\":[{\"mediaType\":\"application/"
+                  "vnd.oci.image.layer.v1.tar\",\"digest\":\"md5:00\",\"size\":1}]}",
          "layer 0: missing or unsupported digest", -EINVAL},
         {"not json", "manifest", -EINVAL},
     };
@@ -112,8 +119,10 @@ static void test_manifest_bad(void)
     reef_buf_puts(&b, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image."
                       "config.v1+json\",\"digest\":\"" D64("1") "\",\"size\":1},\"layers\":[");
     for (int i = 0; i < 1001; i++)
-        reef_buf_printf(&b, "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                            "\"digest\":\"" D64("2") "\",\"size\":1}", i ? "," : "");
+        reef_buf_printf(&b,
+                        "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                        "\"digest\":\"" D64("2") "\",\"size\":1}",
+                        i ? "," : "");
     reef_buf_puts(&b, "]}");
     struct reef__manifest m;
     struct reef_err err;
@@ -124,16 +133,23 @@ static void test_manifest_bad(void)
 
 static const char index_json[] =
     "{\"schemaVersion\":2,\"manifests\":["
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64("a")
-    "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64("b")
-    "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64("c")
-    "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v6\"}},"
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64("d")
-    "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}},"
-    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64("e")
-    "\",\"size\":1,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}}]}";
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64(
+        "a") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+             "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64(
+                 "b") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\","
+                      "\"variant\":\"v8\"}},"
+                      "{\"mediaType\":\"application/"
+                      "vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64(
+                          "c") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":"
+                               "\"arm\",\"variant\":\"v6\"}},"
+                               "{\"mediaType\":\"application/"
+                               "vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64(
+                                   "d") "\",\"size\":1,\"platform\":{\"os\":\"linux\","
+                                        "\"architecture\":\"arm\",\"variant\":\"v7\"}},"
+                                        "{\"mediaType\":\"application/"
+                                        "vnd.oci.image.manifest.v1+json\",\"digest\":\"" D64(
+                                            "e") "\",\"size\":1,\"platform\":{\"os\":\"unknown\","
+                                                 "\"architecture\":\"unknown\"}}]}";
 
 static void test_index_pick(void)
 {
@@ -273,18 +289,20 @@ static void make_image(struct img *im, const char *tag, bool bad_diff)
     put_blob(t1.data, t1.len, im->layer_digest[0]);
     put_blob(t2.data, t2.len, im->layer_digest[1]);
     struct reef_buf cfg = REEF_BUF_INIT;
-    reef_buf_printf(&cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"T=%s\"]},"
-                          "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}",
+    reef_buf_printf(&cfg,
+                    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"T=%s\"]},"
+                    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\",\"%s\"]}}",
                     tag, d1, d2);
     char cd[80];
     put_blob(cfg.data, cfg.len, cd);
     reef_buf_init(&im->manifest);
-    reef_buf_printf(&im->manifest,
-                    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\","
-                    "\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
-                    "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
-                    REEF_MT_OCI_CONFIG, cd, cfg.len, REEF_MT_OCI_LAYER, im->layer_digest[0], t1.len,
-                    REEF_MT_OCI_LAYER, im->layer_digest[1], t2.len);
+    reef_buf_printf(
+        &im->manifest,
+        "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\","
+        "\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
+        "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
+        REEF_MT_OCI_CONFIG, cd, cfg.len, REEF_MT_OCI_LAYER, im->layer_digest[0], t1.len,
+        REEF_MT_OCI_LAYER, im->layer_digest[1], t2.len);
     reef_crypto_sha256_hex(im->manifest.data, im->manifest.len, hex);
     sprintf(im->mdigest, "sha256:%s", hex);
     reef_buf_free(&t1);

@@ -104,31 +104,30 @@ static void test_transient_and_kinds(void)
     CHECK(strstr(REEF_MANIFEST_ACCEPT, REEF_MT_DOCKER_MANIFEST));
 }
 
-static const char k3s_yaml[] =
-    "mirrors:\n"
-    "  docker.io:\n"
-    "    endpoint:\n"
-    "      - \"https://mirror.example.com:5000\"\n"
-    "      - \"http://127.0.0.1:5001/v2\"\n"
-    "    rewrite:\n"
-    "      \"^rancher/(.*)\": \"mirrorproject/rancher-images/$1\"\n"
-    "  \"*\":\n"
-    "    endpoint: [\"https://catchall.example\"]\n"
-    "configs:\n"
-    "  \"mirror.example.com:5000\":\n"
-    "    auth:\n"
-    "      username: xxx\n"
-    "      password: yyy\n"
-    "    tls:\n"
-    "      cert_file: /etc/c.pem\n"
-    "      key_file: /etc/k.pem\n"
-    "      ca_file: /etc/ca.pem\n"
-    "  \"127.0.0.1:5001\":\n"
-    "    auth:\n"
-    "      auth: dXNlcjpwYTpzcw==\n" /* user:pa:ss */
-    "  registry.example:\n"
-    "    tls:\n"
-    "      insecure_skip_verify: true\n";
+static const char k3s_yaml[] = "mirrors:\n"
+                               "  docker.io:\n"
+                               "    endpoint:\n"
+                               "      - \"https://mirror.example.com:5000\"\n"
+                               "      - \"http://127.0.0.1:5001/v2\"\n"
+                               "    rewrite:\n"
+                               "      \"^rancher/(.*)\": \"mirrorproject/rancher-images/$1\"\n"
+                               "  \"*\":\n"
+                               "    endpoint: [\"https://catchall.example\"]\n"
+                               "configs:\n"
+                               "  \"mirror.example.com:5000\":\n"
+                               "    auth:\n"
+                               "      username: xxx\n"
+                               "      password: yyy\n"
+                               "    tls:\n"
+                               "      cert_file: /etc/c.pem\n"
+                               "      key_file: /etc/k.pem\n"
+                               "      ca_file: /etc/ca.pem\n"
+                               "  \"127.0.0.1:5001\":\n"
+                               "    auth:\n"
+                               "      auth: dXNlcjpwYTpzcw==\n" /* user:pa:ss */
+                               "  registry.example:\n"
+                               "    tls:\n"
+                               "      insecure_skip_verify: true\n";
 
 static void test_conf_parse(void)
 {
