@@ -299,6 +299,15 @@ static int run_layer(struct install *in, struct job *j, struct reef_err *err)
         j->new_blob = true;
     }
     j->unpacked = (int64_t)u.res.size;
+    /* The unpacker writes without fsync; make the tree durable before its name says complete. */
+    {
+        _cleanup_close_ int tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tfd < 0 || syncfs(tfd) < 0) {
+            rc = reef_err_errno(err, -errno, "sync %s", tmp);
+            reef_layer_remove_tree(tmp, NULL);
+            return rc;
+        }
+    }
     if (rename(tmp, final) == 0) {
         j->new_layer = true;
         char ld[PATH_MAX];
@@ -306,8 +315,12 @@ static int run_layer(struct install *in, struct job *j, struct reef_err *err)
         _cleanup_close_ int dfd = open(ld, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
             fsync(dfd);
+    } else if (errno == EEXIST || errno == ENOTEMPTY) {
+        reef_layer_remove_tree(tmp, NULL); /* already there (another pull won) */
     } else {
-        reef_layer_remove_tree(tmp, NULL); /* another pull won */
+        rc = reef_err_errno(err, -errno, "rename %s", tmp);
+        reef_layer_remove_tree(tmp, NULL);
+        return rc;
     }
     return 0;
 }
