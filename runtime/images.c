@@ -495,7 +495,7 @@ int reef_images_remove(struct reef_images *s, const char *ref, struct reef_err *
     struct rm_args a = {NULL, id};
     char key[600];
     struct reef_image_ref r;
-    if (!hex_prefix(ref) || reef_str_has_prefix(ref, "sha256:") == false) {
+    if (!reef_str_has_prefix(ref, "sha256:")) { /* a name: remove just that name */
         if (reef_image_ref_parse(ref, &r, NULL) == 0 && ref_key(&r, key, sizeof(key)) == 0) {
             int64_t n = 0;
             reef_db_get_int(s->db, NULL, "ref exists", &n,

@@ -234,6 +234,7 @@ t "index without this platform: refused, store unchanged" bad_case noplat "pull 
 t "unknown layer media type: refused by name" bad_case badlayermt "pull $X/badlayermt:latest.*unsupported media type \"application/vnd.example.unknown\"" "$X/badlayermt"
 t "unknown manifest media type: refused by name" bad_case badmt "pull $X/badmt:latest.*unsupported media type \"application/vnd.example.manifest+json\"" "$X/badmt"
 t "a registry that hangs: timeout, store unchanged" bad_case hang "pull $X/hang:latest.*timed out" --timeout 2 "$X/hang"
+t "a blob download that stalls: timeout, store unchanged" bad_case stall "pull $X/stall:latest.*no data for 2000 ms" --timeout 2 "$X/stall"
 t "unknown tag: 404 named" bad_case nosuch "pull $X/good:nosuch.*404" "$X/good:nosuch"
 t "bearer flow without credentials: refused" bad_case private "pull $X/private/x:latest.*credentials" "$X/private/x"
 t "401 with bad basic credentials (TLS registry)" bad_case badcreds "pull $T/secure/bb:latest.*401 unauthorized.*bad credentials" --registries "$work/tls-bad.yaml" "$T/secure/bb"

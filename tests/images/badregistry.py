@@ -18,6 +18,7 @@ Serves the OCI distribution read API for these repositories (tag "latest"):
   slow        a 256 KiB layer served in small pieces over about two seconds (to kill a pull)
   flaky       a layer whose first download breaks off halfway; a retry with Range resumes it
               (GET /flaky-count tells how many blob requests it saw and which had Range)
+  stall       a layer blob that stops halfway and then sends nothing
   redirect    a layer whose blob URL answers 307 to another path (as blob storage does)
   unstable    the manifest request fails with 503 the first time
   private/x   the image of "good" behind the bearer-token flow: /token issues a token to
@@ -41,6 +42,7 @@ SLOW = set()  # digests served slowly
 FLAKY = {}  # digest -> requests seen
 RANGES = []
 REDIRECT = set()
+STALL = set()
 UNSTABLE = {"n": 0}
 MANIFESTS = {}  # (repo, ref) -> (media type, bytes)
 TOKEN = "tok-" + hashlib.sha256(str(time.time()).encode()).hexdigest()[:16]
@@ -126,6 +128,8 @@ def build(arch):
     SLOW.add(man["layers"][0]["digest"])
     man = json.loads(image("flaky", tar([("f.bin", "file", os.urandom(300 << 10))]), arch=arch))
     FLAKY[man["layers"][0]["digest"]] = 0
+    man = json.loads(image("stall", tar([("s.bin", "file", os.urandom(200 << 10))]), arch=arch))
+    STALL.add(man["layers"][0]["digest"])
     man = json.loads(image("redirect", tar([("r", "file", b"redirected\n")]), arch=arch))
     REDIRECT.add(man["layers"][0]["digest"])
     image("unstable", tar([("u", "file", b"unstable\n")]), arch=arch)
@@ -208,6 +212,14 @@ class H(http.server.BaseHTTPRequestHandler):
             b = BLOBS.get(d)
             if b is None:
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
+            if d in STALL:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(b)))
+                self.end_headers()
+                self.wfile.write(b[: len(b) // 2])
+                self.wfile.flush()
+                time.sleep(3600)
+                return
             if d in REDIRECT:
                 return self.send(307, b"", extra={"Location": "http://%s/storage/%s" % (host, d)})
             if d in SLOW:
