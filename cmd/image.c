@@ -120,16 +120,17 @@ static int ls_line(void *ud, const struct reef_image_summary *im)
     if (im->name[0]) {
         struct reef_image_ref r;
         if (reef_image_ref_parse(im->name, &r, NULL) == 0) {
+            /* The repository as users write it: the familiar form without its tag. */
             char fam[600];
-            if (r.digest[0])
-                return 0; /* digests show in inspect */
             struct reef_image_ref norm = r;
-            norm.tag[0] = '\0';
+            norm.digest[0] = '\0';
             reef_strlcpy(norm.tag, "x", sizeof(norm.tag));
-            reef_image_ref_familiar(&norm, fam, sizeof(fam));
-            fam[strlen(fam) - 2] = '\0';
-            reef_strlcpy(repo, fam, sizeof(repo));
-            reef_strlcpy(tag, r.tag, sizeof(tag));
+            if (reef_image_ref_familiar(&norm, fam, sizeof(fam)) > 2) {
+                fam[strlen(fam) - 2] = '\0';
+                reef_strlcpy(repo, fam, sizeof(repo));
+            }
+            if (!r.digest[0])
+                reef_strlcpy(tag, r.tag, sizeof(tag));
         }
     }
     char size[32], created[32] = "";

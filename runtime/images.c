@@ -521,8 +521,9 @@ int reef_images_list(struct reef_images *s,
 {
     struct reef_db_query q _cleanup_db_query_ = {0};
     int rc = reef_db_query(s->db, &q, err, "list images",
-                           "SELECT i.id, coalesce(r.ref, ''), i.platform, i.size, i.created FROM "
-                           "images i LEFT JOIN refs r ON r.image_id = i.id ORDER BY r.ref, i.id",
+                           "SELECT i.id, coalesce(r.ref, (SELECT min(ref) FROM refs WHERE image_id "
+                           "= i.id), ''), i.platform, i.size, i.created FROM images i LEFT JOIN "
+                           "refs r ON r.image_id = i.id AND r.ref NOT LIKE '%@%' ORDER BY 2, 1",
                            NULL);
     if (rc < 0)
         return rc;

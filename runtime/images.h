@@ -67,7 +67,8 @@ int reef_images_remove(struct reef_images *s, const char *ref, struct reef_err *
  * NULL) receives the bytes freed (blob sizes plus unpacked layer sizes as recorded). */
 int reef_images_prune(struct reef_images *s, int64_t *freed, struct reef_err *err);
 
-/* One line of `reef image ls`: an image and one of its names (name "" for an image without). */
+/* One line of `reef image ls`: an image and one of its tags; an image without tags comes once,
+ * with one of its digest names ("...@sha256:...") or "". */
 struct reef_image_summary {
     const char *id;
     const char *name; /* canonical "docker.io/library/busybox:latest" or "" */
@@ -75,7 +76,7 @@ struct reef_image_summary {
     int64_t size;
     int64_t created;
 };
-/* Calls fn for every (image, name) pair, by name; fn returns 0 to go on. */
+/* Calls fn for every (image, tag) pair, by name; fn returns 0 to go on. */
 int reef_images_list(struct reef_images *s,
                      int (*fn)(void *ud, const struct reef_image_summary *img), void *ud,
                      struct reef_err *err);

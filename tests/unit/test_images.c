@@ -451,6 +451,53 @@ static void test_store_failure_leaves_nothing(void)
     rm_work();
 }
 
+struct listed {
+    int n;
+    char names[4][200];
+};
+
+static int list_fn(void *ud, const struct reef_image_summary *im)
+{
+    struct listed *l = ud;
+    if (l->n < 4)
+        snprintf(l->names[l->n], sizeof(l->names[0]), "%s", im->name);
+    l->n++;
+    return 0;
+}
+
+/* ls: one line per tag; an image known only by digest still shows, once. */
+static void test_list(void)
+{
+    mk_work();
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/store", work);
+    struct reef_images *s;
+    struct reef_err err;
+    CHECK_OK(reef_images_open(dir, &s, &err), &err);
+    struct img a, b;
+    make_image(&a, "a", false);
+    make_image(&b, "b", false);
+    char id[80], dref[200];
+    CHECK_OK(install(s, &a, "docker.io/library/app:a", id, &err), &err);
+    CHECK_OK(reef_images_tag(s, "app:a", "app:z", &err), &err);
+    snprintf(dref, sizeof(dref), "docker.io/library/app@%s", b.mdigest);
+    CHECK_OK(install(s, &b, dref, id, &err), &err);
+    struct listed l = {0};
+    CHECK_OK(reef_images_list(s, list_fn, &l, &err), &err);
+    CHECK_INT(l.n, ==, 3);
+    CHECK_STR(l.names[0], "docker.io/library/app:a");
+    CHECK_STR(l.names[1], "docker.io/library/app:z");
+    CHECK_STR(l.names[2], dref);
+    struct reef_image *img;
+    CHECK_OK(reef_images_get(s, dref, &img, &err), &err);
+    CHECK_STR(img->id, id);
+    reef_image_free(img);
+    reef_buf_free(&a.manifest);
+    reef_buf_free(&b.manifest);
+    reef_images_close(s);
+    rm_work();
+}
+
 /* Export then import into a second store: the same image, named the same. */
 static void test_export_import(void)
 {
@@ -496,6 +543,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_config_parse);
     TEST_RUN(test_store_install_get_remove);
     TEST_RUN(test_store_failure_leaves_nothing);
+    TEST_RUN(test_list);
     TEST_RUN(test_export_import);
     return test_done();
 }
