@@ -169,6 +169,25 @@ int reef_registry_token_url(const struct reef_auth_challenge *c, const char *pat
     return 0;
 }
 
+int reef_registry_token_form(const struct reef_auth_challenge *c, const char *path,
+                             const char *refresh_token, struct reef_buf *out)
+{
+    size_t start = out->len;
+    reef_buf_puts(out, "grant_type=refresh_token&client_id=reef&service=");
+    put_pct(out, c->service);
+    reef_buf_puts(out, "&scope=");
+    if (c->scope[0]) {
+        put_pct(out, c->scope);
+    } else {
+        char scope[REEF_IMAGE_NAME_MAX + 32];
+        snprintf(scope, sizeof(scope), "repository:%s:pull", path);
+        put_pct(out, scope);
+    }
+    reef_buf_puts(out, "&refresh_token=");
+    put_pct(out, refresh_token);
+    return out->data && out->len > start ? 0 : -ENOMEM;
+}
+
 /* ---- one HTTP request on a private loop ---- */
 
 struct req {
@@ -178,6 +197,8 @@ struct req {
     const char *range; /* "bytes=N-" or NULL */
     const char *bearer;
     const char *user, *pass;
+    const char *method; /* NULL: GET */
+    const char *form;   /* POST body (application/x-www-form-urlencoded) */
     const struct reef_registry_endpoint *ep;
     unsigned timeout_ms;
     reef_registry_data_fn fn; /* for 200/206 bodies; others are buffered */
@@ -305,16 +326,20 @@ static int rq_run(struct req *q)
         q->result = q->err.code ? q->err.code : -ENOMEM;
         return q->result;
     }
-    struct reef_http_header hs[3];
+    struct reef_http_header hs[4];
     size_t nh = 0;
+    if (q->form)
+        hs[nh++] = (struct reef_http_header){"Content-Type", "application/x-www-form-urlencoded"};
     if (q->accept)
         hs[nh++] = (struct reef_http_header){"Accept", q->accept};
     if (q->range)
         hs[nh++] = (struct reef_http_header){"Range", q->range};
     hs[nh++] = (struct reef_http_header){"User-Agent", "reef"};
     struct reef_http_request rq = {
-        .method = "GET",
+        .method = q->method ? q->method : "GET",
         .url = q->url,
+        .body = q->form,
+        .body_len = q->form ? strlen(q->form) : 0,
         .headers = hs,
         .nheaders = nh,
         .bearer_token = q->bearer,
@@ -419,6 +444,24 @@ static int fetch_token(struct reef_registry *r, int ep, const struct reef_auth_c
                     .max = TOKEN_BODY_MAX,
                     .user = e->cfg ? e->cfg->username : NULL,
                     .pass = e->cfg ? e->cfg->password : NULL};
+    /* An identity token is an OAuth2 refresh token: POSTed to the realm instead of a GET. */
+    struct reef_buf form = REEF_BUF_INIT;
+    if (e->cfg && e->cfg->identity_token) {
+        if (reef_registry_token_form(c, e->path, e->cfg->identity_token, &form) < 0) {
+            reef_buf_free(&url);
+            reef_buf_free(&form);
+            return reef_err_set(err, -ENOMEM, "token: out of memory");
+        }
+        reef_buf_reset(&url);
+        if (reef_buf_puts(&url, c->realm) < 0) {
+            reef_buf_free(&url);
+            reef_buf_free(&form);
+            return reef_err_set(err, -ENOMEM, "token: out of memory");
+        }
+        q.method = "POST";
+        q.form = form.data;
+        q.user = q.pass = NULL;
+    }
     int res = rq_run(&q);
     int ret = 0;
     if (res < 0) {
@@ -451,6 +494,7 @@ static int fetch_token(struct reef_registry *r, int ep, const struct reef_auth_c
     }
     reef_buf_free(&q.body);
     reef_buf_free(&url);
+    reef_buf_free(&form);
     return ret;
 }
 

@@ -3,11 +3,12 @@
  *
  * It owns the endpoint list (mirrors first, see registries_conf.h), authentication (anonymous
  * first; a 401 with `WWW-Authenticate: Bearer realm=...,service=...,scope=...` fetches a token from
- * the realm, with basic credentials when configured; `Basic` challenges are answered from the
- * configuration), retries with back-off on transient failures (connection errors, timeouts, 429,
- * 5xx), and an inactivity timeout on every request. Blob downloads stream to a callback and resume
- * with a Range request after a broken connection, so the consumer sees each byte exactly once.
- * Redirects are followed; the registry's credentials never go to another host.
+ * the realm, with basic credentials when configured, or POSTs the OAuth2 refresh-token form when
+ * an identity token is; `Basic` challenges are answered from the configuration), retries with
+ * back-off on transient failures (connection errors, timeouts, 429, 5xx), and an inactivity timeout
+ * on every request. Blob downloads stream to a callback and resume with a Range request after a
+ * broken connection, so the consumer sees each byte exactly once. Redirects are followed; the
+ * registry's credentials never go to another host.
  *
  * Each request runs a private event loop on the calling thread, so a handle may be used from
  * several threads at once (one blob per thread); the token cache is shared under a mutex. */
@@ -94,6 +95,10 @@ int reef_registry_parse_challenge(const char *value, struct reef_auth_challenge 
  * scope defaulting to repository:<path>:pull when the challenge has none. Appends to out. */
 int reef_registry_token_url(const struct reef_auth_challenge *c, const char *path,
                             struct reef_buf *out);
+/* The OAuth2 form POSTed to the realm for a configured identity token (a refresh token):
+ * grant_type=refresh_token, client_id=reef, service, scope (as above), refresh_token. */
+int reef_registry_token_form(const struct reef_auth_challenge *c, const char *path,
+                             const char *refresh_token, struct reef_buf *out);
 /* Whether a failure deserves a retry: transport errors such as -ECONNRESET or -ETIMEDOUT, or an
  * HTTP status of 408, 429 or 5xx. */
 bool reef_registry_transient(int result, int status);

@@ -236,6 +236,8 @@ t "unknown manifest media type: refused by name" bad_case badmt "pull $X/badmt:l
 t "a registry that hangs: timeout, store unchanged" bad_case hang "pull $X/hang:latest.*timed out" --timeout 2 "$X/hang"
 t "a blob download that stalls: timeout, store unchanged" bad_case stall "pull $X/stall:latest.*no data for 2000 ms" --timeout 2 "$X/stall"
 t "unknown tag: 404 named" bad_case nosuch "pull $X/good:nosuch.*404" "$X/good:nosuch"
+printf 'configs:\n  "%s":\n    auth: {identitytoken: idtok}\n' "$X" > "$work/idtok.yaml"
+t "bearer flow with an identity token (OAuth2 refresh grant)" img pull -q --registries "$work/idtok.yaml" "$X/private/x"
 t "bearer flow without credentials: refused" bad_case private "pull $X/private/x:latest.*credentials" "$X/private/x"
 t "401 with bad basic credentials (TLS registry)" bad_case badcreds "pull $T/secure/bb:latest.*401 unauthorized.*bad credentials" --registries "$work/tls-bad.yaml" "$T/secure/bb"
 t "TLS without the test CA: certificate refused" bad_case noca "pull $T/secure/bb:latest.*certificate" "$T/secure/bb"

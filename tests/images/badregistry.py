@@ -22,7 +22,8 @@ Serves the OCI distribution read API for these repositories (tag "latest"):
   redirect    a layer whose blob URL answers 307 to another path (as blob storage does)
   unstable    the manifest request fails with 503 the first time
   private/x   the image of "good" behind the bearer-token flow: /token issues a token to
-              user "reef" with password "s3cret"
+              user "reef" with password "s3cret" (GET), or for refresh token "idtok" (POST, the
+              OAuth2 form an identity token uses)
 Writes the port it listens on to PORTFILE once ready.
 """
 import base64
@@ -36,6 +37,7 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 
 BLOBS = {}  # digest -> bytes as served
 SLOW = set()  # digests served slowly
@@ -163,6 +165,17 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def do_POST(self):
+        # OAuth2 refresh-token grant, for identity tokens: refresh_token "idtok" is accepted.
+        n = int(self.headers.get("Content-Length", "0"))
+        form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+        if self.path.split("?")[0] != "/token":
+            return self.send(404)
+        if (form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != ["idtok"]
+                or not form.get("scope") or not form.get("service")):
+            return self.send(401, b'{"error":"invalid_grant"}')
+        return self.send(200, json.dumps({"access_token": TOKEN, "expires_in": 300}).encode())
 
     def do_HEAD(self):
         self.do_GET()

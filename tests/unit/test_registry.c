@@ -75,6 +75,12 @@ static void test_token_url(void)
     strcpy(c.realm, "http://127.0.0.1:1/t?x=1");
     CHECK_INT(reef_registry_token_url(&c, "org/app", &b), ==, 0);
     CHECK_STR(b.data, "http://127.0.0.1:1/t?x=1&scope=repository%3Aorg%2Fapp%3Apull");
+    reef_buf_reset(&b);
+    /* The OAuth2 refresh-token form for identity tokens. */
+    strcpy(c.service, "svc");
+    CHECK_INT(reef_registry_token_form(&c, "org/app", "r+t/=", &b), ==, 0);
+    CHECK_STR(b.data, "grant_type=refresh_token&client_id=reef&service=svc&scope=repository%3Aorg"
+                      "%2Fapp%3Apull&refresh_token=r%2Bt%2F%3D");
     reef_buf_free(&b);
 }
 
