@@ -23,6 +23,7 @@
 #include "runtime/blobstore.h"
 #include "runtime/images.h"
 #include "runtime/layer.h"
+#include "runtime/platform.h"
 #include "runtime/registry.h"
 
 #define CONFIG_MAX (8u << 20)
@@ -442,6 +443,19 @@ int reef__images_install(struct reef_images *s, struct reef__image_src *src, con
     if ((rc = reef__config_parse(cfg.data, cfg.len, m.nlayers, diff, platform, sizeof(platform),
                                  &created, err)) < 0)
         goto out;
+    if (opts && opts->platform) {
+        /* A single-platform image must be what --platform asked for. */
+        struct reef_platform want, have;
+        if ((rc = reef_platform_parse(opts->platform, &want, err)) < 0)
+            goto out;
+        if (reef_platform_parse(platform, &have, NULL) < 0 ||
+            reef_platform_score(&want, &have) == 0) {
+            char w[64];
+            reef_platform_format(&want, w, sizeof(w));
+            rc = reef_err_set(err, -ENOENT, "the image is for %s, not %s", platform, w);
+            goto out;
+        }
+    }
     reef_images_chain_ids((const char(*)[80])diff, m.nlayers, chain);
     if ((rc = reef__images_lock(s, false, err)) < 0)
         goto out;
@@ -588,8 +602,6 @@ int reef_images_pull(struct reef_images *s, const char *ref, const struct reef_p
             rc = reef_err_set(err, -EPROTONOSUPPORT, "index entry %s is not a manifest", pick);
             goto out;
         }
-    } else if (opts && opts->platform) {
-        /* A single manifest: its config says whose it is; checked below via the config. */
     }
     if (opts && opts->progress && !isatty(fileno(opts->progress))) {
         fprintf(opts->progress, "pulling %s (manifest %s)\n", canon, digest);

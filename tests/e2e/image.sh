@@ -79,6 +79,7 @@ other=arm64
 t "pull --platform linux/$other picks the other entry" img pull --platform "linux/$other" "$R/multi"
 t "the other entry's layer holds its marker" \
     bash -c "[ \"\$(cat '$(layer_dir "$R/multi" 0)/arch')\" = $other ] && '$REEF' image --data-dir '$D' inspect $R/multi | jq -e '.Platform == \"linux/$other\"'"
+t "--platform that a single-platform image is not: refused" bash -c "! '$REEF' image --data-dir '$D' pull -q --platform linux/$other $R/busybox 2> '$work/pf.err' && grep -q 'the image is for linux/$(dpkg --print-architecture), not linux/$other' '$work/pf.err'"
 t "pull by digest" img pull "$R/busybox@$(img inspect "$R/busybox" | jq -r .Digest)"
 t "tag and look up by the new name" bash -c "'$REEF' image --data-dir '$D' tag $R/busybox mine/bb:v1 && '$REEF' image --data-dir '$D' inspect mine/bb:v1 > /dev/null"
 t "look up by an ID prefix" img inspect "$(img inspect "$R/layered" | jq -r .Id | cut -c8-19)"
