@@ -1,4 +1,5 @@
 /* reef: one binary for the control plane, the node agent, the container shim and the client. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,8 @@ int reef_cmd_getopt(const struct reef_cmd *cmd, int argc, char **argv, const cha
 int main(int argc, char **argv)
 {
     reef_log_init(REEF_LOG_INFO, NULL);
+    /* Sockets are written with write(2): a peer that left must be an EPIPE, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
     gather_commands();
     if (argc < 2) {
         print_help(stderr);

@@ -745,6 +745,9 @@ int reef_check_run(const char *root, struct reef_check_report *out, struct reef_
         if (uname(&u) == 0)
             reef_strlcpy(c->release, u.release, sizeof(c->release));
     }
+    /* The release names directories: one that could climb out of the root is not a release. */
+    if (strchr(c->release, '/') || strcmp(c->release, "..") == 0 || strcmp(c->release, ".") == 0)
+        c->release[0] = '\0';
     reef_strlcpy(out->kernel, c->release, sizeof(out->kernel));
 
     char mdir[128];

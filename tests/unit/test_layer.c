@@ -159,10 +159,42 @@ struct box {
     char canary[96];
 };
 
+/* Every box is removed when the test's process exits, whether the test passed or failed (a failed
+ * CHECK exits through exit() after printing where it failed), so nothing is left in /tmp. The
+ * removal runs only in the process that made the boxes, not in children it forks. */
+#define MAX_BOXES 16
+static char box_bases[MAX_BOXES][64];
+static int n_boxes;
+static pid_t box_owner;
+
+static void remove_boxes(void)
+{
+    if (getpid() != box_owner)
+        return;
+    for (int i = 0; i < n_boxes; i++) {
+        struct reef_err err = {0};
+        if (reef_layer_remove_tree(box_bases[i], &err) < 0)
+            fprintf(stderr, "  cannot remove %s: %s\n", box_bases[i], err.msg);
+    }
+}
+
 static void box_init(struct box *b)
 {
+    if (box_owner != getpid()) {
+        box_owner = getpid();
+        n_boxes = 0;
+        atexit(remove_boxes);
+    }
+    /* Boxes already removed (box_done) free their slot. */
+    int kept = 0;
+    for (int i = 0; i < n_boxes; i++)
+        if (access(box_bases[i], F_OK) == 0 || errno != ENOENT)
+            memmove(box_bases[kept++], box_bases[i], sizeof(box_bases[i]));
+    n_boxes = kept;
+    CHECK(n_boxes < MAX_BOXES);
     strcpy(b->base, "/tmp/reef-layer-test-XXXXXX");
     CHECK(mkdtemp(b->base));
+    strcpy(box_bases[n_boxes++], b->base);
     snprintf(b->dest, sizeof(b->dest), "%s/dest", b->base);
     snprintf(b->canary, sizeof(b->canary), "%s/canary", b->base);
     CHECK(mkdir(b->dest, 0755) == 0);
