@@ -54,7 +54,7 @@ bench_podman() {
         podman --root "$w/podman-root" --runroot "$w/podman-run" --storage-driver overlay \
             pull -q --tls-verify=false "$R/$img" > /dev/null 2> "$w/podman.err" || { cat "$w/podman.err" >&2; return 1; }
         e=$(date +%s.%N)
-        echo "$e - $s" | bc
+        awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
     done
     rm -rf "$w/podman-root" "$w/podman-run"
 }
@@ -69,7 +69,7 @@ bench_docker() {
         s=$(date +%s.%N)
         dk pull -q "$R/$img" > /dev/null 2> "$w/docker.err" || { cat "$w/docker.err" >&2; return 1; }
         e=$(date +%s.%N)
-        echo "$e - $s" | bc
+        awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
     done
 }
 
