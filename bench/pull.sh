@@ -34,53 +34,41 @@ big_mib=$(du -sm "$w/bigout/big/blobs" | cut -f1)
 nlayers=$(jq '.layers | length' "$w/bigout/big/blobs/sha256/$(jq -r '.manifests[0].digest' "$w/bigout/big/index.json" | cut -d: -f2)")
 echo "# big image: $big_mib MiB compressed in $nlayers layers; $runs runs each; $(nproc) CPUs"
 
-bench_reef() { # IMAGE -> prints times, records peak RSS
-    local img=$1 i
-    for i in $(seq "$runs"); do
-        rm -rf "$w/reef-data"
-        sync # the removal's journal commit is not the pull's cost
-        /usr/bin/time -v -o "$w/time.$i" "$REEF" image --data-dir "$w/reef-data" pull -q "$R/$img" > /dev/null || { echo "reef pull failed" >&2; return 1; }
-        awk -F': ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); s = t[1]*60 + t[2]; print s}' "$w/time.$i"
-        awk -F': ' '/Maximum resident set size/ {print $2}' "$w/time.$i" >> "$w/rss.$img"
-    done
+bench_reef() { # IMAGE RUN -> prints the time, records the peak RSS
+    local img=$1 i=$2
+    rm -rf "$w/reef-data"
+    sync # the removal's journal commit is not the pull's cost
+    /usr/bin/time -v -o "$w/time.$i" "$REEF" image --data-dir "$w/reef-data" pull -q "$R/$img" > /dev/null || { echo "reef pull failed" >&2; return 1; }
+    awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + t[k]; print s}' "$w/time.$i"
+    awk -F': ' '/Maximum resident set size/ {print $2}' "$w/time.$i" >> "$w/rss.$img"
 }
 
-bench_podman() {
-    local img=$1 i s e
-    for i in $(seq "$runs"); do
-        rm -rf "$w/podman-root" "$w/podman-run"
-        sync
-        s=$(date +%s.%N)
-        podman --root "$w/podman-root" --runroot "$w/podman-run" --storage-driver overlay \
-            pull -q --tls-verify=false "$R/$img" > /dev/null 2> "$w/podman.err" || { cat "$w/podman.err" >&2; return 1; }
-        e=$(date +%s.%N)
-        awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
-    done
+bench_podman() { # IMAGE -> prints the time
+    local img=$1 s e
     rm -rf "$w/podman-root" "$w/podman-run"
+    sync
+    s=$(date +%s.%N)
+    podman --root "$w/podman-root" --runroot "$w/podman-run" --storage-driver overlay \
+        pull -q --tls-verify=false "$R/$img" > /dev/null 2> "$w/podman.err" || { cat "$w/podman.err" >&2; return 1; }
+    e=$(date +%s.%N)
+    awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
 }
 
 dk() { docker -H "unix://$w/docker.sock" "$@"; }
-bench_docker() {
-    local img=$1 i s e
-    for i in $(seq "$runs"); do
-        dk rmi -f "$R/$img" > /dev/null 2>&1
-        dk image prune -af > /dev/null 2>&1
-        sync
-        s=$(date +%s.%N)
-        dk pull -q "$R/$img" > /dev/null 2> "$w/docker.err" || { cat "$w/docker.err" >&2; return 1; }
-        e=$(date +%s.%N)
-        awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
-    done
+bench_docker() { # IMAGE -> prints the time
+    local img=$1 s e
+    dk rmi -f "$R/$img" > /dev/null 2>&1
+    dk image prune -af > /dev/null 2>&1
+    sync
+    s=$(date +%s.%N)
+    dk pull -q "$R/$img" > /dev/null 2> "$w/docker.err" || { cat "$w/docker.err" >&2; return 1; }
+    e=$(date +%s.%N)
+    awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f\n", b - a}'
 }
 
-declare -A res
-for img in busybox big; do
-    res[reef,$img]=$(bench_reef "$img" | median)
-done
+have_podman=false have_docker=false
 if command -v podman > /dev/null; then
-    for img in busybox big; do
-        res[podman,$img]=$(bench_podman "$img" | median)
-    done
+    have_podman=true
 else
     echo "# podman: not installed (apt-get install podman)"
 fi
@@ -91,9 +79,7 @@ if command -v dockerd > /dev/null; then
     dockerd_pid=$!
     for _ in $(seq 100); do dk info > /dev/null 2>&1 && break; sleep 0.2; done
     if dk info > /dev/null 2>&1; then
-        for img in busybox big; do
-            res[docker,$img]=$(bench_docker "$img" | median)
-        done
+        have_docker=true
     else
         echo "# docker: dockerd did not start here:"
         tail -5 "$w/dockerd.log" | sed 's/^/#   /'
@@ -101,6 +87,21 @@ if command -v dockerd > /dev/null; then
 else
     echo "# docker: dockerd is not installed (apt-get install docker.io)"
 fi
+
+# Runs interleave the tools, so load from other users of the machine falls on all of them alike.
+declare -A res
+for img in busybox big; do
+    : > "$w/t.reef" && : > "$w/t.podman" && : > "$w/t.docker"
+    for i in $(seq "$runs"); do
+        bench_reef "$img" "$i" >> "$w/t.reef" || exit 1
+        $have_podman && { bench_podman "$img" >> "$w/t.podman" || exit 1; }
+        $have_docker && { bench_docker "$img" >> "$w/t.docker" || exit 1; }
+    done
+    res[reef,$img]=$(median < "$w/t.reef")
+    $have_podman && res[podman,$img]=$(median < "$w/t.podman")
+    $have_docker && res[docker,$img]=$(median < "$w/t.docker")
+done
+rm -rf "$w/podman-root" "$w/podman-run"
 
 printf '%-8s %12s %12s\n' tool "busybox (s)" "big (s)"
 for tool in reef podman docker; do
