@@ -28,6 +28,18 @@
 
 #define DOC_MAX (16u << 20)
 
+/* Whether path, with every symlink resolved, is a regular file below root: an archive may hold
+ * symlinks (blobs -> /etc) that must not lead reads out of it. */
+static bool inside(const char *root, const char *path)
+{
+    char rr[PATH_MAX], rp[PATH_MAX];
+    struct stat st;
+    if (!realpath(root, rr) || !realpath(path, rp))
+        return false;
+    size_t n = strlen(rr);
+    return strncmp(rr, rp, n) == 0 && rp[n] == '/' && stat(rp, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Reads a whole small file below root (a relative path without ".." components). */
 static int read_rel(const char *root, const char *rel, struct reef_buf *out, struct reef_err *err)
 {
@@ -35,7 +47,9 @@ static int read_rel(const char *root, const char *rel, struct reef_buf *out, str
         return reef_err_set(err, -EINVAL, "archive: bad path \"%s\"", rel);
     char p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/%s", root, rel);
-    _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (!inside(root, p))
+        return reef_err_set(err, -ENOENT, "archive: %s: no such file in the archive", rel);
+    _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return reef_err_errno(err, -errno, "archive: %s", rel);
     char buf[65536];
@@ -63,8 +77,7 @@ static int oci_blob_path(void *ud, const char *digest, char *out, size_t outsz)
     if (!reef_digest_valid(digest))
         return -EINVAL;
     int w = snprintf(out, outsz, "%s/blobs/sha256/%s", o->root, digest + 7);
-    struct stat st;
-    if (w < 0 || (size_t)w >= outsz || lstat(out, &st) < 0 || !S_ISREG(st.st_mode))
+    if (w < 0 || (size_t)w >= outsz || !inside(o->root, out))
         return -ENOENT;
     return 0;
 }
@@ -217,7 +230,7 @@ static int dk_add(struct dk_src *d, const char *root, const char *rel, bool laye
     struct dk_blob *b = &d->blobs[d->n];
     snprintf(b->path, sizeof(b->path), "%s/%s", root, rel);
     struct stat st;
-    if (lstat(b->path, &st) < 0 || !S_ISREG(st.st_mode))
+    if (!inside(root, b->path) || stat(b->path, &st) < 0)
         return reef_err_set(err, -ENOENT, "manifest.json: %s is not in the archive", rel);
     uint8_t h[REEF_SHA256_LEN];
     int rc = reef_crypto_sha256_file(b->path, h, err);

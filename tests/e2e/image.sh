@@ -127,6 +127,31 @@ t "skopeo writes a multi-platform OCI archive" skopeo --insecure-policy copy -q 
 t "import of an index picks --platform" \
     bash -c "id=\$('$REEF' image --data-dir '$DI' import --platform linux/$other '$work/multi-sk.tar') && '$REEF' image --data-dir '$DI' inspect \$id | jq -e '.Platform == \"linux/$other\"'"
 t_expect_rc 1 "import of a file that is not an archive fails" imp import /etc/hostname
+# An archive whose files are symlinks out of it (blobs -> a host directory) must not read the
+# host's files, even ones with the right digests.
+python3 - "$work/evil.tar" "$work/outside" << 'EOF'
+import hashlib, io, json, os, sys, tarfile
+out = sys.argv[2]
+os.makedirs(out + "/sha256", exist_ok=True)
+man = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}'
+d = hashlib.sha256(man).hexdigest()
+open(out + "/sha256/" + d, "wb").write(man)
+idx = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + d, "size": len(man), "annotations": {"io.containerd.image.name": "evil:v1"}}]}).encode()
+with tarfile.open(sys.argv[1], "w") as t:
+    def add(name, data=None, link=None):
+        ti = tarfile.TarInfo(name)
+        if link:
+            ti.type, ti.linkname = tarfile.SYMTYPE, link
+            t.addfile(ti)
+        else:
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    add("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+    add("index.json", idx)
+    add("blobs", link=out)
+EOF
+t "import of an archive whose blobs point out of it fails" \
+    bash -c "! '$REEF' image --data-dir '$DI' import '$work/evil.tar' 2> '$work/evil.err' && grep -q 'no such file in the archive' '$work/evil.err'"
 
 # --- rm and prune
 t "rm the layered name removes its own layers" img rm "$R/layered"
