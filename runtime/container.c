@@ -175,9 +175,44 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         snprintf(msg, sizeof(msg), "working directory %s: %s", cwd, strerror(errno));
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
-    uid_t uid = p->user ? p->user->uid : 0;
-    gid_t gid = p->user ? p->user->gid : 0;
-    if (setgroups(p->user ? (size_t)p->user->ngroups : 0, p->user ? p->user->groups : NULL) < 0)
+    const struct reef_user *user = p->user;
+    struct reef_user resolved;
+    char *const *env = p->env;
+    char **env_home = NULL;
+    if (!user && p->user_spec && p->user_spec[0]) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0 || reef_user_resolve(rootfd, p->user_spec, &resolved, &uerr) < 0)
+            child_fail(errfd, REEF_EXIT_RUNTIME, uerr.code ? -uerr.code : errno,
+                       uerr.code ? uerr.msg : "open /");
+        close(rootfd);
+        user = &resolved;
+    } else if (!user) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0 && reef_user_resolve(rootfd, "", &resolved, &uerr) == 0)
+            user = &resolved;
+        if (rootfd >= 0)
+            close(rootfd);
+    }
+    /* HOME comes from the user's passwd entry unless the environment sets it, as with Docker. */
+    if (user && !env_get(env, "HOME")) {
+        size_t n = 0;
+        while (env && env[n])
+            n++;
+        env_home = calloc(n + 2, sizeof(char *));
+        char *home = malloc(strlen(user->home) + 6);
+        if (env_home && home) {
+            for (size_t i = 0; i < n; i++)
+                env_home[i] = env[i];
+            sprintf(home, "HOME=%s", user->home);
+            env_home[n] = home;
+            env = env_home;
+        }
+    }
+    uid_t uid = user ? user->uid : 0;
+    gid_t gid = user ? user->gid : 0;
+    if (setgroups(user ? (size_t)user->ngroups : 0, user ? user->groups : NULL) < 0)
         child_fail_errno(errfd, "setgroups");
     if (setresgid(gid, gid, gid) < 0)
         child_fail_errno(errfd, "setgid");
@@ -198,7 +233,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
     char exe[PATH_MAX];
-    r = find_executable(p->argv[0], p->env, exe, sizeof(exe));
+    r = find_executable(p->argv[0], env, exe, sizeof(exe));
     if (r < 0) {
         if (r == -ENOENT && !strchr(p->argv[0], '/'))
             snprintf(msg, sizeof(msg), "exec: \"%.100s\": executable file not found in $PATH",
@@ -217,7 +252,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         errno = -r;
         child_fail_errno(errfd, "install seccomp filter");
     }
-    execve(exe, p->argv, p->env);
+    execve(exe, p->argv, env);
     int e = errno;
     snprintf(msg, sizeof(msg), "exec: \"%.100s\": %s", p->argv[0], strerror(e));
     child_fail(errfd, e == ENOENT ? REEF_EXIT_NOTFOUND : REEF_EXIT_NOEXEC, e, msg);

@@ -35,7 +35,9 @@ struct reef_process_spec {
     char *const *argv; /* argv[0] without '/' is looked up in the container's PATH */
     char *const *env;  /* NULL-terminated "K=V" strings */
     const char *cwd;   /* created when missing (an image's WorkingDir); NULL for "/" */
-    const struct reef_user *user;
+    const struct reef_user *user; /* resolved already, or NULL to resolve user_spec */
+    const char *user_spec;        /* "app", "1000:50": looked up in the container's own
+                                     /etc/passwd and /etc/group after pivot_root; NULL = root */
     uint64_t caps;                          /* runtime/caps.h */
     const struct reef_seccomp_prog *seccomp; /* NULL: unconfined */
     bool no_new_privs;
