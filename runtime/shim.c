@@ -1057,10 +1057,11 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
     return r;
 }
 
-int reef_shim_exec(const char *containers_dir, const char *id, const char *request_json,
-                   const int fds[3], int *exit_code, struct reef_err *err)
+int reef_shim_exec_start(const char *containers_dir, const char *id, const char *request_json,
+                         const int fds[3], int *sock, int *exit_code, struct reef_err *err)
 {
     *exit_code = REEF_EXIT_RUNTIME;
+    *sock = -1;
     int fd = shim_connect(containers_dir, id, err);
     if (fd < 0)
         return fd;
@@ -1077,17 +1078,72 @@ int reef_shim_exec(const char *containers_dir, const char *id, const char *reque
             *exit_code = atoi(buf + 6);
             r = reef_err_set(err, -EIO, "%s", sp ? sp + 1 : "exec failed");
         } else if (strncmp(buf, "started ", 8) == 0) {
-            r = recv_reply(fd, id, buf, sizeof(buf), -1, err);
-            if (r > 0 && strncmp(buf, "exit ", 5) == 0) {
-                *exit_code = atoi(buf + 5);
-                r = 0;
-            } else if (r > 0) {
-                r = reef_err_set(err, -EPROTO, "container %.12s: unexpected reply", id);
-            }
+            *sock = fd;
+            return 0;
         } else {
             r = reef_err_set(err, -EPROTO, "container %.12s: unexpected reply", id);
         }
     }
     close(fd);
+    return r;
+}
+
+int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err)
+{
+    char buf[256];
+    int r = recv_reply(sock, "exec", buf, sizeof(buf), -1, err);
+    close(sock);
+    if (r > 0 && strncmp(buf, "exit ", 5) == 0) {
+        *exit_code = atoi(buf + 5);
+        return 0;
+    }
+    *exit_code = REEF_EXIT_RUNTIME;
+    return r < 0 ? r : reef_err_set(err, -EPROTO, "exec: unexpected reply from the shim");
+}
+
+int reef_shim_cleanup_orphan(const char *containers_dir, const char *id, struct reef_err *err)
+{
+    struct reef_ctrstore *store;
+    int r = reef_ctrstore_open(containers_dir, &store, err);
+    if (r < 0)
+        return r;
+    struct reef_ctr_config cfg;
+    r = reef_ctr_load_config(store, id, &cfg, err);
+    if (r < 0) {
+        reef_ctrstore_close(store);
+        return r;
+    }
+    struct reef_cgroup_layout *layout = NULL;
+    struct reef_cgroup *cg = NULL;
+    r = reef_cgroup_layout_detect(NULL, &layout, err);
+    if (r == 0) {
+        struct reef_cgroup_opts co = {
+            .parent = cfg.cgroup_parent && cfg.cgroup_parent[0] ? cfg.cgroup_parent : NULL,
+            .name = cfg.id,
+        };
+        r = reef_cgroup_open(layout, &co, &cg, err);
+        if (r == -ENOENT) {
+            r = 0;
+        } else if (r == 0) {
+            r = reef_cgroup_kill(cg, err);
+            if (r == 0)
+                r = reef_cgroup_remove(cg, err);
+        }
+    }
+    struct reef_ctr_state st;
+    if (r == 0 && reef_ctr_load_state(store, id, &st, NULL) == 0 &&
+        st.status != REEF_CTR_EXITED) {
+        st.status = REEF_CTR_EXITED;
+        st.pid = 0;
+        if (!st.exit_code)
+            st.exit_code = 137;
+        st.finished_at = now_ns();
+        reef_strlcpy(st.error, "the container's shim was lost", sizeof(st.error));
+        reef_ctr_save_state(store, id, &st, NULL);
+    }
+    reef_cgroup_free(cg);
+    reef_cgroup_layout_free(layout);
+    reef_ctr_config_free(&cfg);
+    reef_ctrstore_close(store);
     return r;
 }

@@ -35,10 +35,17 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
                    const int *fds, int nfds, char *reply, size_t replysz, int timeout_ms,
                    struct reef_err *err);
 
-/* Runs a process in the running container (request_json: {"argv":[...], "env":[...],
- * "user":"", "workdir":"", "tty":false}) with fds as its stdin, stdout and stderr, and waits for
- * it. *exit_code gets its exit status (or 125/126/127 when it could not start, with err set). */
-int reef_shim_exec(const char *containers_dir, const char *id, const char *request_json,
-                   const int fds[3], int *exit_code, struct reef_err *err);
+/* Starts a process in the running container (request_json: {"argv":[...], "env":[...],
+ * "user":"", "workdir":"", "tty":false}) with fds as its stdin, stdout and stderr. On success
+ * *sock is the connection on which reef_shim_exec_wait reads its exit status (poll it for
+ * readability to wait alongside other work). On failure *exit_code is 125/126/127, err says why. */
+int reef_shim_exec_start(const char *containers_dir, const char *id, const char *request_json,
+                         const int fds[3], int *sock, int *exit_code, struct reef_err *err);
+/* Waits for the process started above and closes sock. */
+int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err);
+
+/* For a container whose shim is gone: kills whatever is left in its cgroup, removes the cgroup
+ * and records it as exited ("the container's shim was lost"). */
+int reef_shim_cleanup_orphan(const char *containers_dir, const char *id, struct reef_err *err);
 
 #endif
