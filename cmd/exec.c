@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,27 +127,17 @@ static int exec_cmd(int argc, char **argv)
         return REEF_EXIT_RUNTIME;
     }
 
-    int master = -1, slave = -1;
-    int fds[3];
+    int master = -1;
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (tty) {
-        struct winsize ws = {24, 80, 0, 0};
-        ioctl(0, TIOCGWINSZ, &ws);
-        if (openpty(&master, &slave, NULL, NULL, &ws) < 0) {
-            fprintf(stderr, "reef exec: allocate a terminal: %s\n", strerror(errno));
-            return REEF_EXIT_RUNTIME;
-        }
-        fds[0] = fds[1] = fds[2] = slave;
-    } else {
-        fds[0] = interactive ? 0 : null;
-        fds[1] = 1;
-        fds[2] = 2;
-    }
+    int fds[3] = {interactive && !tty ? 0 : null, tty ? null : 1, tty ? null : 2};
     int sock, code;
-    int r = reef_shim_exec_start(containers, id, req.data, fds, &sock, &code, &err);
+    int r = reef_shim_exec_start(containers, id, req.data, fds, &sock, &master, &code, &err);
     reef_buf_free(&req);
-    if (slave >= 0)
-        close(slave);
+    if (r == 0 && tty && master >= 0) {
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+            ioctl(master, TIOCSWINSZ, &ws);
+    }
     if (r < 0) {
         fprintf(stderr, "reef exec: %s\n", err.msg);
         return code;

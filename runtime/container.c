@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -128,8 +129,84 @@ static int find_executable(const char *argv0, char *const *env, char *out, size_
     return found_noexec ? -EACCES : -ENOENT;
 }
 
+static int send_fd(int sock, int fd)
+{
+    char byte = 'c';
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int reef_container_recv_console(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    ssize_t n;
+    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS)
+        return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* A terminal from the container's own devpts: master to the caller, slave as stdio. */
+static int setup_console(const struct reef_process_spec *p)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return -errno;
+    int unlock = 0;
+    struct winsize ws = {24, 80, 0, 0};
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+        close(master);
+        return -errno;
+    }
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        close(master);
+        return -errno;
+    }
+    ioctl(slave, TIOCSWINSZ, &ws);
+    int r = send_fd(p->console_socket, master);
+    close(master);
+    if (r < 0) {
+        close(slave);
+        return r;
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(slave, i) < 0)
+            return -errno;
+    if (slave > 2)
+        close(slave);
+    return ioctl(0, TIOCSCTTY, 0) < 0 ? -errno : 0;
+}
+
 static int setup_stdio(const struct reef_process_spec *p)
 {
+    if (p->console)
+        return setup_console(p);
     /* Move the caller's fds out of the way first: stdio[1] may well be 0. */
     int fds[3];
     for (int i = 0; i < 3; i++) {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,6 +123,13 @@ static void save_state(struct shim *s)
 static void reply(int fd, const char *msg)
 {
     if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+        LOG_DEBUG("shim", "reply: %s", strerror(errno));
+}
+
+static int send_fds_impl(int fd, const char *msg, const int *fds, int nfds);
+static void send_fds(int fd, const char *msg, const int *fds, int nfds)
+{
+    if (send_fds_impl(fd, msg, fds, nfds) < 0)
         LOG_DEBUG("shim", "reply: %s", strerror(errno));
 }
 
@@ -321,15 +327,10 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
     int outp[2] = {-1, -1}, errp[2] = {-1, -1};
     int slave = -1;
     s->pty = -1;
+    int console[2] = {-1, -1};
     if (s->cfg.tty) {
-        int master;
-        struct winsize ws = {24, 80, 0, 0};
-        if (openpty(&master, &slave, NULL, NULL, &ws) < 0)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
             return reef_err_errno(err, -errno, "allocate a terminal");
-        fcntl(master, F_SETFD, FD_CLOEXEC);
-        fcntl(slave, F_SETFD, FD_CLOEXEC);
-        s->pty = master;
-        stdio[0] = stdio[1] = stdio[2] = slave;
     } else {
         if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
             return reef_err_errno(err, -errno, "create output pipes");
@@ -349,7 +350,8 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
                 .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
                 .no_new_privs = s->cfg.no_new_privs,
                 .stdio = {stdio[0], stdio[1], stdio[2]},
-                .tty = s->cfg.tty,
+                .console = s->cfg.tty,
+                .console_socket = console[1],
                 .rlimits = rl,
                 .nrlimits = 1,
             },
@@ -364,6 +366,18 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
     pid_t pid;
     int r = reef_container_spawn(&spec, &pid, exit_code, err);
+    if (console[1] >= 0)
+        close(console[1]);
+    if (r == 0 && console[0] >= 0) {
+        s->pty = reef_container_recv_console(console[0]);
+        if (s->pty < 0) {
+            r = reef_err_errno(err, s->pty, "receive the container's terminal");
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+    }
+    if (console[0] >= 0)
+        close(console[0]);
     if (slave >= 0)
         close(slave);
     if (outp[1] >= 0)
@@ -622,11 +636,26 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
             .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
             .no_new_privs = s->cfg.no_new_privs,
             .stdio = {nfds > 0 ? fds[0] : -1, nfds > 1 ? fds[1] : -1, nfds > 2 ? fds[2] : -1},
-            .tty = tty,
         };
+        int console[2] = {-1, -1};
+        if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) == 0) {
+            p.console = true;
+            p.console_socket = console[1];
+        }
         pid_t epid;
         int code;
-        if (reef_container_exec(s->pid, &p, NULL, &epid, &code, &err) < 0) {
+        int er = reef_container_exec(s->pid, &p, NULL, &epid, &code, &err);
+        if (console[1] >= 0)
+            close(console[1]);
+        int master = -1;
+        if (er == 0 && console[0] >= 0 && (master = reef_container_recv_console(console[0])) < 0) {
+            kill(epid, SIGKILL);
+            er = reef_err_errno(&err, master, "receive the terminal");
+            code = REEF_EXIT_RUNTIME;
+        }
+        if (console[0] >= 0)
+            close(console[0]);
+        if (er < 0) {
             snprintf(msg, sizeof(msg), "error %d %s", code, err.msg);
             reply(c->fd, msg);
         } else {
@@ -634,7 +663,13 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
             c->wait = WAIT_EXEC;
             c->exec_pid = epid;
             snprintf(msg, sizeof(msg), "started %d", (int)epid);
-            reply(c->fd, msg);
+            /* The terminal's master goes to the client, which relays it. */
+            if (master >= 0) {
+                send_fds(c->fd, msg, &master, 1);
+                close(master);
+            } else {
+                reply(c->fd, msg);
+            }
             rc = 0;
         }
     }
@@ -1000,7 +1035,7 @@ static int shim_connect(const char *containers_dir, const char *id, struct reef_
     return fd;
 }
 
-static int send_with_fds(int fd, const char *msg, const int *fds, int nfds)
+static int send_fds_impl(int fd, const char *msg, const int *fds, int nfds)
 {
     struct iovec iov = {(void *)msg, strlen(msg)};
     union {
@@ -1048,7 +1083,7 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
     int fd = shim_connect(containers_dir, id, err);
     if (fd < 0)
         return fd;
-    int r = send_with_fds(fd, request, fds, nfds);
+    int r = send_fds_impl(fd, request, fds, nfds);
     if (r < 0)
         r = reef_err_errno(err, r, "container %.12s: send to shim", id);
     else
@@ -1058,21 +1093,41 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
 }
 
 int reef_shim_exec_start(const char *containers_dir, const char *id, const char *request_json,
-                         const int fds[3], int *sock, int *exit_code, struct reef_err *err)
+                         const int fds[3], int *sock, int *master, int *exit_code,
+                         struct reef_err *err)
 {
     *exit_code = REEF_EXIT_RUNTIME;
     *sock = -1;
+    *master = -1;
     int fd = shim_connect(containers_dir, id, err);
     if (fd < 0)
         return fd;
     struct reef_buf msg = REEF_BUF_INIT;
     reef_buf_printf(&msg, "exec %s", request_json);
-    int r = send_with_fds(fd, msg.data, fds, 3);
+    int r = send_fds_impl(fd, msg.data, fds, 3);
     reef_buf_free(&msg);
     char buf[1024];
     if (r < 0) {
         r = reef_err_errno(err, r, "container %.12s: send to shim", id);
-    } else if ((r = recv_reply(fd, id, buf, sizeof(buf), 30000, err)) > 0) {
+    } else {
+        struct pollfd p = {fd, POLLIN, 0};
+        while ((r = poll(&p, 1, 30000)) < 0 && errno == EINTR)
+            ;
+        int got[3], ngot = 0;
+        ssize_t n = r > 0 ? recv_msg(fd, buf, sizeof(buf) - 1, got, &ngot) : -ETIMEDOUT;
+        if (n <= 0) {
+            r = reef_err_set(err, n == 0 ? -ECONNRESET : (int)n,
+                             "container %.12s: no answer from the shim", id);
+        } else {
+            buf[n] = '\0';
+            r = (int)n;
+            for (int i = 1; i < ngot; i++)
+                close(got[i]);
+            if (ngot > 0)
+                *master = got[0];
+        }
+    }
+    if (r > 0) {
         if (strncmp(buf, "error ", 6) == 0) {
             char *sp = strchr(buf + 6, ' ');
             *exit_code = atoi(buf + 6);
@@ -1084,6 +1139,9 @@ int reef_shim_exec_start(const char *containers_dir, const char *id, const char 
             r = reef_err_set(err, -EPROTO, "container %.12s: unexpected reply", id);
         }
     }
+    if (*master >= 0)
+        close(*master);
+    *master = -1;
     close(fd);
     return r;
 }

@@ -38,9 +38,11 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
 /* Starts a process in the running container (request_json: {"argv":[...], "env":[...],
  * "user":"", "workdir":"", "tty":false}) with fds as its stdin, stdout and stderr. On success
  * *sock is the connection on which reef_shim_exec_wait reads its exit status (poll it for
- * readability to wait alongside other work). On failure *exit_code is 125/126/127, err says why. */
+ * readability to wait alongside other work). With "tty":true the terminal is allocated inside
+ * the container and *master is its master end, for the caller to relay (else -1). On failure *exit_code is 125/126/127, err says why. */
 int reef_shim_exec_start(const char *containers_dir, const char *id, const char *request_json,
-                         const int fds[3], int *sock, int *exit_code, struct reef_err *err);
+                         const int fds[3], int *sock, int *master, int *exit_code,
+                         struct reef_err *err);
 /* Waits for the process started above and closes sock. */
 int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err);
 
