@@ -99,7 +99,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/test.h $(B)/libreef.a
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo '  HELPER  $@'
-	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $<
+	gcc $(CPPFLAGS) -std=gnu11 -O2 $(WARN) -static -o $@ $<
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/libreef.a
 	@mkdir -p $(dir $@)
