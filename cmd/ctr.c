@@ -179,9 +179,13 @@ static int ps(int argc, char **argv)
         return 1;
     }
     qsort(l.items, l.n, sizeof(*l.items), by_created_desc);
-    if (!o.quiet)
-        printf("%-12s   %-20s %-22s %-16s %-26s %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-               "CREATED", "STATUS", "NAMES");
+    /* Columns as wide as their widest cell, three spaces apart, as docker's table. */
+    enum { NCOL = 6 };
+    static const char *const heads[NCOL] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+                                            "STATUS", "NAMES"};
+    char *cells[l.n + 1][NCOL];
+    size_t width[NCOL] = {0};
+    size_t rows = 0;
     for (size_t i = 0; i < l.n; i++) {
         struct ctr *c = &l.items[i];
         if (!o.all && !running(c))
@@ -190,22 +194,57 @@ static int ps(int argc, char **argv)
             printf("%.*s\n", o.no_trunc ? 64 : 12, c->cfg.id);
             continue;
         }
-        char image[256], created[64], status[96];
+        char image[256], created[64], status[96], id[65];
         struct reef_buf cmd = REEF_BUF_INIT;
         familiar_image(c->cfg.image, image, sizeof(image));
         reef_cmd_ago(c->cfg.created, created, sizeof(created));
         status_text(c, status, sizeof(status));
+        snprintf(id, sizeof(id), "%.*s", o.no_trunc ? 64 : 12, c->cfg.id);
         reef_buf_putc(&cmd, '"');
         for (size_t k = 0; k < c->cfg.argc; k++)
             reef_buf_printf(&cmd, "%s%s", k ? " " : "", c->cfg.argv[k]);
-        if (!o.no_trunc && cmd.len > 19) {
-            cmd.len = 19;
+        if (!o.no_trunc && cmd.len > 20) {
+            cmd.len = 20;
             reef_buf_puts(&cmd, "…");
         }
         reef_buf_putc(&cmd, '"');
-        printf("%.*s   %-20s %-22s %-16s %-26s %s\n", o.no_trunc ? 64 : 12, c->cfg.id, image,
-               cmd.data, created, status, c->cfg.name);
-        reef_buf_free(&cmd);
+        cells[rows][0] = strdup(id);
+        cells[rows][1] = strdup(image);
+        cells[rows][2] = reef_buf_steal(&cmd);
+        cells[rows][3] = strdup(created);
+        cells[rows][4] = strdup(status);
+        cells[rows][5] = strdup(c->cfg.name);
+        rows++;
+    }
+    if (!o.quiet) {
+        for (int k = 0; k < NCOL; k++)
+            width[k] = strlen(heads[k]);
+        for (size_t r2 = 0; r2 < rows; r2++)
+            for (int k = 0; k < NCOL; k++) {
+                /* count characters, not bytes (the ellipsis is one) */
+                size_t w = 0;
+                for (const char *p = cells[r2][k]; p && *p; p++)
+                    w += ((unsigned char)*p & 0xC0) != 0x80;
+                if (w > width[k])
+                    width[k] = w;
+            }
+        for (int k = 0; k < NCOL; k++)
+            printf("%s%-*s", k ? "   " : "", k == NCOL - 1 ? 0 : (int)width[k], heads[k]);
+        putchar('\n');
+        for (size_t r2 = 0; r2 < rows; r2++) {
+            for (int k = 0; k < NCOL; k++) {
+                const char *cell = cells[r2][k] ? cells[r2][k] : "";
+                size_t w = 0;
+                for (const char *p = cell; *p; p++)
+                    w += ((unsigned char)*p & 0xC0) != 0x80;
+                printf("%s%s", k ? "   " : "", cell);
+                if (k < NCOL - 1)
+                    for (size_t pad = w; pad < width[k]; pad++)
+                        putchar(' ');
+                free(cells[r2][k]);
+            }
+            putchar('\n');
+        }
     }
     for (size_t i = 0; i < l.n; i++)
         reef_ctr_config_free(&l.items[i].cfg);
