@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -69,7 +72,7 @@ struct shim {
     uv_poll_t stdin_poll;
     bool stdin_polling;
     uv_signal_t sigchld;
-    uv_timer_t restart_timer, stop_timer, drain_timer;
+    uv_timer_t restart_timer, stop_timer, drain_timer, trim_timer;
     int client_fd;
     uv_poll_t client_poll;
     bool client_polling;
@@ -221,6 +224,13 @@ static void on_stdin(uv_poll_t *h, int status, int events)
     uv_poll_stop(&s->stdin_poll);
     (void)status;
     (void)events;
+}
+
+static void trim_memory(void);
+static void on_trim(uv_timer_t *t)
+{
+    (void)t;
+    trim_memory();
 }
 
 /* Starting */
@@ -538,6 +548,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
         for (int i = 0; i < MAX_CONNS; i++) {
             struct conn *c = &s->conns[i];
             if (c->active && c->wait == WAIT_EXEC && c->exec_pid == pid) {
+                uv_timer_start(&s->trim_timer, on_trim, 2000, 0);
                 char msg[32];
                 int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 snprintf(msg, sizeof(msg), "exit %d", code);
@@ -858,6 +869,53 @@ static int listen_ctl(struct shim *s, struct reef_err *err)
     return r < 0 ? reef_err_set(err, r, "control socket: %s", uv_strerror(r)) : 0;
 }
 
+/* The shim spends its life waiting. What it touched while starting (most of the binary's code,
+ * the allocator's high-water mark) is given back: code pages stay in the page cache and fault
+ * back in cheaply if needed, so an idle container costs little more than its private memory. */
+static void trim_memory(void)
+{
+    malloc_trim(0);
+    /* Every read-only mapping of our own binary (code, constant data). The ranges are collected
+     * first and released last, so that reading the map does not fault them straight back. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (n <= 0 || fd < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    exe[n] = '\0';
+    static char maps[65536];
+    size_t len = 0;
+    ssize_t k;
+    while (len < sizeof(maps) - 1 && (k = read(fd, maps + len, sizeof(maps) - 1 - len)) > 0)
+        len += (size_t)k;
+    close(fd);
+    maps[len] = '\0';
+    struct {
+        unsigned long lo, hi;
+    } ranges[16];
+    int nr = 0;
+    for (char *line = maps; line && *line && nr < 16;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *dash, *sp;
+        unsigned long lo = strtoul(line, &dash, 16);
+        unsigned long hi = *dash == '-' ? strtoul(dash + 1, &sp, 16) : 0;
+        char *path = strchr(line, '/');
+        if (hi > lo && *dash == '-' && sp[0] == ' ' && sp[2] != 'w' && path && strcmp(path, exe) == 0) {
+            ranges[nr].lo = lo;
+            ranges[nr].hi = hi;
+            nr++;
+        }
+        line = next;
+    }
+    for (int i = 0; i < nr; i++)
+        madvise((void *)ranges[i].lo, ranges[i].hi - ranges[i].lo, MADV_PAGEOUT);
+}
+
 static void walk_close(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -974,6 +1032,10 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
                 uv_poll_start(&s->client_poll, UV_READABLE | UV_DISCONNECT, on_client);
             }
         }
+        /* Trim once the client that started us has gone: pages it still maps are not
+         * reclaimed. */
+        uv_timer_init(&s->loop, &s->trim_timer);
+        uv_timer_start(&s->trim_timer, on_trim, 2000, 0);
         uv_run(&s->loop, UV_RUN_DEFAULT);
         r = s->result;
     }
