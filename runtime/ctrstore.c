@@ -106,8 +106,9 @@ int reef_ctr_path(struct reef_ctrstore *s, const char *id, const char *file, cha
 }
 
 /* Temporary file and rename: readers see the old or the new content, never a mix. durable adds
- * an fsync (config.json); state.json is rewritten often and a crash is detected anyway through
- * the shim's lock, so it skips the disk flush. */
+ * an fsync. Container files skip it: a container whose files a power cut lost was running, and
+ * a reboot ends it anyway; what matters after a crash (is its shim alive?) is answered by the
+ * shim's lock, not by these files. An fsync costs a container start milliseconds. */
 static int write_atomic(const char *path, const char *data, size_t len, bool durable,
                         struct reef_err *err)
 {
@@ -221,7 +222,7 @@ int reef_ctr_create(struct reef_ctrstore *s, struct reef_ctr_config *cfg, struct
     if (r < 0)
         r = reef_err_set(err, r, "encode config");
     else
-        r = write_atomic(path, b.data, b.len, true, err);
+        r = write_atomic(path, b.data, b.len, false, err);
     reef_buf_free(&b);
     struct reef_ctr_state st = {.status = REEF_CTR_CREATED};
     if (r == 0)
