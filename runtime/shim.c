@@ -374,6 +374,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .ud = s,
     };
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
+    LOG_DEBUG("shim", "container=%.12s spawning", s->cfg.id);
     pid_t pid;
     int r = reef_container_spawn(&spec, &pid, exit_code, err);
     if (console[1] >= 0)
@@ -420,6 +421,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         stream_open(s, &s->out, outp[0], REEF_LOG_STDOUT, fwd_out);
         stream_open(s, &s->errs, errp[0], REEF_LOG_STDERR, fwd_err);
     }
+    LOG_DEBUG("shim", "container=%.12s started pid=%d", s->cfg.id, (int)pid);
     s->started_ns = now_ns();
     s->exited = false;
     s->st.status = REEF_CTR_RUNNING;
@@ -440,6 +442,7 @@ static void close_handle(uv_handle_t *h)
 
 static void finalize(struct shim *s)
 {
+    LOG_DEBUG("shim", "container=%.12s finished", s->cfg.id);
     s->finished = true;
     s->st.status = REEF_CTR_EXITED;
     s->st.pid = 0;
@@ -520,6 +523,7 @@ static void on_drain_timeout(uv_timer_t *t)
 
 static void container_exited(struct shim *s, int status)
 {
+    LOG_DEBUG("shim", "container=%.12s exited status=%d", s->cfg.id, status);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     uint64_t ooms = 0;
     bool oom = reef_cgroup_oom_kills(s->cg, &ooms, NULL) == 0 && ooms > s->oom_base;
@@ -961,6 +965,7 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
             s->cfg.hostname = strdup(name);
         }
     }
+    LOG_DEBUG("shim", "container=%.12s preparing", o->id);
     if (r == 0)
         r = prepare_files(s, err);
     if (r == 0) {
