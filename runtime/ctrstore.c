@@ -105,12 +105,11 @@ int reef_ctr_path(struct reef_ctrstore *s, const char *id, const char *file, cha
     return n < 0 || (size_t)n >= outsz ? -ENAMETOOLONG : 0;
 }
 
-/* Temporary file and rename: readers see the old or the new content, never a mix. durable adds
- * an fsync. Container files skip it: a container whose files a power cut lost was running, and
- * a reboot ends it anyway; what matters after a crash (is its shim alive?) is answered by the
- * shim's lock, not by these files. An fsync costs a container start milliseconds. */
-static int write_atomic(const char *path, const char *data, size_t len, bool durable,
-                        struct reef_err *err)
+/* Temporary file and rename: readers see the old or the new content, never a mix. No fsync: a
+ * container whose files a power cut lost was running, and a reboot ends it anyway; what matters
+ * after a crash (is its shim alive?) is answered by the shim's lock, not by these files. An
+ * fsync costs a container start milliseconds. */
+static int write_atomic(const char *path, const char *data, size_t len, struct reef_err *err)
 {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
@@ -126,7 +125,7 @@ static int write_atomic(const char *path, const char *data, size_t len, bool dur
         else if (w > 0)
             off += (size_t)w;
     }
-    if (r == 0 && (fchmod(fd, 0644) < 0 || (durable && fsync(fd) < 0)))
+    if (r == 0 && fchmod(fd, 0644) < 0)
         r = -errno;
     close(fd);
     if (r == 0 && rename(tmp, path) < 0)
@@ -222,7 +221,7 @@ int reef_ctr_create(struct reef_ctrstore *s, struct reef_ctr_config *cfg, struct
     if (r < 0)
         r = reef_err_set(err, r, "encode config");
     else
-        r = write_atomic(path, b.data, b.len, false, err);
+        r = write_atomic(path, b.data, b.len, err);
     reef_buf_free(&b);
     struct reef_ctr_state st = {.status = REEF_CTR_CREATED};
     if (r == 0)
@@ -312,7 +311,7 @@ int reef_ctr_save_state(struct reef_ctrstore *s, const char *id, const struct re
     if (r < 0)
         r = reef_err_set(err, r, "encode state");
     else
-        r = write_atomic(path, b.data, b.len, false, err);
+        r = write_atomic(path, b.data, b.len, err);
     reef_buf_free(&b);
     return r;
 }
@@ -344,19 +343,21 @@ int reef_ctr_list(struct reef_ctrstore *s, int (*fn)(void *ud, const char *id), 
     return r;
 }
 
-int reef_ctr_unlist(struct reef_ctrstore *s, const char *id, char *trash, size_t trashsz,
-                    struct reef_err *err)
+static void drop_name(struct reef_ctrstore *s, const char *id, const char *name)
 {
-    struct reef_ctr_config cfg;
-    char link[PATH_MAX], dir[PATH_MAX], tdir[PATH_MAX];
-    if (reef_ctr_load_config(s, id, &cfg, NULL) == 0) {
-        snprintf(link, sizeof(link), "%s/names/%s", s->dir, cfg.name);
-        char owner[REEF_CTR_ID_LEN + 2] = "";
-        ssize_t n = readlink(link, owner, sizeof(owner) - 1);
-        if (n == REEF_CTR_ID_LEN && memcmp(owner, id, REEF_CTR_ID_LEN) == 0)
-            unlink(link);
-        reef_ctr_config_free(&cfg);
-    }
+    char link[PATH_MAX];
+    snprintf(link, sizeof(link), "%s/names/%s", s->dir, name);
+    char owner[REEF_CTR_ID_LEN + 2] = "";
+    ssize_t n = readlink(link, owner, sizeof(owner) - 1);
+    if (n == REEF_CTR_ID_LEN && memcmp(owner, id, REEF_CTR_ID_LEN) == 0)
+        unlink(link);
+}
+
+int reef_ctr_unlist(struct reef_ctrstore *s, const char *id, const char *name, char *trash,
+                    size_t trashsz, struct reef_err *err)
+{
+    char dir[PATH_MAX], tdir[PATH_MAX];
+    drop_name(s, id, name);
     snprintf(tdir, sizeof(tdir), "%s/.trash", s->dir);
     mkdir(tdir, 0700);
     reef_ctr_path(s, id, NULL, dir, sizeof(dir));
@@ -371,13 +372,9 @@ int reef_ctr_unlist(struct reef_ctrstore *s, const char *id, char *trash, size_t
 int reef_ctr_remove(struct reef_ctrstore *s, const char *id, struct reef_err *err)
 {
     struct reef_ctr_config cfg;
-    char link[PATH_MAX], dir[PATH_MAX];
+    char dir[PATH_MAX];
     if (reef_ctr_load_config(s, id, &cfg, NULL) == 0) {
-        snprintf(link, sizeof(link), "%s/names/%s", s->dir, cfg.name);
-        char owner[REEF_CTR_ID_LEN + 2] = "";
-        ssize_t n = readlink(link, owner, sizeof(owner) - 1);
-        if (n == REEF_CTR_ID_LEN && memcmp(owner, id, REEF_CTR_ID_LEN) == 0)
-            unlink(link);
+        drop_name(s, id, cfg.name);
         reef_ctr_config_free(&cfg);
     }
     reef_ctr_path(s, id, NULL, dir, sizeof(dir));

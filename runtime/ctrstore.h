@@ -118,10 +118,10 @@ int reef_ctr_list(struct reef_ctrstore *s, int (*fn)(void *ud, const char *id), 
 
 /* Removes the container's directory and its name. The caller has made sure nothing runs. */
 int reef_ctr_remove(struct reef_ctrstore *s, const char *id, struct reef_err *err);
-/* The fast half of removal: takes the name and moves the directory to <dir>/.trash/<id> (path in
+/* The fast half of removal: drops the name and moves the directory to <dir>/.trash/<id> (path in
  * trash), after which no command sees the container; the caller deletes that tree. */
-int reef_ctr_unlist(struct reef_ctrstore *s, const char *id, char *trash, size_t trashsz,
-                    struct reef_err *err);
+int reef_ctr_unlist(struct reef_ctrstore *s, const char *id, const char *name, char *trash,
+                    size_t trashsz, struct reef_err *err);
 
 /* JSON forms (used for config.json, state.json and `reef inspect`). */
 int reef_ctr_config_to_json(const struct reef_ctr_config *cfg, struct reef_buf *out);

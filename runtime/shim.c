@@ -457,7 +457,7 @@ static void finalize(struct shim *s)
         }
     }
     /* --rm: out of sight before the client hears the exit status, deleted after. */
-    if (s->cfg.remove && reef_ctr_unlist(s->store, s->cfg.id, s->trash, sizeof(s->trash), &err) < 0)
+    if (s->cfg.remove && reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash), &err) < 0)
         LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
     client_send(s, "exit %d", s->st.exit_code);
     s->result = s->st.exit_code;
