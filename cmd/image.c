@@ -12,18 +12,17 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "runtime/image_ref.h"
+#include "cmd/common.h"
 #include "runtime/images.h"
-
-#define DEFAULT_DATA_DIR "/var/lib/reef"
 
 extern const struct reef_cmd reef_cmd_image;
 
-static const char *data_dir = DEFAULT_DATA_DIR;
+static const char *data_dir; /* --data-dir, else $REEF_DATA_DIR, else /var/lib/reef */
 
 static int open_store(struct reef_images **s)
 {
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/images", data_dir);
+    snprintf(dir, sizeof(dir), "%s/images", reef_cmd_data_dir(data_dir));
     struct reef_err err;
     reef_err_clear(&err);
     if (reef_images_open(dir, s, &err) < 0) {
@@ -374,7 +373,8 @@ const struct reef_cmd reef_cmd_image = {
         "  tag SOURCE TARGET                     give an image another name\n"
         "\n"
         "Options:\n"
-        "  --data-dir DIR   reef's data directory (default /var/lib/reef; images in DIR/images)\n"
+        "  --data-dir DIR   reef's data directory (default /var/lib/reef, or $REEF_DATA_DIR; images\n"
+        "                   in DIR/images)\n"
         "\n"
         "Registries, mirrors, credentials and CAs come from /etc/reef/registries.yaml (k3s's\n"
         "format). Exit status: 0 ok, 1 failure, 2 usage error.\n",
