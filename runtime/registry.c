@@ -318,6 +318,7 @@ static int rq_run(struct req *q)
         co.ca_file = q->ep->cfg->ca_file;
         co.cert_file = q->ep->cfg->cert_file;
         co.key_file = q->ep->cfg->key_file;
+        co.insecure_skip_verify = q->ep->cfg->insecure_skip_verify;
     }
     q->result = -EINPROGRESS;
     struct reef_http_client *cl = reef_http_client_new(&loop, &co, &q->err);
@@ -391,15 +392,6 @@ int reef_registry_open(const struct reef_image_ref *ref, const struct reef_regis
         free(r);
         return n;
     }
-    for (int i = 0; i < n; i++)
-        if (r->eps[i].cfg && r->eps[i].cfg->insecure_skip_verify && !r->eps[i].plain_http) {
-            reef_err_set(err, -ENOTSUP,
-                         "registry %s: tls.insecure_skip_verify is not supported; give the "
-                         "registry's CA as tls.ca_file",
-                         r->eps[i].host);
-            free(r);
-            return -ENOTSUP;
-        }
     r->neps = n;
     r->token_ep = -1;
     pthread_mutex_init(&r->mu, NULL);

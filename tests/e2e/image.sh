@@ -198,6 +198,19 @@ EOF
 DT=$work/data-tls
 t "pull over TLS with basic auth" "$REEF" image --data-dir "$DT" pull -q --registries "$work/tls.yaml" "$T/secure/bb"
 t "the TLS pull unpacks to the tree" same_tree "$("$REEF" image --data-dir "$DT" inspect "$T/secure/bb" | jq -r '.Layers[0].dir')" "$out/tree/busybox"
+cat > "$work/tls-noca.yaml" << EOF
+configs:
+  "$T":
+    auth: {username: reef, password: s3cret}
+EOF
+cat > "$work/tls-skip.yaml" << EOF
+configs:
+  "$T":
+    auth: {username: reef, password: s3cret}
+    tls: {insecure_skip_verify: true}
+EOF
+t "an unknown CA is refused" sh -c '! "$REEF" image --data-dir "$1" pull -q --registries "$2" "$3/secure/bb" 2> "$1.err" && grep -qi "certificate" "$1.err"' _ "$work/data-noca" "$work/tls-noca.yaml" "$T"
+t "tls.insecure_skip_verify accepts it" "$REEF" image --data-dir "$work/data-skip" pull -q --registries "$work/tls-skip.yaml" "$T/secure/bb"
 
 # --- bearer tokens: the registry trusts a small token server's signing certificate
 (cd "$pki" && openssl req -x509 -newkey rsa:2048 -nodes -keyout tok.key -out tok.crt -days 2 -subj /CN=reef-token) > /dev/null 2>&1
