@@ -136,15 +136,22 @@ t "detached containers survive their client and their shim" sh -c '
     kill -0 "$pid" && "$REEF" ps | grep survivor | grep -q "shim lost" &&
         "$REEF" rm -f survivor > /dev/null &&
         { [ ! -e /proc/$pid ] || grep -q "^State:.*Z" /proc/$pid/status; }' "$BB"
+t "killing the client of a foreground container leaves it running" sh -c '
+    "$REEF" run --name fg "$0" sleep 1000 > /dev/null 2>&1 &
+    client=$!
+    for i in $(seq 50); do "$REEF" ps | grep -q " fg$" && break; sleep 0.1; done
+    kill -9 $client; sleep 0.3
+    "$REEF" ps | grep " fg$" | grep -q " Up " && "$REEF" rm -f fg > /dev/null' "$BB"
 t "stats --no-stream" sh -c '
     "$REEF" run -d --name statme "$0" sleep 1000 > /dev/null
     "$REEF" stats --no-stream statme | grep -q statme; r=$?; "$REEF" rm -f statme > /dev/null; exit $r' "$BB"
 t "-it runs with a terminal and gets Ctrl-C" sh -c '
     python3 - "$REEF" "$0" <<"PY"
-import os, pty, sys, time, select
+import fcntl, os, pty, struct, sys, termios, time, select
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "run", "--rm", "-it", sys.argv[2], "sh", "-c", "tty; stty size; trap \"echo INTERRUPTED; exit 0\" INT; echo READY; while :; do sleep 0.1; done"])
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 37, 101, 0, 0))
+    os.execv(sys.argv[1], [sys.argv[1], "run", "--rm", "-it", sys.argv[2], "sh", "-c", "tty; sleep 0.3; stty size; trap \"echo INTERRUPTED; exit 0\" INT; echo READY; while :; do sleep 0.1; done"])
 out = b""
 deadline = time.time() + 20
 while b"READY" not in out and time.time() < deadline:
@@ -158,7 +165,7 @@ while b"INTERRUPTED" not in out and time.time() < deadline:
         except OSError: break
 _, status = os.waitpid(pid, 0)
 print(out.decode(errors="replace"))
-sys.exit(0 if b"/dev/pts/0" in out and b"INTERRUPTED" in out and os.WEXITSTATUS(status) == 0 else 1)
+sys.exit(0 if b"/dev/pts/0" in out and b"37 101" in out and b"INTERRUPTED" in out and os.WEXITSTATUS(status) == 0 else 1)
 PY' "$BB"
 
 "$REEF" rm -f $("$REEF" ps -aq) > /dev/null 2>&1
