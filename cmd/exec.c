@@ -211,3 +211,78 @@ const struct reef_cmd reef_cmd_exec = {
     .run = exec_cmd,
 };
 REEF_COMMAND(reef_cmd_exec);
+
+/* reef attach: the output (and, for a terminal, the input) of a running container. */
+extern const struct reef_cmd reef_cmd_attach;
+
+static int attach_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data-dir", required_argument, NULL, 'D'}, {0}};
+    const char *data_flag = NULL;
+    int c;
+    while ((c = reef_cmd_getopt(&reef_cmd_attach, argc, argv, "", opts)) != -1) {
+        if (c == 'h')
+            return 0;
+        if (c == '?')
+            return REEF_EXIT_USAGE;
+        if (c == 'D')
+            data_flag = optarg;
+    }
+    if (optind + 1 != argc)
+        return reef_cmd_usage_error(&reef_cmd_attach, "name exactly one container");
+    const char *data = reef_cmd_data_dir(data_flag);
+    char containers[PATH_MAX];
+    reef_cmd_data_path(data, "containers", containers, sizeof(containers));
+    struct reef_err err = {0};
+    struct reef_ctrstore *store;
+    char id[REEF_CTR_ID_LEN + 1];
+    if (reef_cmd_open_containers(data, &store, &err) < 0 ||
+        reef_ctr_resolve(store, argv[optind], id, &err) < 0) {
+        fprintf(stderr, "reef attach: %s\n", err.msg);
+        return 1;
+    }
+    struct reef_ctr_config cfg;
+    bool tty = false;
+    if (reef_ctr_load_config(store, id, &cfg, NULL) == 0) {
+        tty = cfg.tty && cfg.interactive;
+        reef_ctr_config_free(&cfg);
+    }
+    reef_ctrstore_close(store);
+    int fds[3] = {0, 1, 2}, sock, code;
+    if (reef_shim_attach(containers, id, fds, &sock, &err) < 0) {
+        fprintf(stderr, "reef attach: %s\n", err.msg);
+        return 1;
+    }
+    if (tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+        struct termios t = saved;
+        cfmakeraw(&t);
+        raw = tcsetattr(0, TCSANOW, &t) == 0;
+        atexit(restore);
+        char msg[64];
+        struct winsize ws;
+        if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+            snprintf(msg, sizeof(msg), "resize %u %u", ws.ws_row, ws.ws_col);
+            char rep[64];
+            reef_shim_call(containers, id, msg, NULL, 0, rep, sizeof(rep), 5000, NULL);
+        }
+    }
+    int r = reef_shim_exec_wait(sock, &code, &err);
+    restore();
+    if (r < 0) {
+        fprintf(stderr, "reef attach: %s\n", err.msg);
+        return 1;
+    }
+    return code;
+}
+
+const struct reef_cmd reef_cmd_attach = {
+    .name = "attach",
+    .summary = "attach to a running container's output (and terminal)",
+    .usage = "usage: reef attach CONTAINER\n\n"
+             "Copies the container's output to this terminal until it exits, and for a container\n"
+             "started with -it, this terminal's input to it. The exit status is the container's.\n"
+             "\nOptions:\n"
+             "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n",
+    .run = attach_cmd,
+};
+REEF_COMMAND(reef_cmd_attach);

@@ -36,7 +36,7 @@
 #define MAX_CONNS 64
 #define MSG_MAX 65536
 
-enum conn_wait { WAIT_NONE, WAIT_STOP, WAIT_EXEC };
+enum conn_wait { WAIT_NONE, WAIT_STOP, WAIT_EXEC, WAIT_ATTACH };
 
 struct conn {
     struct shim *shim;
@@ -45,6 +45,11 @@ struct conn {
     bool active;
     enum conn_wait wait;
     pid_t exec_pid;
+    /* attach: the client's stdout and stderr receive the output; its stdin (a terminal
+     * container only) feeds the terminal. */
+    int out_fd, err_fd, in_fd;
+    uv_poll_t in_poll;
+    bool in_polling;
 };
 
 struct stream {
@@ -189,6 +194,11 @@ static void on_output(uv_poll_t *h, int status, int events)
             LOG_WARN("shim", "container=%.12s log: %s", s->cfg.id, err.msg);
         if (st->forward_fd >= 0 && s->attach && s->client_fd >= 0)
             forward(st->forward_fd, buf, (size_t)n);
+        for (int i = 0; i < MAX_CONNS; i++) {
+            struct conn *c = &s->conns[i];
+            if (c->active && c->wait == WAIT_ATTACH)
+                forward(st->which == REEF_LOG_STDERR ? c->err_fd : c->out_fd, buf, (size_t)n);
+        }
     }
     (void)status;
     (void)events;
@@ -226,6 +236,7 @@ static void on_stdin(uv_poll_t *h, int status, int events)
     (void)events;
 }
 
+static void conn_close(struct conn *c);
 static void trim_memory(void);
 static void on_trim(uv_timer_t *t)
 {
@@ -455,6 +466,12 @@ static void finalize(struct shim *s)
             reply(c->fd, "ok");
             c->wait = WAIT_NONE;
         }
+        if (c->active && c->wait == WAIT_ATTACH) {
+            char msg[32];
+            snprintf(msg, sizeof(msg), "exit %d", s->st.exit_code);
+            reply(c->fd, msg);
+            conn_close(c);
+        }
     }
     /* --rm: out of sight before the client hears the exit status, deleted after. */
     if (s->cfg.remove && reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash), &err) < 0)
@@ -598,6 +615,66 @@ static void conn_close(struct conn *c)
     uv_poll_stop(&c->poll);
     uv_close((uv_handle_t *)&c->poll, NULL);
     close(c->fd);
+    if (c->in_polling) {
+        uv_poll_stop(&c->in_poll);
+        uv_close((uv_handle_t *)&c->in_poll, NULL);
+        c->in_polling = false;
+    }
+    if (c->wait == WAIT_ATTACH) {
+        close(c->out_fd);
+        close(c->err_fd);
+        if (c->in_fd >= 0)
+            close(c->in_fd);
+    }
+    c->wait = WAIT_NONE;
+}
+
+static void on_attach_input(uv_poll_t *h, int status, int events)
+{
+    struct conn *c = h->data;
+    char buf[4096];
+    ssize_t n = read(c->in_fd, buf, sizeof(buf));
+    if (n > 0 && c->shim->pty >= 0) {
+        forward(c->shim->pty, buf, (size_t)n);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    uv_poll_stop(&c->in_poll); /* the client's input ended; its output still flows */
+    (void)status;
+    (void)events;
+}
+
+/* "attach" with the client's stdin, stdout and stderr. */
+static void start_attach(struct shim *s, struct conn *c, int *fds, int nfds)
+{
+    if (nfds != 3) {
+        reply(c->fd, "error 1 attach needs stdin, stdout and stderr");
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        return;
+    }
+    if (s->pid <= 0) {
+        reply(c->fd, "error 1 container is not running");
+        for (int i = 0; i < 3; i++)
+            close(fds[i]);
+        return;
+    }
+    c->wait = WAIT_ATTACH;
+    c->out_fd = fds[1];
+    c->err_fd = fds[2];
+    c->in_fd = -1;
+    if (s->cfg.tty && s->cfg.interactive) {
+        c->in_fd = fds[0];
+        fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) | O_NONBLOCK);
+        if (uv_poll_init(&s->loop, &c->in_poll, c->in_fd) == 0) {
+            c->in_poll.data = c;
+            c->in_polling = uv_poll_start(&c->in_poll, UV_READABLE, on_attach_input) == 0;
+        }
+    } else {
+        close(fds[0]);
+    }
+    reply(c->fd, "ok");
 }
 
 static int start_exec(struct shim *s, struct conn *c, const char *json, size_t len, int *fds,
@@ -732,6 +809,9 @@ static void handle_request(struct shim *s, struct conn *c, char *msg, size_t len
         reply(c->fd, "ok");
     } else if (strncmp(msg, "exec ", 5) == 0) {
         start_exec(s, c, msg + 5, len - 5, fds, nfds);
+    } else if (strcmp(msg, "attach") == 0) {
+        start_attach(s, c, fds, nfds);
+        return; /* the descriptors are the attachment's now */
     } else {
         reply(c->fd, "error 2 unknown request");
     }
@@ -802,7 +882,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
         struct conn *c = &s->conns[i];
         if (c->active)
             continue;
-        if (uv_is_closing((uv_handle_t *)&c->poll))
+        if (uv_is_closing((uv_handle_t *)&c->poll) || uv_is_closing((uv_handle_t *)&c->in_poll))
             continue; /* its close callback has not run yet */
         memset(c, 0, sizeof(*c));
         c->shim = s;
@@ -1270,5 +1350,29 @@ int reef_shim_cleanup_orphan(const char *containers_dir, const char *id, struct 
     reef_cgroup_layout_free(layout);
     reef_ctr_config_free(&cfg);
     reef_ctrstore_close(store);
+    return r;
+}
+
+int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3], int *sock,
+                     struct reef_err *err)
+{
+    *sock = -1;
+    int fd = shim_connect(containers_dir, id, err);
+    if (fd < 0)
+        return fd;
+    char buf[256];
+    int r = send_fds_impl(fd, "attach", fds, 3);
+    if (r < 0)
+        r = reef_err_errno(err, r, "container %.12s: send to shim", id);
+    else if ((r = recv_reply(fd, id, buf, sizeof(buf), 10000, err)) > 0) {
+        if (strcmp(buf, "ok") == 0) {
+            *sock = fd;
+            return 0;
+        }
+        r = reef_err_set(err, -EIO, "%s", strncmp(buf, "error ", 6) == 0 && strchr(buf + 6, ' ')
+                                             ? strchr(buf + 6, ' ') + 1
+                                             : buf);
+    }
+    close(fd);
     return r;
 }

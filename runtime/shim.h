@@ -46,6 +46,12 @@ int reef_shim_exec_start(const char *containers_dir, const char *id, const char 
 /* Waits for the process started above and closes sock. */
 int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err);
 
+/* Attaches fds (stdin, stdout, stderr) to the running container: its output is copied to them,
+ * and for a container with an interactive terminal, stdin feeds the terminal. *sock then
+ * carries "exit <code>" when the container finishes (read it with reef_shim_exec_wait). */
+int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3], int *sock,
+                     struct reef_err *err);
+
 /* For a container whose shim is gone: kills whatever is left in its cgroup, removes the cgroup
  * and records it as exited ("the container's shim was lost"). */
 int reef_shim_cleanup_orphan(const char *containers_dir, const char *id, struct reef_err *err);

@@ -142,6 +142,10 @@ t "killing the client of a foreground container leaves it running" sh -c '
     for i in $(seq 50); do "$REEF" ps | grep -q " fg$" && break; sleep 0.1; done
     kill -9 $client; sleep 0.3
     "$REEF" ps | grep " fg$" | grep -q " Up " && "$REEF" rm -f fg > /dev/null' "$BB"
+t "attach follows a detached container to its exit" sh -c '
+    "$REEF" run -d --name ticker "$0" sh -c "sleep 0.5; echo tick; sleep 0.3; exit 6" > /dev/null
+    out=$(timeout 20 "$REEF" attach ticker); rc=$?
+    [ "$out" = tick ] && [ $rc = 6 ]' "$BB"
 t "stats --no-stream" sh -c '
     "$REEF" run -d --name statme "$0" sleep 1000 > /dev/null
     "$REEF" stats --no-stream statme | grep -q statme; r=$?; "$REEF" rm -f statme > /dev/null; exit $r' "$BB"
