@@ -18,6 +18,7 @@
 #include "cmd/common.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "runtime/caps.h"
 #include "runtime/container.h"
 #include "runtime/image_ref.h"
@@ -574,6 +575,7 @@ static int run(int argc, char **argv)
     const char *data = reef_cmd_data_dir(o.data_dir);
     struct reef_err err = {0};
 
+    LOG_DEBUG("run", "looking up image=%s", ref);
     struct reef_images *images = NULL;
     struct reef_image *img = NULL;
     if (reef_cmd_open_images(data, &images, &err) < 0)
@@ -588,6 +590,7 @@ static int run(int argc, char **argv)
     if (r < 0)
         return fail("%s", err.msg);
 
+    LOG_DEBUG("run", "image found");
     struct reef_ctr_config cfg;
     int rc = build_config(&o, img, ref, cmdv, ncmd, &cfg);
     reef_image_free(img);
@@ -604,6 +607,7 @@ static int run(int argc, char **argv)
     char id[REEF_CTR_ID_LEN + 1];
     reef_strlcpy(id, cfg.id, sizeof(id));
     reef_ctr_config_free(&cfg);
+    LOG_DEBUG("run", "container=%.12s created", id);
 
     bool attach = !o.detach;
     bool tty_in = o.tty && o.interactive && attach && isatty(0);
