@@ -30,6 +30,7 @@ extern const struct reef_cmd reef_cmd_run;
 struct run_opts {
     const char *data_dir, *name, *workdir, *user, *entrypoint, *hostname, *cgroup_parent;
     const char *platform, *network;
+    bool userns;
     bool has_entrypoint;
     bool rm, detach, interactive, tty, readonly;
     int64_t memory, pids;
@@ -312,6 +313,7 @@ static int build_config(const struct run_opts *o, const struct reef_image *img, 
     c->cpus = o->cpus;
     c->pids_limit = o->pids;
     c->host_network = o->network && strcmp(o->network, "host") == 0;
+    c->userns = o->userns;
     c->cgroup_parent = strdup(o->cgroup_parent ? o->cgroup_parent : "");
     c->stop_signal = stopsig[0] ? parse_signal(stopsig) : SIGTERM;
     if (c->stop_signal <= 0)
@@ -478,7 +480,7 @@ static int run(int argc, char **argv)
     enum {
         O_RM = 1000, O_NAME, O_ENTRYPOINT, O_HOSTNAME, O_MEMORY, O_CPUS, O_PIDS, O_TMPFS,
         O_READONLY, O_NETWORK, O_CAPADD, O_CAPDROP, O_SECOPT, O_RESTART, O_ENVFILE, O_DATA,
-        O_CGPARENT, O_PLATFORM,
+        O_CGPARENT, O_PLATFORM, O_USERNS,
     };
     static const struct option opts[] = {
         {"rm", no_argument, NULL, O_RM},
@@ -506,6 +508,7 @@ static int run(int argc, char **argv)
         {"restart", required_argument, NULL, O_RESTART},
         {"cgroup-parent", required_argument, NULL, O_CGPARENT},
         {"platform", required_argument, NULL, O_PLATFORM},
+        {"userns", required_argument, NULL, O_USERNS},
         {"data-dir", required_argument, NULL, O_DATA},
         {0},
     };
@@ -562,6 +565,14 @@ static int run(int argc, char **argv)
         case O_RESTART: o.restart = optarg; break;
         case O_CGPARENT: o.cgroup_parent = optarg; break;
         case O_PLATFORM: o.platform = optarg; break;
+        case O_USERNS:
+            if (strcmp(optarg, "host") == 0)
+                o.userns = false;
+            else if (strcmp(optarg, "remap") == 0 || strcmp(optarg, "auto") == 0)
+                o.userns = true;
+            else
+                return fail("invalid --userns \"%s\": host or remap", optarg);
+            break;
         case O_DATA: o.data_dir = optarg; break;
         }
         if (r < 0)
@@ -717,6 +728,8 @@ const struct reef_cmd reef_cmd_run = {
         "      --security-opt OPT   seccomp=unconfined, no-new-privileges=false\n"
         "      --restart POLICY     no, on-failure[:N] or always\n"
         "      --cgroup-parent P    cgroup to create the container's cgroup under (/reef)\n"
+        "      --userns MODE        host (default), or remap: the container's root is uid\n"
+        "                           100000 on the host, in a user namespace of its own\n"
         "      --platform P         platform to pull, like linux/arm64\n"
         "      --data-dir DIR       reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n",
     .run = run,

@@ -362,6 +362,63 @@ static int read_report(int fd, pid_t pid, int *exit_code, struct reef_err *err)
     return reef_err_set(err, rep.err ? -rep.err : -EIO, "%s", rep.msg);
 }
 
+static int write_proc(pid_t pid, const char *file, const char *text, struct reef_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reef_err_errno(err, -errno, "open %s", path);
+    ssize_t n = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)strlen(text))
+        return reef_err_errno(err, n < 0 ? -e : -EIO, "write %s \"%s\"", file, text);
+    return 0;
+}
+
+static int write_maps(pid_t pid, const char *uid_map, const char *gid_map, struct reef_err *err)
+{
+    int r = write_proc(pid, "uid_map", uid_map, err);
+    if (r == 0)
+        r = write_proc(pid, "gid_map", gid_map ? gid_map : uid_map, err);
+    return r;
+}
+
+int reef_userns_create(const char *uid_map, const char *gid_map, int *out, struct reef_err *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return reef_err_errno(err, -errno, "user namespace: pipe");
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, NULL, NULL,
+                               NULL, NULL);
+    if (pid == 0) {
+        close(p[1]);
+        char c;
+        ssize_t n = read(p[0], &c, 1); /* held until the parent has the namespace's fd */
+        (void)n;
+        _exit(0);
+    }
+    int e = -errno;
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return reef_err_errno(err, e, "user namespace: clone");
+    }
+    int r = write_maps(pid, uid_map, gid_map, err);
+    if (r == 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+        *out = open(path, O_RDONLY | O_CLOEXEC);
+        if (*out < 0)
+            r = reef_err_errno(err, -errno, "open %s", path);
+    }
+    close(p[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
 int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
                          struct reef_err *err)
 {
@@ -385,6 +442,12 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
             _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
         close(syncp[0]);
         struct reef_err cerr = {0};
+        /* In a new user namespace our credentials are still the host's root, which the
+         * namespace does not map: become its root (host uid 100000, say) now that the maps are
+         * written, or files we create could not be owned by anyone it knows. */
+        if ((s->clone_flags & CLONE_NEWUSER) &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+            child_fail_errno(errp[1], "become root in the user namespace");
         if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
             child_fail_errno(errp[1], "unshare cgroup namespace");
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -401,7 +464,11 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         close(errp[0]);
         return reef_err_errno(err, e, "start container: clone");
     }
-    int r = s->placed ? s->placed(s->ud, (pid_t)pid, err) : 0;
+    int r = 0;
+    if (s->uid_map && (s->clone_flags & CLONE_NEWUSER))
+        r = write_maps((pid_t)pid, s->uid_map, s->gid_map, err);
+    if (r == 0 && s->placed)
+        r = s->placed(s->ud, (pid_t)pid, err);
     if (r < 0) {
         close(syncp[1]);
         close(errp[0]);
@@ -428,8 +495,9 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
     static const struct {
         const char *name;
         int type;
-    } nss[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-               {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+    } nss[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},      {"uts", CLONE_NEWUTS},
+               {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},      {"cgroup", CLONE_NEWCGROUP},
+               {"mnt", CLONE_NEWNS}};
     *exit_code = REEF_EXIT_RUNTIME;
     int fds[REEF_ARRAY_LEN(nss)];
     for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
@@ -461,9 +529,17 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
                 child_fail_errno(errp[1], "exec: join the container's cgroup");
             close(cg);
         }
-        for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++)
-            if (setns(fds[i], nss[i].type) < 0 && !(errno == EINVAL && i == 4))
+        for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
+            /* Our own user namespace (a container without one) cannot be joined again. */
+            if (nss[i].type == CLONE_NEWUSER) {
+                struct stat a, b;
+                if (fstat(fds[i], &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+                    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                    continue;
+            }
+            if (setns(fds[i], nss[i].type) < 0 && !(errno == EINVAL && nss[i].type == CLONE_NEWCGROUP))
                 child_fail_errno(errp[1], "exec: join the container's namespaces");
+        }
         long child = syscall(SYS_clone, (unsigned long)CLONE_PARENT | SIGCHLD, NULL, NULL, NULL,
                              NULL);
         if (child == 0) {

@@ -58,6 +58,8 @@ struct reef_container_spec {
     int clone_flags;      /* CLONE_NEWNS is implied; add CLONE_NEWPID|NEWUTS|NEWIPC|NEWNET... */
     bool cgroup_ns;       /* unshare the cgroup namespace after being placed */
     const char *hostname; /* with CLONE_NEWUTS */
+    /* With CLONE_NEWUSER: the mappings written for the child ("0 100000 65536"). */
+    const char *uid_map, *gid_map;
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.
      * A negative return aborts the start (the child is killed). */
     int (*placed)(void *ud, pid_t pid, struct reef_err *err);
@@ -74,6 +76,10 @@ int reef_container_spawn(const struct reef_container_spec *spec, pid_t *pid, int
 int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
                         const char *cgroup_procs, pid_t *pid, int *exit_code,
                         struct reef_err *err);
+
+/* A user namespace with the given mappings, held by the returned fd (a namespace file: close it
+ * to let the namespace go). Used to make idmapped mounts before the container exists. */
+int reef_userns_create(const char *uid_map, const char *gid_map, int *fd, struct reef_err *err);
 
 /* Receives the terminal master sent by a child started with console set. Returns the fd or
  * -errno. */

@@ -125,7 +125,7 @@ static int write_atomic(const char *path, const char *data, size_t len, struct r
         else if (w > 0)
             off += (size_t)w;
     }
-    if (r == 0 && fchmod(fd, 0644) < 0)
+    if (r == 0 && fchmod(fd, 0600) < 0) /* the environment may hold secrets */
         r = -errno;
     close(fd);
     if (r == 0 && rename(tmp, path) < 0)
@@ -422,7 +422,7 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
     } flags[] = {{"tty", c->tty},           {"interactive", c->interactive},
                  {"readonly", c->readonly}, {"remove", c->remove},
                  {"seccomp", c->seccomp},   {"noNewPrivileges", c->no_new_privs},
-                 {"hostNetwork", c->host_network}};
+                 {"hostNetwork", c->host_network}, {"userns", c->userns}};
     for (size_t i = 0; i < REEF_ARRAY_LEN(flags); i++) {
         reef_json_key(&w, flags[i].k);
         reef_json_put_bool(&w, flags[i].v);
@@ -597,6 +597,7 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->seccomp = get_bool(&j, o, "seccomp");
     c->no_new_privs = get_bool(&j, o, "noNewPrivileges");
     c->host_network = get_bool(&j, o, "hostNetwork");
+    c->userns = get_bool(&j, o, "userns");
     int v = reef_json_member(&d, o, "caps");
     uint64_t caps = 0;
     if (v >= 0 && j.r == 0 && reef_json_get_uint(&d, v, &caps, err) < 0)

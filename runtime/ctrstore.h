@@ -54,6 +54,7 @@ struct reef_ctr_config {
     struct reef_ctr_volume *volumes;
     size_t nvolumes;
     bool host_network;    /* --network host; else none */
+    bool userns;          /* --userns remap: root in the container is uid 100000 on the host */
     enum reef_restart restart;
     int max_retries;      /* on-failure:N, 0 = unlimited */
     int stop_signal;

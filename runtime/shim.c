@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -34,6 +35,9 @@
 #include "runtime/seccomp.h"
 
 #define MAX_CONNS 64
+#define REEF_USERNS_BASE 100000 /* --userns remap: container uid 0 is this host uid */
+#define REEF_STR2(x) #x
+#define REEF_STR(x) REEF_STR2(x)
 #define MSG_MAX 65536
 
 enum conn_wait { WAIT_NONE, WAIT_STOP, WAIT_EXEC, WAIT_ATTACH };
@@ -94,6 +98,7 @@ struct shim {
     int last_status;
     int result;
     char trash[PATH_MAX]; /* where --rm moved the directory, deleted on the way out */
+    bool rootfs_mounted;  /* --userns: the shim mounted the idmapped root itself */
 };
 
 static int64_t now_ns(void)
@@ -297,10 +302,17 @@ static int prepare_files(struct shim *s, struct reef_err *err)
         r = write_file(path, b.data ? b.data : "");
         reef_buf_free(&b);
     }
+    /* The container's root user (host uid 100000 with --userns) must reach the files bound into
+     * it: traversal only, no listing; what is private in here is mode 0600. */
+    if (r == 0 && s->cfg.userns && chmod(s->dir, 0711) < 0)
+        r = -errno;
     const char *dirs[] = {"upper", "work", "rootfs"};
     for (size_t i = 0; r == 0 && i < REEF_ARRAY_LEN(dirs); i++) {
         snprintf(path, sizeof(path), "%s/%s", s->dir, dirs[i]);
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            r = -errno;
+        /* The writable layer belongs to the container's root, whoever that is on the host. */
+        if (r == 0 && s->cfg.userns && i < 2 && chown(path, REEF_USERNS_BASE, REEF_USERNS_BASE) < 0)
             r = -errno;
     }
     return r < 0 ? reef_err_errno(err, r, "prepare container files") : 0;
@@ -344,6 +356,41 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .resolv = resolv,
         .new_netns = !s->cfg.host_network,
     };
+    /* In a user namespace the layers must be idmapped, which only the shim (root on the host)
+     * can do: in a mount namespace of its own, so the mounts end with it. */
+    static const char userns_map[] = "0 " REEF_STR(REEF_USERNS_BASE) " 65536";
+    if (s->cfg.userns && !s->rootfs_mounted) {
+        /* The remapped root must be able to walk to the container's files (the root it
+         * pivots into, /etc/hosts...): every directory above them needs its x bit for others. */
+        char walk[PATH_MAX];
+        reef_strlcpy(walk, s->dir, sizeof(walk));
+        for (char *slash = strrchr(walk, '/'); slash && slash != walk; slash = strrchr(walk, '/')) {
+            *slash = '\0';
+            struct stat st;
+            if (stat(walk, &st) == 0 && !(st.st_mode & S_IXOTH))
+                return reef_err_set(err, -EACCES,
+                                    "--userns: %s (mode %04o) cannot be entered by the "
+                                    "container's root (host uid %d): make it traversable "
+                                    "(chmod o+x) or use another --data-dir",
+                                    walk, st.st_mode & 07777, REEF_USERNS_BASE);
+        }
+        char lower[PATH_MAX];
+        snprintf(lower, sizeof(lower), "%s/lower", s->dir);
+        int nsfd = -1;
+        int r = 0;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            r = reef_err_errno(err, -errno, "user namespace: private mount namespace");
+        if (r == 0)
+            r = reef_userns_create(userns_map, userns_map, &nsfd, err);
+        if (r == 0)
+            r = reef_rootfs_mount_idmapped(&rs, nsfd, lower, err);
+        if (nsfd >= 0)
+            close(nsfd);
+        if (r < 0)
+            return r;
+        s->rootfs_mounted = true;
+    }
+    rs.premounted = s->rootfs_mounted;
     int stdio[3] = {-1, -1, -1};
     int outp[2] = {-1, -1}, errp[2] = {-1, -1};
     int slave = -1;
@@ -378,7 +425,10 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
             },
         .rootfs = &rs,
         .clone_flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                       (s->cfg.host_network ? 0 : CLONE_NEWNET),
+                       (s->cfg.host_network ? 0 : CLONE_NEWNET) |
+                       (s->cfg.userns ? CLONE_NEWUSER : 0),
+        .uid_map = s->cfg.userns ? userns_map : NULL,
+        .gid_map = s->cfg.userns ? userns_map : NULL,
         .cgroup_ns = true,
         .hostname = s->cfg.host_network ? NULL : s->cfg.hostname,
         .placed = placed,
@@ -1142,6 +1192,14 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     reef_seccomp_prog_free(&s->seccomp);
     reef_cgroup_free(s->cg);
     reef_cgroup_layout_free(s->layout);
+    if (s->rootfs_mounted) { /* our own mount namespace: only this process sees these */
+        umount2("rootfs", MNT_DETACH);
+        for (size_t i = 0; i < s->cfg.nlayers; i++) {
+            char p[64];
+            snprintf(p, sizeof(p), "lower/%zu", i);
+            umount2(p, MNT_DETACH);
+        }
+    }
     if (chdir("/") < 0)
         LOG_DEBUG("shim", "chdir /: %s", strerror(errno));
     if (s->trash[0]) {

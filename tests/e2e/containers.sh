@@ -12,6 +12,7 @@ for tool in docker-registry skopeo busybox; do
 done
 
 W=$(tmpdir)
+chmod 0711 "$W" # containers with --userns run as uid 100000 and must walk to their files
 export REEF_DATA_DIR=$W/data
 PROBE=$REEF_SRC/build/helpers/sysprobe
 "$REEF_SRC/tests/images/mkimage.sh" "$W/img" > /dev/null
@@ -67,6 +68,19 @@ t "seccomp denies unshare" out_is "EPERM" run -v "$(dirname "$PROBE"):/probe:ro"
 t "seccomp denies mount" out_is "EPERM" run -v "$(dirname "$PROBE"):/probe:ro" "$BB" /probe/sysprobe mount
 t "seccomp denies keyctl" out_is "EPERM" run -v "$(dirname "$PROBE"):/probe:ro" "$BB" /probe/sysprobe keyctl
 t "unconfined allows keyctl" out_is "ok" run --security-opt seccomp=unconfined -v "$(dirname "$PROBE"):/probe:ro" "$BB" /probe/sysprobe keyctl
+t "--userns remap: root inside, uid 100000 outside" out_is "0 0 100000 65536 0" run --userns remap "$BB" sh -c 'echo $(id -u) $(awk "{print \$1, \$2, \$3}" /proc/self/uid_map) $(stat -c %u /bin/busybox)'
+t "--userns remap: writes belong to the mapped root on the host" sh -c '
+    id=$("$REEF" run -d --userns remap "$0" sh -c "echo x > /root/made; sleep 100")
+    sleep 0.5
+    owner=$(stat -c %u "$REEF_DATA_DIR/containers/$id/upper/root/made")
+    pid=$("$REEF" inspect "$id" | sed -n "s/.*\"Pid\": \([0-9]*\).*/\1/p")
+    puid=$(awk "/^Uid:/{print \$2}" /proc/$pid/status)
+    inside=$("$REEF" exec "$id" id -u)
+    "$REEF" rm -f "$id" > /dev/null
+    echo "owner=$owner puid=$puid inside=$inside"; [ "$owner" = 100000 ] && [ "$puid" = 100000 ] && [ "$inside" = 0 ]' "$BB"
+t "--userns on an unreachable data dir says why" sh -c '
+    mkdir -m 0700 "$1/locked" && REEF_DATA_DIR=$1/locked/data "$REEF" run --rm --userns remap "$0" true 2>&1 | grep -q "cannot be entered by the container.s root"' "$BB" "$W"
+t "--userns bad value" sh -c '"$REEF" run --rm --userns nope "$0" true 2>&1 | grep -q "invalid --userns"' "$BB"
 t "masked /proc paths" sh -c '[ -z "$("$REEF" run --rm "$0" cat /proc/keys)" ]' "$BB"
 t "read-only /proc/sys" sh -c '"$REEF" run --rm "$0" sh -c "echo 1 > /proc/sys/kernel/domainname" 2>&1 | grep -q "Read-only file system"' "$BB"
 t "/dev is minimal" out_is "console? full null ptmx pts random shm tty urandom zero" run "$BB" sh -c 'for f in console full null ptmx pts random shm tty urandom zero; do [ -e /dev/$f ] && printf "%s " $f || printf "%s? " $f; done | sed "s/ $//"'
