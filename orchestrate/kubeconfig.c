@@ -486,8 +486,12 @@ static int resolve(struct kc *k, const char *context, struct reef_kubeconfig *cf
     r = read_ref(k, field, token_file, &cfg->token, &len);
     if (r < 0)
         return r;
+    /* client-go trims white space around the file's contents. */
     while (len > 0 && strchr(" \t\r\n", cfg->token[len - 1]))
         cfg->token[--len] = '\0';
+    size_t skip = strspn(cfg->token, " \t\r\n");
+    memmove(cfg->token, cfg->token + skip, len - skip + 1);
+    len -= skip;
     if (len == 0 || strlen(cfg->token) != len)
         return fail(k, -EINVAL, field, "empty or not text");
     return 0;
