@@ -354,8 +354,10 @@ static int get_cred(struct kc *k, int obj, const char *where, const char *data_k
         if (n == 0)
             return fail(k, -EINVAL, field, "empty");
         r = reef_crypto_b64_decode(&b, b64, n, REEF_B64_STD, &e);
-        if (r < 0)
+        if (r < 0) {
+            reef_buf_free(&b);
             return fail(k, r, field, e.msg);
+        }
         *len = b.len;
         *out = reef_buf_steal(&b);
         if (!*out)
