@@ -632,49 +632,54 @@ static int ensure_admin_token(struct reef_pki *p, struct reef_err *err)
     return 0;
 }
 
+static void free_secretp(char **s)
+{
+    free_secret(*s);
+}
+
 static int ensure_join_token(struct reef_pki *p, struct reef_err *err)
 {
-    _cleanup_free_ char *line = NULL;
+    __attribute__((cleanup(free_secretp))) char *line = NULL;
     int r = read_token(p->token_file, &line, err);
     if (r < 0)
         return reef_err_wrap(err, "pki: join token");
-    const char *secret = line;
-    bool rewrite = !line;
-    if (line && reef_str_has_prefix(line, "K10")) {
-        const char *sep = strstr(line, "::");
-        if (!sep || !reef_str_has_prefix(sep + 2, "server:"))
+    if (!line) {
+        r = new_secret(&p->join_secret, err);
+        if (r < 0)
+            return reef_err_wrap(err, "pki: join token");
+    } else {
+        const char *secret = line;
+        bool other_ca = false;
+        if (reef_str_has_prefix(line, "K10")) {
+            const char *sep = strstr(line, "::");
+            if (!sep || !reef_str_has_prefix(sep + 2, "server:"))
+                return reef_err_set(err, -EINVAL,
+                                    "pki: %s: a K10 token must read K10<ca hash>::server:<secret>",
+                                    p->token_file);
+            secret = sep + 2 + strlen("server:");
+            size_t hash_len = (size_t)(sep - (line + 3));
+            other_ca = hash_len != REEF_SHA256_HEX_LEN ||
+                       strncmp(line + 3, p->ca_hash, REEF_SHA256_HEX_LEN) != 0;
+        }
+        if (!token_ok(secret, false))
             return reef_err_set(err, -EINVAL,
-                                "pki: %s: a K10 token must read K10<ca hash>::server:<secret>",
-                                p->token_file);
-        secret = sep + 2 + strlen("server:");
-        size_t hash_len = (size_t)(sep - (line + 3));
-        if (hash_len != REEF_SHA256_HEX_LEN || strncmp(line + 3, p->ca_hash, hash_len) != 0) {
+                                "pki: %s: the secret must be 1 to %d printable characters "
+                                "without spaces or ':'",
+                                p->token_file, TOKEN_MAX);
+        if (other_ca)
             LOG_WARN("pki", "join token pins another CA, rewriting it for this one path=%s",
                      p->token_file);
-            rewrite = true;
-        }
-    } else if (line) {
-        rewrite = true; /* a bare secret, as an operator pre-seeds it */
-    }
-    if (line && !token_ok(secret, false))
-        return reef_err_set(err, -EINVAL,
-                            "pki: %s: the secret must be 1 to %d printable characters without "
-                            "spaces or ':'",
-                            p->token_file, TOKEN_MAX);
-    if (line)
         p->join_secret = strdup(secret);
-    else
-        r = new_secret(&p->join_secret, err);
-    if (r < 0 || !p->join_secret)
-        return r < 0 ? reef_err_wrap(err, "pki: join token")
-                     : reef_err_set(err, -ENOMEM, "pki: out of memory");
+        if (!p->join_secret)
+            return reef_err_set(err, -ENOMEM, "pki: out of memory");
+    }
     if (asprintf(&p->join_token, "K10%s::server:%s", p->ca_hash, p->join_secret) < 0) {
         p->join_token = NULL;
         return reef_err_set(err, -ENOMEM, "pki: out of memory");
     }
-    if (line)
-        mbedtls_platform_zeroize(line, strlen(line));
-    if (!rewrite)
+    /* Kept as it is only when it already is the full form for this CA; a bare secret (as an
+     * operator pre-seeds it, k3s-style) or another CA's hash is rewritten. */
+    if (line && strcmp(line, p->join_token) == 0)
         return 0;
     r = write_token(p->token_file, p->join_token, err);
     if (r < 0)
