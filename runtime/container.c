@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -128,8 +129,84 @@ static int find_executable(const char *argv0, char *const *env, char *out, size_
     return found_noexec ? -EACCES : -ENOENT;
 }
 
+static int send_fd(int sock, int fd)
+{
+    char byte = 'c';
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int reef_container_recv_console(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    ssize_t n;
+    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS)
+        return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* A terminal from the container's own devpts: master to the caller, slave as stdio. */
+static int setup_console(const struct reef_process_spec *p)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return -errno;
+    int unlock = 0;
+    struct winsize ws = {24, 80, 0, 0};
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+        close(master);
+        return -errno;
+    }
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        close(master);
+        return -errno;
+    }
+    ioctl(slave, TIOCSWINSZ, &ws);
+    int r = send_fd(p->console_socket, master);
+    close(master);
+    if (r < 0) {
+        close(slave);
+        return r;
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(slave, i) < 0)
+            return -errno;
+    if (slave > 2)
+        close(slave);
+    return ioctl(0, TIOCSCTTY, 0) < 0 ? -errno : 0;
+}
+
 static int setup_stdio(const struct reef_process_spec *p)
 {
+    if (p->console)
+        return setup_console(p);
     /* Move the caller's fds out of the way first: stdio[1] may well be 0. */
     int fds[3];
     for (int i = 0; i < 3; i++) {
@@ -175,9 +252,44 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         snprintf(msg, sizeof(msg), "working directory %s: %s", cwd, strerror(errno));
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
-    uid_t uid = p->user ? p->user->uid : 0;
-    gid_t gid = p->user ? p->user->gid : 0;
-    if (setgroups(p->user ? (size_t)p->user->ngroups : 0, p->user ? p->user->groups : NULL) < 0)
+    const struct reef_user *user = p->user;
+    struct reef_user resolved;
+    char *const *env = p->env;
+    char **env_home = NULL;
+    if (!user && p->user_spec && p->user_spec[0]) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0 || reef_user_resolve(rootfd, p->user_spec, &resolved, &uerr) < 0)
+            child_fail(errfd, REEF_EXIT_RUNTIME, uerr.code ? -uerr.code : errno,
+                       uerr.code ? uerr.msg : "open /");
+        close(rootfd);
+        user = &resolved;
+    } else if (!user) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0 && reef_user_resolve(rootfd, "", &resolved, &uerr) == 0)
+            user = &resolved;
+        if (rootfd >= 0)
+            close(rootfd);
+    }
+    /* HOME comes from the user's passwd entry unless the environment sets it, as with Docker. */
+    if (user && !env_get(env, "HOME")) {
+        size_t n = 0;
+        while (env && env[n])
+            n++;
+        env_home = calloc(n + 2, sizeof(char *));
+        char *home = malloc(strlen(user->home) + 6);
+        if (env_home && home) {
+            for (size_t i = 0; i < n; i++)
+                env_home[i] = env[i];
+            sprintf(home, "HOME=%s", user->home);
+            env_home[n] = home;
+            env = env_home;
+        }
+    }
+    uid_t uid = user ? user->uid : 0;
+    gid_t gid = user ? user->gid : 0;
+    if (setgroups(user ? (size_t)user->ngroups : 0, user ? user->groups : NULL) < 0)
         child_fail_errno(errfd, "setgroups");
     if (setresgid(gid, gid, gid) < 0)
         child_fail_errno(errfd, "setgid");
@@ -198,7 +310,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
     char exe[PATH_MAX];
-    r = find_executable(p->argv[0], p->env, exe, sizeof(exe));
+    r = find_executable(p->argv[0], env, exe, sizeof(exe));
     if (r < 0) {
         if (r == -ENOENT && !strchr(p->argv[0], '/'))
             snprintf(msg, sizeof(msg), "exec: \"%.100s\": executable file not found in $PATH",
@@ -217,7 +329,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         errno = -r;
         child_fail_errno(errfd, "install seccomp filter");
     }
-    execve(exe, p->argv, p->env);
+    execve(exe, p->argv, env);
     int e = errno;
     snprintf(msg, sizeof(msg), "exec: \"%.100s\": %s", p->argv[0], strerror(e));
     child_fail(errfd, e == ENOENT ? REEF_EXIT_NOTFOUND : REEF_EXIT_NOEXEC, e, msg);

@@ -259,7 +259,8 @@ static int overlay_data(const struct reef_rootfs_spec *s, struct reef_buf *data,
         r = reef_buf_printf(data, "%s%s", i ? ":" : "", s->lowers[i]);
     }
     if (r == 0)
-        r = reef_buf_printf(data, ",upperdir=%s,workdir=%s", s->upper, s->work);
+        r = reef_buf_printf(data, ",upperdir=%s,workdir=%s%s", s->upper, s->work,
+                            s->volatile_upper ? ",volatile" : "");
     if (r < 0)
         return reef_err_set(err, r, "out of memory");
     if (data->len >= (size_t)getpagesize() - 1)

@@ -33,6 +33,9 @@ struct reef_rootfs_spec {
     const char *work;
     const char *rootfs; /* an empty directory to mount the root on */
     bool readonly;      /* --read-only */
+    /* The upper layer is thrown away with the container (--rm): overlayfs may skip syncing it,
+     * which makes unmounting it at exit much cheaper. */
+    bool volatile_upper;
     const struct reef_volume *volumes;
     size_t nvolumes;
     /* Host files bound onto /etc/hosts, /etc/hostname, /etc/resolv.conf; NULL to leave alone. */

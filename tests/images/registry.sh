@@ -1,6 +1,6 @@
 # Sourced by tests that need an OCI registry: Debian's docker-registry (the CNCF distribution
 # registry) on 127.0.0.1 only, started and stopped by PID.
-#   registry_start DIR [PORT] [tls CERT KEY] [htpasswd FILE]
+#   registry_start DIR [PORT] [tls CERT KEY] [htpasswd FILE] [token REALM SERVICE ISSUER CERTBUNDLE]
 #       starts it with storage under DIR; sets REGISTRY_PID and REGISTRY_ADDR (127.0.0.1:PORT);
 #       PORT 0 or absent picks a free port.
 #   registry_stop   stops it (also safe when it never started)
@@ -21,6 +21,7 @@ registry_start() {
         case "$1" in
         tls) tlsblock=$(printf '  tls:\n    certificate: %s\n    key: %s\n' "$2" "$3"); shift 3 ;;
         htpasswd) authblock=$(printf 'auth:\n  htpasswd:\n    realm: reef-test\n    path: %s\n' "$2"); shift 2 ;;
+        token) authblock=$(printf 'auth:\n  token:\n    realm: %s\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n' "$2" "$3" "$4" "$5"); shift 5 ;;
         *) echo "registry_start: unknown option $1" >&2; return 1 ;;
         esac
     done
