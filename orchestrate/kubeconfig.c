@@ -20,8 +20,9 @@
 /* ---- writing --------------------------------------------------------------------------------- */
 
 /* Whether s can be written as a plain YAML scalar that reads back as the same string: it starts
- * with a letter, holds only URL and base64 characters, and is none of the words YAML 1.1 reads as
- * a boolean or null. Anything else is written double-quoted (JSON escaping is valid YAML). */
+ * with a letter, holds only URL and base64 characters, does not end with ':', and is none of the
+ * words YAML 1.1 reads as a boolean or null. Anything else is written double-quoted (JSON escaping
+ * is valid YAML). */
 static bool plain_ok(const char *s)
 {
     static const char *const words[] = {"y",     "yes", "n",   "no",  "true",
@@ -31,6 +32,8 @@ static bool plain_ok(const char *s)
     for (const char *p = s; *p; p++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@+=-", *p))
             return false;
+    if (s[strlen(s) - 1] == ':') /* "key: value:" would read as a nested mapping */
+        return false;
     for (size_t i = 0; i < REEF_ARRAY_LEN(words); i++)
         if (strcasecmp(s, words[i]) == 0)
             return false;

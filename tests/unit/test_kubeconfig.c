@@ -199,6 +199,21 @@ static void test_write_and_load(void)
     CHECK(k.cert_pem == NULL && k.key_pem == NULL);
     reef_kubeconfig_free(&k);
 
+    /* Strings YAML would read otherwise round-trip: quoted where a plain scalar would not do. */
+    const char *tricky[] = {"tok:", "a: b",      "No",    "0x10", "#x",  "-",   "[x]", "{}", "~",
+                            "it's", "tab\there", "\"q\"", "null", "1e3", "@at", "a:b", "é"};
+    for (size_t i = 0; i < REEF_ARRAY_LEN(tricky); i++) {
+        o.token = tricky[i];
+        o.name = tricky[i];
+        CHECK_OK(reef_kubeconfig_write(&o, &err), &err);
+        if (reef_kubeconfig_load(path("etc/reef/reef.yaml"), NULL, &k, &err) < 0)
+            TEST_FAIL("\"%s\": %s", tricky[i], err.msg);
+        CHECK_STR(k.token, tricky[i]);
+        CHECK_STR(k.context, tricky[i]);
+        reef_kubeconfig_free(&k);
+    }
+    o.name = NULL;
+
     /* A path under a file cannot be written; the error names it. */
     write_text(path("plain"), "x");
     o.path = path("plain/k.yaml");
@@ -214,7 +229,7 @@ static void test_kubectl_agrees(void)
         TEST_FAIL("kubectl is not installed");
     make_dir();
     make_material();
-    const char *names[] = {"default", "true", "my cluster"};
+    const char *names[] = {"default", "true", "a: b", "tab\there \"q\"", "my cluster"};
     for (size_t n = 0; n < REEF_ARRAY_LEN(names); n++) {
         struct reef_kubeconfig_write_opts o = {
             .path = path("kc.yaml"),
