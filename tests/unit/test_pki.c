@@ -687,14 +687,19 @@ static void test_bad_options(void)
     o = opts();
     o.hostname = "my_host name";
     o.service_ip = "10.96.0.1";
+    static const char *const wild[] = {"*.Apps.Example"};
+    o.tls_sans = wild;
+    o.n_tls_sans = 1;
     p = ensure(&o);
     struct reef_cert *srv = load("tls/server.crt");
     struct reef_cert_info info;
     CHECK_OK(reef_cert_inspect(srv, &info, &err), &err);
     CHECK_INT(info.n_dns, ==, 6);
+    CHECK(has(info.dns, info.n_dns, "*.apps.example"));
     CHECK(has(info.ips, info.n_ips, "10.96.0.1"));
     CHECK(!has(info.ips, info.n_ips, "10.43.0.1"));
     reef_cert_info_free(&info);
+    CHECK_OK(reef_cert_check_host(srv, "web.apps.example", &err), &err);
     reef_cert_free(srv);
     reef_pki_free(p);
 }
