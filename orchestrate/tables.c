@@ -390,7 +390,8 @@ static void append_values(const struct reef__table_row *r, struct reef_buf *b, i
         kv_key(r, it.val, &e[k]);
         e[k++].val = it.val;
     }
-    qsort(e, (size_t)k, sizeof(*e), str_cmp);
+    if (k > 0)
+        qsort(e, (size_t)k, sizeof(*e), str_cmp);
     for (int i = 0; i < k; i++) {
         if (i > 0)
             reef_buf_putc(b, ',');
