@@ -751,6 +751,69 @@ static void test_bad_input(void)
     reef_json_doc_free(&d);
 }
 
+/* Every fixture, mutated byte by byte at random (deterministically), through every printer:
+ * whatever still parses gives a well-formed table whose rows have one cell per column. */
+static void test_mutations(void)
+{
+    static const char *const files[] = {
+        "pods.json", "nodes.json", "services.json", "endpoints.json", "events.json",
+        "deployments.json", "replicasets.json", "endpointslices.json", "configmaps.json",
+    };
+    static const char *const resources[] = {
+        "pods", "nodes", "services", "endpoints", "events", "deployments", "replicasets",
+        "endpointslices", "configmaps", "secrets", "leases", "namespaces",
+    };
+    static const char alphabet[] = "{}[]\",:0123456789.-eEtrufalsn \\xZT";
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    int parsed = 0;
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        size_t n;
+        char *src = load(files[f], &n);
+        char *mut = malloc(n);
+        CHECK(mut != NULL);
+        for (int round = 0; round < 150; round++) {
+            memcpy(mut, src, n);
+            for (int k = 0; k < 1 + round % 4; k++) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                mut[seed % n] = alphabet[(seed >> 32) % (sizeof(alphabet) - 1)];
+            }
+            struct reef_json_doc d = REEF_JSON_DOC_INIT, t = REEF_JSON_DOC_INIT;
+            if (reef_json_parse(&d, mut, n, NULL, NULL) < 0) {
+                reef_json_doc_free(&d);
+                continue;
+            }
+            parsed++;
+            const char *res = resources[(size_t)round % (sizeof(resources) / sizeof(resources[0]))];
+            struct reef_table_opts o = {.resource = res, .now = NOW, .wide = round % 2 == 0,
+                                        .include = (enum reef_table_include)(round % 3)};
+            struct reef_buf out = REEF_BUF_INIT;
+            struct reef_table tb;
+            reef_table_begin(&tb, &out, &o);
+            int rows = 0;
+            struct reef_json_iter it = reef_json_iter(&d, reef_json_member(&d, 0, "items"));
+            while (reef_json_next(&d, &it))
+                rows += reef_table_add(&tb, &d, it.val) == 0;
+            struct reef_err err = {0};
+            CHECK_OK(reef_table_end(&tb, &err), &err);
+            parse(&t, out.data, out.len);
+            int ncols = reef_json_count(&t, reef_json_member(&t, 0, "columnDefinitions"));
+            CHECK_INT(reef_json_count(&t, reef_json_member(&t, 0, "rows")), ==, rows);
+            struct reef_json_iter r = reef_json_iter(&t, reef_json_member(&t, 0, "rows"));
+            while (reef_json_next(&t, &r))
+                CHECK_INT(reef_json_count(&t, reef_json_member(&t, r.val, "cells")), ==, ncols);
+            reef_json_doc_free(&t);
+            reef_json_doc_free(&d);
+            reef_buf_free(&out);
+        }
+        free(mut);
+        free(src);
+    }
+    printf("# %d mutated documents parsed and printed\n", parsed);
+    CHECK(parsed > 100);
+}
+
 static double ms_since(const struct timespec *a)
 {
     struct timespec b;
@@ -822,6 +885,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_watch_event_table);
     TEST_RUN(test_resource_names);
     TEST_RUN(test_bad_input);
+    TEST_RUN(test_mutations);
     TEST_RUN(test_thousand_pods_fast);
     return test_done();
 }
