@@ -341,8 +341,8 @@ static void kv_key(const struct reef__table_row *r, int tok, struct kv *e)
 
 void reef__table_append_labels(const struct reef__table_row *r, struct reef_buf *b, int map)
 {
-    int n = map >= 0 && reef_json_kind(r->d, map) == REEF_JSON_OBJECT ? reef_json_count(r->d, map)
-                                                                      : 0;
+    int n =
+        map >= 0 && reef_json_kind(r->d, map) == REEF_JSON_OBJECT ? reef_json_count(r->d, map) : 0;
     if (n <= 0) {
         reef_buf_puts(b, "<none>");
         return;
@@ -378,8 +378,8 @@ static int str_cmp(const void *a, const void *b)
 
 static void append_values(const struct reef__table_row *r, struct reef_buf *b, int arr)
 {
-    int n = arr >= 0 && reef_json_kind(r->d, arr) == REEF_JSON_ARRAY ? reef_json_count(r->d, arr)
-                                                                     : 0;
+    int n =
+        arr >= 0 && reef_json_kind(r->d, arr) == REEF_JSON_ARRAY ? reef_json_count(r->d, arr) : 0;
     reef_buf_putc(b, '(');
     struct kv *e = n > 0 ? calloc((size_t)n, sizeof(*e)) : NULL;
     int k = 0;

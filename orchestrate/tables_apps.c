@@ -5,10 +5,22 @@
 
 #include "orchestrate/tables.h"
 
-#define NAME_COL {"Name", "string", "name", reef__table_desc_name, 0}
-#define AGE_COL {"Age", "string", "", reef__table_desc_age, 0}
-#define CONTAINERS_COL {"Containers", "string", "", reef__table_desc_containers, 1}
-#define IMAGES_COL {"Images", "string", "", reef__table_desc_images, 1}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", reef__table_desc_name, 0                                         \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", reef__table_desc_age, 0                                               \
+    }
+#define CONTAINERS_COL                                                                             \
+    {                                                                                              \
+        "Containers", "string", "", reef__table_desc_containers, 1                                 \
+    }
+#define IMAGES_COL                                                                                 \
+    {                                                                                              \
+        "Images", "string", "", reef__table_desc_images, 1                                         \
+    }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct reef__table_row row_t;

@@ -8,8 +8,14 @@
 
 #include "orchestrate/tables.h"
 
-#define NAME_COL {"Name", "string", "name", reef__table_desc_name, 0}
-#define AGE_COL {"Age", "string", "", reef__table_desc_age, 0}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", reef__table_desc_name, 0                                         \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", reef__table_desc_age, 0                                               \
+    }
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct reef__table_row row_t;
@@ -154,8 +160,7 @@ static bool condition_true(const row_t *r, int conds, const char *type)
 {
     struct reef_json_iter it = reef_json_iter(r->d, conds);
     while (conds >= 0 && reef_json_next(r->d, &it))
-        if (str_is(r, get(r, it.val, "type"), type) &&
-            str_is(r, get(r, it.val, "status"), "True"))
+        if (str_is(r, get(r, it.val, "type"), type) && str_is(r, get(r, it.val, "status"), "True"))
             return true;
     return false;
 }
@@ -270,8 +275,7 @@ static void pod_row(row_t *r)
             }
         }
         if (running && reason_is(r, &reason, "Completed"))
-            reason_lit(&reason,
-                       condition_true(r, conds, "Ready") ? "Running" : "NotReady");
+            reason_lit(&reason, condition_true(r, conds, "Ready") ? "Running" : "NotReady");
     }
 
     if (present(r, get(r, r->obj, "metadata.deletionTimestamp"))) {
@@ -398,8 +402,7 @@ static void node_roles(row_t *r)
         if (kn > strlen(ROLE_PREFIX) && memcmp(k, ROLE_PREFIX, strlen(ROLE_PREFIX)) == 0) {
             roles[nr].p = k + strlen(ROLE_PREFIX);
             roles[nr++].n = kn - strlen(ROLE_PREFIX);
-        } else if (kn == strlen("kubernetes.io/role") &&
-                   memcmp(k, "kubernetes.io/role", kn) == 0 &&
+        } else if (kn == strlen("kubernetes.io/role") && memcmp(k, "kubernetes.io/role", kn) == 0 &&
                    reef_json_str_view(r->d, it.val, &v, &vn) == 0 && vn > 0) {
             roles[nr].p = v;
             roles[nr++].n = vn;
@@ -778,8 +781,9 @@ static void secret_row(row_t *r)
 static const struct reef__table_col event_cols[] = {
     {"Last Seen", "string", "",
      "The time at which the most recent occurrence of this event was recorded.", 0},
-    {"Type", "string", "", "Type of this event (Normal, Warning), new types could be added in the "
-                           "future",
+    {"Type", "string", "",
+     "Type of this event (Normal, Warning), new types could be added in the "
+     "future",
      0},
     {"Reason", "string", "",
      "This should be a short, machine understandable string that gives the reason for the "
@@ -799,8 +803,7 @@ static const struct reef__table_col event_cols[] = {
      "The component reporting this event. Should be a short machine understandable string.", 1},
     {"Message", "string", "", "A human-readable description of the status of this operation.", 0},
     {"First Seen", "string", "",
-     "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
-     1},
+     "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1},
     {"Count", "string", "", "The number of times this event has occurred.", 1},
     {"Name", "string", "name", reef__table_desc_name, 1},
 };

@@ -55,8 +55,8 @@ static char *table_of(const char *resource, const char *file, const struct reef_
     struct reef_buf out = REEF_BUF_INIT;
     struct reef_table t;
     char rv[64] = "";
-    reef_json_get_str(&d, reef_json_find(&d, 0, "metadata.resourceVersion", NULL), rv,
-                      sizeof(rv), NULL);
+    reef_json_get_str(&d, reef_json_find(&d, 0, "metadata.resourceVersion", NULL), rv, sizeof(rv),
+                      NULL);
     if (!o.resource_version)
         o.resource_version = rv;
     reef_table_begin(&t, &out, &o);
@@ -164,22 +164,58 @@ static void check_resource(const char *resource, const char *file)
     free(input);
 }
 
-static void test_pods(void) { check_resource("pods", "pods"); }
-static void test_nodes(void) { check_resource("nodes", "nodes"); }
-static void test_namespaces(void) { check_resource("namespaces", "namespaces"); }
-static void test_services(void) { check_resource("services", "services"); }
-static void test_endpoints(void) { check_resource("endpoints", "endpoints"); }
-static void test_configmaps(void) { check_resource("configmaps", "configmaps"); }
-static void test_secrets(void) { check_resource("secrets", "secrets"); }
-static void test_events(void) { check_resource("events", "events"); }
-static void test_leases(void) { check_resource("leases.coordination.k8s.io", "leases"); }
-static void test_deployments(void) { check_resource("deployments.apps", "deployments"); }
-static void test_replicasets(void) { check_resource("replicasets", "replicasets"); }
+static void test_pods(void)
+{
+    check_resource("pods", "pods");
+}
+static void test_nodes(void)
+{
+    check_resource("nodes", "nodes");
+}
+static void test_namespaces(void)
+{
+    check_resource("namespaces", "namespaces");
+}
+static void test_services(void)
+{
+    check_resource("services", "services");
+}
+static void test_endpoints(void)
+{
+    check_resource("endpoints", "endpoints");
+}
+static void test_configmaps(void)
+{
+    check_resource("configmaps", "configmaps");
+}
+static void test_secrets(void)
+{
+    check_resource("secrets", "secrets");
+}
+static void test_events(void)
+{
+    check_resource("events", "events");
+}
+static void test_leases(void)
+{
+    check_resource("leases.coordination.k8s.io", "leases");
+}
+static void test_deployments(void)
+{
+    check_resource("deployments.apps", "deployments");
+}
+static void test_replicasets(void)
+{
+    check_resource("replicasets", "replicasets");
+}
 static void test_endpointslices(void)
 {
     check_resource("endpointslices.discovery.k8s.io", "endpointslices");
 }
-static void test_default_printer(void) { check_resource("widgets.example.com", "widgets.example.com"); }
+static void test_default_printer(void)
+{
+    check_resource("widgets.example.com", "widgets.example.com");
+}
 
 /* The whole document, byte for byte in meaning, for one resource. */
 static void test_full_document(void)
@@ -192,8 +228,8 @@ static void test_full_document(void)
     parse(&e, want, n);
     CHECK(reef_json_equal(&t, 0, &e, 0));
     /* Upstream's member order: kind, apiVersion, metadata, columnDefinitions, rows. */
-    CHECK(strncmp(table, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":", 56) ==
-          0);
+    CHECK(strncmp(table,
+                  "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":", 56) == 0);
     CHECK(strstr(table, "\"columnDefinitions\":[") < strstr(table, "\"rows\":["));
     reef_json_doc_free(&t);
     reef_json_doc_free(&e);
@@ -208,8 +244,7 @@ static void test_not_wide(void)
     char *table = table_of("events", "events.json", &o);
     struct reef_json_doc t = REEF_JSON_DOC_INIT, e = REEF_JSON_DOC_INIT;
     parse(&t, table, strlen(table));
-    static const char want_cols[] =
-        "[\"Last Seen\",\"Type\",\"Reason\",\"Object\",\"Message\"]";
+    static const char want_cols[] = "[\"Last Seen\",\"Type\",\"Reason\",\"Object\",\"Message\"]";
     parse(&e, want_cols, strlen(want_cols));
     int cols = reef_json_member(&t, 0, "columnDefinitions");
     CHECK_INT(reef_json_count(&t, cols), ==, 5);
@@ -241,16 +276,15 @@ static void cell_text(const struct reef_json_doc *d, int v, char *dst, size_t si
 /* The captured sample shows kubectl's view: column names, types, formats and priorities, cells
  * as printed, and row.object. Its descriptions are placeholders of the probe that captured it,
  * and its Restarts cell is the number 0 where upstream sends the string "0" (both print 0). */
-static void check_sample(const char *resource, const char *object, const char *sample,
-                         int64_t now)
+static void check_sample(const char *resource, const char *object, const char *sample, int64_t now)
 {
     size_t n;
     char *want = load(sample, &n);
     struct reef_json_doc s = REEF_JSON_DOC_INIT, o = REEF_JSON_DOC_INIT, t = REEF_JSON_DOC_INIT;
     parse(&s, want, n);
     parse(&o, object, strlen(object));
-    struct reef_table_opts opts = {.resource = resource, .now = now, .wide = true,
-                                   .resource_version = "105"};
+    struct reef_table_opts opts = {
+        .resource = resource, .now = now, .wide = true, .resource_version = "105"};
     struct reef_buf out = REEF_BUF_INIT;
     struct reef_table tb;
     reef_table_begin(&tb, &out, &opts);
@@ -341,8 +375,7 @@ struct pod_case {
 #define ONE "\"spec\":{\"containers\":[{\"name\":\"c\"}]}"
 
 static const struct pod_case pod_cases[] = {
-    {"pending, nothing yet", "{" ONE ",\"status\":{\"phase\":\"Pending\"}}", "0/1", "Pending",
-     "0"},
+    {"pending, nothing yet", "{" ONE ",\"status\":{\"phase\":\"Pending\"}}", "0/1", "Pending", "0"},
     {"no status at all", "{" ONE "}", "0/1", "", "0"},
     {"status.reason wins over phase",
      "{" ONE ",\"status\":{\"phase\":\"Failed\",\"reason\":\"Evicted\"}}", "0/1", "Evicted", "0"},
@@ -363,8 +396,8 @@ static const struct pod_case pod_cases[] = {
          "{\"name\":\"c\",\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\"}}}") "}}",
      "0/1", "ImagePullBackOff", "0"},
     {"waiting without a reason keeps the phase",
-     "{" ONE ",\"status\":{\"phase\":\"Pending\"," CS(
-         "{\"name\":\"c\",\"state\":{\"waiting\":{}}}") "}}",
+     "{" ONE
+     ",\"status\":{\"phase\":\"Pending\"," CS("{\"name\":\"c\",\"state\":{\"waiting\":{}}}") "}}",
      "0/1", "Pending", "0"},
     {"running but not ready",
      "{" ONE ",\"status\":{\"phase\":\"Running\"," CS(
@@ -415,8 +448,8 @@ static const struct pod_case pod_cases[] = {
      "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":\"i2\"}],\"containers\":"
      "[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Pending\"," ICS(
          "{\"name\":\"i1\",\"state\":{\"running\":{}}},{\"name\":\"i2\",\"state\":{\"waiting\":"
-         "{\"reason\":\"PodInitializing\"}}}") "," CS(
-         "{\"name\":\"c\",\"state\":{\"waiting\":{\"reason\":\"PodInitializing\"}}}") "}}",
+         "{\"reason\":\"PodInitializing\"}}}") "," CS("{\"name\":\"c\",\"state\":{\"waiting\":{"
+                                                      "\"reason\":\"PodInitializing\"}}}") "}}",
      "0/1", "Init:0/2", "0"},
     {"Init:1/2 after the first init container succeeded",
      "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"},{\"name\":\"i2\"}],\"containers\":"
@@ -431,9 +464,10 @@ static const struct pod_case pod_cases[] = {
          "\"reason\":\"Error\"}},\"lastState\":{\"terminated\":{\"exitCode\":1,\"finishedAt\":"
          "\"2026-11-28T12:00:00Z\"}}}") "}}",
      "0/1", "Init:Error", "4 (60m ago)"},
-    {"Init:ExitCode:2", "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"}],\"containers\":"
-                        "[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Pending\"," ICS(
-                            "{\"name\":\"i1\",\"state\":{\"terminated\":{\"exitCode\":2}}}") "}}",
+    {"Init:ExitCode:2",
+     "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"}],\"containers\":"
+     "[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Pending\"," ICS(
+         "{\"name\":\"i1\",\"state\":{\"terminated\":{\"exitCode\":2}}}") "}}",
      "0/1", "Init:ExitCode:2", "0"},
     {"Init:Signal:15",
      "{\"spec\":{\"initContainers\":[{\"name\":\"i1\"}],\"containers\":[{\"name\":\"c\"}]},"
@@ -451,15 +485,16 @@ static const struct pod_case pod_cases[] = {
      "[{\"type\":\"Initialized\",\"status\":\"True\"}]," ICS(
          "{\"name\":\"side\",\"started\":true,\"ready\":true,\"restartCount\":1,\"state\":"
          "{\"running\":{}},\"lastState\":{\"terminated\":{\"exitCode\":1,\"finishedAt\":"
-         "\"2026-11-28T12:58:00Z\"}}}") "," CS(
-         "{\"name\":\"c\",\"ready\":true,\"restartCount\":2,\"state\":{\"running\":{}},"
-         "\"lastState\":{\"terminated\":{\"exitCode\":1,\"finishedAt\":"
-         "\"2026-11-28T12:50:00Z\"}}}") "}}",
+         "\"2026-11-28T12:58:00Z\"}}}") "," CS("{\"name\":\"c\",\"ready\":true,\"restartCount\":2,"
+                                               "\"state\":{\"running\":{}},"
+                                               "\"lastState\":{\"terminated\":{\"exitCode\":1,"
+                                               "\"finishedAt\":"
+                                               "\"2026-11-28T12:50:00Z\"}}}") "}}",
      "2/2", "Running", "3 (2m ago)"},
     {"Terminating",
      "{\"metadata\":{\"deletionTimestamp\":\"2026-11-28T13:00:30Z\"}," ONE ",\"status\":"
-     "{\"phase\":\"Running\"," CS("{\"name\":\"c\",\"ready\":true,\"state\":{\"running\":{}}}")
-     "}}",
+     "{\"phase\":\"Running\"," CS(
+         "{\"name\":\"c\",\"ready\":true,\"state\":{\"running\":{}}}") "}}",
      "1/1", "Terminating", "0"},
     {"a finished pod being deleted is not Terminating",
      "{\"metadata\":{\"deletionTimestamp\":\"2026-11-28T13:00:30Z\"}," ONE ",\"status\":"
@@ -497,12 +532,10 @@ static void test_pod_status_cases(void)
         char ready[64], status[64], restarts[64];
         cell_text(&t, reef_json_find(&t, 0, "rows[0].cells[1]", NULL), ready, sizeof(ready));
         cell_text(&t, reef_json_find(&t, 0, "rows[0].cells[2]", NULL), status, sizeof(status));
-        cell_text(&t, reef_json_find(&t, 0, "rows[0].cells[3]", NULL), restarts,
-                  sizeof(restarts));
-        if (strcmp(ready, c->ready) || strcmp(status, c->status) ||
-            strcmp(restarts, c->restarts)) {
-            fprintf(stderr, "  case %zu (%s): got %s | %s | %s, want %s | %s | %s\n", i,
-                    c->name, ready, status, restarts, c->ready, c->status, c->restarts);
+        cell_text(&t, reef_json_find(&t, 0, "rows[0].cells[3]", NULL), restarts, sizeof(restarts));
+        if (strcmp(ready, c->ready) || strcmp(status, c->status) || strcmp(restarts, c->restarts)) {
+            fprintf(stderr, "  case %zu (%s): got %s | %s | %s, want %s | %s | %s\n", i, c->name,
+                    ready, status, restarts, c->ready, c->status, c->restarts);
             failed++;
         }
         reef_json_doc_free(&d);
@@ -610,8 +643,8 @@ static void test_include_object(void)
     struct reef_json_doc d = REEF_JSON_DOC_INIT, t = REEF_JSON_DOC_INIT;
     parse(&d, src, n);
     int item = reef_json_find(&d, 0, "items[1]", NULL);
-    struct reef_table_opts o = {.resource = "configmaps", .now = NOW, .wide = true,
-                                .include = REEF_TABLE_OBJECT};
+    struct reef_table_opts o = {
+        .resource = "configmaps", .now = NOW, .wide = true, .include = REEF_TABLE_OBJECT};
     struct reef_buf out = REEF_BUF_INIT;
     struct reef_err err = {0};
     CHECK_OK(reef_table_write_one(&out, &o, &d, item, &err), &err);
@@ -663,8 +696,11 @@ static void test_watch_event_table(void)
 
     /* A list page with a continue token; an empty list still has "rows": []. */
     struct reef_table tb;
-    struct reef_table_opts lo = {.resource = "pods", .now = NOW, .resource_version = "9",
-                                 .continue_token = "abc", .indent = 4};
+    struct reef_table_opts lo = {.resource = "pods",
+                                 .now = NOW,
+                                 .resource_version = "9",
+                                 .continue_token = "abc",
+                                 .indent = 4};
     reef_buf_reset(&out);
     reef_table_begin(&tb, &out, &lo);
     CHECK_OK(reef_table_end(&tb, &err), &err);
@@ -710,7 +746,7 @@ static void test_bad_input(void)
         "5}]}},\"subsets\":[{\"addresses\":[{}],\"ports\":[{}]}],\"endpoints\":[{\"addresses\":"
         "[1]}],\"involvedObject\":7,\"series\":{},\"data\":\"x\",\"firstTimestamp\":\"\"}]";
     static const char *const resources[] = {
-        "pods", "nodes", "namespaces", "services", "endpoints", "configmaps", "secrets",
+        "pods",   "nodes",  "namespaces",  "services",    "endpoints",      "configmaps", "secrets",
         "events", "leases", "deployments", "replicasets", "endpointslices", "whatever",
     };
     struct reef_json_doc d = REEF_JSON_DOC_INIT, t = REEF_JSON_DOC_INIT;
@@ -756,12 +792,13 @@ static void test_bad_input(void)
 static void test_mutations(void)
 {
     static const char *const files[] = {
-        "pods.json", "nodes.json", "services.json", "endpoints.json", "events.json",
-        "deployments.json", "replicasets.json", "endpointslices.json", "configmaps.json",
+        "pods.json",        "nodes.json",          "services.json",
+        "endpoints.json",   "events.json",         "deployments.json",
+        "replicasets.json", "endpointslices.json", "configmaps.json",
     };
     static const char *const resources[] = {
-        "pods", "nodes", "services", "endpoints", "events", "deployments", "replicasets",
-        "endpointslices", "configmaps", "secrets", "leases", "namespaces",
+        "pods",        "nodes",          "services",   "endpoints", "events", "deployments",
+        "replicasets", "endpointslices", "configmaps", "secrets",   "leases", "namespaces",
     };
     static const char alphabet[] = "{}[]\",:0123456789.-eEtrufalsn \\xZT";
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
@@ -786,7 +823,9 @@ static void test_mutations(void)
             }
             parsed++;
             const char *res = resources[(size_t)round % (sizeof(resources) / sizeof(resources[0]))];
-            struct reef_table_opts o = {.resource = res, .now = NOW, .wide = round % 2 == 0,
+            struct reef_table_opts o = {.resource = res,
+                                        .now = NOW,
+                                        .wide = round % 2 == 0,
                                         .include = (enum reef_table_include)(round % 3)};
             struct reef_buf out = REEF_BUF_INIT;
             struct reef_table tb;
@@ -837,8 +876,8 @@ static void test_thousand_pods_fast(void)
     struct reef_buf out = REEF_BUF_INIT;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    struct reef_table_opts o = {.resource = "pods", .now = NOW, .wide = true,
-                                .resource_version = "1000"};
+    struct reef_table_opts o = {
+        .resource = "pods", .now = NOW, .wide = true, .resource_version = "1000"};
     struct reef_table tb;
     reef_table_begin(&tb, &out, &o);
     for (int i = 0; i < 1000; i++) {
