@@ -261,6 +261,24 @@ static void test_not_wide(void)
     free(table);
 }
 
+/* Without wide, load-balancer addresses are clipped to 16 characters, as upstream does. */
+static void test_not_wide_clips_lb(void)
+{
+    struct reef_table_opts o = {.resource = "services", .now = NOW, .wide = false};
+    char *table = table_of("services", "services.json", &o);
+    struct reef_json_doc t = REEF_JSON_DOC_INIT;
+    parse(&t, table, strlen(table));
+    CHECK_INT(reef_json_count(&t, reef_json_member(&t, 0, "columnDefinitions")), ==, 6);
+    CHECK(
+        reef_json_str_eq(&t, reef_json_find(&t, 0, "rows[2].cells[3]", NULL), "198.51.100.20..."));
+    CHECK_INT(reef_json_count(&t, reef_json_find(&t, 0, "rows[2].cells", NULL)), ==, 6);
+    /* External IPs that are not the load balancer's are never clipped. */
+    CHECK(reef_json_str_eq(&t, reef_json_find(&t, 0, "rows[1].cells[3]", NULL),
+                           "192.0.2.10,192.0.2.11"));
+    reef_json_doc_free(&t);
+    free(table);
+}
+
 /* %v of a cell, as kubectl prints it: strings as they are, numbers as written. */
 static void cell_text(const struct reef_json_doc *d, int v, char *dst, size_t size)
 {
@@ -915,6 +933,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_default_printer);
     TEST_RUN(test_full_document);
     TEST_RUN(test_not_wide);
+    TEST_RUN(test_not_wide_clips_lb);
     TEST_RUN(test_sample_pods);
     TEST_RUN(test_sample_nodes);
     TEST_RUN(test_pod_status_cases);
