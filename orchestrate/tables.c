@@ -402,16 +402,22 @@ static void append_values(const struct reef__table_row *r, struct reef_buf *b, i
 }
 
 void reef__table_append_selector(const struct reef__table_row *r, struct reef_buf *b, int sel,
-                                 bool none_when_empty)
+                                 bool none_when_empty, const char *invalid)
 {
     int ml = reef__table_get_kind(r, sel, "matchLabels", REEF_JSON_OBJECT);
     int me = reef__table_get_kind(r, sel, "matchExpressions", REEF_JSON_ARRAY);
     int n = (ml >= 0 ? reef_json_count(r->d, ml) : 0) + (me >= 0 ? reef_json_count(r->d, me) : 0);
     struct kv *e = n > 0 ? calloc((size_t)n, sizeof(*e)) : NULL;
     int k = 0;
+    bool bad = false;
+    if (n > 0 && !e) {
+        r->t->err = r->t->err ? r->t->err : -ENOMEM;
+        return;
+    }
     if (e) {
         struct reef_json_iter it = reef_json_iter(r->d, ml);
         while (ml >= 0 && reef_json_next(r->d, &it) && k < n) {
+            bad |= reef_json_kind(r->d, it.val) != REEF_JSON_STRING;
             kv_key(r, it.key, &e[k]);
             e[k].key = it.key;
             e[k].val = it.val;
@@ -421,9 +427,11 @@ void reef__table_append_selector(const struct reef__table_row *r, struct reef_bu
         while (me >= 0 && reef_json_next(r->d, &it) && k < n) {
             int key = reef__table_get_kind(r, it.val, "key", REEF_JSON_STRING);
             int op = reef__table_get_kind(r, it.val, "operator", REEF_JSON_STRING);
+            int vals = reef__table_get(r, it.val, "values");
+            int nvals = vals >= 0 && reef_json_kind(r->d, vals) == REEF_JSON_ARRAY
+                            ? reef_json_count(r->d, vals)
+                            : 0;
             char kind = 0;
-            if (key < 0 || op < 0)
-                continue;
             if (reef_json_str_eq(r->d, op, "In"))
                 kind = 'i';
             else if (reef_json_str_eq(r->d, op, "NotIn"))
@@ -432,16 +440,28 @@ void reef__table_append_selector(const struct reef__table_row *r, struct reef_bu
                 kind = 'e';
             else if (reef_json_str_eq(r->d, op, "DoesNotExist"))
                 kind = '!';
-            else
+            /* What labels.NewRequirement refuses: an unknown operator, a set without values,
+             * an existence test with values. Key and value syntax is the API server's
+             * validation's to check on write. */
+            if (key < 0 || kind == 0 || ((kind == 'i' || kind == 'n') && nvals == 0) ||
+                ((kind == 'e' || kind == '!') && nvals > 0)) {
+                bad = true;
                 continue;
+            }
             kv_key(r, key, &e[k]);
             e[k].key = key;
-            e[k].val = reef__table_get(r, it.val, "values");
+            e[k].val = vals;
             e[k++].kind = kind;
         }
         /* Upstream sorts requirements by key (sort.Sort, so equal keys keep no promised order;
          * qsort behaves alike). */
-        qsort(e, (size_t)k, sizeof(*e), kv_cmp);
+        if (k > 0)
+            qsort(e, (size_t)k, sizeof(*e), kv_cmp);
+    }
+    if (bad) {
+        free(e);
+        reef_buf_puts(b, invalid);
+        return;
     }
     size_t start = b->len;
     for (int i = 0; i < k; i++) {

@@ -170,8 +170,9 @@ void reef__table_since(const struct reef__table_row *r, int64_t ms, char *dst, s
 void reef__table_containers(struct reef__table_row *r, int spec);
 /* labels.FormatLabels of a string map: "k=v,k2=v2" sorted by key, "<none>" when empty. */
 void reef__table_append_labels(const struct reef__table_row *r, struct reef_buf *b, int map);
-/* metav1.FormatLabelSelector / LabelSelectorAsSelector(..).String() of a LabelSelector. */
+/* metav1.FormatLabelSelector / LabelSelectorAsSelector(..).String() of a LabelSelector; the
+ * string `invalid` for a selector upstream cannot convert. */
 void reef__table_append_selector(const struct reef__table_row *r, struct reef_buf *b, int sel,
-                                 bool none_when_empty);
+                                 bool none_when_empty, const char *invalid);
 
 #endif

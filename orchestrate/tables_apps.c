@@ -76,7 +76,7 @@ static void deployment_row(row_t *r)
     struct reef_buf *b = reef__table_scratch(r);
     /* LabelSelectorAsSelector(..).String(): an empty selector prints as "". */
     reef__table_append_selector(r, b, reef__table_get_kind(r, spec, "selector", REEF_JSON_OBJECT),
-                                false);
+                                false, "<invalid>");
     reef__table_cell_scratch(r);
 }
 
@@ -121,7 +121,7 @@ static void replicaset_row(row_t *r)
     struct reef_buf *b = reef__table_scratch(r);
     /* metav1.FormatLabelSelector: "<none>" for an absent or empty selector. */
     reef__table_append_selector(r, b, reef__table_get_kind(r, spec, "selector", REEF_JSON_OBJECT),
-                                true);
+                                true, "<error>");
     reef__table_cell_scratch(r);
 }
 
