@@ -253,6 +253,52 @@ static int ps(int argc, char **argv)
     return 0;
 }
 
+/* For commands that act on containers named on the command line: opens the store, resolves and
+ * loads each one, and calls fn. fn returns 0 when it printed its result, or a negative code with
+ * err set ("reef CMD: ARG: message" is printed). Returns the exit status: 1 when any failed. */
+struct each {
+    struct reef_ctrstore *store;
+    char containers[PATH_MAX];
+    const char *arg;
+    char id[REEF_CTR_ID_LEN + 1];
+    struct ctr c;
+};
+
+static int each_container(const struct reef_cmd *cmd, int argc, char **argv,
+                          int (*fn)(struct each *e, void *ud, struct reef_err *err), void *ud)
+{
+    if (optind >= argc)
+        return reef_cmd_usage_error(cmd, "name at least one container");
+    const char *data = reef_cmd_data_dir(data_flag);
+    struct each e = {0};
+    reef_cmd_data_path(data, "containers", e.containers, sizeof(e.containers));
+    struct reef_err err = {0};
+    if (reef_cmd_open_containers(data, &e.store, &err) < 0) {
+        reef_cmd_error(cmd->name, &err);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = optind; i < argc; i++) {
+        e.arg = argv[i];
+        int r = reef_ctr_resolve(e.store, argv[i], e.id, &err);
+        if (r == 0)
+            r = load(e.store, e.id, &e.c, &err);
+        if (r < 0) {
+            fprintf(stderr, "reef %s: %s\n", cmd->name, err.msg);
+            rc = 1;
+            continue;
+        }
+        r = fn(&e, ud, &err);
+        reef_ctr_config_free(&e.c.cfg);
+        if (r < 0) {
+            fprintf(stderr, "reef %s: %s: %s\n", cmd->name, argv[i], err.msg);
+            rc = 1;
+        }
+    }
+    reef_ctrstore_close(e.store);
+    return rc;
+}
+
 /* inspect */
 
 static void put_time(struct reef_json_writer *w, const char *key, int64_t ns)
@@ -401,6 +447,12 @@ static void inspect_one(struct reef_json_writer *w, const struct ctr *c)
     reef_json_end_object(w);
 }
 
+static int inspect_each(struct each *e, void *ud, struct reef_err *err)
+{
+    inspect_one(ud, &e->c);
+    return 0;
+}
+
 static int inspect(int argc, char **argv)
 {
     int r = parse_common(&reef_cmd_inspect, argc, argv, "", NULL, NULL, NULL);
@@ -408,33 +460,15 @@ static int inspect(int argc, char **argv)
         return r;
     if (optind >= argc)
         return reef_cmd_usage_error(&reef_cmd_inspect, "name at least one container");
-    struct reef_err err = {0};
-    struct reef_ctrstore *store;
-    if (reef_cmd_open_containers(reef_cmd_data_dir(data_flag), &store, &err) < 0) {
-        reef_cmd_error("inspect", &err);
-        return 1;
-    }
     struct reef_buf out = REEF_BUF_INIT;
     struct reef_json_writer w;
     reef_json_writer_init(&w, &out, 4);
     reef_json_begin_array(&w);
-    int rc = 0;
-    for (int i = optind; i < argc; i++) {
-        char id[REEF_CTR_ID_LEN + 1];
-        struct ctr c;
-        if (reef_ctr_resolve(store, argv[i], id, &err) < 0 || load(store, id, &c, &err) < 0) {
-            fprintf(stderr, "reef inspect: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        inspect_one(&w, &c);
-        reef_ctr_config_free(&c.cfg);
-    }
+    int rc = each_container(&reef_cmd_inspect, argc, argv, inspect_each, &w);
     reef_json_end_array(&w);
     reef_json_finish(&w, NULL);
     printf("%s\n", out.data);
     reef_buf_free(&out);
-    reef_ctrstore_close(store);
     return rc;
 }
 
@@ -483,45 +517,22 @@ static int stop_opt(int c, void *ud)
     return 0;
 }
 
+static int stop_each(struct each *e, void *ud, struct reef_err *err)
+{
+    int t = stop_timeout >= 0 ? stop_timeout : e->c.cfg.stop_timeout;
+    int r = stop_one(e->store, e->containers, e->id, t, err);
+    if (r == 0)
+        printf("%s\n", e->arg);
+    return r;
+}
+
 static int stop(int argc, char **argv)
 {
     static const struct option opts[] = {{"time", required_argument, NULL, 't'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {0}};
     int r = parse_common(&reef_cmd_stop, argc, argv, "t:", opts, stop_opt, NULL);
-    if (r >= 0)
-        return r;
-    if (optind >= argc)
-        return reef_cmd_usage_error(&reef_cmd_stop, "name at least one container");
-    const char *data = reef_cmd_data_dir(data_flag);
-    char containers[PATH_MAX];
-    reef_cmd_data_path(data, "containers", containers, sizeof(containers));
-    struct reef_err err = {0};
-    struct reef_ctrstore *store;
-    if (reef_cmd_open_containers(data, &store, &err) < 0) {
-        reef_cmd_error("stop", &err);
-        return 1;
-    }
-    int rc = 0;
-    for (int i = optind; i < argc; i++) {
-        char id[REEF_CTR_ID_LEN + 1];
-        struct ctr c;
-        if (reef_ctr_resolve(store, argv[i], id, &err) < 0 || load(store, id, &c, &err) < 0) {
-            fprintf(stderr, "reef stop: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        int t = stop_timeout >= 0 ? stop_timeout : c.cfg.stop_timeout;
-        reef_ctr_config_free(&c.cfg);
-        if (stop_one(store, containers, id, t, &err) < 0) {
-            fprintf(stderr, "reef stop: %s: %s\n", argv[i], err.msg);
-            rc = 1;
-            continue;
-        }
-        printf("%s\n", argv[i]);
-    }
-    reef_ctrstore_close(store);
-    return rc;
+    return r >= 0 ? r : each_container(&reef_cmd_stop, argc, argv, stop_each, NULL);
 }
 
 static const char *kill_signal = "KILL";
@@ -551,49 +562,35 @@ static int signal_number(const char *s)
     return -1;
 }
 
+static int kill_each(struct each *e, void *ud, struct reef_err *err)
+{
+    char req[32], rep[256];
+    snprintf(req, sizeof(req), "kill %d", *(int *)ud);
+    int r = reef_shim_call(e->containers, e->id, req, NULL, 0, rep, sizeof(rep), 10000, err);
+    if (r == -ECONNREFUSED)
+        return reef_err_set(err, -ESRCH, "container is not running");
+    if (r < 0)
+        return r;
+    if (strncmp(rep, "ok", 2) != 0)
+        return reef_err_set(err, -EIO, "%s", strncmp(rep, "error ", 6) == 0 && strchr(rep + 6, ' ')
+                                                 ? strchr(rep + 6, ' ') + 1
+                                                 : rep);
+    printf("%s\n", e->arg);
+    return 0;
+}
+
 static int kill_cmd(int argc, char **argv)
 {
     static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {0}};
     int r = parse_common(&reef_cmd_kill, argc, argv, "s:", opts, kill_opt, NULL);
     if (r >= 0)
         return r;
-    if (optind >= argc)
-        return reef_cmd_usage_error(&reef_cmd_kill, "name at least one container");
     int sig = signal_number(kill_signal);
     if (sig < 0) {
         fprintf(stderr, "reef kill: invalid signal \"%s\"\n", kill_signal);
         return 1;
     }
-    const char *data = reef_cmd_data_dir(data_flag);
-    char containers[PATH_MAX];
-    reef_cmd_data_path(data, "containers", containers, sizeof(containers));
-    struct reef_err err = {0};
-    struct reef_ctrstore *store;
-    if (reef_cmd_open_containers(data, &store, &err) < 0) {
-        reef_cmd_error("kill", &err);
-        return 1;
-    }
-    int rc = 0;
-    for (int i = optind; i < argc; i++) {
-        char id[REEF_CTR_ID_LEN + 1], req[32], rep[256];
-        if (reef_ctr_resolve(store, argv[i], id, &err) < 0) {
-            fprintf(stderr, "reef kill: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        snprintf(req, sizeof(req), "kill %d", sig);
-        if (reef_shim_call(containers, id, req, NULL, 0, rep, sizeof(rep), 10000, &err) < 0 ||
-            (strncmp(rep, "ok", 2) != 0 && reef_err_set(&err, -EIO, "%s", rep + 8) < 0)) {
-            if (err.code == -ECONNREFUSED)
-                reef_err_set(&err, -ESRCH, "container %s is not running", argv[i]);
-            fprintf(stderr, "reef kill: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        printf("%s\n", argv[i]);
-    }
-    reef_ctrstore_close(store);
-    return rc;
+    return each_container(&reef_cmd_kill, argc, argv, kill_each, &sig);
 }
 
 static bool rm_force;
@@ -605,103 +602,55 @@ static int rm_opt(int c, void *ud)
     return 0;
 }
 
+static int rm_each(struct each *e, void *ud, struct reef_err *err)
+{
+    bool live = e->c.shim_alive || running(&e->c);
+    if (live && !rm_force)
+        return reef_err_set(err, -EBUSY,
+                            "cannot remove a running container: stop it first or use rm -f");
+    if (live) {
+        if (e->c.shim_alive)
+            stop_one(e->store, e->containers, e->id, 0, err);
+        if (wait_shim_gone(e->store, e->id, 15000) < 0)
+            return reef_err_set(err, -ETIMEDOUT, "its shim does not exit");
+    }
+    /* Whatever the shim left (it was killed, the machine rebooted): cgroup, then files. */
+    reef_shim_cleanup_orphan(e->containers, e->id, NULL);
+    int r = reef_ctr_remove(e->store, e->id, err);
+    if (r == 0)
+        printf("%s\n", e->arg);
+    return r;
+}
+
 static int rm(int argc, char **argv)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
     int r = parse_common(&reef_cmd_rm, argc, argv, "f", opts, rm_opt, NULL);
-    if (r >= 0)
-        return r;
-    if (optind >= argc)
-        return reef_cmd_usage_error(&reef_cmd_rm, "name at least one container");
-    const char *data = reef_cmd_data_dir(data_flag);
-    char containers[PATH_MAX];
-    reef_cmd_data_path(data, "containers", containers, sizeof(containers));
-    struct reef_err err = {0};
-    struct reef_ctrstore *store;
-    if (reef_cmd_open_containers(data, &store, &err) < 0) {
-        reef_cmd_error("rm", &err);
-        return 1;
+    return r >= 0 ? r : each_container(&reef_cmd_rm, argc, argv, rm_each, NULL);
+}
+
+static int wait_each(struct each *e, void *ud, struct reef_err *err)
+{
+    /* The shim holds its lock for as long as the container may still run. */
+    char path[PATH_MAX];
+    reef_ctr_path(e->store, e->id, "shim.lock", path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+            ;
+        close(fd);
     }
-    int rc = 0;
-    for (int i = optind; i < argc; i++) {
-        char id[REEF_CTR_ID_LEN + 1];
-        struct ctr c;
-        if (reef_ctr_resolve(store, argv[i], id, &err) < 0 || load(store, id, &c, &err) < 0) {
-            fprintf(stderr, "reef rm: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        bool live = c.shim_alive || running(&c);
-        reef_ctr_config_free(&c.cfg);
-        if (live && !rm_force) {
-            fprintf(stderr,
-                    "reef rm: cannot remove running container %s: stop it first or use rm -f\n",
-                    argv[i]);
-            rc = 1;
-            continue;
-        }
-        if (live) {
-            if (c.shim_alive)
-                stop_one(store, containers, id, 0, &err);
-            if (wait_shim_gone(store, id, 15000) < 0) {
-                fprintf(stderr, "reef rm: %s: the shim does not exit\n", argv[i]);
-                rc = 1;
-                continue;
-            }
-        }
-        /* Whatever the shim left (it was killed, the machine rebooted): cgroup, then files. */
-        reef_shim_cleanup_orphan(containers, id, NULL);
-        if (reef_ctr_remove(store, id, &err) < 0) {
-            fprintf(stderr, "reef rm: %s: %s\n", argv[i], err.msg);
-            rc = 1;
-            continue;
-        }
-        printf("%s\n", argv[i]);
-    }
-    reef_ctrstore_close(store);
-    return rc;
+    struct reef_ctr_state st;
+    int r = reef_ctr_load_state(e->store, e->id, &st, err); /* fails when --rm removed it */
+    if (r == 0)
+        printf("%d\n", st.exit_code);
+    return r;
 }
 
 static int wait_cmd(int argc, char **argv)
 {
     int r = parse_common(&reef_cmd_wait, argc, argv, "", NULL, NULL, NULL);
-    if (r >= 0)
-        return r;
-    if (optind >= argc)
-        return reef_cmd_usage_error(&reef_cmd_wait, "name at least one container");
-    struct reef_err err = {0};
-    struct reef_ctrstore *store;
-    if (reef_cmd_open_containers(reef_cmd_data_dir(data_flag), &store, &err) < 0) {
-        reef_cmd_error("wait", &err);
-        return 1;
-    }
-    int rc = 0;
-    for (int i = optind; i < argc; i++) {
-        char id[REEF_CTR_ID_LEN + 1], path[PATH_MAX];
-        if (reef_ctr_resolve(store, argv[i], id, &err) < 0) {
-            fprintf(stderr, "reef wait: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        /* The shim holds its lock for as long as the container may still run. */
-        reef_ctr_path(store, id, "shim.lock", path, sizeof(path));
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
-                ;
-            close(fd);
-        }
-        struct reef_ctr_state st;
-        if (reef_ctr_load_state(store, id, &st, &err) < 0) {
-            /* removed meanwhile (--rm) */
-            fprintf(stderr, "reef wait: %s\n", err.msg);
-            rc = 1;
-            continue;
-        }
-        printf("%d\n", st.exit_code);
-    }
-    reef_ctrstore_close(store);
-    return rc;
+    return r >= 0 ? r : each_container(&reef_cmd_wait, argc, argv, wait_each, NULL);
 }
 
 #define DATA_DIR_HELP "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n"
