@@ -11,6 +11,7 @@
 
 #include <mbedtls/platform_util.h>
 
+#include "core/fs.h"
 #include "core/cert.h"
 #include "core/cleanup.h"
 #include "core/crypto.h"
@@ -180,47 +181,6 @@ char *reef_kubeconfig_resolve_path(const char *path)
     return strdup(REEF_KUBECONFIG_PATH);
 }
 
-static int read_file(const char *path, size_t max, char **out, size_t *out_len,
-                     struct reef_err *err)
-{
-    *out = NULL;
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "open %s", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return reef_err_errno(err, -errno, "stat %s", path);
-    if (!S_ISREG(st.st_mode))
-        return reef_err_set(err, -EINVAL, "%s: not a regular file", path);
-    struct reef_buf b = REEF_BUF_INIT;
-    for (;;) {
-        if (b.len > max) {
-            reef_buf_free(&b);
-            return reef_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
-        }
-        if (reef_buf_reserve(&b, 65536) < 0) {
-            reef_buf_free(&b);
-            return reef_err_set(err, -ENOMEM, "read %s: out of memory", path);
-        }
-        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int r = reef_err_errno(err, -errno, "read %s", path);
-            reef_buf_free(&b);
-            return r;
-        }
-        if (n == 0)
-            break;
-        b.len += (size_t)n;
-        b.data[b.len] = '\0';
-    }
-    if (out_len)
-        *out_len = b.len;
-    *out = reef_buf_steal(&b);
-    return *out ? 0 : reef_err_set(err, -ENOMEM, "read %s: out of memory", path);
-}
-
 /* State of one parse: the file name for messages and the JSON form of the document. */
 struct kc {
     const char *path;
@@ -326,7 +286,7 @@ static int read_ref(struct kc *k, const char *field, const char *name, char **ou
     if (!full)
         return fail(k, -ENOMEM, field, "out of memory");
     struct reef_err e;
-    int r = read_file(full, REEF_KUBECONFIG_MAX_CRED, out, len, &e);
+    int r = reef_fs_read_string(full, REEF_KUBECONFIG_MAX_CRED, out, len, &e);
     return r < 0 ? fail(k, r, field, e.msg) : 0;
 }
 
@@ -569,7 +529,7 @@ int reef_kubeconfig_load(const char *path, const char *context, struct reef_kube
     _cleanup_free_ char *text = NULL;
     size_t len;
     struct reef_err e;
-    int r = read_file(file, REEF_KUBECONFIG_MAX_FILE, &text, &len, &e);
+    int r = reef_fs_read_string(file, REEF_KUBECONFIG_MAX_FILE, &text, &len, &e);
     if (r < 0)
         return reef_err_set(err, r, "kubeconfig: %s", e.msg);
     r = reef_kubeconfig_parse(file, text, len, context, cfg, err);

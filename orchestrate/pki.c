@@ -19,6 +19,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/cleanup.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -49,55 +50,6 @@ static void free_secret(char *s)
         mbedtls_platform_zeroize(s, strlen(s));
         free(s);
     }
-}
-
-/* Reads a whole regular file of at most max bytes into a NUL-terminated malloc'd string.
- * -ENOENT when it does not exist (err set too), -EFBIG when larger than max. */
-static int read_file(const char *path, size_t max, char **out, size_t *out_len,
-                     struct reef_err *err)
-{
-    *out = NULL;
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "open %s", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return reef_err_errno(err, -errno, "stat %s", path);
-    if (!S_ISREG(st.st_mode))
-        return reef_err_set(err, -EINVAL, "%s: not a regular file", path);
-    if ((unsigned long long)st.st_size > max)
-        return reef_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
-    struct reef_buf b = REEF_BUF_INIT;
-    if (reef_buf_reserve(&b, (size_t)st.st_size + 1) < 0)
-        return reef_err_set(err, -ENOMEM, "read %s: out of memory", path);
-    for (;;) {
-        if (b.len > max) {
-            reef_buf_free(&b);
-            return reef_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
-        }
-        if (reef_buf_reserve(&b, 4096) < 0) {
-            reef_buf_free(&b);
-            return reef_err_set(err, -ENOMEM, "read %s: out of memory", path);
-        }
-        ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int r = reef_err_errno(err, -errno, "read %s", path);
-            reef_buf_free(&b);
-            return r;
-        }
-        if (n == 0)
-            break;
-        b.len += (size_t)n;
-        b.data[b.len] = '\0';
-    }
-    if (!b.data && reef_buf_puts(&b, "") < 0)
-        return reef_err_set(err, -ENOMEM, "read %s: out of memory", path);
-    if (out_len)
-        *out_len = b.len;
-    *out = reef_buf_steal(&b);
-    return 0;
 }
 
 static bool exists(const char *path)
@@ -358,13 +310,13 @@ static int load_or_create_ca(struct reef_pki *p, const struct reef_pki_opts *o, 
                             p->ca_file, p->ca_key_file);
     if (have_crt) {
         size_t len;
-        int r = read_file(p->ca_file, REEF_CERT_MAX_PEM, &p->ca_pem, &len, err);
+        int r = reef_fs_read_string(p->ca_file, REEF_CERT_MAX_PEM, &p->ca_pem, &len, err);
         if (r < 0)
             return reef_err_wrap(err, "pki: load CA");
         _cleanup_free_ char *key = NULL;
         size_t key_len;
         tighten(p->ca_key_file);
-        r = read_file(p->ca_key_file, REEF_CERT_MAX_PEM, &key, &key_len, err);
+        r = reef_fs_read_string(p->ca_key_file, REEF_CERT_MAX_PEM, &key, &key_len, err);
         if (r < 0)
             return reef_err_wrap(err, "pki: load CA");
         r = reef_cert_ca_from_pem(&p->ca, p->ca_pem, len, key, key_len, err);
@@ -535,8 +487,8 @@ static int leaf_ensure(struct reef_pki *p, const struct leaf *l, time_t now, uns
         size_t crt_len = 0, key_len = 0;
         struct reef_err e = {0};
         tighten(l->key_path);
-        if (read_file(l->crt_path, REEF_CERT_MAX_PEM, l->crt_pem, &crt_len, &e) < 0 ||
-            read_file(l->key_path, REEF_CERT_MAX_PEM, l->key_pem, &key_len, &e) < 0)
+        if (reef_fs_read_string(l->crt_path, REEF_CERT_MAX_PEM, l->crt_pem, &crt_len, &e) < 0 ||
+            reef_fs_read_string(l->key_path, REEF_CERT_MAX_PEM, l->key_pem, &key_len, &e) < 0)
             snprintf(why, sizeof(why), "unreadable: %s", e.msg);
         else if (!leaf_stale(p, l, now, renew, *l->crt_pem, crt_len, *l->key_pem, key_len, why,
                              sizeof(why)))
@@ -573,7 +525,7 @@ static int read_token(const char *path, char **out, struct reef_err *err)
     size_t len;
     char *s = NULL;
     tighten(path);
-    int r = read_file(path, REEF_PKI_MAX_FILE, &s, &len, err);
+    int r = reef_fs_read_string(path, REEF_PKI_MAX_FILE, &s, &len, err);
     if (r == -ENOENT) {
         reef_err_clear(err);
         return 0;

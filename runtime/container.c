@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "runtime/caps.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -60,25 +61,6 @@ static void reset_signals(void)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++)
         sigaction(s, &dfl, NULL); /* EINVAL for SIGKILL/SIGSTOP and gaps: fine */
-}
-
-static int mkdir_p(const char *path)
-{
-    char p[PATH_MAX];
-    if (reef_strlcpy(p, path, sizeof(p)) >= sizeof(p))
-        return -ENAMETOOLONG;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *s = c;
-        if (!c)
-            break;
-    }
-    return 0;
 }
 
 static const char *env_get(char *const *env, const char *key)
@@ -248,7 +230,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
             child_fail_errno(errfd, "setrlimit");
     }
     const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
-    if (mkdir_p(cwd) < 0 && access(cwd, F_OK) < 0) {
+    if (reef_fs_mkdir_p(cwd, 0755) < 0 && access(cwd, F_OK) < 0) {
         snprintf(msg, sizeof(msg), "working directory %s: %s", cwd, strerror(errno));
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }

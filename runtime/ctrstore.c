@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/cleanup.h"
 #include "core/crypto.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "runtime/layer.h"
 
@@ -105,55 +106,13 @@ int reef_ctr_path(struct reef_ctrstore *s, const char *id, const char *file, cha
     return n < 0 || (size_t)n >= outsz ? -ENAMETOOLONG : 0;
 }
 
-/* Temporary file and rename: readers see the old or the new content, never a mix. No fsync: a
- * container whose files a power cut lost was running, and a reboot ends it anyway; what matters
- * after a crash (is its shim alive?) is answered by the shim's lock, not by these files. An
- * fsync costs a container start milliseconds. */
+/* Container files are replaced atomically but not fsync'd: a container whose files a power cut
+ * lost was running, and a reboot ends it anyway; what matters after a crash (is its shim alive?)
+ * is answered by the shim's lock, not by these files. An fsync costs a container start
+ * milliseconds. Mode 0600: the environment may hold secrets. */
 static int write_atomic(const char *path, const char *data, size_t len, struct reef_err *err)
 {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "write %s", path);
-    size_t off = 0;
-    int r = 0;
-    while (off < len && r == 0) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR)
-            r = -errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (r == 0 && fchmod(fd, 0600) < 0) /* the environment may hold secrets */
-        r = -errno;
-    close(fd);
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0) {
-        unlink(tmp);
-        return reef_err_errno(err, r, "write %s", path);
-    }
-    return 0;
-}
-
-static int read_file(const char *path, struct reef_buf *out, struct reef_err *err)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "read %s", path);
-    char chunk[16384];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return reef_err_errno(err, -errno, "read %s", path);
-        if (n == 0)
-            return 0;
-        if (out->len + (size_t)n > FILE_MAX || reef_buf_append(out, chunk, (size_t)n) < 0)
-            return reef_err_set(err, -EFBIG, "read %s: too large", path);
-    }
+    return reef_fs_write_atomic(path, data, len, 0600, false, err);
 }
 
 static void random_name(char *out, size_t outsz)
@@ -281,7 +240,7 @@ int reef_ctr_load_config(struct reef_ctrstore *s, const char *id, struct reef_ct
     char path[PATH_MAX];
     reef_ctr_path(s, id, "config.json", path, sizeof(path));
     struct reef_buf b = REEF_BUF_INIT;
-    int r = read_file(path, &b, err);
+    int r = reef_fs_read_file(path, FILE_MAX, &b, err);
     if (r == 0)
         r = reef_ctr_config_from_json(b.data ? b.data : "", b.len, cfg, err);
     reef_buf_free(&b);
@@ -294,7 +253,7 @@ int reef_ctr_load_state(struct reef_ctrstore *s, const char *id, struct reef_ctr
     char path[PATH_MAX];
     reef_ctr_path(s, id, "state.json", path, sizeof(path));
     struct reef_buf b = REEF_BUF_INIT;
-    int r = read_file(path, &b, err);
+    int r = reef_fs_read_file(path, FILE_MAX, &b, err);
     if (r == 0)
         r = reef_ctr_state_from_json(b.data ? b.data : "", b.len, st, err);
     reef_buf_free(&b);

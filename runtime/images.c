@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fs.h"
 #include "core/crypto.h"
 #include "core/db.h"
 #include "core/json.h"
@@ -67,24 +68,6 @@ struct reef_blobstore *reef__images_blobs(struct reef_images *s)
     return s->bs;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    if (reef_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 int reef_images_open(const char *dir, struct reef_images **out, struct reef_err *err)
 {
     *out = NULL;
@@ -99,7 +82,7 @@ int reef_images_open(const char *dir, struct reef_images **out, struct reef_err 
         goto fail;
     }
     snprintf(p, sizeof(p), "%s/layers/tmp", dir);
-    if ((r = mkdir_p(p)) < 0) {
+    if ((r = reef_fs_mkdir_p(p, 0755)) < 0) {
         reef_err_errno(err, r, "images: create %s", p);
         goto fail;
     }
