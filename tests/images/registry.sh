@@ -8,13 +8,24 @@
 registry_free_port() {
     local p
     for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
+        # below the ephemeral range (32768-60999), where outgoing connections take ports
+        p=$((20000 + RANDOM % 12000))
         ! ss -Htln "sport = :$p" | grep -q . && { echo "$p"; return 0; }
     done
     return 1
 }
 
 registry_start() {
+    local attempt
+    # A port found free can still be taken before the registry binds it: try a few.
+    for attempt in 1 2 3 4 5; do
+        registry_start_once "$@" && return 0
+        grep -q "address already in use" "$1/registry.log" 2> /dev/null || return 1
+    done
+    return 1
+}
+
+registry_start_once() {
     local dir=$1 port=${2:-0} tlsblock="" authblock=""
     shift 2 || shift $#
     while [ $# -gt 0 ]; do
