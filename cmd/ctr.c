@@ -427,6 +427,8 @@ static void inspect_one(struct reef_json_writer *w, const struct ctr *c)
     reef_json_begin_array(w);
     if (!f->seccomp)
         reef_json_put_str(w, "seccomp=unconfined");
+    else if (f->seccomp_profile && f->seccomp_profile[0])
+        reef_json_put_str(w, "seccomp=profile");
     if (!f->no_new_privs)
         reef_json_put_str(w, "no-new-privileges=false");
     reef_json_end_array(w);

@@ -17,11 +17,13 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "runtime/caps.h"
 #include "runtime/container.h"
 #include "runtime/image_ref.h"
+#include "runtime/seccomp_profile.h"
 
 extern const struct reef_cmd reef_cmd_run;
 
@@ -324,15 +326,27 @@ static int build_config(const struct run_opts *o, const struct reef_image *img, 
                          &c->caps, &err) < 0)
         return fail("%s", err.msg);
     c->seccomp = true;
+    c->seccomp_profile = strdup("");
     c->no_new_privs = true;
     for (int i = 0; i < o->nsecopts; i++) {
         const char *s = o->secopts[i];
         if (strcmp(s, "seccomp=unconfined") == 0 || strcmp(s, "seccomp:unconfined") == 0)
             c->seccomp = false;
-        else if (strncmp(s, "seccomp=", 8) == 0)
-            return fail("--security-opt %s: custom seccomp profiles are not supported yet "
-                        "(use seccomp=unconfined or the default)",
-                        s);
+        else if (strncmp(s, "seccomp=", 8) == 0 || strncmp(s, "seccomp:", 8) == 0) {
+            /* Read and compiled now, so a bad profile is an error here and not in the shim;
+             * the text travels in the container's configuration. */
+            free(c->seccomp_profile);
+            c->seccomp_profile = NULL;
+            size_t plen;
+            if (reef_fs_read_string(s + 8, REEF_SECCOMP_PROFILE_MAX_BYTES, &c->seccomp_profile,
+                                    &plen, &err) < 0)
+                return fail("--security-opt %s: %s", s, err.msg);
+            struct reef_seccomp_prog prog;
+            if (reef_seccomp_build_profile(c->seccomp_profile, plen, c->caps, &prog, &err) < 0)
+                return fail("--security-opt %s: %s", s, err.msg);
+            reef_seccomp_prog_free(&prog);
+            c->seccomp = true;
+        }
         else if (strcmp(s, "no-new-privileges=false") == 0 ||
                  strcmp(s, "no-new-privileges:false") == 0)
             c->no_new_privs = false;
@@ -725,7 +739,8 @@ const struct reef_cmd reef_cmd_run = {
         "      --network none|host  network: none (default) or the host's\n"
         "      --cap-add CAP        add a capability (ALL for every one)\n"
         "      --cap-drop CAP       drop a capability (ALL for every one)\n"
-        "      --security-opt OPT   seccomp=unconfined, no-new-privileges=false\n"
+        "      --security-opt OPT   seccomp=unconfined, seccomp=PROFILE.json (Docker's format),\n"
+        "                           no-new-privileges=false\n"
         "      --restart POLICY     no, on-failure[:N] or always\n"
         "      --cgroup-parent P    cgroup to create the container's cgroup under (/reef)\n"
         "      --userns MODE        host (default), or remap: the container's root is uid\n"

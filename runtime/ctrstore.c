@@ -386,6 +386,8 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
         reef_json_key(&w, flags[i].k);
         reef_json_put_bool(&w, flags[i].v);
     }
+    reef_json_key(&w, "seccompProfile");
+    reef_json_put_str(&w, c->seccomp_profile ? c->seccomp_profile : "");
     reef_json_key(&w, "caps");
     reef_json_put_uint(&w, c->caps);
     reef_json_key(&w, "memory");
@@ -524,6 +526,7 @@ void reef_ctr_config_free(struct reef_ctr_config *c)
     }
     free(c->volumes);
     free(c->cgroup_parent);
+    free(c->seccomp_profile);
     memset(c, 0, sizeof(*c));
 }
 
@@ -556,6 +559,7 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->seccomp = get_bool(&j, o, "seccomp");
     c->no_new_privs = get_bool(&j, o, "noNewPrivileges");
     c->host_network = get_bool(&j, o, "hostNetwork");
+    c->seccomp_profile = get_str(&j, o, "seccompProfile");
     c->userns = get_bool(&j, o, "userns");
     int v = reef_json_member(&d, o, "caps");
     uint64_t caps = 0;

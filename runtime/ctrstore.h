@@ -46,7 +46,8 @@ struct reef_ctr_config {
     char *hostname;
     bool tty, interactive, readonly, remove; /* -t, -i, --read-only, --rm */
     uint64_t caps;
-    bool seccomp;         /* the default profile; false = unconfined */
+    bool seccomp;         /* false = unconfined */
+    char *seccomp_profile; /* a Docker-format profile (JSON text); "" for reef's default */
     bool no_new_privs;
     int64_t memory;       /* bytes, 0 = no limit */
     double cpus;          /* 0 = no limit */

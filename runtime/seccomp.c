@@ -215,14 +215,18 @@ int reef_seccomp_build_default(uint64_t caps, struct reef_seccomp_prog *prog,
     int r = build(caps, &ctx, &count, err);
     if (r < 0)
         return r;
+    r = reef__seccomp_export(ctx, prog, err);
+    seccomp_release(ctx);
+    return r;
+}
+
+int reef__seccomp_export(void *ctx, struct reef_seccomp_prog *prog, struct reef_err *err)
+{
     /* libseccomp writes the BPF program to a file descriptor; a memfd keeps it off disk. */
     _cleanup_close_ int fd = memfd_create("reef-seccomp", MFD_CLOEXEC);
-    if (fd < 0) {
-        seccomp_release(ctx);
+    if (fd < 0)
         return reef_err_errno(err, -errno, "seccomp: memfd_create");
-    }
-    r = seccomp_export_bpf(ctx, fd);
-    seccomp_release(ctx);
+    int r = seccomp_export_bpf(ctx, fd);
     if (r < 0)
         return reef_err_errno(err, r, "seccomp: export filter");
     struct stat st;
@@ -230,7 +234,8 @@ int reef_seccomp_build_default(uint64_t caps, struct reef_seccomp_prog *prog,
         return reef_err_errno(err, -errno, "seccomp: stat filter");
     size_t n = (size_t)st.st_size / sizeof(struct sock_filter);
     if (n == 0 || n > BPF_MAXINSNS)
-        return reef_err_set(err, -E2BIG, "seccomp: filter has %zu instructions", n);
+        return reef_err_set(err, -E2BIG, "seccomp: the filter has %zu instructions (at most %d)",
+                            n, BPF_MAXINSNS);
     void *buf = malloc((size_t)st.st_size);
     if (!buf)
         return reef_err_set(err, -ENOMEM, "seccomp: out of memory");

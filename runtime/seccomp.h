@@ -42,4 +42,8 @@ int reef_seccomp_install(const struct reef_seccomp_prog *prog);
 /* Number of system calls the default profile allows for caps on this architecture (for tests). */
 int reef_seccomp_default_count(uint64_t caps);
 
+/* Internal, shared with runtime/seccomp_profile.c: turns a libseccomp filter (scmp_filter_ctx)
+ * into prog. The caller still releases ctx. */
+int reef__seccomp_export(void *ctx, struct reef_seccomp_prog *prog, struct reef_err *err);
+
 #endif

@@ -796,34 +796,10 @@ static int build(const struct reef_json_doc *d, const struct profile *pr, scmp_f
     return 0;
 }
 
-/* The same export as reef_seccomp_build_default: libseccomp writes to a file descriptor, a memfd
- * keeps it off disk. */
 static int export_prog(scmp_filter_ctx ctx, struct reef_seccomp_prog *prog, struct reef_err *err)
 {
-    _cleanup_close_ int fd = memfd_create("reef-seccomp", MFD_CLOEXEC);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "seccomp profile: memfd_create");
-    int r = seccomp_export_bpf(ctx, fd);
-    if (r < 0)
-        return reef_err_errno(err, r, "seccomp profile: export filter");
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return reef_err_errno(err, -errno, "seccomp profile: stat filter");
-    size_t n = (size_t)st.st_size / sizeof(struct sock_filter);
-    if (n == 0 || n > BPF_MAXINSNS)
-        return reef_err_set(err, -E2BIG,
-                            "seccomp profile: the filter has %zu instructions (at most %d)", n,
-                            BPF_MAXINSNS);
-    void *buf = malloc((size_t)st.st_size);
-    if (!buf)
-        return reef_err_set(err, -ENOMEM, "seccomp profile: out of memory");
-    if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
-        free(buf);
-        return reef_err_errno(err, -EIO, "seccomp profile: read filter");
-    }
-    prog->filter = buf;
-    prog->len = (unsigned short)n;
-    return 0;
+    int r = reef__seccomp_export(ctx, prog, err);
+    return r < 0 ? reef_err_wrap(err, "seccomp profile") : 0;
 }
 
 int reef_seccomp_build_profile(const char *json, size_t len, uint64_t caps,

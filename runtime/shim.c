@@ -33,6 +33,7 @@
 #include "runtime/layer.h"
 #include "runtime/logfile.h"
 #include "runtime/seccomp.h"
+#include "runtime/seccomp_profile.h"
 
 #define MAX_CONNS 64
 #define REEF_USERNS_BASE 100000 /* --userns remap: container uid 0 is this host uid */
@@ -1103,7 +1104,10 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         snprintf(logpath, sizeof(logpath), "%s/container.log", s->dir);
         r = reef_logfile_open(logpath, 0, 0, &s->log, err);
     }
-    if (r == 0 && s->cfg.seccomp) {
+    if (r == 0 && s->cfg.seccomp && s->cfg.seccomp_profile && s->cfg.seccomp_profile[0]) {
+        r = reef_seccomp_build_profile(s->cfg.seccomp_profile, strlen(s->cfg.seccomp_profile),
+                                       s->cfg.caps, &s->seccomp, err);
+    } else if (r == 0 && s->cfg.seccomp) {
         char cache[PATH_MAX];
         snprintf(cache, sizeof(cache), "%s/../cache", o->containers_dir);
         r = reef_seccomp_build_default_cached(s->cfg.caps, cache, &s->seccomp, err);

@@ -81,6 +81,14 @@ t "--userns remap: writes belong to the mapped root on the host" sh -c '
 t "--userns on an unreachable data dir says why" sh -c '
     mkdir -m 0700 "$1/locked" && REEF_DATA_DIR=$1/locked/data "$REEF" run --rm --userns remap "$0" true 2>&1 | grep -q "cannot be entered by the container.s root"' "$BB" "$W"
 t "--userns bad value" sh -c '"$REEF" run --rm --userns nope "$0" true 2>&1 | grep -q "invalid --userns"' "$BB"
+cat > "$W/profile.json" << 'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}
+EOF
+t "--security-opt seccomp=PROFILE.json applies it" sh -c '"$REEF" run --rm --security-opt "seccomp=$1/profile.json" "$0" mkdir /x 2>&1 | grep -q "Function not implemented"' "$BB" "$W"
+t "a custom profile replaces the default" out_is "ok" run --security-opt "seccomp=$W/profile.json" -v "$(dirname "$PROBE"):/probe:ro" "$BB" /probe/sysprobe keyctl
+echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_BOGUS"}]}' > "$W/bad-profile.json"
+t "a bad profile is refused naming the entry" sh -c '"$REEF" run --rm --security-opt "seccomp=$1/bad-profile.json" "$0" true 2>&1 | grep -q "syscalls\[0\].action"' "$BB" "$W"
 t "masked /proc paths" sh -c '[ -z "$("$REEF" run --rm "$0" cat /proc/keys)" ]' "$BB"
 t "read-only /proc/sys" sh -c '"$REEF" run --rm "$0" sh -c "echo 1 > /proc/sys/kernel/domainname" 2>&1 | grep -q "Read-only file system"' "$BB"
 t "/dev is minimal" out_is "console? full null ptmx pts random shm tty urandom zero" run "$BB" sh -c 'for f in console full null ptmx pts random shm tty urandom zero; do [ -e /dev/$f ] && printf "%s " $f || printf "%s? " $f; done | sed "s/ $//"'
