@@ -1,0 +1,953 @@
+/* apiserver: get, list, create, update, patch and delete, the status and scale subresources, and
+ * Table output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/yaml.h"
+#include "orchestrate/apiserver.h"
+#include "orchestrate/patch.h"
+#include "orchestrate/selector.h"
+#include "orchestrate/smp.h"
+
+/* ---- selectors ---- */
+
+int reef__api_sel_parse(struct reef__api_call *c, struct reef__api_sel *sel)
+{
+    sel->labels = NULL;
+    sel->fields = NULL;
+    char q[8192];
+    struct reef_err err = {0};
+    ssize_t n = reef_http_req_query(c->req, "labelSelector", q, sizeof(q));
+    if (n > 0 && reef_label_selector_parse(q, &sel->labels, &err) < 0) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        return -EINVAL;
+    }
+    n = reef_http_req_query(c->req, "fieldSelector", q, sizeof(q));
+    if (n > 0 && reef_field_selector_parse(q, c->r->plural, &sel->fields, &err) < 0) {
+        reef__api_sel_free(sel);
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void reef__api_sel_free(struct reef__api_sel *sel)
+{
+    reef_label_selector_free(sel->labels);
+    reef_field_selector_free(sel->fields);
+    sel->labels = NULL;
+    sel->fields = NULL;
+}
+
+bool reef__api_sel_match(void *arg, const struct reef_json_doc *obj)
+{
+    const struct reef__api_sel *sel = arg;
+    if (sel->labels) {
+        int l = reef_json_find(obj, REEF_JSON_ROOT, "metadata.labels", NULL);
+        if (!reef_label_selector_matches(sel->labels, obj, l))
+            return false;
+    }
+    if (sel->fields && !reef_field_selector_matches(sel->fields, obj, REEF_JSON_ROOT))
+        return false;
+    return true;
+}
+
+/* ---- Tables ---- */
+
+int reef__api_table_columns(struct reef_apiserver *a, const struct reef__api_res *r,
+                            struct reef_json_writer *w)
+{
+    reef_json_key(w, "columnDefinitions");
+    return a->printer.columns(a->printer.ud, r->store_key, w);
+}
+
+int reef__api_table_row(struct reef_apiserver *a, const struct reef__api_res *r,
+                        const struct reef_json_doc *obj, bool full, struct reef_json_writer *w)
+{
+    reef_json_begin_object(w);
+    reef_json_key(w, "cells");
+    a->printer.cells(a->printer.ud, r->store_key, obj, reef__api_now_ms(), w);
+    reef_json_key(w, "object");
+    if (full) {
+        reef_json_put_value(w, obj, REEF_JSON_ROOT);
+    } else {
+        reef_json_begin_object(w);
+        reef_json_key(w, "kind");
+        reef_json_put_str(w, "PartialObjectMetadata");
+        reef_json_key(w, "apiVersion");
+        reef_json_put_str(w, "meta.k8s.io/v1");
+        int m = reef_json_member(obj, REEF_JSON_ROOT, "metadata");
+        reef_json_key(w, "metadata");
+        if (m >= 0)
+            reef_json_put_value(w, obj, m);
+        else
+            reef_json_put_raw(w, "{}", 2);
+        reef_json_end_object(w);
+    }
+    return reef_json_end_object(w);
+}
+
+static bool include_full(struct reef__api_call *c)
+{
+    char v[32];
+    return reef_http_req_query(c->req, "includeObject", v, sizeof(v)) > 0 &&
+           strcmp(v, "Object") == 0;
+}
+
+static void send_table_header(struct reef_json_writer *w, struct reef__api_call *c, int64_t rev,
+                              const char *cont)
+{
+    reef_json_begin_object(w);
+    reef_json_key(w, "kind");
+    reef_json_put_str(w, "Table");
+    reef_json_key(w, "apiVersion");
+    reef_json_put_str(w, "meta.k8s.io/v1");
+    reef_json_key(w, "metadata");
+    reef_json_begin_object(w);
+    char rv[32];
+    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    reef_json_key(w, "resourceVersion");
+    reef_json_put_str(w, rv);
+    if (cont && cont[0]) {
+        reef_json_key(w, "continue");
+        reef_json_put_str(w, cont);
+    }
+    reef_json_end_object(w);
+    reef__api_table_columns(c->a, c->r, w);
+}
+
+/* Sends one object as JSON or as a one-row Table. */
+static void send_object(struct reef__api_call *c, int code, const char *obj, size_t len)
+{
+    if (!c->table) {
+        reef_http_res_send(c->res, code, "application/json", obj, len);
+        return;
+    }
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    struct reef_buf b;
+    reef_buf_init(&b);
+    struct reef_err err = {0};
+    if (reef_json_parse(&d, obj, len, NULL, &err) < 0) {
+        reef__api_status(c->res, 500, "InternalError", NULL, NULL, NULL, "%s", err.msg);
+        return;
+    }
+    struct reef_json_writer w;
+    reef_json_writer_init(&w, &b, 0);
+    int64_t rev = 0;
+    int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.resourceVersion", NULL);
+    char rv[32] = "0";
+    if (v >= 0)
+        reef_json_get_str(&d, v, rv, sizeof(rv), NULL);
+    rev = strtoll(rv, NULL, 10);
+    send_table_header(&w, c, rev, NULL);
+    reef_json_key(&w, "rows");
+    reef_json_begin_array(&w);
+    reef__api_table_row(c->a, c->r, &d, include_full(c), &w);
+    reef_json_end_array(&w);
+    reef_json_end_object(&w);
+    if (reef_json_finish(&w, &err) < 0)
+        reef__api_status(c->res, 500, "InternalError", NULL, NULL, NULL, "%s", err.msg);
+    else
+        reef__api_send_json(c->res, code, &b);
+    reef_buf_free(&b);
+    reef_json_doc_free(&d);
+}
+
+/* ---- scale ---- */
+
+/* autoscaling/v1 Scale of a Deployment or ReplicaSet. */
+static int scale_of(const char *obj, size_t len, struct reef_buf *out, struct reef_err *err)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    int r = reef_json_parse(&d, obj, len, NULL, err);
+    if (r < 0)
+        return r;
+    struct reef_json_writer w;
+    reef_json_writer_init(&w, out, 0);
+    reef_json_begin_object(&w);
+    reef_json_key(&w, "kind");
+    reef_json_put_str(&w, "Scale");
+    reef_json_key(&w, "apiVersion");
+    reef_json_put_str(&w, "autoscaling/v1");
+    reef_json_key(&w, "metadata");
+    reef_json_begin_object(&w);
+    static const char *const keep[] = {"name", "namespace", "uid", "resourceVersion",
+                                       "creationTimestamp"};
+    int md = reef_json_member(&d, REEF_JSON_ROOT, "metadata");
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        int v = md >= 0 ? reef_json_member(&d, md, keep[i]) : -1;
+        if (v >= 0) {
+            reef_json_key(&w, keep[i]);
+            reef_json_put_value(&w, &d, v);
+        }
+    }
+    reef_json_end_object(&w);
+    int64_t replicas = 1, status_replicas = 0;
+    int v = reef_json_find(&d, REEF_JSON_ROOT, "spec.replicas", NULL);
+    if (v >= 0)
+        reef_json_get_int(&d, v, &replicas, NULL);
+    v = reef_json_find(&d, REEF_JSON_ROOT, "status.replicas", NULL);
+    if (v >= 0)
+        reef_json_get_int(&d, v, &status_replicas, NULL);
+    reef_json_key(&w, "spec");
+    reef_json_begin_object(&w);
+    reef_json_key(&w, "replicas");
+    reef_json_put_int(&w, replicas);
+    reef_json_end_object(&w);
+    reef_json_key(&w, "status");
+    reef_json_begin_object(&w);
+    reef_json_key(&w, "replicas");
+    reef_json_put_int(&w, status_replicas);
+    struct reef_label_selector *sel = NULL;
+    v = reef_json_find(&d, REEF_JSON_ROOT, "spec.selector", NULL);
+    if (v >= 0 && reef_label_selector_from_json(&d, v, &sel, NULL) == 0) {
+        struct reef_buf s;
+        reef_buf_init(&s);
+        reef_label_selector_string(sel, &s);
+        reef_json_key(&w, "selector");
+        reef_json_put_str(&w, s.data ? s.data : "");
+        reef_buf_free(&s);
+        reef_label_selector_free(sel);
+    }
+    reef_json_end_object(&w);
+    reef_json_end_object(&w);
+    reef_json_doc_free(&d);
+    return reef_json_finish(&w, err);
+}
+
+/* ---- get ---- */
+
+void reef__api_get(struct reef__api_call *c)
+{
+    char *obj = NULL;
+    size_t len = 0;
+    struct reef_err err = {0};
+    int r = reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &obj, &len, NULL, &err);
+    if (r < 0)
+        return reef__api_error(c, r, &err);
+    if (strcmp(c->sub, "scale") == 0) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        if (scale_of(obj, len, &b, &err) < 0)
+            reef__api_error(c, -EIO, &err);
+        else
+            reef__api_send_json(c->res, 200, &b);
+        reef_buf_free(&b);
+    } else {
+        send_object(c, 200, obj, len);
+    }
+    free(obj);
+}
+
+/* ---- list ---- */
+
+struct list_ctx {
+    struct reef__api_call *c;
+    struct reef_json_writer *w;
+    struct reef_json_doc d;
+    bool full;
+};
+
+static int list_item(void *arg, const struct reef_store_item *it)
+{
+    struct list_ctx *l = arg;
+    if (!l->c->table)
+        return reef_json_put_raw(l->w, it->object, it->len);
+    if (reef_json_parse(&l->d, it->object, it->len, NULL, NULL) < 0)
+        return 0;
+    return reef__api_table_row(l->c->a, l->c->r, &l->d, l->full, l->w);
+}
+
+void reef__api_list(struct reef__api_call *c)
+{
+    struct reef__api_sel sel;
+    if (reef__api_sel_parse(c, &sel) < 0)
+        return;
+    struct reef_store_list_opts o = {.namespace = c->ns[0] ? c->ns : NULL,
+                                     .pred = reef__api_sel_match,
+                                     .pred_arg = &sel};
+    if (sel.fields) {
+        o.name = reef_field_selector_equal_value(sel.fields, "metadata.name");
+        const char *ns = reef_field_selector_equal_value(sel.fields, "metadata.namespace");
+        if (ns && !o.namespace)
+            o.namespace = ns;
+        if (strcmp(c->r->plural, "pods") == 0) {
+            o.node_name = reef_field_selector_equal_value(sel.fields, "spec.nodeName");
+            o.phase = reef_field_selector_equal_value(sel.fields, "status.phase");
+        }
+    }
+    char lim[32], cont[REEF_STORE_TOKEN_MAX];
+    if (reef_http_req_query(c->req, "limit", lim, sizeof(lim)) > 0) {
+        long long l;
+        if (reef_str_to_ll(lim, 0, 1000000, &l) == 0)
+            o.limit = (size_t)l;
+    }
+    if (reef_http_req_query(c->req, "continue", cont, sizeof(cont)) > 0 && cont[0])
+        o.continue_token = cont;
+
+    struct reef_buf items;
+    reef_buf_init(&items);
+    struct reef_json_writer iw;
+    reef_json_writer_init(&iw, &items, 0);
+    reef_json_begin_array(&iw);
+    struct list_ctx l = {.c = c, .w = &iw, .d = REEF_JSON_DOC_INIT, .full = include_full(c)};
+    struct reef_store_list_result lr = {0};
+    struct reef_err err = {0};
+    int r = reef_store_list(c->a->store, c->r->store_key, &o, list_item, &l, &lr, &err);
+    reef_json_doc_free(&l.d);
+    reef_json_end_array(&iw);
+    reef__api_sel_free(&sel);
+    if (r == 0)
+        r = reef_json_finish(&iw, &err);
+    if (r < 0) {
+        reef_buf_free(&items);
+        if (r == REEF_STORE_EXPIRED)
+            return reef__api_status(c->res, 410, "Expired", NULL, NULL, NULL,
+                                    "The provided continue parameter is too old to display a "
+                                    "consistent list result. You can start a new list without "
+                                    "the continue parameter.");
+        if (r == -EINVAL)
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        return reef__api_error(c, -EIO, &err);
+    }
+    struct reef_buf b;
+    reef_buf_init(&b);
+    struct reef_json_writer w;
+    reef_json_writer_init(&w, &b, 0);
+    if (c->table) {
+        send_table_header(&w, c, lr.rev, lr.continue_token);
+        reef_json_key(&w, "rows");
+    } else {
+        char kind[96], rv[32];
+        snprintf(kind, sizeof(kind), "%sList", c->r->kind);
+        snprintf(rv, sizeof(rv), "%lld", (long long)lr.rev);
+        reef_json_begin_object(&w);
+        reef_json_key(&w, "kind");
+        reef_json_put_str(&w, kind);
+        reef_json_key(&w, "apiVersion");
+        if (c->r->group[0]) {
+            char gv[128];
+            snprintf(gv, sizeof(gv), "%s/%s", c->r->group, c->r->version);
+            reef_json_put_str(&w, gv);
+        } else {
+            reef_json_put_str(&w, c->r->version);
+        }
+        reef_json_key(&w, "metadata");
+        reef_json_begin_object(&w);
+        reef_json_key(&w, "resourceVersion");
+        reef_json_put_str(&w, rv);
+        if (lr.continue_token[0]) {
+            reef_json_key(&w, "continue");
+            reef_json_put_str(&w, lr.continue_token);
+        }
+        reef_json_end_object(&w);
+        reef_json_key(&w, "items");
+    }
+    reef_json_put_raw(&w, items.data, items.len);
+    reef_json_end_object(&w);
+    reef_buf_free(&items);
+    if (reef_json_finish(&w, &err) < 0)
+        reef__api_error(c, -EIO, &err);
+    else
+        reef__api_send_json(c->res, 200, &b);
+    reef_buf_free(&b);
+}
+
+/* ---- writes ---- */
+
+/* The request body as JSON text (YAML converted), malloc'd into *out. Answers 400 itself. */
+static int body_json(struct reef__api_call *c, char **out, size_t *len)
+{
+    *out = NULL;
+    if (!c->req->body || c->req->body_len == 0) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "the body of the request was empty");
+        return -EINVAL;
+    }
+    const char *ct = reef_http_req_header(c->req, "Content-Type");
+    if (ct && strstr(ct, "yaml")) {
+        struct reef_buf arr;
+        reef_buf_init(&arr);
+        struct reef_err err = {0};
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        int r = reef_yaml_to_json_array(c->req->body, c->req->body_len, &arr, &err);
+        int v = -1;
+        if (r == 0 && (r = reef_json_parse(&d, arr.data, arr.len, NULL, &err)) == 0)
+            v = reef_json_index(&d, REEF_JSON_ROOT, 0);
+        if (r < 0 || v < 0) {
+            reef_json_doc_free(&d);
+            reef_buf_free(&arr);
+            reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s",
+                             r < 0 ? err.msg : "the body of the request was empty");
+            return -EINVAL;
+        }
+        size_t n;
+        const char *raw = reef_json_raw(&d, v, &n);
+        *out = reef_strndup(raw, n);
+        *len = n;
+        reef_json_doc_free(&d);
+        reef_buf_free(&arr);
+        return *out ? 0 : -ENOMEM;
+    }
+    *out = reef_strndup(c->req->body, c->req->body_len);
+    *len = c->req->body_len;
+    return *out ? 0 : -ENOMEM;
+}
+
+static int64_t rev_of(const struct reef__jv *obj)
+{
+    const struct reef__jv *md = reef__jv_get(obj, "metadata");
+    const char *rv = md ? reef__api_jv_str(md, "resourceVersion") : NULL;
+    if (!rv || !rv[0])
+        return 0;
+    long long v;
+    if (reef_str_to_ll(rv, 1, INT64_MAX, &v) < 0)
+        return -1;
+    return v;
+}
+
+static bool strict(struct reef__api_call *c)
+{
+    char v[32];
+    return reef_http_req_query(c->req, "fieldValidation", v, sizeof(v)) > 0 &&
+           strcmp(v, "Strict") == 0;
+}
+
+/* Random suffix for generateName, from the alphabet upstream uses. */
+static void name_suffix(char out[6])
+{
+    static const char alpha[] = "bcdfghjklmnpqrstvwxz2456789";
+    char uid[REEF_STORE_UID_LEN + 1];
+    if (reef_store_new_uid(uid, NULL) < 0)
+        snprintf(uid, sizeof(uid), "%llx", (unsigned long long)reef__api_now_ms());
+    for (int i = 0; i < 5; i++)
+        out[i] = alpha[(unsigned char)uid[i * 2 + (i > 3)] % (sizeof(alpha) - 1)];
+    out[5] = '\0';
+}
+
+/* The checks every write shares: kind/apiVersion, namespace, name, defaults, validation. Then the
+ * store command; answers the request either way. old is the stored object (update/patch). */
+static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum reef_store_op op,
+                         int64_t expected_rev, const struct reef__jv *old, bool check_strict)
+{
+    struct reef_err err = {0};
+    char qk[128];
+    reef__api_qualified_kind(c->r, qk, sizeof(qk));
+    if (!obj || obj->kind != REEF_JSON_OBJECT)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the object provided is not a JSON object");
+    char gv[128];
+    if (c->r->group[0])
+        snprintf(gv, sizeof(gv), "%s/%s", c->r->group, c->r->version);
+    else
+        snprintf(gv, sizeof(gv), "%s", c->r->version);
+    const char *kind = reef__api_jv_str(obj, "kind");
+    const char *apiv = reef__api_jv_str(obj, "apiVersion");
+    if ((kind && kind[0] && strcmp(kind, c->r->kind) != 0) ||
+        (apiv && apiv[0] && strcmp(apiv, gv) != 0))
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the API version in the data (%s) does not match the expected "
+                                "API version (%s) or the kind (%s) is not %s",
+                                apiv ? apiv : "", gv, kind ? kind : "", c->r->kind);
+    if (check_strict && strict(c) && reef__api_strict(c->r, obj, &err) < 0)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    if (reef__api_jv_set_str(obj, "apiVersion", gv) < 0 ||
+        reef__api_jv_set_str(obj, "kind", c->r->kind) < 0)
+        return reef__api_error(c, -ENOMEM, NULL);
+    /* keep apiVersion and kind first, as upstream writes them */
+    struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
+    if (!md)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "metadata must be an object");
+    const char *ns = reef__api_jv_str(md, "namespace");
+    if (c->r->namespaced) {
+        if (ns && ns[0] && strcmp(ns, c->ns) != 0)
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the namespace of the provided object does not match the "
+                                    "namespace sent on the request");
+        if (reef__api_jv_set_str(md, "namespace", c->ns) < 0)
+            return reef__api_error(c, -ENOMEM, NULL);
+    } else {
+        reef__jv_del(md, "namespace", 9);
+    }
+    const char *name = reef__api_jv_str(md, "name");
+    if (op == REEF_STORE_CREATE) {
+        const char *gen = reef__api_jv_str(md, "generateName");
+        if ((!name || !name[0]) && gen && gen[0] && strlen(gen) < REEF_STORE_MAX_NAME - 5) {
+            char full[REEF_STORE_MAX_NAME + 1], sfx[6];
+            name_suffix(sfx);
+            snprintf(full, sizeof(full), "%s%s", gen, sfx);
+            if (reef__api_jv_set_str(md, "name", full) < 0)
+                return reef__api_error(c, -ENOMEM, NULL);
+            name = reef__api_jv_str(md, "name");
+        }
+        if (!name || !name[0])
+            return reef__api_status(c->res, 422, "Invalid", "", c->r,
+                                    "[{\"reason\":\"FieldValueRequired\",\"message\":\"Required "
+                                    "value: name or generateName is required\",\"field\":"
+                                    "\"metadata.name\"}]",
+                                    "%s \"\" is invalid: metadata.name: Required value: name or "
+                                    "generateName is required",
+                                    qk);
+        reef__jv_del(md, "resourceVersion", 15);
+        reef__jv_del(md, "uid", 3);
+        reef__jv_del(md, "creationTimestamp", 17);
+        reef__jv_del(md, "deletionTimestamp", 17);
+        reef__jv_del(md, "generation", 10);
+    } else {
+        if (!name || !name[0]) {
+            if (reef__api_jv_set_str(md, "name", c->name) < 0)
+                return reef__api_error(c, -ENOMEM, NULL);
+            name = reef__api_jv_str(md, "name");
+        } else if (strcmp(name, c->name) != 0) {
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the name of the object (%s) does not match the name on the "
+                                    "URL (%s)",
+                                    name, c->name);
+        }
+    }
+    if (strlen(name) >= sizeof(c->name))
+        return reef__api_status(c->res, 422, "Invalid", NULL, NULL, NULL,
+                                "%s is invalid: metadata.name: Too long: must have at most 253 "
+                                "bytes",
+                                qk);
+    reef_strlcpy(c->name, name, sizeof(c->name));
+    /* a namespaced object needs its namespace */
+    if (op == REEF_STORE_CREATE && c->r->namespaced &&
+        !reef__api_exists(c->a->store, "namespaces", "", c->ns))
+        return reef__api_status(c->res, 404, "NotFound", c->ns, reef__api_res_find("", "v1",
+                                                                                   "namespaces"),
+                                NULL, "namespaces \"%s\" not found", c->ns);
+    int r = reef__api_default(c->a, c->r, obj, old, &err);
+    if (r < 0)
+        return reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL, "%s", err.msg);
+    struct reef_buf causes;
+    reef_buf_init(&causes);
+    reef_buf_putc(&causes, '[');
+    if (reef__api_validate(c->r, obj, &causes, &err) < 0) {
+        reef_buf_putc(&causes, ']');
+        reef__api_status(c->res, 422, "Invalid", c->name, c->r, causes.data,
+                         "%s \"%s\" is invalid: %s", qk, c->name, err.msg);
+        reef_buf_free(&causes);
+        return;
+    }
+    reef_buf_free(&causes);
+    struct reef_buf text;
+    reef_buf_init(&text);
+    if (reef__jv_to_buf(obj, &text, &err) < 0) {
+        reef_buf_free(&text);
+        return reef__api_error(c, -EIO, &err);
+    }
+    struct reef_store_cmd cmd = {.op = op,
+                                 .resource = c->r->store_key,
+                                 .namespace = c->r->namespaced ? c->ns : "",
+                                 .name = c->name,
+                                 .expected_rev = expected_rev,
+                                 .object = text.data,
+                                 .object_len = text.len,
+                                 .timestamp_ms = reef__api_now_ms()};
+    if (op == REEF_STORE_CREATE && reef_store_new_uid(cmd.uid, &err) < 0) {
+        reef_buf_free(&text);
+        return reef__api_error(c, -EIO, &err);
+    }
+    struct reef_store_result res = {0};
+    r = reef_store_apply(c->a->store, &cmd, &res, &err);
+    reef_buf_free(&text);
+    if (r < 0)
+        return reef__api_error(c, r == -EINVAL ? -EBADMSG : r, &err);
+    if (strcmp(c->sub, "scale") == 0) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        if (scale_of(res.object, res.len, &b, &err) < 0)
+            reef__api_error(c, -EIO, &err);
+        else
+            reef__api_send_json(c->res, 200, &b);
+        reef_buf_free(&b);
+    } else {
+        send_object(c, op == REEF_STORE_CREATE ? 201 : 200, res.object, res.len);
+    }
+    reef_store_result_free(&res);
+}
+
+void reef__api_create(struct reef__api_call *c)
+{
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+    free(body);
+    if (!obj)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    finish_write(c, obj, REEF_STORE_CREATE, 0, NULL, true);
+    reef__jv_free(obj);
+}
+
+/* Moves the subresource's part into place: a status write changes only status, a main write
+ * keeps the stored status (for kinds with a status subresource). Takes obj; returns the object
+ * to store (NULL on ENOMEM). */
+static struct reef__jv *merge_sub(struct reef__api_call *c, struct reef__jv *obj,
+                                  const struct reef__jv *old)
+{
+    if (strcmp(c->sub, "status") == 0) {
+        struct reef__jv *n = reef__jv_clone(old);
+        if (!n)
+            goto fail;
+        struct reef__jv *st = reef__jv_get(obj, "status");
+        reef__jv_del(n, "status", 6);
+        if (st) {
+            struct reef__jv *cp = reef__jv_clone(st);
+            if (!cp || reef__jv_set(n, "status", 6, cp) < 0) {
+                reef__jv_free(n);
+                goto fail;
+            }
+        }
+        /* the body's resourceVersion stays the precondition */
+        struct reef__jv *md = reef__api_jv_obj(n, "metadata");
+        const struct reef__jv *omd = reef__jv_get(obj, "metadata");
+        const char *rv = omd ? reef__api_jv_str(omd, "resourceVersion") : NULL;
+        if (md && rv)
+            reef__api_jv_set_str(md, "resourceVersion", rv);
+        reef__jv_free(obj);
+        return n;
+    }
+    if (c->r->subs & REEF__API_SUB_STATUS && strcmp(c->r->plural, "namespaces") != 0) {
+        reef__jv_del(obj, "status", 6);
+        const struct reef__jv *st = reef__jv_get(old, "status");
+        if (st) {
+            struct reef__jv *cp = reef__jv_clone(st);
+            if (!cp || reef__jv_set(obj, "status", 6, cp) < 0)
+                goto fail;
+        }
+    }
+    return obj;
+fail:
+    reef__jv_free(obj);
+    return NULL;
+}
+
+/* Sets spec.replicas of a Deployment/ReplicaSet from a Scale object. */
+static struct reef__jv *apply_scale(struct reef__api_call *c, const struct reef__jv *scale,
+                                    const struct reef__jv *old)
+{
+    const struct reef__jv *spec = reef__jv_get(scale, "spec");
+    const struct reef__jv *rep = spec ? reef__jv_get(spec, "replicas") : NULL;
+    struct reef__jv *n = reef__jv_clone(old);
+    if (!n)
+        return NULL;
+    (void)c;
+    if (rep && rep->kind == REEF_JSON_NUMBER) {
+        struct reef__jv *sp = reef__api_jv_obj(n, "spec");
+        struct reef__jv *cp = reef__jv_clone(rep);
+        if (!sp || !cp || reef__jv_set(sp, "replicas", 8, cp) < 0) {
+            reef__jv_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+void reef__api_update(struct reef__api_call *c)
+{
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+    free(body);
+    if (!obj)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    if (obj->kind != REEF_JSON_OBJECT) {
+        reef__jv_free(obj);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the object provided is not a JSON object");
+    }
+    char *cur = NULL;
+    size_t curlen = 0;
+    int64_t currev = 0;
+    int r = reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &cur, &curlen, &currev,
+                           &err);
+    if (r < 0) {
+        reef__jv_free(obj);
+        return reef__api_error(c, r, &err);
+    }
+    struct reef__jv *old = reef__jv_parse(cur, curlen, "stored object", &err);
+    free(cur);
+    if (!old) {
+        reef__jv_free(obj);
+        return reef__api_error(c, -EIO, &err);
+    }
+    int64_t expected = rev_of(obj);
+    if (expected < 0) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "metadata.resourceVersion: Invalid value: not a number");
+    }
+    if (strcmp(c->sub, "scale") == 0) {
+        struct reef__jv *n = apply_scale(c, obj, old);
+        reef__jv_free(obj);
+        obj = n;
+    } else {
+        obj = merge_sub(c, obj, old);
+    }
+    if (obj)
+        finish_write(c, obj, REEF_STORE_UPDATE, expected, old, strcmp(c->sub, "") == 0);
+    else
+        reef__api_error(c, -ENOMEM, NULL);
+    reef__jv_free(obj);
+    reef__jv_free(old);
+}
+
+enum patch_type { P_JSON, P_MERGE, P_SMP, P_APPLY };
+
+void reef__api_patch(struct reef__api_call *c)
+{
+    const char *ct = reef_http_req_header(c->req, "Content-Type");
+    char t[128] = "";
+    if (ct) {
+        reef_strlcpy(t, ct, sizeof(t));
+        char *semi = strchr(t, ';');
+        if (semi)
+            *semi = '\0';
+        while (strlen(t) && t[strlen(t) - 1] == ' ')
+            t[strlen(t) - 1] = '\0';
+    }
+    enum patch_type pt;
+    if (strcmp(t, "application/json-patch+json") == 0)
+        pt = P_JSON;
+    else if (strcmp(t, "application/merge-patch+json") == 0)
+        pt = P_MERGE;
+    else if (strcmp(t, "application/strategic-merge-patch+json") == 0)
+        pt = P_SMP;
+    else if (strcmp(t, "application/apply-patch+yaml") == 0)
+        pt = P_APPLY;
+    else
+        return reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                                "the body of the request was in an unknown format - accepted "
+                                "media types include: application/json-patch+json, "
+                                "application/merge-patch+json, application/apply-patch+yaml, "
+                                "application/strategic-merge-patch+json");
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    char *cur = NULL;
+    size_t curlen = 0;
+    int64_t currev = 0;
+    int r = reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &cur, &curlen, &currev,
+                           &err);
+    if (r == -ENOENT && pt == P_APPLY && !c->sub[0]) {
+        /* server-side apply creates what is missing */
+        struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+        free(body);
+        if (!obj)
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        struct reef__jv *md = obj->kind == REEF_JSON_OBJECT ? reef__api_jv_obj(obj, "metadata")
+                                                            : NULL;
+        const char *name = md ? reef__api_jv_str(md, "name") : NULL;
+        if (name && strcmp(name, c->name) != 0) {
+            reef__jv_free(obj);
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the name of the object (%s) does not match the name on the "
+                                    "URL (%s)",
+                                    name, c->name);
+        }
+        if (md && !name)
+            reef__api_jv_set_str(md, "name", c->name);
+        finish_write(c, obj, REEF_STORE_CREATE, 0, NULL, true);
+        reef__jv_free(obj);
+        return;
+    }
+    if (r < 0) {
+        free(body);
+        return reef__api_error(c, r, &err);
+    }
+    struct reef_buf base, out;
+    reef_buf_init(&base);
+    reef_buf_init(&out);
+    bool scale = strcmp(c->sub, "scale") == 0;
+    if (scale) {
+        if (scale_of(cur, curlen, &base, &err) < 0) {
+            r = -EIO;
+            goto done;
+        }
+    } else if (reef_buf_append(&base, cur, curlen) < 0) {
+        r = -ENOMEM;
+        goto done;
+    }
+    switch (pt) {
+    case P_JSON:
+        r = reef_patch_json_apply(base.data, base.len, body, len, &out, &err);
+        break;
+    case P_MERGE:
+        r = reef_patch_merge_apply(base.data, base.len, body, len, &out, &err);
+        break;
+    case P_SMP:
+    case P_APPLY:
+        if (scale)
+            r = reef_patch_merge_apply(base.data, base.len, body, len, &out, &err);
+        else
+            r = reef_smp_apply(c->r->kind, base.data, base.len, body, len, &out, &err);
+        break;
+    }
+    if (r < 0) {
+        if (r == -EOPNOTSUPP)
+            reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL, "%s",
+                             err.msg);
+        else if (r == -EBADMSG)
+            reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        else if (r == -EINVAL || r == -E2BIG)
+            reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL, "%s", err.msg);
+        else
+            reef__api_error(c, r, &err);
+        r = 0;
+        goto done;
+    }
+    struct reef__jv *obj = reef__jv_parse(out.data, out.len, "patched object", &err);
+    struct reef__jv *old = reef__jv_parse(cur, curlen, "stored object", &err);
+    if (!obj || !old) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        r = -EIO;
+        goto done;
+    }
+    /* a resourceVersion in the patch is a precondition */
+    int64_t want = obj->kind == REEF_JSON_OBJECT ? rev_of(obj) : 0;
+    if (want != 0 && want != currev) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        reef__api_error(c, -ESTALE, NULL);
+        r = 0;
+        goto done;
+    }
+    if (obj->kind != REEF_JSON_OBJECT) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL,
+                         "the patched object is not a JSON object");
+        r = 0;
+        goto done;
+    }
+    if (scale) {
+        struct reef__jv *n = apply_scale(c, obj, old);
+        reef__jv_free(obj);
+        obj = n;
+    } else {
+        obj = merge_sub(c, obj, old);
+    }
+    if (obj) {
+        struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
+        if (md)
+            reef__jv_del(md, "resourceVersion", 15);
+        finish_write(c, obj, REEF_STORE_UPDATE, currev, old, false);
+    } else {
+        reef__api_error(c, -ENOMEM, NULL);
+    }
+    reef__jv_free(obj);
+    reef__jv_free(old);
+    r = 0;
+done:
+    if (r < 0)
+        reef__api_error(c, r, &err);
+    free(body);
+    free(cur);
+    reef_buf_free(&base);
+    reef_buf_free(&out);
+}
+
+/* ---- delete ---- */
+
+static int delete_one(struct reef_apiserver *a, const char *resource, const char *ns,
+                      const char *name, int64_t rev, struct reef_store_result *res,
+                      struct reef_err *err)
+{
+    struct reef_store_cmd cmd = {.op = REEF_STORE_DELETE,
+                                 .resource = resource,
+                                 .namespace = ns,
+                                 .name = name,
+                                 .expected_rev = rev,
+                                 .timestamp_ms = reef__api_now_ms()};
+    return reef_store_apply(a->store, &cmd, res, err);
+}
+
+struct ns_item {
+    char name[REEF_STORE_MAX_NAME + 1];
+};
+struct ns_collect {
+    struct ns_item *items;
+    size_t n, cap;
+};
+
+static int collect(void *arg, const struct reef_store_item *it)
+{
+    struct ns_collect *nc = arg;
+    if (nc->n == nc->cap) {
+        size_t cap = nc->cap ? nc->cap * 2 : 64;
+        struct ns_item *p = realloc(nc->items, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        nc->items = p;
+        nc->cap = cap;
+    }
+    reef_strlcpy(nc->items[nc->n++].name, it->name, sizeof(nc->items[0].name));
+    return 0;
+}
+
+/* A namespace goes with everything in it (upstream's namespace controller, done at once). */
+static void delete_namespace_contents(struct reef_apiserver *a, const char *ns)
+{
+    for (size_t i = 0; i < reef__api_nresources; i++) {
+        const struct reef__api_res *r = &reef__api_resources[i];
+        if (!r->namespaced)
+            continue;
+        struct ns_collect nc = {0};
+        struct reef_store_list_opts o = {.namespace = ns};
+        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, NULL, NULL) == 0) {
+            for (size_t j = 0; j < nc.n; j++)
+                delete_one(a, r->store_key, ns, nc.items[j].name, 0, NULL, NULL);
+        }
+        free(nc.items);
+    }
+}
+
+void reef__api_delete(struct reef__api_call *c)
+{
+    struct reef_err err = {0};
+    int64_t expected = 0;
+    if (c->req->body && c->req->body_len) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        if (reef_json_parse(&d, c->req->body, c->req->body_len, NULL, &err) < 0) {
+            reef_json_doc_free(&d);
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        }
+        int v = reef_json_find(&d, REEF_JSON_ROOT, "preconditions.resourceVersion", NULL);
+        char rv[32];
+        if (v >= 0 && reef_json_get_str(&d, v, rv, sizeof(rv), NULL) == 0) {
+            long long x;
+            if (reef_str_to_ll(rv, 1, INT64_MAX, &x) == 0)
+                expected = x;
+        }
+        v = reef_json_member(&d, REEF_JSON_ROOT, "propagationPolicy");
+        if (v >= 0 && !reef_json_str_eq(&d, v, "Background") &&
+            !reef_json_str_eq(&d, v, "Foreground") && !reef_json_str_eq(&d, v, "Orphan")) {
+            reef_json_doc_free(&d);
+            return reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL,
+                                    "propagationPolicy: Unsupported value");
+        }
+        reef_json_doc_free(&d);
+    }
+    struct reef_store_result res = {0};
+    int r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected,
+                       &res, &err);
+    if (r < 0)
+        return reef__api_error(c, r, &err);
+    if (strcmp(c->r->plural, "namespaces") == 0)
+        delete_namespace_contents(c->a, c->name);
+    send_object(c, 200, res.object, res.len);
+    reef_store_result_free(&res);
+}
