@@ -907,7 +907,8 @@ static void delete_namespace_contents(struct reef_apiserver *a, const char *ns)
             continue;
         struct ns_collect nc = {0};
         struct reef_store_list_opts o = {.namespace = ns};
-        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, NULL, NULL) == 0) {
+        struct reef_store_list_result lr;
+        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, &lr, NULL) == 0) {
             for (size_t j = 0; j < nc.n; j++)
                 delete_one(a, r->store_key, ns, nc.items[j].name, 0, NULL, NULL);
         }

@@ -260,7 +260,8 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
     set_bit(al->ips, 1);  /* the kubernetes service */
     set_bit(al->ips, 10); /* cluster DNS */
     set_bit(al->ips, 65535);
-    int r = reef_store_list(a->store, "services", NULL, mark_service, al, NULL, err);
+    struct reef_store_list_result lr;
+    int r = reef_store_list(a->store, "services", NULL, mark_service, al, &lr, err);
     if (r < 0)
         goto out;
     const char *ip = reef__api_jv_str(spec, "clusterIP");
