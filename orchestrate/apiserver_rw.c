@@ -665,6 +665,14 @@ void reef__api_update(struct reef__api_call *c)
         return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
                                 "the object provided is not a JSON object");
     }
+    const char *bname = reef__api_jv_str(reef__jv_get(obj, "metadata"), "name");
+    if (bname && bname[0] && strcmp(bname, c->name) != 0) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "the name of the object (%s) does not match the name on the URL (%s)",
+                         bname, c->name);
+        reef__jv_free(obj);
+        return;
+    }
     char *cur = NULL;
     size_t curlen = 0;
     int64_t currev = 0;
