@@ -190,6 +190,11 @@ struct reef__jv *reef__api_jv_obj(struct reef__jv *o, const char *key);
 const char *reef__api_jv_str(const struct reef__jv *o, const char *key);
 int reef__api_jv_set_str(struct reef__jv *o, const char *key, const char *val);
 int reef__api_jv_set_int(struct reef__jv *o, const char *key, int64_t val);
+/* Protobuf bodies (apiserver_proto.c): the k8s protobuf envelope of an object of kind as compact
+ * JSON appended to out. -EOPNOTSUPP for a kind or field the decoder does not know (415),
+ * -EINVAL for malformed input (400), -ENOMEM. */
+int reef__api_proto_to_json(const char *kind, const char *data, size_t len, struct reef_buf *out,
+                            struct reef_err *err);
 /* Whether s is a DNS-1123 subdomain (label: a DNS-1123 label). */
 bool reef__api_dns_subdomain(const char *s);
 bool reef__api_dns_label(const char *s);

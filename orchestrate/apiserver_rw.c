@@ -366,6 +366,24 @@ static int body_json(struct reef__api_call *c, char **out, size_t *len)
         return -EINVAL;
     }
     const char *ct = reef_http_req_header(c->req, "Content-Type");
+    if (ct && reef_str_has_prefix(ct, "application/vnd.kubernetes.protobuf")) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        struct reef_err err = {0};
+        int r = reef__api_proto_to_json(c->r->kind, c->req->body, c->req->body_len, &b, &err);
+        if (r < 0) {
+            reef_buf_free(&b);
+            if (r == -EOPNOTSUPP)
+                reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL, "%s",
+                                 err.msg);
+            else
+                reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+            return r;
+        }
+        *len = b.len;
+        *out = reef_buf_steal(&b);
+        return *out ? 0 : -ENOMEM;
+    }
     if (ct && strstr(ct, "yaml")) {
         struct reef_buf arr;
         reef_buf_init(&arr);

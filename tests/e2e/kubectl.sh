@@ -197,6 +197,15 @@ t "patch --type=json" has "patched" K patch deploy web --type=json -p '[{"op":"r
 t "patch --type=strategic" has "patched" K patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}'
 t "patched image" has "nginx:1.28" K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
 
+# imperative create: kubectl's typed clients send protobuf
+t "create configmap" has "configmap/imp created" K create configmap imp --from-literal=k=v
+t "create configmap arrived" has '{"k":"v"}' K get cm imp -o jsonpath='{.data}'
+t "create secret generic" has "secret/imp created" K create secret generic imp --from-literal=pw=hunter2
+t "create namespace" has "namespace/imp created" K create namespace imp
+t "create deployment" has "deployment.apps/imp created" K create deployment imp --image=nginx:1.27 --port=80 -r 0
+t "create deployment keeps replicas 0" has "0" K get deploy imp -o jsonpath='{.spec.replicas}'
+t "delete namespace" has 'namespace "imp" deleted' K delete namespace imp
+
 # errors, as kubectl prints them
 t "404 NotFound" fails_with 'Error from server (NotFound): deployments.apps "nosuch" not found' K get deploy nosuch
 t "409 AlreadyExists" fails_with 'Error from server (AlreadyExists): error when creating "app.yaml": configmaps "web-config" already exists' K create -f app.yaml
