@@ -252,7 +252,8 @@ static int run(int argc, char **argv)
     struct reef_apiserver_opts ao = {.loop = s.loop,
                                      .store = s.store,
                                      .authn_token = check_token,
-                                     .authn_ud = &s};
+                                     .authn_ud = &s,
+                                     .https_port = (int)port};
     if (reef_apiserver_new(&ao, &s.api, &err) < 0) {
         fprintf(stderr, "reef server: %s\n", err.msg);
         reef_store_close(s.store);

@@ -360,6 +360,35 @@ static int ensure_namespace(struct reef_store *s, const char *name, struct reef_
     return r == -EEXIST ? 0 : r;
 }
 
+static int ensure_kubernetes_service(struct reef_store *s, int port, struct reef_err *err)
+{
+    if (reef__api_exists(s, "services", "default", "kubernetes"))
+        return 0;
+    char obj[1024];
+    int len = snprintf(obj, sizeof(obj),
+                       "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"
+                       "\"kubernetes\",\"namespace\":\"default\",\"labels\":{\"component\":"
+                       "\"apiserver\",\"provider\":\"kubernetes\"}},\"spec\":{\"ports\":[{"
+                       "\"name\":\"https\",\"protocol\":\"TCP\",\"port\":443,\"targetPort\":%d}],"
+                       "\"clusterIP\":\"10.43.0.1\",\"clusterIPs\":[\"10.43.0.1\"],\"type\":"
+                       "\"ClusterIP\",\"sessionAffinity\":\"None\",\"ipFamilies\":[\"IPv4\"],"
+                       "\"ipFamilyPolicy\":\"SingleStack\",\"internalTrafficPolicy\":\"Cluster\"},"
+                       "\"status\":{\"loadBalancer\":{}}}",
+                       port);
+    struct reef_store_cmd cmd = {.op = REEF_STORE_CREATE,
+                                 .resource = "services",
+                                 .namespace = "default",
+                                 .name = "kubernetes",
+                                 .object = obj,
+                                 .object_len = (size_t)len,
+                                 .timestamp_ms = reef__api_now_ms()};
+    int r = reef_store_new_uid(cmd.uid, err);
+    if (r < 0)
+        return r;
+    r = reef_store_apply(s, &cmd, NULL, err);
+    return r == -EEXIST ? 0 : r;
+}
+
 static int default_columns(void *ud, const char *resource, struct reef_json_writer *w)
 {
     (void)ud;
@@ -456,6 +485,11 @@ int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apise
             free(a);
             return reef_err_wrap(err, "apiserver: namespace %s", ns[i]);
         }
+    }
+    if (ensure_kubernetes_service(a->store, opts->https_port ? opts->https_port : 6443, err) <
+        0) {
+        free(a);
+        return reef_err_wrap(err, "apiserver: service kubernetes");
     }
     *out = a;
     return 0;

@@ -55,10 +55,11 @@ struct reef_apiserver_opts {
     void *authn_ud;
     const struct reef_apiserver_printer *printer; /* NULL: built-in NAME / AGE (copied) */
     unsigned watch_max_s; /* longest watch without timeoutSeconds [1800..3600 s, random] */
+    int https_port;       /* the `kubernetes` Service's targetPort [6443] */
 };
 
-/* Creates the API server and the namespaces every cluster has (default, kube-system,
- * kube-public, kube-node-lease) when missing. *out is freed with reef_apiserver_free. */
+/* Creates the API server, and what every cluster has when missing: the namespaces default,
+ * kube-system, kube-public and kube-node-lease, and the Service default/kubernetes (10.43.0.1:443). *out is freed with reef_apiserver_free. */
 int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apiserver **out,
                        struct reef_err *err);
 /* Ends every watch still open (their responses are finished) and frees. Call it before the HTTP

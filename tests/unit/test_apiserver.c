@@ -233,6 +233,14 @@ static void test_auth(void)
     CHECK_INT(r.status, ==, 200);
     CHECK_STR(js(&r, "kind"), "PodList");
     resp_free(&r);
+    /* what every cluster has */
+    r = get("/api/v1/namespaces/default/services/kubernetes");
+    CHECK_STR(js(&r, "spec.clusterIP"), "10.43.0.1");
+    CHECK_STR(js(&r, "spec.ports[0].targetPort"), "6443");
+    resp_free(&r);
+    r = get("/api/v1/namespaces/kube-system");
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
     srv_stop();
 }
 
