@@ -86,7 +86,8 @@ static void *srv_main(void *arg)
     }
     struct reef_http_server_opts ho = {.addr = "127.0.0.1",
                                        .handler = reef_apiserver_handle,
-                                       .ud = s->api};
+                                       .ud = s->api,
+                                       .max_connections = 8192};
     s->http = reef_http_server_new(&s->loop, &ho, &err);
     if (!s->http) {
         fprintf(stderr, "http: %s\n", err.msg);
@@ -846,6 +847,107 @@ static void test_many_watches(void)
     srv_stop();
 }
 
+/* Thousands of watches on one client loop in another thread: an update reaches all of them
+ * within a second, and a plain request meanwhile is answered at once. */
+struct mass {
+    pthread_t th;
+    uv_loop_t loop;
+    uv_async_t stop;
+    struct reef_http_client *cl;
+    int n;
+    atomic_int heads, got, done;
+};
+
+static int mass_head(void *ud, const struct reef_http_response *res)
+{
+    struct mass *m = ud;
+    if (res->status == 200)
+        atomic_fetch_add(&m->heads, 1);
+    return 0;
+}
+
+static int mass_data(void *ud, const char *data, size_t len)
+{
+    struct mass *m = ud;
+    if (memmem(data, len, "\"name\":\"z\"", 10))
+        atomic_fetch_add(&m->got, 1);
+    return 0;
+}
+
+static void mass_done(void *ud, int result, const struct reef_http_response *res,
+                      const struct reef_err *err)
+{
+    (void)result;
+    (void)res;
+    (void)err;
+    struct mass *m = ud;
+    atomic_fetch_add(&m->done, 1);
+}
+
+static void mass_stop(uv_async_t *a)
+{
+    struct mass *m = a->data;
+    uv_close((uv_handle_t *)&m->stop, NULL);
+    reef_http_client_free(m->cl);
+}
+
+static void *mass_main(void *arg)
+{
+    struct mass *m = arg;
+    char url[256];
+    snprintf(url, sizeof(url),
+             "http://127.0.0.1:%d/api/v1/namespaces/default/configmaps?watch=1&"
+             "timeoutSeconds=30",
+             S.port);
+    for (int i = 0; i < m->n; i++) {
+        struct reef_http_request rq = {.url = url,
+                                       .bearer_token = TOKEN,
+                                       .on_head = mass_head,
+                                       .on_data = mass_data};
+        if (reef_http_client_request(m->cl, &rq, mass_done, m, NULL, NULL) < 0)
+            break;
+    }
+    uv_run(&m->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&m->loop);
+    return NULL;
+}
+
+static void test_thousands_of_watches(void)
+{
+    srv_start();
+    static struct mass m;
+    memset(&m, 0, sizeof(m));
+    m.n = 3000;
+    uv_loop_init(&m.loop);
+    uv_async_init(&m.loop, &m.stop, mass_stop);
+    m.stop.data = &m;
+    struct reef_http_client_opts co = {.max_idle_per_host = 4};
+    m.cl = reef_http_client_new(&m.loop, &co, NULL);
+    CHECK(m.cl != NULL);
+    CHECK(pthread_create(&m.th, NULL, mass_main, &m) == 0);
+    for (int i = 0; i < 1000 && atomic_load(&m.heads) < m.n; i++)
+        usleep(10 * 1000);
+    CHECK_INT(atomic_load(&m.heads), ==, m.n);
+    int64_t t0 = reef__api_now_ms();
+    struct resp r = get("/api/v1/namespaces/default/configmaps");
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK(reef__api_now_ms() - t0 < 200);
+    t0 = reef__api_now_ms();
+    r = post("/api/v1/namespaces/default/configmaps", CM("z", ""));
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    while (atomic_load(&m.got) < m.n && reef__api_now_ms() - t0 < 5000)
+        usleep(1000);
+    int64_t took = reef__api_now_ms() - t0;
+    CHECK_INT(atomic_load(&m.got), ==, m.n);
+    CHECK(took < 1000);
+    uv_async_send(&m.stop);
+    pthread_join(m.th, NULL);
+    CHECK_INT(atomic_load(&m.done), ==, m.n);
+    srv_stop();
+}
+
 /* kubectl's typed clients send protobuf: a ConfigMap in the k8s envelope, with an unknown field
  * holding its zero value (skipped) and then one holding a value (refused). */
 static void test_protobuf(void)
@@ -900,5 +1002,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_watch);
     TEST_RUN(test_many_watches);
     TEST_RUN(test_protobuf);
+    TEST_RUN(test_thousands_of_watches);
     return test_done();
 }
