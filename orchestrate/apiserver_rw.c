@@ -968,6 +968,13 @@ void reef__api_delete(struct reef__api_call *c)
         }
         reef_json_doc_free(&d);
     }
+    if (strcmp(c->r->plural, "namespaces") == 0 &&
+        (strcmp(c->name, "default") == 0 || strcmp(c->name, "kube-system") == 0 ||
+         strcmp(c->name, "kube-public") == 0))
+        return reef__api_status(c->res, 403, "Forbidden", c->name, c->r, NULL,
+                                "namespaces \"%s\" is forbidden: this namespace may not be "
+                                "deleted",
+                                c->name);
     struct reef_store_result res = {0};
     int r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected,
                        &res, &err);

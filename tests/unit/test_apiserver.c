@@ -847,6 +847,96 @@ static void test_many_watches(void)
     srv_stop();
 }
 
+/* Malformed bodies, wrong types, deep nesting, huge bodies: a 4xx Status each, nothing written,
+ * the server keeps serving. */
+static void test_bad_input(void)
+{
+    srv_start();
+    const char *cms = "/api/v1/namespaces/default/configmaps";
+    static const char *const bodies[] = {
+        "[1,2]",
+        "{\"metadata\":\"x\"}",
+        "{\"metadata\":{\"name\":\"ok\",\"labels\":{\"a\":1}}}",
+        "{\"metadata\":{\"name\":5}}",
+        "{\"metadata\":{\"name\":\"ok\"},\"data\":{\"a\":\"\\ud800\"",
+        "\xff\xfe",
+        "null",
+        "{\"apiVersion\":\"v2\",\"metadata\":{\"name\":\"ok\"}}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct resp r = post(cms, bodies[i]);
+        if (r.status < 400 || r.status >= 500)
+            TEST_FAIL("body %zu: status %d: %s", i, r.status, r.body);
+        CHECK_STR(js(&r, "kind"), "Status");
+        resp_free(&r);
+    }
+    /* 300 levels deep */
+    struct reef_buf deep;
+    reef_buf_init(&deep);
+    reef_buf_puts(&deep, "{\"metadata\":{\"name\":\"deep\"},\"data\":");
+    for (int i = 0; i < 300; i++)
+        reef_buf_puts(&deep, "{\"a\":");
+    reef_buf_puts(&deep, "1");
+    for (int i = 0; i < 301; i++)
+        reef_buf_putc(&deep, '}');
+    struct resp r = post(cms, deep.data);
+    CHECK_INT(r.status, ==, 400);
+    resp_free(&r);
+    reef_buf_free(&deep);
+    /* 9 MiB */
+    size_t big = 9u << 20;
+    char *huge = malloc(big + 1);
+    memset(huge, 'a', big);
+    memcpy(huge, "{\"metadata\":{\"name\":\"huge\"},\"data\":{\"a\":\"", 40);
+    huge[big] = '\0';
+    r = post(cms, huge);
+    CHECK_INT(r.status, ==, 413);
+    resp_free(&r);
+    free(huge);
+    /* kinds with wrong shapes */
+    r = post("/apis/apps/v1/namespaces/default/deployments", "{\"metadata\":{\"name\":\"d\"},"
+                                                            "\"spec\":\"x\"}");
+    CHECK_INT(r.status, ==, 422);
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/pods",
+             "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":\"x\"}}");
+    CHECK_INT(r.status, ==, 422);
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/services",
+             "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"ports\":[{\"port\":70000}]}}");
+    CHECK_INT(r.status, ==, 422);
+    resp_free(&r);
+    /* a patch that does not apply */
+    r = post(cms, CM("c", ""));
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/configmaps/c",
+            "application/strategic-merge-patch+json", "{\"data\":{\"$patch\":\"bogus\"}}",
+            TOKEN, NULL);
+    CHECK(r.status == 400 || r.status == 422);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/configmaps/c", "application/merge-patch+json",
+            "{\"data\":", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 400);
+    resp_free(&r);
+    /* the protected namespaces stay */
+    r = req("DELETE", "/api/v1/namespaces/default", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 403);
+    CHECK_STR(js(&r, "reason"), "Forbidden");
+    resp_free(&r);
+    /* nothing but c was written, and the server still answers */
+    r = get("/api/v1/configmaps");
+    CHECK_INT(reef_json_count(&r.d, reef_json_find(&r.d, 0, "items", NULL)), ==, 1);
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/configmaps/c");
+    CHECK_STR(js(&r, "data.a"), "1");
+    resp_free(&r);
+    r = get("/api/v1/pods");
+    CHECK_INT(reef_json_count(&r.d, reef_json_find(&r.d, 0, "items", NULL)), ==, 0);
+    resp_free(&r);
+    srv_stop();
+}
+
 /* Thousands of watches on one client loop in another thread: an update reaches all of them
  * within a second, and a plain request meanwhile is answered at once. */
 struct mass {
@@ -1002,6 +1092,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_watch);
     TEST_RUN(test_many_watches);
     TEST_RUN(test_protobuf);
+    TEST_RUN(test_bad_input);
     TEST_RUN(test_thousands_of_watches);
     return test_done();
 }
