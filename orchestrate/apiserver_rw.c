@@ -425,6 +425,13 @@ static int64_t rev_of(const struct reef__jv *obj)
     return v;
 }
 
+/* dryRun=All: everything but the write (kubectl --dry-run=server, kubectl diff). */
+static bool dry_run(struct reef__api_call *c)
+{
+    char v[16];
+    return reef_http_req_query(c->req, "dryRun", v, sizeof(v)) > 0 && strcmp(v, "All") == 0;
+}
+
 static bool strict(struct reef__api_call *c)
 {
     char v[32];
@@ -570,7 +577,24 @@ static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum re
         return reef__api_error(c, -EIO, &err);
     }
     struct reef_store_result res = {0};
-    r = reef_store_apply(c->a->store, &cmd, &res, &err);
+    if (dry_run(c)) {
+        /* what the store would check, without writing */
+        char *cur = NULL;
+        int64_t currev = 0;
+        r = reef_store_get(c->a->store, cmd.resource, cmd.namespace, cmd.name, &cur, NULL,
+                           &currev, &err);
+        free(cur);
+        if (op == REEF_STORE_CREATE)
+            r = r == 0 ? -EEXIST : r == -ENOENT ? 0 : r;
+        else if (r == 0 && expected_rev && expected_rev != currev)
+            r = -ESTALE;
+        if (r == 0) {
+            res.object = reef_buf_steal(&text);
+            res.len = strlen(res.object);
+        }
+    } else {
+        r = reef_store_apply(c->a->store, &cmd, &res, &err);
+    }
     reef_buf_free(&text);
     if (r < 0)
         return reef__api_error(c, r == -EINVAL ? -EBADMSG : r, &err);
@@ -976,8 +1000,21 @@ void reef__api_delete(struct reef__api_call *c)
                                 "deleted",
                                 c->name);
     struct reef_store_result res = {0};
-    int r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected,
-                       &res, &err);
+    int r;
+    if (dry_run(c)) {
+        int64_t currev = 0;
+        r = reef_store_get(c->a->store, c->r->store_key, c->r->namespaced ? c->ns : "", c->name,
+                           &res.object, &res.len, &currev, &err);
+        if (r == 0 && expected && expected != currev)
+            r = -ESTALE;
+        if (r < 0)
+            return reef__api_error(c, r, &err);
+        send_object(c, 200, res.object, res.len);
+        free(res.object);
+        return;
+    }
+    r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected, &res,
+                   &err);
     if (r < 0)
         return reef__api_error(c, r, &err);
     if (strcmp(c->r->plural, "namespaces") == 0)

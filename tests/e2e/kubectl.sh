@@ -197,6 +197,11 @@ t "patch --type=json" has "patched" K patch deploy web --type=json -p '[{"op":"r
 t "patch --type=strategic" has "patched" K patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}'
 t "patched image" has "nginx:1.28" K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
 
+t "apply --dry-run=server" has "configmap/dry created (server dry run)" K create configmap dry --from-literal=a=b --dry-run=server
+t "a dry run writes nothing" fails_with "NotFound" K get cm dry
+diff_shows() { K diff -f app2.yaml > diff.out 2>&1; [ $? = 1 ] && grep -q '^+.*changed' diff.out || { cat diff.out; return 1; }; }
+t "kubectl diff shows the change" diff_shows
+
 # imperative create: kubectl's typed clients send protobuf
 t "create configmap" has "configmap/imp created" K create configmap imp --from-literal=k=v
 t "create configmap arrived" has '{"k":"v"}' K get cm imp -o jsonpath='{.data}'

@@ -311,6 +311,27 @@ static void test_crud(void)
     CHECK_INT(strlen(js(&r, "metadata.uid")), ==, 36);
     resp_free(&r);
 
+    /* dry runs write nothing */
+    r = post("/api/v1/namespaces/default/configmaps?dryRun=All", CM("dry", ""));
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "metadata.name"), "dry");
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/configmaps/dry");
+    CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/configmaps/c1?dryRun=All", NULL, NULL, TOKEN,
+            NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/configmaps/c1?dryRun=All",
+            "application/merge-patch+json", "{\"data\":{\"a\":\"9\"}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "data.a"), "9");
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/configmaps?dryRun=All", CM("c1", ""));
+    CHECK_INT(r.status, ==, 409);
+    resp_free(&r);
+
     r = post("/api/v1/namespaces/default/configmaps", CM("c1", ""));
     CHECK_INT(r.status, ==, 409);
     CHECK_STR(js(&r, "reason"), "AlreadyExists");
