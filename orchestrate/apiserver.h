@@ -181,6 +181,10 @@ int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r,
  * separated) and the first message in err. */
 int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj,
                        struct reef_buf *causes, struct reef_err *err);
+/* Update rules (immutable fields) of obj against the stored old; as reef__api_validate. */
+int reef__api_validate_update(const struct reef__api_res *r, const struct reef__jv *obj,
+                              const struct reef__jv *old, struct reef_buf *causes,
+                              struct reef_err *err);
 /* fieldValidation=Strict: -EINVAL naming the first unknown field. */
 int reef__api_strict(const struct reef__api_res *r, const struct reef__jv *obj,
                      struct reef_err *err);

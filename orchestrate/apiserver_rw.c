@@ -550,7 +550,8 @@ static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum re
     struct reef_buf causes;
     reef_buf_init(&causes);
     reef_buf_putc(&causes, '[');
-    if (reef__api_validate(c->r, obj, &causes, &err) < 0) {
+    if (reef__api_validate(c->r, obj, &causes, &err) < 0 ||
+        (old && reef__api_validate_update(c->r, obj, old, &causes, &err) < 0)) {
         reef_buf_putc(&causes, ']');
         reef__api_status(c->res, 422, "Invalid", c->name, c->r, causes.data,
                          "%s \"%s\" is invalid: %s", qk, c->name, err.msg);

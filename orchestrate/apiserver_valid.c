@@ -741,3 +741,101 @@ int reef__api_strict(const struct reef__api_res *r, const struct reef__jv *obj,
         return check_keys(spec, spec_service, "spec", err);
     return 0;
 }
+
+/* ---- updates: immutable fields ---- */
+
+static bool same(const struct reef__jv *a, const struct reef__jv *b)
+{
+    if (!a || !b)
+        return a == b;
+    return reef__jv_equal(a, b);
+}
+
+/* Pods: only images, activeDeadlineSeconds, tolerations and a first spec.nodeName may change. */
+static bool pod_spec_update_ok(const struct reef__jv *nspec, const struct reef__jv *ospec)
+{
+    if (!nspec || !ospec)
+        return same(nspec, ospec);
+    struct reef__jv *a = reef__jv_clone(nspec), *b = reef__jv_clone(ospec);
+    bool ok = false;
+    if (!a || !b)
+        goto out;
+    static const char *const loose[] = {"activeDeadlineSeconds", "tolerations",
+                                        "terminationGracePeriodSeconds"};
+    for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+        reef__jv_del(a, loose[i], strlen(loose[i]));
+        reef__jv_del(b, loose[i], strlen(loose[i]));
+    }
+    const char *on = reef__api_jv_str(b, "nodeName");
+    if (!on || !on[0]) {
+        reef__jv_del(a, "nodeName", 8);
+        reef__jv_del(b, "nodeName", 8);
+    }
+    static const char *const lists[] = {"containers", "initContainers"};
+    for (size_t l = 0; l < 2; l++) {
+        struct reef__jv *ca = member(a, lists[l]), *cb = member(b, lists[l]);
+        for (size_t i = 0; ca && cb && ca->kind == REEF_JSON_ARRAY && cb->kind == REEF_JSON_ARRAY &&
+                           i < ca->len && i < cb->len;
+             i++) {
+            reef__jv_del(ca->items[i], "image", 5);
+            reef__jv_del(cb->items[i], "image", 5);
+        }
+    }
+    ok = reef__jv_equal(a, b);
+out:
+    reef__jv_free(a);
+    reef__jv_free(b);
+    return ok;
+}
+
+int reef__api_validate_update(const struct reef__api_res *r, const struct reef__jv *obj,
+                              const struct reef__jv *old, struct reef_buf *causes,
+                              struct reef_err *err)
+{
+    struct verrs e = {.causes = causes};
+    reef_buf_init(&e.msg);
+    const char *k = r->kind;
+    const struct reef__jv *spec = member(obj, "spec"), *ospec = member(old, "spec");
+    if (strcmp(k, "Deployment") == 0 || strcmp(k, "ReplicaSet") == 0) {
+        if (!same(member(spec, "selector"), member(ospec, "selector")))
+            verr(&e, "FieldValueInvalid", "spec.selector", "Invalid value: %s: field is immutable",
+                 "v1.LabelSelector");
+    } else if (strcmp(k, "ConfigMap") == 0 || strcmp(k, "Secret") == 0) {
+        const struct reef__jv *im = member(old, "immutable");
+        if (im && im->kind == REEF_JSON_BOOL && im->b) {
+            const struct reef__jv *nim = member(obj, "immutable");
+            if (!nim || nim->kind != REEF_JSON_BOOL || !nim->b)
+                verr(&e, "FieldValueForbidden", "immutable",
+                     "Forbidden: field is immutable when `immutable` is set");
+            static const char *const data[] = {"data", "binaryData"};
+            for (size_t i = 0; i < 2; i++)
+                if (!same(member(obj, data[i]), member(old, data[i])))
+                    verr(&e, "FieldValueForbidden", data[i],
+                         "Forbidden: field is immutable when `immutable` is set");
+        }
+    } else if (strcmp(k, "Service") == 0) {
+        const char *oip = reef__api_jv_str(ospec, "clusterIP");
+        const char *nip = reef__api_jv_str(spec, "clusterIP");
+        if (oip && oip[0] && (!nip || strcmp(oip, nip) != 0))
+            verr(&e, "FieldValueInvalid", "spec.clusterIPs[0]",
+                 "Invalid value: []string{\"%s\"}: may not change once set", nip ? nip : "");
+    } else if (strcmp(k, "Pod") == 0) {
+        if (!pod_spec_update_ok(spec, ospec))
+            verr(&e, "FieldValueForbidden", "spec",
+                 "Forbidden: pod updates may not change fields other than "
+                 "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                 "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                 "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it "
+                 "was previously negative)");
+    }
+    int rc = 0;
+    if (e.n) {
+        if (e.n == 1)
+            reef_err_set(err, -EINVAL, "%s", e.msg.data);
+        else
+            reef_err_set(err, -EINVAL, "[%s]", e.msg.data);
+        rc = -EINVAL;
+    }
+    reef_buf_free(&e.msg);
+    return rc;
+}

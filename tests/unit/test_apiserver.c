@@ -482,6 +482,45 @@ static void test_validation(void)
     CHECK_INT(r.status, ==, 422);
     resp_free(&r);
 
+    /* immutable fields */
+    r = post("/api/v1/namespaces/default/configmaps",
+             "{\"metadata\":{\"name\":\"frozen\"},\"immutable\":true,\"data\":{\"a\":\"1\"}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/configmaps/frozen", "application/merge-patch+json",
+            "{\"data\":{\"a\":\"2\"}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 422);
+    CHECK_STR(js(&r, "details.causes[0].field"), "data");
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/configmaps/frozen", "application/merge-patch+json",
+            "{\"metadata\":{\"labels\":{\"ok\":\"yes\"}}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/pods",
+             "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\","
+             "\"image\":\"busybox:1\"}]}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/strategic-merge-patch+json",
+            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:2\"}]}}", TOKEN,
+            NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/merge-patch+json",
+            "{\"spec\":{\"nodeName\":\"n1\"}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/merge-patch+json",
+            "{\"spec\":{\"nodeName\":\"n2\"}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 422);
+    CHECK_STR(js(&r, "details.causes[0].reason"), "FieldValueForbidden");
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/strategic-merge-patch+json",
+            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"command\":[\"sh\"]}]}}", TOKEN,
+            NULL);
+    CHECK_INT(r.status, ==, 422);
+    resp_free(&r);
+
     /* generateName */
     r = post("/api/v1/namespaces/default/configmaps",
              "{\"metadata\":{\"generateName\":\"gen-\"}}");
@@ -611,6 +650,14 @@ static void test_patch(void)
     r = req("PATCH", path, "application/merge-patch+json", "{\"spec\":{\"replicas\":-3}}", TOKEN,
             NULL);
     CHECK_INT(r.status, ==, 422);
+    resp_free(&r);
+    r = req("PATCH", path, "application/merge-patch+json",
+            "{\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"other\"}},\"template\":{"
+            "\"metadata\":{\"labels\":{\"app\":\"other\"}}}}}",
+            TOKEN, NULL);
+    CHECK_INT(r.status, ==, 422);
+    CHECK(strstr(js(&r, "message"), "spec.selector: Invalid value: v1.LabelSelector: field is "
+                                    "immutable") != NULL);
     resp_free(&r);
     /* a stale resourceVersion in a patch is a precondition */
     r = req("PATCH", path, "application/merge-patch+json",
