@@ -1,8 +1,8 @@
 /* apiserver: Kubernetes protobuf request bodies (`application/vnd.kubernetes.protobuf`) turned
  * into JSON.
  *
- * kubectl's typed clients (`kubectl create configmap|secret|namespace|deployment`) send their
- * objects as protobuf and cannot fall back to JSON, so the API server decodes the kinds they
+ * kubectl's typed clients (`kubectl create configmap|secret|namespace|deployment|service`) send
+ * their objects as protobuf and cannot fall back to JSON, so the API server decodes the kinds they
  * create. Decoding is driven by a table of field numbers (k8s.io/api generated.proto) and is
  * strict: a field the table does not know is refused (415) rather than dropped, so nothing a
  * client sends is lost silently. Bounded: nesting is limited by the schema, every length is
@@ -171,6 +171,30 @@ static const struct pmsg m_deployment = {
                         {3, "status", PK_MSG, false, &m_empty},
                         END}};
 
+static const struct pmsg m_svc_port = {(const struct pf[]){{1, "name", PK_STR, false, NULL},
+                                                           {2, "protocol", PK_STR, false, NULL},
+                                                           {3, "port", PK_INT, false, NULL},
+                                                           {4, "targetPort", PK_INTSTR, false,
+                                                            NULL},
+                                                           {5, "nodePort", PK_INT, false, NULL},
+                                                           {6, "appProtocol", PK_STR, false, NULL},
+                                                           END}};
+static const struct pmsg m_svc_spec = {
+    (const struct pf[]){{1, "ports", PK_MSG, true, &m_svc_port},
+                        {2, "selector", PK_MAP_S, false, NULL},
+                        {3, "clusterIP", PK_STR, false, NULL},
+                        {4, "type", PK_STR, false, NULL},
+                        {5, "externalIPs", PK_STR, true, NULL},
+                        {7, "sessionAffinity", PK_STR, false, NULL},
+                        {8, "loadBalancerIP", PK_STR, false, NULL},
+                        {10, "externalName", PK_STR, false, NULL},
+                        {11, "externalTrafficPolicy", PK_STR, false, NULL},
+                        END}};
+static const struct pmsg m_service = {(const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
+                                                          {2, "spec", PK_MSG, false, &m_svc_spec},
+                                                          {3, "status", PK_MSG, false, &m_empty},
+                                                          END}};
+
 struct kind_msg {
     const char *kind;
     const struct pmsg *msg;
@@ -178,7 +202,8 @@ struct kind_msg {
 static const struct kind_msg kinds[] = {{"ConfigMap", &m_configmap},
                                         {"Secret", &m_secret},
                                         {"Namespace", &m_namespace},
-                                        {"Deployment", &m_deployment}};
+                                        {"Deployment", &m_deployment},
+                                        {"Service", &m_service}};
 
 /* ---- wire format ---- */
 

@@ -238,14 +238,15 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
         }
     }
     if (set_default_str(spec, "type", "ClusterIP") < 0 ||
-        set_default_str(spec, "sessionAffinity", "None") < 0 ||
-        set_default_str(spec, "ipFamilyPolicy", "SingleStack") < 0 ||
-        set_default_str(spec, "internalTrafficPolicy", "Cluster") < 0)
+        set_default_str(spec, "sessionAffinity", "None") < 0)
         return -ENOMEM;
     const char *type = reef__api_jv_str(spec, "type");
     bool node_ports = type && (strcmp(type, "NodePort") == 0 || strcmp(type, "LoadBalancer") == 0);
     if (type && strcmp(type, "ExternalName") == 0)
         return 0;
+    if (set_default_str(spec, "ipFamilyPolicy", "SingleStack") < 0 ||
+        set_default_str(spec, "internalTrafficPolicy", "Cluster") < 0)
+        return -ENOMEM;
     struct alloc *al = calloc(1, sizeof(*al));
     if (!al)
         return -ENOMEM;
@@ -334,7 +335,21 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
                 goto out;
             }
         }
-        if (!node_ports || reef__jv_get(p, "nodePort"))
+        int64_t given;
+        if (get_int(member(p, "nodePort"), &given)) {
+            if (given < 30000 || given > 32767 || bit(al->ports, (unsigned)(given - 30000))) {
+                r = reef_err_set(err, -EINVAL, "spec.ports[%zu].nodePort: Invalid value: %lld: %s",
+                                 i, (long long)given,
+                                 given < 30000 || given > 32767
+                                     ? "provided port is not in the valid range. The range of "
+                                       "valid ports is 30000-32767"
+                                     : "provided port is already allocated");
+                goto out;
+            }
+            set_bit(al->ports, (unsigned)(given - 30000));
+            continue;
+        }
+        if (!node_ports)
             continue;
         /* keep the node port the same port had before */
         int64_t pn, on, onp;

@@ -209,7 +209,19 @@ t "create secret generic" has "secret/imp created" K create secret generic imp -
 t "create namespace" has "namespace/imp created" K create namespace imp
 t "create deployment" has "deployment.apps/imp created" K create deployment imp --image=nginx:1.27 --port=80 -r 0
 t "create deployment keeps replicas 0" has "0" K get deploy imp -o jsonpath='{.spec.replicas}'
+t "create service nodeport" has "service/imp created" K create service nodeport imp --tcp=80:8080 --node-port=30080
+t "node port kept" has "30080" K get svc imp -o jsonpath='{.spec.ports[0].nodePort}'
+t "run a pod" has "pod/imp created" K run imp --image=busybox -- sleep 1
 t "delete namespace" has 'namespace "imp" deleted' K delete namespace imp
+
+# legacy discovery, as kubectl 1.27-1.29 use it
+OLD_KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.28
+if [ -x "$OLD_KUBECTL" ]; then
+    t "kubectl 1.28 (legacy discovery) lists deployments" has "web" \
+        "$OLD_KUBECTL" --kubeconfig "$D/admin.kubeconfig" --cache-dir "$D/cache-128" get deploy
+else
+    t_skip "kubectl 1.28 (legacy discovery)" "$OLD_KUBECTL is not installed"
+fi
 
 # errors, as kubectl prints them
 t "404 NotFound" fails_with 'Error from server (NotFound): deployments.apps "nosuch" not found' K get deploy nosuch

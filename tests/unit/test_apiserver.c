@@ -585,6 +585,14 @@ static void test_defaults(void)
     CHECK_INT(r.status, ==, 422);
     CHECK(strstr(js(&r, "message"), "provided IP is already allocated") != NULL);
     resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"metadata\":{\"name\":\"s3\"},\"spec\":{\"type\":\"NodePort\",\"ports\":[{"
+             "\"port\":80,\"nodePort\":%d}]}}",
+             np);
+    r = post("/api/v1/namespaces/default/services", body);
+    CHECK_INT(r.status, ==, 422);
+    CHECK(strstr(js(&r, "message"), "provided port is already allocated") != NULL);
+    resp_free(&r);
     /* an update keeps the allocation */
     r = req("PUT", "/api/v1/namespaces/default/services/s", "application/json",
             "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"type\":\"NodePort\",\"ports\":[{"
