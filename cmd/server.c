@@ -132,8 +132,12 @@ static void on_tick(uv_timer_t *t)
     struct reef_err err = {0};
     if (reef_store_tick(s->store, now_ms(), &next, &err) < 0)
         LOG_WARN("server", "store: %s", err.msg);
+    /* A heartbeat written since this tick asked for the next one must reach the disk within
+     * the flush interval (10 s), whatever the store said before it arrived. */
     if (next < 100)
         next = 100;
+    if (next > 10000)
+        next = 10000;
     uv_timer_start(&s->tick, on_tick, (uint64_t)next, 0);
 }
 
@@ -273,8 +277,7 @@ static int run(int argc, char **argv)
                                        .tls = tls,
                                        .handler = reef_apiserver_handle,
                                        .ud = s.api,
-                                       .max_connections = 16384,
-                                       .idle_timeout_ms = 3600 * 1000};
+                                       .max_connections = 16384};
     s.http = reef_http_server_new(s.loop, &ho, &err);
     reef_tls_config_unref(tls);
     if (!s.http) {
