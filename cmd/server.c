@@ -276,6 +276,7 @@ static int run(int argc, char **argv)
                                        .port = (int)port,
                                        .tls = tls,
                                        .handler = reef_apiserver_handle,
+                                       .on_head = reef_apiserver_on_head,
                                        .ud = s.api,
                                        .max_connections = 16384};
     s.http = reef_http_server_new(s.loop, &ho, &err);

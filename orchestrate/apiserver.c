@@ -326,6 +326,16 @@ void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http
     not_found(c);
 }
 
+void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_http_res *res)
+{
+    struct reef__api_call call = {.a = ud, .req = req, .res = res};
+    const char *p = req->path;
+    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/readyz") == 0 || strcmp(p, "/livez") == 0)
+        return;
+    if (!authenticate(&call))
+        reef__api_status(res, 401, "Unauthorized", NULL, NULL, NULL, "Unauthorized");
+}
+
 /* ---- lifecycle ---- */
 
 bool reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name)

@@ -67,6 +67,9 @@ int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apise
 void reef_apiserver_free(struct reef_apiserver *a);
 /* The HTTP handler (ud is the struct reef_apiserver). */
 void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http_res *res);
+/* The HTTP head handler: answers 401 before the body of an unauthenticated request is read, so
+ * anonymous clients cannot make the server buffer bodies. Optional but recommended. */
+void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_http_res *res);
 /* Watches open right now. */
 size_t reef_apiserver_watches(const struct reef_apiserver *a);
 

@@ -86,6 +86,7 @@ static void *srv_main(void *arg)
     }
     struct reef_http_server_opts ho = {.addr = "127.0.0.1",
                                        .handler = reef_apiserver_handle,
+                                       .on_head = reef_apiserver_on_head,
                                        .ud = s->api,
                                        .max_connections = 8192};
     s->http = reef_http_server_new(&s->loop, &ho, &err);
@@ -226,6 +227,12 @@ static void test_auth(void)
     resp_free(&r);
     r = req("GET", "/api/v1/pods", NULL, NULL, "bad", NULL);
     CHECK_INT(r.status, ==, 401);
+    resp_free(&r);
+    /* refused before its body is read */
+    r = req("POST", "/api/v1/namespaces/default/configmaps", "application/json", CM("x", ""),
+            "bad", NULL);
+    CHECK_INT(r.status, ==, 401);
+    CHECK_STR(js(&r, "reason"), "Unauthorized");
     resp_free(&r);
     r = req("GET", "/readyz", NULL, NULL, NULL, NULL);
     CHECK_INT(r.status, ==, 200);
