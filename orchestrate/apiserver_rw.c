@@ -967,10 +967,50 @@ static void delete_namespace_contents(struct reef_apiserver *a, const char *ns)
     }
 }
 
+/* Background/Foreground cascade (the garbage collector's work, done at once): everything in the
+ * namespace whose ownerReferences name uid goes, and what it owns in turn. Depth is bounded
+ * (Deployment → ReplicaSet → Pod is 2). */
+static void delete_dependents(struct reef_apiserver *a, const char *ns, const char *uid,
+                              int depth)
+{
+    if (depth > 8 || !uid[0])
+        return;
+    for (size_t i = 0; i < reef__api_nresources; i++) {
+        const struct reef__api_res *r = &reef__api_resources[i];
+        if (!r->namespaced)
+            continue;
+        struct ns_collect nc = {0};
+        struct reef_store_list_opts o = {.namespace = ns, .owner_uid = uid};
+        struct reef_store_list_result lr;
+        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, &lr, NULL) == 0) {
+            for (size_t j = 0; j < nc.n; j++) {
+                struct reef_store_result res = {0};
+                if (delete_one(a, r->store_key, ns, nc.items[j].name, 0, &res, NULL) == 0) {
+                    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+                    char cuid[REEF_STORE_UID_LEN + 1] = "";
+                    if (reef_json_parse(&d, res.object, res.len, NULL, NULL) == 0) {
+                        int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.uid", NULL);
+                        if (v >= 0)
+                            reef_json_get_str(&d, v, cuid, sizeof(cuid), NULL);
+                    }
+                    reef_json_doc_free(&d);
+                    reef_store_result_free(&res);
+                    delete_dependents(a, ns, cuid, depth + 1);
+                }
+            }
+        }
+        free(nc.items);
+    }
+}
+
 void reef__api_delete(struct reef__api_call *c)
 {
     struct reef_err err = {0};
     int64_t expected = 0;
+    bool orphan = false;
+    char pp[32];
+    if (reef_http_req_query(c->req, "propagationPolicy", pp, sizeof(pp)) > 0)
+        orphan = strcmp(pp, "Orphan") == 0;
     if (c->req->body && c->req->body_len) {
         struct reef_json_doc d = REEF_JSON_DOC_INIT;
         if (reef_json_parse(&d, c->req->body, c->req->body_len, NULL, &err) < 0) {
@@ -984,7 +1024,12 @@ void reef__api_delete(struct reef__api_call *c)
             if (reef_str_to_ll(rv, 1, INT64_MAX, &x) == 0)
                 expected = x;
         }
+        v = reef_json_member(&d, REEF_JSON_ROOT, "orphanDependents");
+        if (v >= 0)
+            reef_json_get_bool(&d, v, &orphan, NULL);
         v = reef_json_member(&d, REEF_JSON_ROOT, "propagationPolicy");
+        if (v >= 0)
+            orphan = reef_json_str_eq(&d, v, "Orphan");
         if (v >= 0 && !reef_json_str_eq(&d, v, "Background") &&
             !reef_json_str_eq(&d, v, "Foreground") && !reef_json_str_eq(&d, v, "Orphan")) {
             reef_json_doc_free(&d);
@@ -1018,8 +1063,19 @@ void reef__api_delete(struct reef__api_call *c)
                    &err);
     if (r < 0)
         return reef__api_error(c, r, &err);
-    if (strcmp(c->r->plural, "namespaces") == 0)
+    if (strcmp(c->r->plural, "namespaces") == 0) {
         delete_namespace_contents(c->a, c->name);
+    } else if (!orphan && c->r->namespaced) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        char uid[REEF_STORE_UID_LEN + 1] = "";
+        if (reef_json_parse(&d, res.object, res.len, NULL, NULL) == 0) {
+            int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.uid", NULL);
+            if (v >= 0)
+                reef_json_get_str(&d, v, uid, sizeof(uid), NULL);
+        }
+        reef_json_doc_free(&d);
+        delete_dependents(c->a, c->ns, uid, 0);
+    }
     send_object(c, 200, res.object, res.len);
     reef_store_result_free(&res);
 }

@@ -216,6 +216,14 @@ static const char *js(struct resp *r, const char *path)
 
 /* ---- tests ---- */
 
+static const char *DEP = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{"
+                         "\"name\":\"web\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"replicas\":"
+                         "2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{"
+                         "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
+                         "\"name\":\"a\",\"image\":\"nginx:1\"},{\"name\":\"b\",\"image\":"
+                         "\"redis:1\"}]}}}}";
+
+
 static void test_auth(void)
 {
     srv_start();
@@ -394,6 +402,42 @@ static void test_crud(void)
     CHECK_INT(r.status, ==, 404);
     resp_free(&r);
     r = req("DELETE", "/api/v1/namespaces/default/configmaps/c1", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+
+    /* cascading: a Deployment owns a ReplicaSet that owns a Pod */
+    r = post("/apis/apps/v1/namespaces/default/deployments", DEP);
+    CHECK_INT(r.status, ==, 201);
+    char duid[64], body2[1024];
+    snprintf(duid, sizeof(duid), "%s", js(&r, "metadata.uid"));
+    resp_free(&r);
+    snprintf(body2, sizeof(body2),
+             "{\"metadata\":{\"name\":\"web-1\",\"ownerReferences\":[{\"apiVersion\":"
+             "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"web\",\"uid\":\"%s\"}]},\"spec\":{"
+             "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{"
+             "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"a\","
+             "\"image\":\"x\"}]}}}}",
+             duid);
+    r = post("/apis/apps/v1/namespaces/default/replicasets", body2);
+    CHECK_INT(r.status, ==, 201);
+    snprintf(duid, sizeof(duid), "%s", js(&r, "metadata.uid"));
+    resp_free(&r);
+    snprintf(body2, sizeof(body2),
+             "{\"metadata\":{\"name\":\"web-1-x\",\"ownerReferences\":[{\"apiVersion\":"
+             "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web-1\",\"uid\":\"%s\"}]},\"spec\":{"
+             "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}}",
+             duid);
+    r = post("/api/v1/namespaces/default/pods", body2);
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("DELETE", "/apis/apps/v1/namespaces/default/deployments/web", "application/json",
+            "{\"propagationPolicy\":\"Background\"}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get("/apis/apps/v1/namespaces/default/replicasets/web-1");
+    CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/pods/web-1-x");
     CHECK_INT(r.status, ==, 404);
     resp_free(&r);
 
@@ -612,12 +656,7 @@ static void test_defaults(void)
     srv_stop();
 }
 
-static const char *DEP = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{"
-                         "\"name\":\"web\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"replicas\":"
-                         "2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{"
-                         "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
-                         "\"name\":\"a\",\"image\":\"nginx:1\"},{\"name\":\"b\",\"image\":"
-                         "\"redis:1\"}]}}}}";
+
 
 static void test_patch(void)
 {
