@@ -179,19 +179,19 @@ static int run(int argc, char **argv)
         O_CLIENT_CA,
         O_TOKENS,
     };
-    static const struct option opts[] = {{"data-dir", required_argument, NULL, O_DATA},
-                                         {"bind-address", required_argument, NULL, O_BIND},
-                                         {"https-listen-port", required_argument, NULL, O_PORT},
-                                         {"tls-san", required_argument, NULL, O_SAN},
-                                         {"write-kubeconfig", required_argument, NULL, O_KCFG},
-                                         {"write-kubeconfig-mode", required_argument, NULL,
-                                          O_KCFG_MODE},
-                                         {"disable-agent", no_argument, NULL, O_NOAGENT},
-                                         {"tls-cert-file", required_argument, NULL, O_CERT},
-                                         {"tls-private-key-file", required_argument, NULL, O_KEY},
-                                         {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
-                                         {"token-auth-file", required_argument, NULL, O_TOKENS},
-                                         {0}};
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, O_DATA},
+        {"bind-address", required_argument, NULL, O_BIND},
+        {"https-listen-port", required_argument, NULL, O_PORT},
+        {"tls-san", required_argument, NULL, O_SAN},
+        {"write-kubeconfig", required_argument, NULL, O_KCFG},
+        {"write-kubeconfig-mode", required_argument, NULL, O_KCFG_MODE},
+        {"disable-agent", no_argument, NULL, O_NOAGENT},
+        {"tls-cert-file", required_argument, NULL, O_CERT},
+        {"tls-private-key-file", required_argument, NULL, O_KEY},
+        {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
+        {"token-auth-file", required_argument, NULL, O_TOKENS},
+        {0}};
     const char *data_dir = "/var/lib/reef", *bind = "0.0.0.0", *cert = NULL, *key = NULL,
                *client_ca = NULL, *tokens = NULL;
     long long port = 6443;
@@ -263,8 +263,8 @@ static int run(int argc, char **argv)
         reef_store_close(s.store);
         return 1;
     }
-    struct reef_tls_server_opts to = {.cert_file = cert, .key_file = key,
-                                      .client_ca_file = client_ca};
+    struct reef_tls_server_opts to = {
+        .cert_file = cert, .key_file = key, .client_ca_file = client_ca};
     struct reef_tls_config *tls = reef_tls_config_server_new(&to, &err);
     if (!tls) {
         fprintf(stderr, "reef server: %s\n", err.msg);

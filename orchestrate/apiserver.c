@@ -351,11 +351,12 @@ static int ensure_namespace(struct reef_store *s, const char *name, struct reef_
     if (reef__api_exists(s, "namespaces", "", name))
         return 0;
     char obj[512];
-    int len = snprintf(obj, sizeof(obj),
-                       "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
-                       "\"labels\":{\"kubernetes.io/metadata.name\":\"%s\"}},\"spec\":{"
-                       "\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}",
-                       name, name);
+    int len =
+        snprintf(obj, sizeof(obj),
+                 "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+                 "\"labels\":{\"kubernetes.io/metadata.name\":\"%s\"}},\"spec\":{"
+                 "\"finalizers\":[\"kubernetes\"]},\"status\":{\"phase\":\"Active\"}}",
+                 name, name);
     struct reef_store_cmd cmd = {.op = REEF_STORE_CREATE,
                                  .resource = "namespaces",
                                  .namespace = "",
@@ -496,8 +497,7 @@ int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apise
             return reef_err_wrap(err, "apiserver: namespace %s", ns[i]);
         }
     }
-    if (ensure_kubernetes_service(a->store, opts->https_port ? opts->https_port : 6443, err) <
-        0) {
+    if (ensure_kubernetes_service(a->store, opts->https_port ? opts->https_port : 6443, err) < 0) {
         free(a);
         return reef_err_wrap(err, "apiserver: service kubernetes");
     }

@@ -50,7 +50,7 @@ struct reef_apiserver_printer {
 
 struct reef_apiserver_opts {
     uv_loop_t *loop;
-    struct reef_store *store; /* borrowed; must outlive the API server */
+    struct reef_store *store;            /* borrowed; must outlive the API server */
     reef_apiserver_token_fn authn_token; /* NULL: no token is valid */
     void *authn_ud;
     const struct reef_apiserver_printer *printer; /* NULL: built-in NAME / AGE (copied) */
@@ -59,7 +59,8 @@ struct reef_apiserver_opts {
 };
 
 /* Creates the API server, and what every cluster has when missing: the namespaces default,
- * kube-system, kube-public and kube-node-lease, and the Service default/kubernetes (10.43.0.1:443). *out is freed with reef_apiserver_free. */
+ * kube-system, kube-public and kube-node-lease, and the Service default/kubernetes (10.43.0.1:443).
+ * *out is freed with reef_apiserver_free. */
 int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apiserver **out,
                        struct reef_err *err);
 /* Ends every watch still open (their responses are finished) and frees. Call it before the HTTP
@@ -141,18 +142,21 @@ void reef__api_error(struct reef__api_call *c, int code, const struct reef_err *
 void reef__api_send_json(struct reef_http_res *res, int code, const struct reef_buf *b);
 
 /* Whether the object is stored. */
-bool reef__api_exists(struct reef_store *s, const char *resource, const char *ns,
-                      const char *name);
+bool reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name);
 /* The loop's clock, Unix ms. */
 int64_t reef__api_now_ms(void);
 
-/* Verbs (apiserver_rw.c). */
+/* Verbs (apiserver_read.c, apiserver_write.c). */
 void reef__api_get(struct reef__api_call *c);
 void reef__api_list(struct reef__api_call *c);
 void reef__api_create(struct reef__api_call *c);
 void reef__api_update(struct reef__api_call *c);
 void reef__api_patch(struct reef__api_call *c);
 void reef__api_delete(struct reef__api_call *c);
+/* Sends one object as JSON, or as a one-row Table when the request asked for Tables. */
+void reef__api_send_object(struct reef__api_call *c, int code, const char *obj, size_t len);
+/* The autoscaling/v1 Scale view of a Deployment or ReplicaSet, appended to out. */
+int reef__api_scale_of(const char *obj, size_t len, struct reef_buf *out, struct reef_err *err);
 /* Writes a Table envelope's columnDefinitions key and value. */
 int reef__api_table_columns(struct reef_apiserver *a, const struct reef__api_res *r,
                             struct reef_json_writer *w);
@@ -178,8 +182,8 @@ struct reef__jv;
 /* Applies the defaults of r's kind to obj (a parsed object), allocating Service addresses from
  * the store. old is the stored object on update (NULL on create). 0, or a Status code (422)
  * with message in err. */
-int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r,
-                      struct reef__jv *obj, const struct reef__jv *old, struct reef_err *err);
+int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r, struct reef__jv *obj,
+                      const struct reef__jv *old, struct reef_err *err);
 /* Validates obj; 0 or -EINVAL with causes appended to causes (a JSON array's members, comma
  * separated) and the first message in err. */
 int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj,

@@ -21,12 +21,12 @@ enum pk {
     PK_BOOL,    /* false is left out */
     PK_PINT,    /* a pointer int: present means set, zero included */
     PK_PBOOL,   /* a pointer bool */
-    PK_MSG,    /* embedded message */
-    PK_MAP_S,  /* map<string,string> */
-    PK_MAP_B,  /* map<string,bytes> */
-    PK_MAP_Q,  /* map<string,Quantity> */
-    PK_TIME,   /* metav1.Time → RFC 3339 */
-    PK_INTSTR, /* intstr.IntOrString */
+    PK_MSG,     /* embedded message */
+    PK_MAP_S,   /* map<string,string> */
+    PK_MAP_B,   /* map<string,bytes> */
+    PK_MAP_Q,   /* map<string,Quantity> */
+    PK_TIME,    /* metav1.Time → RFC 3339 */
+    PK_INTSTR,  /* intstr.IntOrString */
 };
 
 struct pmsg;
@@ -41,16 +41,19 @@ struct pmsg {
     const struct pf *f; /* ends with num 0 */
 };
 
-#define END {0, NULL, 0, false, NULL}
+#define END                                                                                        \
+    {                                                                                              \
+        0, NULL, 0, false, NULL                                                                    \
+    }
 
-static const struct pmsg m_owner = {(const struct pf[]){{1, "kind", PK_STR, false, NULL},
-                                                        {3, "name", PK_STR, false, NULL},
-                                                        {4, "uid", PK_STR, false, NULL},
-                                                        {5, "apiVersion", PK_STR, false, NULL},
-                                                        {6, "controller", PK_PBOOL, false, NULL},
-                                                        {7, "blockOwnerDeletion", PK_PBOOL, false,
-                                                         NULL},
-                                                        END}};
+static const struct pmsg m_owner = {
+    (const struct pf[]){{1, "kind", PK_STR, false, NULL},
+                        {3, "name", PK_STR, false, NULL},
+                        {4, "uid", PK_STR, false, NULL},
+                        {5, "apiVersion", PK_STR, false, NULL},
+                        {6, "controller", PK_PBOOL, false, NULL},
+                        {7, "blockOwnerDeletion", PK_PBOOL, false, NULL},
+                        END}};
 static const struct pmsg m_meta = {
     (const struct pf[]){{1, "name", PK_STR, false, NULL},
                         {2, "generateName", PK_STR, false, NULL},
@@ -69,22 +72,22 @@ static const struct pmsg m_meta = {
                         END}};
 static const struct pmsg m_empty = {(const struct pf[]){END}};
 
-static const struct pmsg m_configmap = {(const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
-                                                            {2, "data", PK_MAP_S, false, NULL},
-                                                            {3, "binaryData", PK_MAP_B, false,
-                                                             NULL},
-                                                            {4, "immutable", PK_PBOOL, false, NULL},
-                                                            END}};
+static const struct pmsg m_configmap = {
+    (const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
+                        {2, "data", PK_MAP_S, false, NULL},
+                        {3, "binaryData", PK_MAP_B, false, NULL},
+                        {4, "immutable", PK_PBOOL, false, NULL},
+                        END}};
 static const struct pmsg m_secret = {(const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
                                                          {2, "data", PK_MAP_B, false, NULL},
                                                          {3, "type", PK_STR, false, NULL},
                                                          {4, "stringData", PK_MAP_S, false, NULL},
                                                          {5, "immutable", PK_PBOOL, false, NULL},
                                                          END}};
-static const struct pmsg m_ns_spec = {(const struct pf[]){{1, "finalizers", PK_STR, true, NULL},
-                                                          END}};
-static const struct pmsg m_ns_status = {(const struct pf[]){{1, "phase", PK_STR, false, NULL},
-                                                            END}};
+static const struct pmsg m_ns_spec = {
+    (const struct pf[]){{1, "finalizers", PK_STR, true, NULL}, END}};
+static const struct pmsg m_ns_status = {
+    (const struct pf[]){{1, "phase", PK_STR, false, NULL}, END}};
 static const struct pmsg m_namespace = {
     (const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
                         {2, "spec", PK_MSG, false, &m_ns_spec},
@@ -95,24 +98,18 @@ static const struct pmsg m_req = {(const struct pf[]){{1, "key", PK_STR, false, 
                                                       {2, "operator", PK_STR, false, NULL},
                                                       {3, "values", PK_STR, true, NULL},
                                                       END}};
-static const struct pmsg m_selector = {(const struct pf[]){{1, "matchLabels", PK_MAP_S, false,
-                                                            NULL},
-                                                           {2, "matchExpressions", PK_MSG, true,
-                                                            &m_req},
-                                                           END}};
+static const struct pmsg m_selector = {(const struct pf[]){
+    {1, "matchLabels", PK_MAP_S, false, NULL}, {2, "matchExpressions", PK_MSG, true, &m_req}, END}};
 static const struct pmsg m_port = {(const struct pf[]){{1, "name", PK_STR, false, NULL},
                                                        {2, "hostPort", PK_INT, false, NULL},
                                                        {3, "containerPort", PK_INT, false, NULL},
                                                        {4, "protocol", PK_STR, false, NULL},
                                                        {5, "hostIP", PK_STR, false, NULL},
                                                        END}};
-static const struct pmsg m_env = {(const struct pf[]){{1, "name", PK_STR, false, NULL},
-                                                      {2, "value", PK_STR, false, NULL},
-                                                      END}};
-static const struct pmsg m_resources = {(const struct pf[]){{1, "limits", PK_MAP_Q, false, NULL},
-                                                            {2, "requests", PK_MAP_Q, false,
-                                                             NULL},
-                                                            END}};
+static const struct pmsg m_env = {
+    (const struct pf[]){{1, "name", PK_STR, false, NULL}, {2, "value", PK_STR, false, NULL}, END}};
+static const struct pmsg m_resources = {(const struct pf[]){
+    {1, "limits", PK_MAP_Q, false, NULL}, {2, "requests", PK_MAP_Q, false, NULL}, END}};
 static const struct pmsg m_container = {
     (const struct pf[]){{1, "name", PK_STR, false, NULL},
                         {2, "image", PK_STR, false, NULL},
@@ -144,17 +141,12 @@ static const struct pmsg m_podspec = {
                         {19, "schedulerName", PK_STR, false, NULL},
                         {20, "initContainers", PK_MSG, true, &m_container},
                         END}};
-static const struct pmsg m_template = {(const struct pf[]){{1, "metadata", PK_MSG, false, &m_meta},
-                                                           {2, "spec", PK_MSG, false, &m_podspec},
-                                                           END}};
-static const struct pmsg m_rolling = {(const struct pf[]){{1, "maxUnavailable", PK_INTSTR, false,
-                                                           NULL},
-                                                          {2, "maxSurge", PK_INTSTR, false, NULL},
-                                                          END}};
-static const struct pmsg m_strategy = {(const struct pf[]){{1, "type", PK_STR, false, NULL},
-                                                           {2, "rollingUpdate", PK_MSG, false,
-                                                            &m_rolling},
-                                                           END}};
+static const struct pmsg m_template = {(const struct pf[]){
+    {1, "metadata", PK_MSG, false, &m_meta}, {2, "spec", PK_MSG, false, &m_podspec}, END}};
+static const struct pmsg m_rolling = {(const struct pf[]){
+    {1, "maxUnavailable", PK_INTSTR, false, NULL}, {2, "maxSurge", PK_INTSTR, false, NULL}, END}};
+static const struct pmsg m_strategy = {(const struct pf[]){
+    {1, "type", PK_STR, false, NULL}, {2, "rollingUpdate", PK_MSG, false, &m_rolling}, END}};
 static const struct pmsg m_deploy_spec = {
     (const struct pf[]){{1, "replicas", PK_PINT, false, NULL},
                         {2, "selector", PK_MSG, false, &m_selector},
@@ -171,14 +163,14 @@ static const struct pmsg m_deployment = {
                         {3, "status", PK_MSG, false, &m_empty},
                         END}};
 
-static const struct pmsg m_svc_port = {(const struct pf[]){{1, "name", PK_STR, false, NULL},
-                                                           {2, "protocol", PK_STR, false, NULL},
-                                                           {3, "port", PK_INT, false, NULL},
-                                                           {4, "targetPort", PK_INTSTR, false,
-                                                            NULL},
-                                                           {5, "nodePort", PK_INT, false, NULL},
-                                                           {6, "appProtocol", PK_STR, false, NULL},
-                                                           END}};
+static const struct pmsg m_svc_port = {
+    (const struct pf[]){{1, "name", PK_STR, false, NULL},
+                        {2, "protocol", PK_STR, false, NULL},
+                        {3, "port", PK_INT, false, NULL},
+                        {4, "targetPort", PK_INTSTR, false, NULL},
+                        {5, "nodePort", PK_INT, false, NULL},
+                        {6, "appProtocol", PK_STR, false, NULL},
+                        END}};
 static const struct pmsg m_svc_spec = {
     (const struct pf[]){{1, "ports", PK_MSG, true, &m_svc_port},
                         {2, "selector", PK_MAP_S, false, NULL},
@@ -500,8 +492,8 @@ static int decode_msg(struct rd *r, const struct pmsg *m, struct reef__jv *obj, 
         int rc = decode_field(r, f, (unsigned)(tag & 7), obj, depth, path, err);
         if (rc < 0) {
             if (err && !err->code)
-                reef_err_set(err, rc, "protobuf: malformed field %s%s%s", path,
-                             path[0] ? "." : "", f->name);
+                reef_err_set(err, rc, "protobuf: malformed field %s%s%s", path, path[0] ? "." : "",
+                             f->name);
             return rc;
         }
     }
@@ -516,8 +508,10 @@ int reef__api_proto_to_json(const char *kind, const char *data, size_t len, stru
         if (strcmp(kinds[i].kind, kind) == 0)
             m = kinds[i].msg;
     if (!m)
-        return reef_err_set(err, -EOPNOTSUPP, "protobuf bodies are not supported for %s; send "
-                                              "JSON", kind);
+        return reef_err_set(err, -EOPNOTSUPP,
+                            "protobuf bodies are not supported for %s; send "
+                            "JSON",
+                            kind);
     if (len < 4 || memcmp(data, "k8s\0", 4) != 0)
         return reef_err_set(err, -EINVAL, "protobuf: missing the k8s envelope");
     /* runtime.Unknown {1: typeMeta {1: apiVersion, 2: kind}, 2: raw, 3: contentEncoding,

@@ -187,8 +187,8 @@ static int ip_offset(const char *ip)
 {
     unsigned a, b, x, y;
     char tail;
-    if (sscanf(ip, "%u.%u.%u.%u%c", &a, &b, &x, &y, &tail) != 4 || a != 10 || b != 43 ||
-        x > 255 || y > 255)
+    if (sscanf(ip, "%u.%u.%u.%u%c", &a, &b, &x, &y, &tail) != 4 || a != 10 || b != 43 || x > 255 ||
+        y > 255)
         return -1;
     return (int)(x * 256 + y);
 }
@@ -268,13 +268,10 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
     const char *ip = reef__api_jv_str(spec, "clusterIP");
     if (ip && ip[0] && strcmp(ip, "None") != 0) {
         int off = ip_offset(ip);
-        if (off < 0 || (bit(al->ips, (unsigned)off) && !(ospec && reef__api_jv_str(ospec,
-                                                                                    "clusterIP") &&
-                                                          strcmp(reef__api_jv_str(ospec,
-                                                                                  "clusterIP"),
-                                                                 ip) == 0))) {
-            r = reef_err_set(err, -EINVAL,
-                             "spec.clusterIP: Invalid value: \"%s\": %s", ip,
+        if (off < 0 || (bit(al->ips, (unsigned)off) &&
+                        !(ospec && reef__api_jv_str(ospec, "clusterIP") &&
+                          strcmp(reef__api_jv_str(ospec, "clusterIP"), ip) == 0))) {
+            r = reef_err_set(err, -EINVAL, "spec.clusterIP: Invalid value: \"%s\": %s", ip,
                              off < 0 ? "provided IP is not in the valid range. The range of valid "
                                        "IPs is 10.43.0.0/16"
                                      : "provided IP is already allocated");
@@ -294,8 +291,7 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
             }
         }
         if (found < 0) {
-            r = reef_err_set(err, -EINVAL,
-                             "spec.clusterIP: Internal error: range is full");
+            r = reef_err_set(err, -EINVAL, "spec.clusterIP: Internal error: range is full");
             goto out;
         }
         char buf[32];
@@ -376,8 +372,10 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
                 break;
             }
         if (found < 0) {
-            r = reef_err_set(err, -EINVAL, "spec.ports[%zu].nodePort: Internal error: range is "
-                                           "full", i);
+            r = reef_err_set(err, -EINVAL,
+                             "spec.ports[%zu].nodePort: Internal error: range is "
+                             "full",
+                             i);
             goto out;
         }
         set_bit(al->ports, (unsigned)found);
@@ -391,8 +389,8 @@ out:
     return r;
 }
 
-int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r,
-                      struct reef__jv *obj, const struct reef__jv *old, struct reef_err *err)
+int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r, struct reef__jv *obj,
+                      const struct reef__jv *old, struct reef_err *err)
 {
     const char *k = r->kind;
     int rc = 0;
@@ -438,8 +436,8 @@ int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r,
         struct reef__jv *labels = md ? reef__api_jv_obj(md, "labels") : NULL;
         const char *name = reef__api_jv_str(md, "name");
         struct reef__jv *st = reef__api_jv_obj(obj, "status");
-        if (!labels || !st || (name && reef__api_jv_set_str(labels, "kubernetes.io/metadata.name",
-                                                            name) < 0) ||
+        if (!labels || !st ||
+            (name && reef__api_jv_set_str(labels, "kubernetes.io/metadata.name", name) < 0) ||
             set_default_str(st, "phase", "Active") < 0)
             rc = -ENOMEM;
     } else if (strcmp(k, "Secret") == 0) {
@@ -558,13 +556,12 @@ static void validate_selector(struct verrs *e, const struct reef__jv *spec)
             if (reef_label_selector_empty(ls))
                 verr(e, "FieldValueInvalid", "spec.selector",
                      "Invalid value: \"null\": empty selector is invalid for deployment");
-            else if (!reef_label_selector_matches(ls, &d, reef_json_member(&d, REEF_JSON_ROOT,
-                                                                             "l")))
+            else if (!reef_label_selector_matches(ls, &d,
+                                                  reef_json_member(&d, REEF_JSON_ROOT, "l")))
                 verr(e, "FieldValueInvalid", "spec.template.metadata.labels",
                      "Invalid value: %s: `selector` does not match template `labels`",
-                     reef_json_raw(&d, reef_json_member(&d, REEF_JSON_ROOT, "l"), NULL)
-                         ? "map"
-                         : "null");
+                     reef_json_raw(&d, reef_json_member(&d, REEF_JSON_ROOT, "l"), NULL) ? "map"
+                                                                                        : "null");
             reef_label_selector_free(ls);
         }
     }
@@ -599,8 +596,10 @@ int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj
         verr(&e, "FieldValueInvalid", "metadata.labels", "Invalid value: must be an object");
     for (size_t i = 0; labels && labels->kind == REEF_JSON_OBJECT && i < labels->len; i++)
         if (labels->items[i]->kind != REEF_JSON_STRING)
-            verr(&e, "FieldValueInvalid", "metadata.labels", "Invalid value: \"%s\": must be "
-                                                             "a string", labels->keys[i].p);
+            verr(&e, "FieldValueInvalid", "metadata.labels",
+                 "Invalid value: \"%s\": must be "
+                 "a string",
+                 labels->keys[i].p);
     const struct reef__jv *spec = member(obj, "spec");
     if (strcmp(k, "Pod") == 0) {
         validate_containers(&e, spec, "spec");
@@ -615,8 +614,7 @@ int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj
         const char *cip = reef__api_jv_str(spec, "clusterIP");
         bool headless = cip && strcmp(cip, "None") == 0;
         bool external = type && strcmp(type, "ExternalName") == 0;
-        if ((!ports || ports->kind != REEF_JSON_ARRAY || ports->len == 0) && !headless &&
-            !external)
+        if ((!ports || ports->kind != REEF_JSON_ARRAY || ports->len == 0) && !headless && !external)
             verr(&e, "FieldValueRequired", "spec.ports", "Required value");
         for (size_t i = 0; ports && ports->kind == REEF_JSON_ARRAY && i < ports->len; i++) {
             int64_t p;
@@ -643,10 +641,22 @@ int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj
 
 /* ---- fieldValidation=Strict ---- */
 
-static const char *const meta_fields[] = {
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
-    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+static const char *const meta_fields[] = {"name",
+                                          "generateName",
+                                          "namespace",
+                                          "selfLink",
+                                          "uid",
+                                          "resourceVersion",
+                                          "generation",
+                                          "creationTimestamp",
+                                          "deletionTimestamp",
+                                          "deletionGracePeriodSeconds",
+                                          "labels",
+                                          "annotations",
+                                          "ownerReferences",
+                                          "finalizers",
+                                          "managedFields",
+                                          NULL};
 
 struct kind_fields {
     const char *kind;
@@ -657,37 +667,108 @@ static const struct kind_fields top_fields[] = {
     {"Secret", {"data", "stringData", "type", "immutable", NULL}},
     {"Event",
      {"involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
-      "type", "eventTime", "series", "action", "related", "reportingComponent",
-      "reportingInstance", NULL}},
+      "type", "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance",
+      NULL}},
     {"Endpoints", {"subsets", NULL}},
     {"EndpointSlice", {"addressType", "endpoints", "ports", NULL}},
 };
 
-static const char *const spec_pod[] = {
-    "volumes", "initContainers", "containers", "ephemeralContainers", "restartPolicy",
-    "terminationGracePeriodSeconds", "activeDeadlineSeconds", "dnsPolicy", "nodeSelector",
-    "serviceAccountName", "serviceAccount", "automountServiceAccountToken", "nodeName",
-    "hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace", "securityContext",
-    "imagePullSecrets", "hostname", "subdomain", "affinity", "schedulerName", "tolerations",
-    "hostAliases", "priorityClassName", "priority", "dnsConfig", "readinessGates",
-    "runtimeClassName", "enableServiceLinks", "preemptionPolicy", "overhead",
-    "topologySpreadConstraints", "setHostnameAsFQDN", "os", "hostUsers", "schedulingGates",
-    "resourceClaims", "resources", NULL};
-static const char *const spec_container[] = {
-    "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources",
-    "resizePolicy", "restartPolicy", "volumeMounts", "volumeDevices", "livenessProbe",
-    "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
-    "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty",
-    NULL};
-static const char *const spec_deploy[] = {
-    "replicas", "selector", "template", "strategy", "minReadySeconds", "revisionHistoryLimit",
-    "paused", "progressDeadlineSeconds", NULL};
-static const char *const spec_service[] = {
-    "ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity",
-    "loadBalancerIP", "loadBalancerSourceRanges", "externalName", "externalTrafficPolicy",
-    "healthCheckNodePort", "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies",
-    "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass",
-    "internalTrafficPolicy", "trafficDistribution", NULL};
+static const char *const spec_pod[] = {"volumes",
+                                       "initContainers",
+                                       "containers",
+                                       "ephemeralContainers",
+                                       "restartPolicy",
+                                       "terminationGracePeriodSeconds",
+                                       "activeDeadlineSeconds",
+                                       "dnsPolicy",
+                                       "nodeSelector",
+                                       "serviceAccountName",
+                                       "serviceAccount",
+                                       "automountServiceAccountToken",
+                                       "nodeName",
+                                       "hostNetwork",
+                                       "hostPID",
+                                       "hostIPC",
+                                       "shareProcessNamespace",
+                                       "securityContext",
+                                       "imagePullSecrets",
+                                       "hostname",
+                                       "subdomain",
+                                       "affinity",
+                                       "schedulerName",
+                                       "tolerations",
+                                       "hostAliases",
+                                       "priorityClassName",
+                                       "priority",
+                                       "dnsConfig",
+                                       "readinessGates",
+                                       "runtimeClassName",
+                                       "enableServiceLinks",
+                                       "preemptionPolicy",
+                                       "overhead",
+                                       "topologySpreadConstraints",
+                                       "setHostnameAsFQDN",
+                                       "os",
+                                       "hostUsers",
+                                       "schedulingGates",
+                                       "resourceClaims",
+                                       "resources",
+                                       NULL};
+static const char *const spec_container[] = {"name",
+                                             "image",
+                                             "command",
+                                             "args",
+                                             "workingDir",
+                                             "ports",
+                                             "envFrom",
+                                             "env",
+                                             "resources",
+                                             "resizePolicy",
+                                             "restartPolicy",
+                                             "volumeMounts",
+                                             "volumeDevices",
+                                             "livenessProbe",
+                                             "readinessProbe",
+                                             "startupProbe",
+                                             "lifecycle",
+                                             "terminationMessagePath",
+                                             "terminationMessagePolicy",
+                                             "imagePullPolicy",
+                                             "securityContext",
+                                             "stdin",
+                                             "stdinOnce",
+                                             "tty",
+                                             NULL};
+static const char *const spec_deploy[] = {"replicas",
+                                          "selector",
+                                          "template",
+                                          "strategy",
+                                          "minReadySeconds",
+                                          "revisionHistoryLimit",
+                                          "paused",
+                                          "progressDeadlineSeconds",
+                                          NULL};
+static const char *const spec_service[] = {"ports",
+                                           "selector",
+                                           "clusterIP",
+                                           "clusterIPs",
+                                           "type",
+                                           "externalIPs",
+                                           "sessionAffinity",
+                                           "loadBalancerIP",
+                                           "loadBalancerSourceRanges",
+                                           "externalName",
+                                           "externalTrafficPolicy",
+                                           "healthCheckNodePort",
+                                           "publishNotReadyAddresses",
+                                           "sessionAffinityConfig",
+                                           "ipFamilies",
+                                           "ipFamilyPolicy",
+                                           "allocateLoadBalancerNodePorts",
+                                           "loadBalancerClass",
+                                           "internalTrafficPolicy",
+                                           "trafficDistribution",
+                                           NULL};
 
 static bool listed(const char *const *l, const char *k)
 {
@@ -733,8 +814,7 @@ int reef__api_strict(const struct reef__api_res *r, const struct reef__jv *obj,
             extra = top_fields[i].fields;
     for (size_t i = 0; i < obj->len; i++) {
         const char *k = obj->keys[i].p;
-        if (strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0 ||
-            strcmp(k, "metadata") == 0)
+        if (strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0 || strcmp(k, "metadata") == 0)
             continue;
         if (extra ? listed(extra, k) : (strcmp(k, "spec") == 0 || strcmp(k, "status") == 0))
             continue;
@@ -749,8 +829,7 @@ int reef__api_strict(const struct reef__api_res *r, const struct reef__jv *obj,
     if (strcmp(r->kind, "Deployment") == 0) {
         if ((rc = check_keys(spec, spec_deploy, "spec", err)) < 0)
             return rc;
-        return check_pod_spec(member(member(spec, "template"), "spec"), "spec.template.spec",
-                              err);
+        return check_pod_spec(member(member(spec, "template"), "spec"), "spec.template.spec", err);
     }
     if (strcmp(r->kind, "Service") == 0)
         return check_keys(spec, spec_service, "spec", err);

@@ -181,8 +181,8 @@ void reef__api_watch(struct reef__api_call *c)
         from = v;
         initial = false;
     }
-    uint64_t timeout_s = c->a->watch_max_s ? c->a->watch_max_s
-                                           : 1800 + (uint64_t)(reef__api_now_ms() % 1800);
+    uint64_t timeout_s =
+        c->a->watch_max_s ? c->a->watch_max_s : 1800 + (uint64_t)(reef__api_now_ms() % 1800);
     if (reef_http_req_query(c->req, "timeoutSeconds", q, sizeof(q)) > 0) {
         long long v;
         if (reef_str_to_ll(q, 0, 24 * 3600, &v) == 0 && v > 0 && (uint64_t)v < timeout_s)
@@ -207,9 +207,8 @@ void reef__api_watch(struct reef__api_call *c)
     const char *ns = c->ns[0] ? c->ns : NULL;
     struct reef_err err = {0};
     if (initial) {
-        struct reef_store_list_opts o = {.namespace = ns,
-                                         .pred = reef__api_sel_match,
-                                         .pred_arg = &w->sel};
+        struct reef_store_list_opts o = {
+            .namespace = ns, .pred = reef__api_sel_match, .pred_arg = &w->sel};
         struct initial in = {w};
         struct reef_store_list_result lr = {0};
         int r = reef_store_list(c->a->store, c->r->store_key, &o, initial_item, &in, &lr, &err);
@@ -219,8 +218,8 @@ void reef__api_watch(struct reef__api_call *c)
         }
         from = lr.rev;
     }
-    int r = reef_store_watch(c->a->store, c->r->store_key, ns, from, reef__api_sel_match,
-                             &w->sel, on_event, w, &w->sw, &err);
+    int r = reef_store_watch(c->a->store, c->r->store_key, ns, from, reef__api_sel_match, &w->sel,
+                             on_event, w, &w->sw, &err);
     if (r == REEF_STORE_EXPIRED) {
         write_expired(w, from, reef_store_compacted_rev(c->a->store));
         watch_stop(w);

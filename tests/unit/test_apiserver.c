@@ -78,8 +78,8 @@ static void *srv_main(void *arg)
         fprintf(stderr, "store: %s\n", err.msg);
         exit(1);
     }
-    struct reef_apiserver_opts ao = {.loop = &s->loop, .store = s->store,
-                                     .authn_token = check_token};
+    struct reef_apiserver_opts ao = {
+        .loop = &s->loop, .store = s->store, .authn_token = check_token};
     if (reef_apiserver_new(&ao, &s->api, &err) < 0) {
         fprintf(stderr, "apiserver: %s\n", err.msg);
         exit(1);
@@ -137,16 +137,16 @@ static void resp_free(struct resp *r)
     memset(r, 0, sizeof(*r));
 }
 
-static struct resp reqn(const char *method, const char *path, const char *ctype,
-                        const char *body, size_t body_len, const char *token, const char *accept);
+static struct resp reqn(const char *method, const char *path, const char *ctype, const char *body,
+                        size_t body_len, const char *token, const char *accept);
 static struct resp req(const char *method, const char *path, const char *ctype, const char *body,
                        const char *token, const char *accept)
 {
     return reqn(method, path, ctype, body, body ? strlen(body) : 0, token, accept);
 }
 
-static struct resp reqn(const char *method, const char *path, const char *ctype,
-                        const char *body, size_t body_len, const char *token, const char *accept)
+static struct resp reqn(const char *method, const char *path, const char *ctype, const char *body,
+                        size_t body_len, const char *token, const char *accept)
 {
     char url[2048];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", S.port, path);
@@ -211,7 +211,7 @@ static const char *js(struct resp *r, const char *path)
 }
 
 #define CM(name, extra)                                                                            \
-    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" name "\"" extra     \
+    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" name "\"" extra      \
     "},\"data\":{\"a\":\"1\"}}"
 
 /* ---- tests ---- */
@@ -222,7 +222,6 @@ static const char *DEP = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"
                          "\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{"
                          "\"name\":\"a\",\"image\":\"nginx:1\"},{\"name\":\"b\",\"image\":"
                          "\"redis:1\"}]}}}}";
-
 
 static void test_auth(void)
 {
@@ -237,8 +236,8 @@ static void test_auth(void)
     CHECK_INT(r.status, ==, 401);
     resp_free(&r);
     /* refused before its body is read */
-    r = req("POST", "/api/v1/namespaces/default/configmaps", "application/json", CM("x", ""),
-            "bad", NULL);
+    r = req("POST", "/api/v1/namespaces/default/configmaps", "application/json", CM("x", ""), "bad",
+            NULL);
     CHECK_INT(r.status, ==, 401);
     CHECK_STR(js(&r, "reason"), "Unauthorized");
     resp_free(&r);
@@ -371,8 +370,7 @@ static void test_crud(void)
     char *b2 = strdup(body);
     char *p = strstr(b2, "\"1\"}}");
     p[1] = '2';
-    r = req("PUT", "/api/v1/namespaces/default/configmaps/c1", "application/json", b2, TOKEN,
-            NULL);
+    r = req("PUT", "/api/v1/namespaces/default/configmaps/c1", "application/json", b2, TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
     CHECK_STR(js(&r, "data.a"), "2");
     CHECK(atoi(js(&r, "metadata.resourceVersion")) > atoi(rv));
@@ -485,8 +483,7 @@ static void test_validation(void)
     CHECK_STR(js(&r, "details.causes[0].reason"), "FieldValueInvalid");
     resp_free(&r);
 
-    r = post("/api/v1/namespaces/default/configmaps",
-             CM("x", ",\"namespace\":\"kube-system\""));
+    r = post("/api/v1/namespaces/default/configmaps", CM("x", ",\"namespace\":\"kube-system\""));
     CHECK_INT(r.status, ==, 400);
     CHECK_STR(js(&r, "message"), "the namespace of the provided object does not match the "
                                  "namespace sent on the request");
@@ -517,8 +514,7 @@ static void test_validation(void)
     CHECK_STR(js(&r, "details.causes[1].field"), "spec.selector");
     CHECK_STR(js(&r, "details.causes[2].field"), "spec.template.spec.containers[0].image");
     CHECK_STR(js(&r, "details.kind"), "Deployment");
-    CHECK(strncmp(js(&r, "message"), "Deployment.apps \"d\" is invalid: [spec.replicas", 46) ==
-          0);
+    CHECK(strncmp(js(&r, "message"), "Deployment.apps \"d\" is invalid: [spec.replicas", 46) == 0);
     resp_free(&r);
 
     /* wrong kind for the URL, and not JSON */
@@ -553,8 +549,7 @@ static void test_validation(void)
     CHECK_INT(r.status, ==, 201);
     resp_free(&r);
     r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/strategic-merge-patch+json",
-            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:2\"}]}}", TOKEN,
-            NULL);
+            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox:2\"}]}}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
     resp_free(&r);
     r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/merge-patch+json",
@@ -567,14 +562,12 @@ static void test_validation(void)
     CHECK_STR(js(&r, "details.causes[0].reason"), "FieldValueForbidden");
     resp_free(&r);
     r = req("PATCH", "/api/v1/namespaces/default/pods/p", "application/strategic-merge-patch+json",
-            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"command\":[\"sh\"]}]}}", TOKEN,
-            NULL);
+            "{\"spec\":{\"containers\":[{\"name\":\"c\",\"command\":[\"sh\"]}]}}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 422);
     resp_free(&r);
 
     /* generateName */
-    r = post("/api/v1/namespaces/default/configmaps",
-             "{\"metadata\":{\"generateName\":\"gen-\"}}");
+    r = post("/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"generateName\":\"gen-\"}}");
     CHECK_INT(r.status, ==, 201);
     CHECK_INT(strlen(js(&r, "metadata.name")), ==, 9);
     CHECK(strncmp(js(&r, "metadata.name"), "gen-", 4) == 0);
@@ -655,8 +648,6 @@ static void test_defaults(void)
     resp_free(&r);
     srv_stop();
 }
-
-
 
 static void test_patch(void)
 {
@@ -833,8 +824,7 @@ static void test_list(void)
     snprintf(cont, sizeof(cont), "%s", js(&r, "metadata.continue"));
     CHECK(cont[0] != '\0');
     resp_free(&r);
-    snprintf(path, sizeof(path), "/api/v1/namespaces/default/configmaps?limit=3&continue=%s",
-             cont);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/default/configmaps?limit=3&continue=%s", cont);
     r = get(path);
     CHECK_INT(reef_json_count(&r.d, reef_json_find(&r.d, 0, "items", NULL)), ==, 1);
     CHECK_STR(js(&r, "items[0].metadata.name"), "d");
@@ -1017,7 +1007,7 @@ static void test_bad_input(void)
     free(huge);
     /* kinds with wrong shapes */
     r = post("/apis/apps/v1/namespaces/default/deployments", "{\"metadata\":{\"name\":\"d\"},"
-                                                            "\"spec\":\"x\"}");
+                                                             "\"spec\":\"x\"}");
     CHECK_INT(r.status, ==, 422);
     resp_free(&r);
     r = post("/api/v1/namespaces/default/pods",
@@ -1033,8 +1023,8 @@ static void test_bad_input(void)
     CHECK_INT(r.status, ==, 201);
     resp_free(&r);
     r = req("PATCH", "/api/v1/namespaces/default/configmaps/c",
-            "application/strategic-merge-patch+json", "{\"data\":{\"$patch\":\"bogus\"}}",
-            TOKEN, NULL);
+            "application/strategic-merge-patch+json", "{\"data\":{\"$patch\":\"bogus\"}}", TOKEN,
+            NULL);
     CHECK(r.status == 400 || r.status == 422);
     resp_free(&r);
     r = req("PATCH", "/api/v1/namespaces/default/configmaps/c", "application/merge-patch+json",
@@ -1112,10 +1102,8 @@ static void *mass_main(void *arg)
              "timeoutSeconds=30",
              S.port);
     for (int i = 0; i < m->n; i++) {
-        struct reef_http_request rq = {.url = url,
-                                       .bearer_token = TOKEN,
-                                       .on_head = mass_head,
-                                       .on_data = mass_data};
+        struct reef_http_request rq = {
+            .url = url, .bearer_token = TOKEN, .on_head = mass_head, .on_data = mass_data};
         if (reef_http_client_request(m->cl, &rq, mass_done, m, NULL, NULL) < 0)
             break;
     }
@@ -1166,10 +1154,13 @@ static void test_protobuf(void)
 {
     srv_start();
     static const char cm[] = "k8s\0"
-                             "\x0a\x0f\x0a\x02v1\x12\x09" "ConfigMap"
+                             "\x0a\x0f\x0a\x02v1\x12\x09"
+                             "ConfigMap"
                              "\x12\x0f"
                              "\x0a\x05\x0a\x01p\x12\x00"
-                             "\x12\x06\x0a\x01" "a\x12\x01" "b";
+                             "\x12\x06\x0a\x01"
+                             "a\x12\x01"
+                             "b";
     const char *pb = "application/vnd.kubernetes.protobuf";
     struct resp r = reqn("POST", "/api/v1/namespaces/default/configmaps", pb, cm, sizeof(cm) - 1,
                          TOKEN, "application/vnd.kubernetes.protobuf,application/json");
@@ -1180,7 +1171,8 @@ static void test_protobuf(void)
     CHECK(strstr(r.body, "generateName") == NULL);
     resp_free(&r);
     static const char bad[] = "k8s\0"
-                              "\x0a\x0f\x0a\x02v1\x12\x09" "ConfigMap"
+                              "\x0a\x0f\x0a\x02v1\x12\x09"
+                              "ConfigMap"
                               "\x12\x07"
                               "\x0a\x03\x0a\x01q\x48\x01";
     r = reqn("POST", "/api/v1/namespaces/default/configmaps", pb, bad, sizeof(bad) - 1, TOKEN,
