@@ -1021,6 +1021,76 @@ static void test_protobuf_mutations(void)
     reef_buf_free(&out);
 }
 
+/* Every value of real manifests replaced in turn by values of other types, through create,
+ * update and every patch type: always an answer below 500, and the server keeps serving. */
+static void test_wrong_types(void)
+{
+    srv_start();
+    static const char *const docs[][2] = {
+        {"/apis/apps/v1/namespaces/default/deployments", NULL},
+        {"/api/v1/namespaces/default/services",
+         "{\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}},\"spec\":{\"type\":"
+         "\"NodePort\",\"clusterIP\":\"10.43.9.9\",\"selector\":{\"app\":\"d\"},\"ports\":[{"
+         "\"port\":80,\"targetPort\":8080,\"nodePort\":30001}]}}"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"x:latest\",\"ports\":[{\"containerPort\":80}],\"env\":[{\"name\":\"A\"}]}]},"
+         "\"status\":{\"phase\":\"Running\"}}"},
+        {"/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"c\",\"ownerReferences\":[{\"uid\":\"u\"}]},\"immutable\":"
+         "true,\"data\":{\"a\":\"b\"}}"},
+    };
+    static const char *const repl[] = {"null", "1",    "-7",  "\"s\"",      "[]",
+                                       "{}",   "true", "[1]", "{\"a\":{}}", "\"\""};
+    static const char *const ptypes[] = {"application/merge-patch+json",
+                                         "application/strategic-merge-patch+json",
+                                         "application/apply-patch+yaml"};
+    int n500 = 0, total = 0;
+    for (size_t k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
+        const char *doc = docs[k][1] ? docs[k][1] : DEP;
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        CHECK_OK(reef_json_parse(&d, doc, strlen(doc), NULL, NULL), (&(struct reef_err){0}));
+        for (int v = 1; v < d.ntok; v++) {
+            size_t len;
+            const char *raw = reef_json_raw(&d, v, &len);
+            if (!raw || (raw > doc && raw[-1] != ':' && raw[-1] != '[' && raw[-1] != ','))
+                continue; /* object keys */
+            for (size_t w = 0; w < 10; w++) {
+                const char *with = repl[w];
+                char body[2048];
+                snprintf(body, sizeof(body), "%.*s%s%s", (int)(raw - doc), doc, with, raw + len);
+                struct resp r = post(docs[k][0], body);
+                total++;
+                n500 += r.status >= 500 || r.status == 0;
+                if (r.status >= 500)
+                    fprintf(stderr, "POST %s -> %d %s\n", body, r.status, r.body);
+                resp_free(&r);
+                /* and the same as a patch of the stored original */
+                r = post(docs[k][0], doc);
+                resp_free(&r);
+                char item[256];
+                const char *name = k == 0 ? "web" : k == 1 ? "s" : k == 2 ? "p" : "c";
+                snprintf(item, sizeof(item), "%s/%s", docs[k][0], name);
+                r = req("PATCH", item, ptypes[(v + w) % 3], body, TOKEN, NULL);
+                total++;
+                n500 += r.status >= 500 || r.status == 0;
+                if (r.status >= 500)
+                    fprintf(stderr, "PATCH %s -> %d %s\n", body, r.status, r.body);
+                resp_free(&r);
+                r = req("DELETE", item, NULL, NULL, TOKEN, NULL);
+                resp_free(&r);
+            }
+        }
+        reef_json_doc_free(&d);
+    }
+    CHECK(total > 1000);
+    CHECK_INT(n500, ==, 0);
+    struct resp r = get("/readyz");
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    srv_stop();
+}
+
 /* Malformed bodies, wrong types, deep nesting, huge bodies: a 4xx Status each, nothing written,
  * the server keeps serving. */
 static void test_bad_input(void)
@@ -1270,6 +1340,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_protobuf);
     TEST_RUN(test_protobuf_mutations);
     TEST_RUN(test_bad_input);
+    TEST_RUN(test_wrong_types);
     TEST_RUN(test_thousands_of_watches);
     return test_done();
 }
