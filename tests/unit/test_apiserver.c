@@ -439,6 +439,32 @@ static void test_crud(void)
     CHECK_INT(r.status, ==, 404);
     resp_free(&r);
 
+    /* a pod on a node is deleted gracefully: marked first, removed with grace 0 */
+    r = post("/api/v1/namespaces/default/pods",
+             "{\"metadata\":{\"name\":\"g\"},\"spec\":{\"nodeName\":\"n1\","
+             "\"terminationGracePeriodSeconds\":5,\"containers\":[{\"name\":\"a\",\"image\":"
+             "\"x\"}]}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/pods/g", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(js(&r, "metadata.deletionTimestamp")[0] != '\0');
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "5");
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/pods/g");
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/pods/g", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/pods/g", "application/json",
+            "{\"gracePeriodSeconds\":0}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/pods/g");
+    CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+
     /* cluster-scoped: a namespace, and what is in it goes with it */
     r = post("/api/v1/namespaces", "{\"metadata\":{\"name\":\"team\"}}");
     CHECK_INT(r.status, ==, 201);
