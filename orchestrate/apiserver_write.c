@@ -569,6 +569,9 @@ done:
 
 /* ---- delete ---- */
 
+static int pod_mark(struct reef_apiserver *a, const char *ns, const char *name, int64_t grace,
+                    int64_t expected, struct reef_store_result *res, struct reef_err *err);
+
 static int delete_one(struct reef_apiserver *a, const char *resource, const char *ns,
                       const char *name, int64_t rev, struct reef_store_result *res,
                       struct reef_err *err)
@@ -640,6 +643,12 @@ static void delete_dependents(struct reef_apiserver *a, const char *ns, const ch
         if (reef_store_list(a->store, r->store_key, &o, collect, &nc, &lr, NULL) == 0) {
             for (size_t j = 0; j < nc.n; j++) {
                 struct reef_store_result res = {0};
+                /* pods on a node terminate gracefully; they own nothing */
+                if (strcmp(r->plural, "pods") == 0 &&
+                    pod_mark(a, ns, nc.items[j].name, -1, 0, &res, NULL) != 0) {
+                    reef_store_result_free(&res);
+                    continue;
+                }
                 if (delete_one(a, r->store_key, ns, nc.items[j].name, 0, &res, NULL) == 0) {
                     struct reef_json_doc d = REEF_JSON_DOC_INIT;
                     char cuid[REEF_STORE_UID_LEN + 1] = "";
@@ -660,20 +669,22 @@ static void delete_dependents(struct reef_apiserver *a, const char *ns, const ch
 
 /* Graceful deletion of a pod bound to a node: the first DELETE only marks it (deletionTimestamp
  * = now + grace, deletionGracePeriodSeconds); the node agent stops its containers and deletes it
- * with grace 0. Returns 1 when the request was answered that way, 0 to delete at once. */
-static int pod_graceful(struct reef__api_call *c, int64_t grace, int64_t expected)
+ * with grace 0. grace < 0 means the pod's own terminationGracePeriodSeconds. Returns 1 with the
+ * pod's state in *res (marked now or before), 0 when it is to be deleted at once, or an error. */
+static int pod_mark(struct reef_apiserver *a, const char *ns, const char *name, int64_t grace,
+                    int64_t expected, struct reef_store_result *res, struct reef_err *err)
 {
-    struct reef_err err = {0};
     char *cur = NULL;
     size_t len = 0;
     int64_t rev = 0;
-    if (reef_store_get(c->a->store, "pods", c->ns, c->name, &cur, &len, &rev, &err) < 0)
+    if (reef_store_get(a->store, "pods", ns, name, &cur, &len, &rev, NULL) < 0)
         return 0; /* the delete reports it */
-    struct reef__jv *obj = reef__jv_parse(cur, len, "stored object", &err);
-    free(cur);
-    if (!obj)
+    struct reef__jv *obj = reef__jv_parse(cur, len, "stored object", NULL);
+    if (!obj) {
+        free(cur);
         return 0;
-    int done = 0;
+    }
+    int rc = 0;
     struct reef__jv *spec = reef__jv_get(obj, "spec");
     const char *node = reef__api_jv_str(spec, "nodeName");
     struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
@@ -689,19 +700,16 @@ static int pod_graceful(struct reef__api_call *c, int64_t grace, int64_t expecte
     if (!node || !node[0] || grace == 0 || !md)
         goto out;
     if (expected && expected != rev) {
-        reef__api_error(c, -ESTALE, NULL);
-        done = 1;
+        rc = -ESTALE;
         goto out;
     }
     if (reef__jv_get(md, "deletionTimestamp")) {
-        /* already terminating: answer with the object as it is */
-        struct reef_buf b;
-        reef_buf_init(&b);
-        if (reef__jv_to_buf(obj, &b, &err) == 0) {
-            reef__api_send_object(c, 200, b.data, b.len);
-            done = 1;
-        }
-        reef_buf_free(&b);
+        /* already terminating: the object as it is */
+        res->object = cur;
+        res->len = len;
+        res->rev = rev;
+        cur = NULL;
+        rc = 1;
         goto out;
     }
     time_t when = (time_t)(reef__api_now_ms() / 1000 + grace);
@@ -709,34 +717,31 @@ static int pod_graceful(struct reef__api_call *c, int64_t grace, int64_t expecte
     char ts[32];
     gmtime_r(&when, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (reef__api_jv_set_str(md, "deletionTimestamp", ts) < 0 ||
-        reef__api_jv_set_int(md, "deletionGracePeriodSeconds", grace) < 0)
-        goto out;
     struct reef_buf b;
     reef_buf_init(&b);
-    if (reef__jv_to_buf(obj, &b, &err) == 0) {
-        struct reef_store_cmd cmd = {.op = REEF_STORE_UPDATE,
-                                     .resource = "pods",
-                                     .namespace = c->ns,
-                                     .name = c->name,
-                                     .expected_rev = rev,
-                                     .object = b.data,
-                                     .object_len = b.len,
-                                     .timestamp_ms = reef__api_now_ms()};
-        struct reef_store_result res = {0};
-        int r = reef_store_apply(c->a->store, &cmd, &res, &err);
-        if (r < 0) {
-            reef__api_error(c, r, &err);
-        } else {
-            reef__api_send_object(c, 200, res.object, res.len);
-            reef_store_result_free(&res);
-        }
-        done = 1;
+    if (reef__api_jv_set_str(md, "deletionTimestamp", ts) < 0 ||
+        reef__api_jv_set_int(md, "deletionGracePeriodSeconds", grace) < 0 ||
+        reef__jv_to_buf(obj, &b, err) < 0) {
+        reef_buf_free(&b);
+        rc = reef_err_set(err, -ENOMEM, "out of memory");
+        goto out;
     }
+    struct reef_store_cmd cmd = {.op = REEF_STORE_UPDATE,
+                                 .resource = "pods",
+                                 .namespace = ns,
+                                 .name = name,
+                                 .expected_rev = rev,
+                                 .object = b.data,
+                                 .object_len = b.len,
+                                 .timestamp_ms = reef__api_now_ms()};
+    rc = reef_store_apply(a->store, &cmd, res, err);
     reef_buf_free(&b);
+    if (rc == 0)
+        rc = 1;
 out:
+    free(cur);
     reef__jv_free(obj);
-    return done;
+    return rc;
 }
 
 void reef__api_delete(struct reef__api_call *c)
@@ -805,8 +810,16 @@ void reef__api_delete(struct reef__api_call *c)
         free(res.object);
         return;
     }
-    if (strcmp(c->r->plural, "pods") == 0 && pod_graceful(c, grace, expected))
-        return;
+    if (strcmp(c->r->plural, "pods") == 0) {
+        r = pod_mark(c->a, c->ns, c->name, grace, expected, &res, &err);
+        if (r < 0)
+            return reef__api_error(c, r, &err);
+        if (r == 1) {
+            reef__api_send_object(c, 200, res.object, res.len);
+            reef_store_result_free(&res);
+            return;
+        }
+    }
     r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected, &res,
                    &err);
     if (r < 0)

@@ -428,6 +428,18 @@ static void test_crud(void)
     r = post("/api/v1/namespaces/default/pods", body2);
     CHECK_INT(r.status, ==, 201);
     resp_free(&r);
+    /* the same pod bound to a node terminates gracefully instead */
+    char *bound = strdup(body2);
+    char *at = strstr(bound, "\"web-1-x\"");
+    memcpy(at, "\"web-1-y\"", 9);
+    at = strstr(bound, "\"spec\":{");
+    char body3[1200];
+    snprintf(body3, sizeof(body3), "%.*s\"spec\":{\"nodeName\":\"n1\",%s", (int)(at - bound), bound,
+             at + 8);
+    free(bound);
+    r = post("/api/v1/namespaces/default/pods", body3);
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
     r = req("DELETE", "/apis/apps/v1/namespaces/default/deployments/web", "application/json",
             "{\"propagationPolicy\":\"Background\"}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
@@ -437,6 +449,10 @@ static void test_crud(void)
     resp_free(&r);
     r = get("/api/v1/namespaces/default/pods/web-1-x");
     CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/pods/web-1-y");
+    CHECK_INT(r.status, ==, 200);
+    CHECK(js(&r, "metadata.deletionTimestamp")[0] != '\0');
     resp_free(&r);
 
     /* a pod on a node is deleted gracefully: marked first, removed with grace 0 */
