@@ -1316,9 +1316,15 @@ static void test_thousands_of_watches(void)
     int64_t took = reef__api_now_ms() - t0;
     CHECK_INT(atomic_load(&m.got), ==, m.n);
     CHECK(took < 1000);
+    CHECK_INT(reef_apiserver_watches(S.api), ==, (size_t)m.n);
     uv_async_send(&m.stop);
     pthread_join(m.th, NULL);
     CHECK_INT(atomic_load(&m.done), ==, m.n);
+    /* the clients left: their watches are gone (the count is read across threads, once it
+     * settled) */
+    for (int i = 0; i < 200 && reef_apiserver_watches(S.api) > 0; i++)
+        usleep(10 * 1000);
+    CHECK_INT(reef_apiserver_watches(S.api), ==, 0);
     srv_stop();
 }
 
