@@ -15,11 +15,22 @@ int reef__api_sel_parse(struct reef__api_call *c, struct reef__api_sel *sel)
     char q[8192];
     struct reef_err err = {0};
     ssize_t n = reef_http_req_query(c->req, "labelSelector", q, sizeof(q));
+    if (n < 0 && n != -ENOENT) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "labelSelector: too long or badly escaped");
+        return -EINVAL;
+    }
     if (n > 0 && reef_label_selector_parse(q, &sel->labels, &err) < 0) {
         reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
         return -EINVAL;
     }
     n = reef_http_req_query(c->req, "fieldSelector", q, sizeof(q));
+    if (n < 0 && n != -ENOENT) {
+        reef__api_sel_free(sel);
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "fieldSelector: too long or badly escaped");
+        return -EINVAL;
+    }
     if (n > 0 && reef_field_selector_parse(q, c->r->plural, &sel->fields, &err) < 0) {
         reef__api_sel_free(sel);
         reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
@@ -278,8 +289,14 @@ void reef__api_list(struct reef__api_call *c)
         if (reef_str_to_ll(lim, 0, 1000000, &l) == 0)
             o.limit = (size_t)l;
     }
-    if (reef_http_req_query(c->req, "continue", cont, sizeof(cont)) > 0 && cont[0])
+    ssize_t cn = reef_http_req_query(c->req, "continue", cont, sizeof(cont));
+    if (cn > 0 && cont[0]) {
         o.continue_token = cont;
+    } else if (cn < 0 && cn != -ENOENT) {
+        reef__api_sel_free(&sel);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "continue key is not valid");
+    }
 
     struct reef_buf items;
     reef_buf_init(&items);

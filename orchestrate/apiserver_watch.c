@@ -169,8 +169,14 @@ void reef__api_watch(struct reef__api_call *c)
     char q[64];
     int64_t from = 0;
     bool initial = true;
-    if (reef_http_req_query(c->req, "resourceVersion", q, sizeof(q)) > 0 && q[0] &&
-        strcmp(q, "0") != 0) {
+    ssize_t qn = reef_http_req_query(c->req, "resourceVersion", q, sizeof(q));
+    if (qn < 0 && qn != -ENOENT) {
+        reef__api_sel_free(&w->sel);
+        free(w);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "invalid resource version");
+    }
+    if (qn > 0 && q[0] && strcmp(q, "0") != 0) {
         long long v;
         if (reef_str_to_ll(q, 1, INT64_MAX, &v) < 0) {
             reef__api_sel_free(&w->sel);

@@ -859,6 +859,10 @@ static void test_list(void)
     r = get("/api/v1/configmaps?fieldSelector=spec.nodeName%3Dx");
     CHECK_INT(r.status, ==, 400);
     resp_free(&r);
+    /* a badly escaped selector is refused, not ignored */
+    r = get("/api/v1/configmaps?labelSelector=tier%3");
+    CHECK_INT(r.status, ==, 400);
+    resp_free(&r);
     /* pages */
     r = get("/api/v1/namespaces/default/configmaps?limit=3");
     CHECK_INT(reef_json_count(&r.d, reef_json_find(&r.d, 0, "items", NULL)), ==, 3);
