@@ -146,6 +146,8 @@ static void on_http_closed(void *ud)
     struct server *s = ud;
     reef_http_server_free(s->http);
     s->http = NULL;
+    reef_apiserver_free(s->api);
+    s->api = NULL;
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->tick, NULL);
@@ -159,8 +161,7 @@ static void on_signal(uv_signal_t *h, int sig)
         return;
     LOG_INFO("server", "shutting down");
     /* watches first: they would hold the HTTP server's grace period */
-    reef_apiserver_free(s->api);
-    s->api = NULL;
+    reef_apiserver_shutdown(s->api);
     reef_http_server_shutdown(s->http, 2000, on_http_closed, s);
 }
 

@@ -299,6 +299,11 @@ void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http
         reef__api_status(res, 401, "Unauthorized", NULL, NULL, NULL, "Unauthorized");
         return;
     }
+    if (c->a->stopping) {
+        reef__api_status(res, 503, "ServiceUnavailable", NULL, NULL, NULL,
+                         "the server is shutting down");
+        return;
+    }
     c->table = accept_has(req, "as=Table");
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0)
         return send_version(res);
@@ -503,6 +508,12 @@ int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apise
     }
     *out = a;
     return 0;
+}
+
+void reef_apiserver_shutdown(struct reef_apiserver *a)
+{
+    a->stopping = true;
+    reef__api_watches_end(a);
 }
 
 void reef_apiserver_free(struct reef_apiserver *a)

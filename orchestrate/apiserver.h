@@ -63,8 +63,12 @@ struct reef_apiserver_opts {
  * *out is freed with reef_apiserver_free. */
 int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apiserver **out,
                        struct reef_err *err);
-/* Ends every watch still open (their responses are finished) and frees. Call it before the HTTP
- * server shuts down or after it finished; NULL is ignored. */
+/* Ends every watch still open (their responses are finished) and answers every later request
+ * with 503: call it before shutting the HTTP server down, so that watches do not hold its grace
+ * period. */
+void reef_apiserver_shutdown(struct reef_apiserver *a);
+/* Ends the watches still open and frees. Call it once the HTTP server no longer calls the
+ * handlers (its shutdown completed); NULL is ignored. */
 void reef_apiserver_free(struct reef_apiserver *a);
 /* The HTTP handler (ud is the struct reef_apiserver). */
 void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http_res *res);
@@ -106,6 +110,7 @@ struct reef_apiserver {
     unsigned watch_max_s;
     struct reef__api_watch *watches; /* doubly linked */
     size_t nwatches;
+    bool stopping; /* after reef_apiserver_shutdown */
 };
 
 /* One API request being answered. */

@@ -43,6 +43,7 @@ static void on_closed(void *ud)
 {
     struct srv *s = ud;
     reef_http_server_free(s->http);
+    reef_apiserver_free(s->api);
     uv_close((uv_handle_t *)&s->compact, NULL);
 }
 
@@ -50,7 +51,7 @@ static void on_stop(uv_async_t *a)
 {
     struct srv *s = a->data;
     uv_close((uv_handle_t *)&s->stop, NULL);
-    reef_apiserver_free(s->api);
+    reef_apiserver_shutdown(s->api);
     reef_http_server_shutdown(s->http, 500, on_closed, s);
 }
 
@@ -973,7 +974,19 @@ static void test_watch(void)
     CHECK(strstr(r.body, "\"reason\":\"Expired\"") != NULL);
     CHECK(strstr(r.body, "\"code\":410") != NULL);
     resp_free(&r);
+
+    /* a watch open at shutdown is ended, not waited for */
+    struct watch_thread w3 = {0};
+    snprintf(w3.path, sizeof(w3.path), "/api/v1/configmaps?watch=true");
+    CHECK(pthread_create(&w3.th, NULL, watch_main, &w3) == 0);
+    usleep(200 * 1000);
+    int64_t t0 = reef__api_now_ms();
     srv_stop();
+    pthread_join(w3.th, NULL);
+    CHECK(reef__api_now_ms() - t0 < 400);
+    CHECK_INT(w3.r.status, ==, 200);
+    CHECK(strstr(w3.r.body, "\"name\":\"before\"") != NULL);
+    resp_free(&w3.r);
 }
 
 /* Many open watches do not slow a plain request; a client that leaves frees its watch. */
