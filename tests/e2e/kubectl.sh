@@ -246,6 +246,7 @@ EOF
 t "unknown field under Strict" fails_with 'unknown field "dta"' K apply -f strict.yaml
 
 # authentication
+t "a certificate user (CN system:admin, O system:masters)" has "kube-system" K get ns
 t "a token user" has "kube-system" KT get ns
 t "unauthenticated request rejected" fails_with "You must be logged in to the server" KB get ns
 
