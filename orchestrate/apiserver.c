@@ -222,6 +222,8 @@ static void dispatch(struct reef__api_call *c)
             if (c->r->namespaced && !c->ns[0])
                 return method_not_allowed(c);
             reef__api_create(c);
+        } else if (strcmp(m, "DELETE") == 0 && strcmp(c->r->plural, "namespaces") != 0) {
+            reef__api_delete_collection(c);
         } else {
             method_not_allowed(c);
         }

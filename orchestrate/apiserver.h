@@ -158,6 +158,7 @@ void reef__api_create(struct reef__api_call *c);
 void reef__api_update(struct reef__api_call *c);
 void reef__api_patch(struct reef__api_call *c);
 void reef__api_delete(struct reef__api_call *c);
+void reef__api_delete_collection(struct reef__api_call *c);
 /* Sends one object as JSON, or as a one-row Table when the request asked for Tables. */
 void reef__api_send_object(struct reef__api_call *c, int code, const char *obj, size_t len);
 /* The autoscaling/v1 Scale view of a Deployment or ReplicaSet, appended to out. */

@@ -87,7 +87,8 @@ const size_t reef__api_nresources = sizeof(reef__api_resources) / sizeof(reef__a
 static const char *const groups[] = {"apps", "coordination.k8s.io", "discovery.k8s.io"};
 #define API_NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
-static const char *const verbs[] = {"create", "delete", "get", "list", "patch", "update", "watch"};
+static const char *const verbs[] = {"create", "delete", "deletecollection", "get",
+                                    "list",   "patch",  "update",           "watch"};
 
 const struct reef__api_res *reef__api_res_find(const char *group, const char *version,
                                                const char *plural)

@@ -840,3 +840,55 @@ void reef__api_delete(struct reef__api_call *c)
     reef__api_send_object(c, 200, res.object, res.len);
     reef_store_result_free(&res);
 }
+
+/* DELETE on a collection (deletecollection): every object the selectors match, each as a
+ * DELETE of its own would go (graceful pods, cascade). Answers a Success Status. */
+struct dc_ctx {
+    struct ns_collect nc;
+    struct reef_json_doc d;
+};
+
+void reef__api_delete_collection(struct reef__api_call *c)
+{
+    struct reef__api_sel sel;
+    if (reef__api_sel_parse(c, &sel) < 0)
+        return;
+    struct dc_ctx x = {0};
+    reef_json_doc_init(&x.d);
+    struct reef_store_list_opts o = {
+        .namespace = c->ns[0] ? c->ns : NULL, .pred = reef__api_sel_match, .pred_arg = &sel};
+    struct reef_store_list_result lr;
+    struct reef_err err = {0};
+    int r = reef_store_list(c->a->store, c->r->store_key, &o, collect, &x.nc, &lr, &err);
+    reef__api_sel_free(&sel);
+    if (r < 0) {
+        free(x.nc.items);
+        return reef__api_error(c, -EIO, &err);
+    }
+    bool dry = dry_run(c);
+    for (size_t i = 0; i < x.nc.n && !dry; i++) {
+        struct reef_store_result res = {0};
+        const char *name = x.nc.items[i].name;
+        if (strcmp(c->r->plural, "pods") == 0 && pod_mark(c->a, c->ns, name, -1, 0, &res, NULL)) {
+            reef_store_result_free(&res);
+            continue;
+        }
+        if (delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", name, 0, &res, NULL) ==
+            0) {
+            char uid[REEF_STORE_UID_LEN + 1] = "";
+            if (reef_json_parse(&x.d, res.object, res.len, NULL, NULL) == 0) {
+                int v = reef_json_find(&x.d, REEF_JSON_ROOT, "metadata.uid", NULL);
+                if (v >= 0)
+                    reef_json_get_str(&x.d, v, uid, sizeof(uid), NULL);
+            }
+            if (c->r->namespaced)
+                delete_dependents(c->a, c->ns, uid, 0);
+            reef_store_result_free(&res);
+        }
+    }
+    reef_json_doc_free(&x.d);
+    free(x.nc.items);
+    static const char ok[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                             "\"status\":\"Success\"}";
+    reef_http_res_send(c->res, 200, "application/json", ok, sizeof(ok) - 1);
+}

@@ -502,9 +502,25 @@ static void test_crud(void)
     CHECK_STR(js(&r, "message"), "namespaces \"team\" not found");
     resp_free(&r);
     /* wrong method, unknown resource */
-    r = req("DELETE", "/api/v1/namespaces/default/configmaps", NULL, NULL, TOKEN, NULL);
+    r = req("PUT", "/api/v1/namespaces/default/configmaps", "application/json", "{}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 405);
     CHECK_STR(js(&r, "reason"), "MethodNotAllowed");
+    resp_free(&r);
+    /* deletecollection with a selector */
+    r = post("/api/v1/namespaces/default/configmaps", CM("k1", ",\"labels\":{\"x\":\"1\"}"));
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/configmaps", CM("k2", ",\"labels\":{\"x\":\"1\"}"));
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/configmaps", CM("k3", ""));
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=x%3D1", NULL, NULL,
+            TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "status"), "Success");
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/configmaps");
+    CHECK_INT(reef_json_count(&r.d, reef_json_find(&r.d, 0, "items", NULL)), ==, 1);
+    CHECK_STR(js(&r, "items[0].metadata.name"), "k3");
     resp_free(&r);
     r = get("/api/v1/namespaces/default/widgets");
     CHECK_INT(r.status, ==, 404);
