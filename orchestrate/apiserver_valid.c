@@ -569,6 +569,49 @@ static void validate_selector(struct verrs *e, const struct reef__jv *spec)
     reef_buf_free(&b);
 }
 
+/* A qualified name's name part, or a label value when empty is allowed: at most 63 of
+ * [A-Za-z0-9_.-], alphanumeric at both ends. */
+static bool label_name(const char *s, size_t n, bool empty_ok)
+{
+    if (n == 0)
+        return empty_ok;
+    if (n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum && ((i == 0 || i == n - 1) || !(ch == '-' || ch == '_' || ch == '.')))
+            return false;
+    }
+    return true;
+}
+
+/* prefix/name with an optional DNS-subdomain prefix (label keys, annotation keys). */
+static bool qualified_name(const char *k)
+{
+    const char *slash = strchr(k, '/');
+    if (!slash)
+        return label_name(k, strlen(k), false);
+    size_t pl = (size_t)(slash - k);
+    if (pl == 0 || pl > 253)
+        return false;
+    char prefix[254];
+    memcpy(prefix, k, pl);
+    prefix[pl] = '\0';
+    return reef__api_dns_subdomain(prefix) && label_name(slash + 1, strlen(slash + 1), false);
+}
+
+#define QNAME_MSG                                                                                  \
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "  \
+    "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for " \
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+#define LVALUE_MSG                                                                                 \
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "    \
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "             \
+    "'my_value',  or '12345', regex used for validation is "                                       \
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+
 int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj,
                        struct reef_buf *causes, struct reef_err *err)
 {
@@ -594,12 +637,30 @@ int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj
     const struct reef__jv *labels = member(md, "labels");
     if (labels && labels->kind != REEF_JSON_OBJECT)
         verr(&e, "FieldValueInvalid", "metadata.labels", "Invalid value: must be an object");
-    for (size_t i = 0; labels && labels->kind == REEF_JSON_OBJECT && i < labels->len; i++)
-        if (labels->items[i]->kind != REEF_JSON_STRING)
+    for (size_t i = 0; labels && labels->kind == REEF_JSON_OBJECT && i < labels->len; i++) {
+        const char *key = labels->keys[i].p;
+        const struct reef__jv *val = labels->items[i];
+        if (strlen(key) != labels->keys[i].n || !qualified_name(key))
+            verr(&e, "FieldValueInvalid", "metadata.labels", "Invalid value: \"%s\": %s", key,
+                 QNAME_MSG);
+        else if (val->kind != REEF_JSON_STRING)
             verr(&e, "FieldValueInvalid", "metadata.labels",
-                 "Invalid value: \"%s\": must be "
-                 "a string",
-                 labels->keys[i].p);
+                 "Invalid value: \"%s\": must be a string", key);
+        else if (strlen(val->s.p) != val->s.n || !label_name(val->s.p, val->s.n, true))
+            verr(&e, "FieldValueInvalid", "metadata.labels", "Invalid value: \"%s\": %s", val->s.p,
+                 LVALUE_MSG);
+    }
+    const struct reef__jv *ann = member(md, "annotations");
+    if (ann && ann->kind != REEF_JSON_OBJECT)
+        verr(&e, "FieldValueInvalid", "metadata.annotations", "Invalid value: must be an object");
+    for (size_t i = 0; ann && ann->kind == REEF_JSON_OBJECT && i < ann->len; i++) {
+        if (strlen(ann->keys[i].p) != ann->keys[i].n || !qualified_name(ann->keys[i].p))
+            verr(&e, "FieldValueInvalid", "metadata.annotations", "Invalid value: \"%s\": %s",
+                 ann->keys[i].p, QNAME_MSG);
+        else if (ann->items[i]->kind != REEF_JSON_STRING)
+            verr(&e, "FieldValueInvalid", "metadata.annotations",
+                 "Invalid value: \"%s\": must be a string", ann->keys[i].p);
+    }
     const struct reef__jv *spec = member(obj, "spec");
     if (strcmp(k, "Pod") == 0) {
         validate_containers(&e, spec, "spec");

@@ -625,6 +625,29 @@ static void test_validation(void)
     CHECK_INT(r.status, ==, 422);
     resp_free(&r);
 
+    /* labels and annotations */
+    static const char *const bad_meta[] = {
+        "{\"metadata\":{\"name\":\"l\",\"labels\":{\"a\":\"bad value!\"}}}",
+        "{\"metadata\":{\"name\":\"l\",\"labels\":{\"-a\":\"x\"}}}",
+        "{\"metadata\":{\"name\":\"l\",\"labels\":{\"Bad_Prefix/a\":\"x\"}}}",
+        "{\"metadata\":{\"name\":\"l\",\"labels\":{\"a\":\"0123456789012345678901234567890123456789"
+        "012345678901234567890123\"}}}",
+        "{\"metadata\":{\"name\":\"l\",\"annotations\":{\"a\":1}}}",
+        "{\"metadata\":{\"name\":\"l\",\"annotations\":{\"a b\":\"x\"}}}",
+    };
+    for (size_t i = 0; i < sizeof(bad_meta) / sizeof(bad_meta[0]); i++) {
+        r = post("/api/v1/namespaces/default/configmaps", bad_meta[i]);
+        if (r.status != 422)
+            TEST_FAIL("%s: %d %s", bad_meta[i], r.status, r.body);
+        resp_free(&r);
+    }
+    r = post("/api/v1/namespaces/default/configmaps",
+             "{\"metadata\":{\"name\":\"l\",\"labels\":{\"app.kubernetes.io/name\":\"My_v.1\","
+             "\"e\":\"\"},\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":"
+             "\"{}\"}}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+
     /* generateName */
     r = post("/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"generateName\":\"gen-\"}}");
     CHECK_INT(r.status, ==, 201);
