@@ -10,6 +10,7 @@ LIB_SRCS := $(sort $(wildcard core/*.c core/*/*.c runtime/*.c runtime/*/*.c net/
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 UI_FILES := $(sort $(wildcard ui/*.html ui/*.js ui/*.css))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
@@ -49,11 +50,12 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(B)/obj/ui_assets.o
 CMD_OBJS := $(CMD_SRCS:%.c=$(B)/obj/%.o)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(B)/helpers/%)
 
 .PHONY: all reef tests fuzz FORCE
 all: $(B)/reef tests
 reef: $(B)/reef
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) $(HELPER_BINS)
 fuzz: $(FUZZ_BINS)
 
 $(B)/obj/%.o: %.c
@@ -92,6 +94,12 @@ $(B)/tests/%: tests/unit/%.c tests/unit/test.h $(B)/libreef.a
 	@echo '  TEST    $@'
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TESTFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(B)/libreef.a \
 	    $(LIBS) 2> $@.log || { cat $@.log; exit 1; }
+
+# Small static programs that end-to-end tests copy into containers.
+$(B)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	@echo '  HELPER  $@'
+	gcc $(CPPFLAGS) -std=gnu11 -O2 $(WARN) -static -o $@ $<
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/libreef.a
 	@mkdir -p $(dir $@)

@@ -169,8 +169,12 @@ static int apply_pragmas(struct reef_db *db, const struct reef_db_opts *o, struc
 {
     char sql[256];
     /* auto_vacuum first: it only takes effect while the file has no tables, and a fresh file
-     * gets its header on the first write (the journal_mode change below). */
-    int rc = run_raw(db, "PRAGMA auto_vacuum=INCREMENTAL");
+     * gets its header on the first write (the journal_mode change below). Setting it on an
+     * existing file rewrites its header: a disk write on every open of a short-lived command. */
+    char vac[16];
+    int rc = pragma_text(db, "PRAGMA auto_vacuum", vac, sizeof(vac));
+    if (rc == SQLITE_OK && strcmp(vac, "2") != 0)
+        rc = run_raw(db, "PRAGMA auto_vacuum=INCREMENTAL");
     if (rc != SQLITE_OK)
         return reef_db_error(db, rc, err, "set auto_vacuum");
     if (!db->mem) {
@@ -233,6 +237,10 @@ int reef_db_open(const char *path, const struct reef_db_opts *opts, struct reef_
     }
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, db->busy_ms);
+    /* The last connection to close would checkpoint the WAL into the database (two fsyncs) and
+     * delete it: too costly for every command reef runs. Checkpoints happen as the WAL grows and
+     * when asked (reef_db_checkpoint). */
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     int r = apply_pragmas(db, o, err);
     if (r < 0) {
         reef_err_wrap(err, "open %s", db->path);

@@ -755,7 +755,8 @@ static void call_start(struct reef_http_call *call)
                                           .cert_pem = cl->cert_pem,
                                           .cert_file = cl->cert_file,
                                           .key_pem = cl->key_pem,
-                                          .key_file = cl->key_file};
+                                          .key_file = cl->key_file,
+                                          .insecure_skip_verify = cl->opts.insecure_skip_verify};
         cl->tls = reef_tls_config_client_new(&to, &err);
         if (!cl->tls) {
             call_fail(call, &err);

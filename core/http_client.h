@@ -32,6 +32,7 @@ struct reef_http_client_opts {
     const char *ca_pem, *ca_file;     /* https trust [the system bundle] */
     const char *cert_pem, *cert_file; /* optional client certificate ... */
     const char *key_pem, *key_file;   /* ... and its key */
+    bool insecure_skip_verify;        /* accept any server certificate (see core/tls.h) */
     unsigned connect_timeout_ms;      /* name lookup, TCP connect and TLS handshake [10 s] */
     unsigned response_timeout_ms;     /* request sent → response head [30 s] */
     unsigned max_redirects;           /* [10] */

@@ -214,12 +214,16 @@ struct reef_tls_config *reef_tls_config_client_new(const struct reef_tls_client_
     struct reef_tls_config *c = config_alloc(false, err);
     if (!c)
         return NULL;
-    const char *ca_file = o->ca_file ? o->ca_file : REEF_TLS_SYSTEM_CA_FILE;
-    if (load_certs(&c->ca, o->ca_pem, o->ca_pem ? NULL : ca_file, "CA", err) < 0)
-        goto fail;
-    c->has_ca = true;
-    mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
-    mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    if (o->insecure_skip_verify) {
+        mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_NONE);
+    } else {
+        const char *ca_file = o->ca_file ? o->ca_file : REEF_TLS_SYSTEM_CA_FILE;
+        if (load_certs(&c->ca, o->ca_pem, o->ca_pem ? NULL : ca_file, "CA", err) < 0)
+            goto fail;
+        c->has_ca = true;
+        mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+        mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    }
     if (o->cert_pem || o->cert_file) {
         if (load_own(c, o->cert_pem, o->cert_file, o->key_pem, o->key_file, err) < 0)
             goto fail;

@@ -37,6 +37,9 @@ struct reef_tls_client_opts {
     const char *ca_pem, *ca_file;     /* trusted CAs; neither set: REEF_TLS_SYSTEM_CA_FILE */
     const char *cert_pem, *cert_file; /* optional client certificate */
     const char *key_pem, *key_file;
+    /* Accept any server certificate (registries.yaml's tls.insecure_skip_verify): the
+     * connection is encrypted but its peer unauthenticated. Off unless configured. */
+    bool insecure_skip_verify;
 };
 
 struct reef_tls_config;

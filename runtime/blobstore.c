@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fs.h"
 #include "core/crypto.h"
 
 struct reef_blobstore {
@@ -39,24 +40,6 @@ bool reef_digest_valid(const char *d)
     return true;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[PATH_MAX];
-    if (reef_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 int reef_blobstore_open(const char *dir, struct reef_blobstore **out, struct reef_err *err)
 {
     struct reef_blobstore *bs = calloc(1, sizeof(*bs));
@@ -69,9 +52,9 @@ int reef_blobstore_open(const char *dir, struct reef_blobstore **out, struct ree
     char sub[PATH_MAX];
     int r = 0;
     snprintf(sub, sizeof(sub), "%s/sha256", dir);
-    if ((r = mkdir_p(sub)) == 0) {
+    if ((r = reef_fs_mkdir_p(sub, 0755)) == 0) {
         snprintf(sub, sizeof(sub), "%s/tmp", dir);
-        r = mkdir_p(sub);
+        r = reef_fs_mkdir_p(sub, 0755);
     }
     if (r < 0) {
         free(bs);

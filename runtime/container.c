@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "runtime/caps.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -59,25 +61,6 @@ static void reset_signals(void)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++)
         sigaction(s, &dfl, NULL); /* EINVAL for SIGKILL/SIGSTOP and gaps: fine */
-}
-
-static int mkdir_p(const char *path)
-{
-    char p[PATH_MAX];
-    if (reef_strlcpy(p, path, sizeof(p)) >= sizeof(p))
-        return -ENAMETOOLONG;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        *s = c;
-        if (!c)
-            break;
-    }
-    return 0;
 }
 
 static const char *env_get(char *const *env, const char *key)
@@ -128,8 +111,84 @@ static int find_executable(const char *argv0, char *const *env, char *out, size_
     return found_noexec ? -EACCES : -ENOENT;
 }
 
+static int send_fd(int sock, int fd)
+{
+    char byte = 'c';
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int reef_container_recv_console(int sock)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    ssize_t n;
+    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS)
+        return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* A terminal from the container's own devpts: master to the caller, slave as stdio. */
+static int setup_console(const struct reef_process_spec *p)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return -errno;
+    int unlock = 0;
+    struct winsize ws = {24, 80, 0, 0};
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+        close(master);
+        return -errno;
+    }
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        close(master);
+        return -errno;
+    }
+    ioctl(slave, TIOCSWINSZ, &ws);
+    int r = send_fd(p->console_socket, master);
+    close(master);
+    if (r < 0) {
+        close(slave);
+        return r;
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(slave, i) < 0)
+            return -errno;
+    if (slave > 2)
+        close(slave);
+    return ioctl(0, TIOCSCTTY, 0) < 0 ? -errno : 0;
+}
+
 static int setup_stdio(const struct reef_process_spec *p)
 {
+    if (p->console)
+        return setup_console(p);
     /* Move the caller's fds out of the way first: stdio[1] may well be 0. */
     int fds[3];
     for (int i = 0; i < 3; i++) {
@@ -171,13 +230,48 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
             child_fail_errno(errfd, "setrlimit");
     }
     const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
-    if (mkdir_p(cwd) < 0 && access(cwd, F_OK) < 0) {
+    if (reef_fs_mkdir_p(cwd, 0755) < 0 && access(cwd, F_OK) < 0) {
         snprintf(msg, sizeof(msg), "working directory %s: %s", cwd, strerror(errno));
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
-    uid_t uid = p->user ? p->user->uid : 0;
-    gid_t gid = p->user ? p->user->gid : 0;
-    if (setgroups(p->user ? (size_t)p->user->ngroups : 0, p->user ? p->user->groups : NULL) < 0)
+    const struct reef_user *user = p->user;
+    struct reef_user resolved;
+    char *const *env = p->env;
+    char **env_home = NULL;
+    if (!user && p->user_spec && p->user_spec[0]) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0 || reef_user_resolve(rootfd, p->user_spec, &resolved, &uerr) < 0)
+            child_fail(errfd, REEF_EXIT_RUNTIME, uerr.code ? -uerr.code : errno,
+                       uerr.code ? uerr.msg : "open /");
+        close(rootfd);
+        user = &resolved;
+    } else if (!user) {
+        struct reef_err uerr = {0};
+        int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd >= 0 && reef_user_resolve(rootfd, "", &resolved, &uerr) == 0)
+            user = &resolved;
+        if (rootfd >= 0)
+            close(rootfd);
+    }
+    /* HOME comes from the user's passwd entry unless the environment sets it, as with Docker. */
+    if (user && !env_get(env, "HOME")) {
+        size_t n = 0;
+        while (env && env[n])
+            n++;
+        env_home = calloc(n + 2, sizeof(char *));
+        char *home = malloc(strlen(user->home) + 6);
+        if (env_home && home) {
+            for (size_t i = 0; i < n; i++)
+                env_home[i] = env[i];
+            sprintf(home, "HOME=%s", user->home);
+            env_home[n] = home;
+            env = env_home;
+        }
+    }
+    uid_t uid = user ? user->uid : 0;
+    gid_t gid = user ? user->gid : 0;
+    if (setgroups(user ? (size_t)user->ngroups : 0, user ? user->groups : NULL) < 0)
         child_fail_errno(errfd, "setgroups");
     if (setresgid(gid, gid, gid) < 0)
         child_fail_errno(errfd, "setgid");
@@ -198,7 +292,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         child_fail(errfd, REEF_EXIT_RUNTIME, errno, msg);
     }
     char exe[PATH_MAX];
-    r = find_executable(p->argv[0], p->env, exe, sizeof(exe));
+    r = find_executable(p->argv[0], env, exe, sizeof(exe));
     if (r < 0) {
         if (r == -ENOENT && !strchr(p->argv[0], '/'))
             snprintf(msg, sizeof(msg), "exec: \"%.100s\": executable file not found in $PATH",
@@ -217,7 +311,7 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
         errno = -r;
         child_fail_errno(errfd, "install seccomp filter");
     }
-    execve(exe, p->argv, p->env);
+    execve(exe, p->argv, env);
     int e = errno;
     snprintf(msg, sizeof(msg), "exec: \"%.100s\": %s", p->argv[0], strerror(e));
     child_fail(errfd, e == ENOENT ? REEF_EXIT_NOTFOUND : REEF_EXIT_NOEXEC, e, msg);
@@ -250,6 +344,63 @@ static int read_report(int fd, pid_t pid, int *exit_code, struct reef_err *err)
     return reef_err_set(err, rep.err ? -rep.err : -EIO, "%s", rep.msg);
 }
 
+static int write_proc(pid_t pid, const char *file, const char *text, struct reef_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reef_err_errno(err, -errno, "open %s", path);
+    ssize_t n = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)strlen(text))
+        return reef_err_errno(err, n < 0 ? -e : -EIO, "write %s \"%s\"", file, text);
+    return 0;
+}
+
+static int write_maps(pid_t pid, const char *uid_map, const char *gid_map, struct reef_err *err)
+{
+    int r = write_proc(pid, "uid_map", uid_map, err);
+    if (r == 0)
+        r = write_proc(pid, "gid_map", gid_map ? gid_map : uid_map, err);
+    return r;
+}
+
+int reef_userns_create(const char *uid_map, const char *gid_map, int *out, struct reef_err *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return reef_err_errno(err, -errno, "user namespace: pipe");
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, NULL, NULL,
+                               NULL, NULL);
+    if (pid == 0) {
+        close(p[1]);
+        char c;
+        ssize_t n = read(p[0], &c, 1); /* held until the parent has the namespace's fd */
+        (void)n;
+        _exit(0);
+    }
+    int e = -errno;
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        return reef_err_errno(err, e, "user namespace: clone");
+    }
+    int r = write_maps(pid, uid_map, gid_map, err);
+    if (r == 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+        *out = open(path, O_RDONLY | O_CLOEXEC);
+        if (*out < 0)
+            r = reef_err_errno(err, -errno, "open %s", path);
+    }
+    close(p[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
 int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
                          struct reef_err *err)
 {
@@ -273,6 +424,12 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
             _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
         close(syncp[0]);
         struct reef_err cerr = {0};
+        /* In a new user namespace our credentials are still the host's root, which the
+         * namespace does not map: become its root (host uid 100000, say) now that the maps are
+         * written, or files we create could not be owned by anyone it knows. */
+        if ((s->clone_flags & CLONE_NEWUSER) &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+            child_fail_errno(errp[1], "become root in the user namespace");
         if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
             child_fail_errno(errp[1], "unshare cgroup namespace");
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -289,7 +446,11 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         close(errp[0]);
         return reef_err_errno(err, e, "start container: clone");
     }
-    int r = s->placed ? s->placed(s->ud, (pid_t)pid, err) : 0;
+    int r = 0;
+    if (s->uid_map && (s->clone_flags & CLONE_NEWUSER))
+        r = write_maps((pid_t)pid, s->uid_map, s->gid_map, err);
+    if (r == 0 && s->placed)
+        r = s->placed(s->ud, (pid_t)pid, err);
     if (r < 0) {
         close(syncp[1]);
         close(errp[0]);
@@ -316,8 +477,9 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
     static const struct {
         const char *name;
         int type;
-    } nss[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-               {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+    } nss[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},      {"uts", CLONE_NEWUTS},
+               {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},      {"cgroup", CLONE_NEWCGROUP},
+               {"mnt", CLONE_NEWNS}};
     *exit_code = REEF_EXIT_RUNTIME;
     int fds[REEF_ARRAY_LEN(nss)];
     for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
@@ -349,9 +511,17 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
                 child_fail_errno(errp[1], "exec: join the container's cgroup");
             close(cg);
         }
-        for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++)
-            if (setns(fds[i], nss[i].type) < 0 && !(errno == EINVAL && i == 4))
+        for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
+            /* Our own user namespace (a container without one) cannot be joined again. */
+            if (nss[i].type == CLONE_NEWUSER) {
+                struct stat a, b;
+                if (fstat(fds[i], &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+                    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                    continue;
+            }
+            if (setns(fds[i], nss[i].type) < 0 && !(errno == EINVAL && nss[i].type == CLONE_NEWCGROUP))
                 child_fail_errno(errp[1], "exec: join the container's namespaces");
+        }
         long child = syscall(SYS_clone, (unsigned long)CLONE_PARENT | SIGCHLD, NULL, NULL, NULL,
                              NULL);
         if (child == 0) {

@@ -35,12 +35,19 @@ struct reef_process_spec {
     char *const *argv; /* argv[0] without '/' is looked up in the container's PATH */
     char *const *env;  /* NULL-terminated "K=V" strings */
     const char *cwd;   /* created when missing (an image's WorkingDir); NULL for "/" */
-    const struct reef_user *user;
+    const struct reef_user *user; /* resolved already, or NULL to resolve user_spec */
+    const char *user_spec;        /* "app", "1000:50": looked up in the container's own
+                                     /etc/passwd and /etc/group after pivot_root; NULL = root */
     uint64_t caps;                          /* runtime/caps.h */
     const struct reef_seccomp_prog *seccomp; /* NULL: unconfined */
     bool no_new_privs;
     int stdio[3]; /* the child's 0, 1, 2; -1 for /dev/null */
     bool tty;     /* stdio[0] is a terminal: it becomes the controlling terminal */
+    /* Allocate the terminal inside the container, from its own /dev/pts (so `tty` names it
+     * there): the master end is sent over console_socket with SCM_RIGHTS and the slave becomes
+     * stdin, stdout, stderr and the controlling terminal. stdio and tty are then ignored. */
+    bool console;
+    int console_socket;
     const struct reef_rlimit *rlimits; /* clamped to the caller's hard limits, never raised */
     int nrlimits;
 };
@@ -51,6 +58,8 @@ struct reef_container_spec {
     int clone_flags;      /* CLONE_NEWNS is implied; add CLONE_NEWPID|NEWUTS|NEWIPC|NEWNET... */
     bool cgroup_ns;       /* unshare the cgroup namespace after being placed */
     const char *hostname; /* with CLONE_NEWUTS */
+    /* With CLONE_NEWUSER: the mappings written for the child ("0 100000 65536"). */
+    const char *uid_map, *gid_map;
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.
      * A negative return aborts the start (the child is killed). */
     int (*placed)(void *ud, pid_t pid, struct reef_err *err);
@@ -67,5 +76,13 @@ int reef_container_spawn(const struct reef_container_spec *spec, pid_t *pid, int
 int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
                         const char *cgroup_procs, pid_t *pid, int *exit_code,
                         struct reef_err *err);
+
+/* A user namespace with the given mappings, held by the returned fd (a namespace file: close it
+ * to let the namespace go). Used to make idmapped mounts before the container exists. */
+int reef_userns_create(const char *uid_map, const char *gid_map, int *fd, struct reef_err *err);
+
+/* Receives the terminal master sent by a child started with console set. Returns the fd or
+ * -errno. */
+int reef_container_recv_console(int sock);
 
 #endif

@@ -259,7 +259,8 @@ static int overlay_data(const struct reef_rootfs_spec *s, struct reef_buf *data,
         r = reef_buf_printf(data, "%s%s", i ? ":" : "", s->lowers[i]);
     }
     if (r == 0)
-        r = reef_buf_printf(data, ",upperdir=%s,workdir=%s", s->upper, s->work);
+        r = reef_buf_printf(data, ",upperdir=%s,workdir=%s%s", s->upper, s->work,
+                            s->volatile_upper ? ",volatile" : "");
     if (r < 0)
         return reef_err_set(err, r, "out of memory");
     if (data->len >= (size_t)getpagesize() - 1)
@@ -312,7 +313,13 @@ int reef_rootfs_enter(const struct reef_rootfs_spec *s, struct reef_err *err)
         return reef_err_errno(err, -errno, "make / a slave mount");
     struct reef_buf data = REEF_BUF_INIT;
     int r;
-    if (s->nlowers == 0) {
+    if (s->premounted) {
+        /* Mounts inherited into a less privileged namespace are locked, and pivot_root refuses
+         * a locked new root: a bind of it made here is ours. */
+        r = mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
+        if (r < 0)
+            return reef_err_errno(err, r, "bind the root %s", s->rootfs);
+    } else if (s->nlowers == 0) {
         r = mount(s->upper, s->rootfs, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
         if (r < 0)
             return reef_err_errno(err, r, "bind %s as the root", s->upper);
@@ -385,4 +392,52 @@ int reef_rootfs_enter(const struct reef_rootfs_spec *s, struct reef_err *err)
         mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
         return reef_err_errno(err, -errno, "make / read-only");
     return 0;
+}
+
+int reef_rootfs_mount_idmapped(const struct reef_rootfs_spec *s, int userns_fd,
+                               const char *lower_base, struct reef_err *err)
+{
+    if (mkdir(lower_base, 0700) < 0 && errno != EEXIST)
+        return reef_err_errno(err, -errno, "create %s", lower_base);
+    char **paths = calloc(s->nlowers + 1, sizeof(char *));
+    if (!paths)
+        return reef_err_set(err, -ENOMEM, "out of memory");
+    int r = 0;
+    for (size_t i = 0; i < s->nlowers && r == 0; i++) {
+        char target[PATH_MAX];
+        snprintf(target, sizeof(target), "%s/%zu", lower_base, i);
+        if (mkdir(target, 0700) < 0 && errno != EEXIST) {
+            r = reef_err_errno(err, -errno, "create %s", target);
+            break;
+        }
+        int fd = open_tree(AT_FDCWD, s->lowers[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (fd < 0) {
+            r = reef_err_errno(err, -errno, "idmapped layer %s: open_tree", s->lowers[i]);
+            break;
+        }
+        struct mount_attr attr = {
+            .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY,
+            .userns_fd = (uint64_t)userns_fd,
+        };
+        if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+            r = reef_err_errno(err, -errno, "idmapped layer %s: mount_setattr", s->lowers[i]);
+        else if (move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            r = reef_err_errno(err, -errno, "idmapped layer %s: move_mount", s->lowers[i]);
+        close(fd);
+        if (r == 0 && !(paths[i] = strdup(target)))
+            r = reef_err_set(err, -ENOMEM, "out of memory");
+    }
+    if (r == 0) {
+        struct reef_rootfs_spec shifted = *s;
+        shifted.lowers = (const char *const *)paths;
+        struct reef_buf data = REEF_BUF_INIT;
+        r = overlay_data(&shifted, &data, err);
+        if (r == 0 && mount("overlay", s->rootfs, "overlay", 0, data.data) < 0)
+            r = reef_err_errno(err, -errno, "mount overlay on %s", s->rootfs);
+        reef_buf_free(&data);
+    }
+    for (size_t i = 0; i < s->nlowers; i++)
+        free(paths[i]);
+    free(paths);
+    return r;
 }

@@ -33,6 +33,9 @@ struct reef_rootfs_spec {
     const char *work;
     const char *rootfs; /* an empty directory to mount the root on */
     bool readonly;      /* --read-only */
+    /* The upper layer is thrown away with the container (--rm): overlayfs may skip syncing it,
+     * which makes unmounting it at exit much cheaper. */
+    bool volatile_upper;
     const struct reef_volume *volumes;
     size_t nvolumes;
     /* Host files bound onto /etc/hosts, /etc/hostname, /etc/resolv.conf; NULL to leave alone. */
@@ -40,6 +43,9 @@ struct reef_rootfs_spec {
     const char *hostname;
     const char *resolv;
     bool new_netns; /* sysfs can be mounted only in a network namespace of one's own */
+    /* The root is mounted at rootfs already (reef_rootfs_mount_idmapped, for a container in a
+     * user namespace): reef_rootfs_enter uses it as it is. */
+    bool premounted;
 };
 
 /* Docker's masked and read-only paths, for reef inspect and tests. NULL-terminated. */
@@ -49,6 +55,14 @@ extern const char *const reef_readonly_paths[];
 /* Builds the root filesystem and pivots into it. The caller must be in a new mount namespace
  * (and a new PID namespace, for /proc). Leaves the working directory at "/". */
 int reef_rootfs_enter(const struct reef_rootfs_spec *spec, struct reef_err *err);
+
+/* For a container in a user namespace: mounts each layer at lower_base/<n> as an idmapped,
+ * read-only mount (files owned by host root appear owned by the namespace's root: userns_fd names
+ * a user namespace with the container's mapping), then the overlay of them at spec->rootfs.
+ * Called by the shim in a mount namespace of its own, before the container is cloned (so the
+ * container's mount namespace starts with the root mounted). */
+int reef_rootfs_mount_idmapped(const struct reef_rootfs_spec *spec, int userns_fd,
+                               const char *lower_base, struct reef_err *err);
 
 /* Opens (creating what is missing, as directories, or a file when last_is_file) path inside the
  * root rootfd, with symlinks resolved inside it. Returns an O_PATH fd or -errno. */

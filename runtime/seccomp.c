@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/crypto.h"
 #include "runtime/caps.h"
 
 /* Allowed for every container. Names a given architecture lacks are skipped. */
@@ -264,4 +267,65 @@ int reef_seccomp_default_count(uint64_t caps)
         return r;
     seccomp_release(ctx);
     return count;
+}
+
+/* A short hash of everything that shapes the default profile. */
+static void profile_hash(char out[17])
+{
+    struct reef_crypto_sha256 h;
+    reef_crypto_sha256_init(&h);
+    for (size_t i = 0; i < REEF_ARRAY_LEN(allowed); i++)
+        reef_crypto_sha256_update(&h, allowed[i], strlen(allowed[i]) + 1);
+    for (size_t i = 0; i < REEF_ARRAY_LEN(gated); i++) {
+        reef_crypto_sha256_update(&h, &gated[i].cap, sizeof(gated[i].cap));
+        reef_crypto_sha256_update(&h, gated[i].name, strlen(gated[i].name) + 1);
+    }
+    reef_crypto_sha256_update(&h, personalities, sizeof(personalities));
+    const struct scmp_version *v = seccomp_version();
+    reef_crypto_sha256_update(&h, v, sizeof(*v));
+    uint8_t sum[REEF_SHA256_LEN];
+    reef_crypto_sha256_final(&h, sum);
+    reef_crypto_hex_encode(out, sum, 8);
+}
+
+int reef_seccomp_build_default_cached(uint64_t caps, const char *cache_dir,
+                                      struct reef_seccomp_prog *prog, struct reef_err *err)
+{
+    memset(prog, 0, sizeof(*prog));
+    char hash[17], path[4096];
+    profile_hash(hash);
+    snprintf(path, sizeof(path), "%s/seccomp-%08x-%016llx-%s.bpf", cache_dir,
+             (unsigned)seccomp_arch_native(), (unsigned long long)caps, hash);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size % sizeof(struct sock_filter) == 0 &&
+            st.st_size / sizeof(struct sock_filter) <= BPF_MAXINSNS) {
+            void *buf = malloc((size_t)st.st_size);
+            if (buf && pread(fd, buf, (size_t)st.st_size, 0) == st.st_size) {
+                close(fd);
+                prog->filter = buf;
+                prog->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+                return 0;
+            }
+            free(buf);
+        }
+        close(fd);
+    }
+    int r = reef_seccomp_build_default(caps, prog, err);
+    if (r < 0)
+        return r;
+    /* Store it for next time; failing to is not an error. */
+    mkdir(cache_dir, 0700);
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd >= 0) {
+        size_t n = (size_t)prog->len * sizeof(struct sock_filter);
+        bool ok = write(fd, prog->filter, n) == (ssize_t)n;
+        close(fd);
+        if (!ok || rename(tmp, path) < 0)
+            unlink(tmp);
+    }
+    return 0;
 }

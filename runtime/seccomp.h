@@ -28,6 +28,12 @@ struct reef_seccomp_prog {
 int reef_seccomp_build_default(uint64_t caps, struct reef_seccomp_prog *prog,
                                struct reef_err *err);
 void reef_seccomp_prog_free(struct reef_seccomp_prog *prog);
+/* The same, through a cache of compiled programs in cache_dir (created when missing): building
+ * with libseccomp costs milliseconds on every container start, reading the cached program
+ * microseconds. Entries are keyed by architecture, capability set and a hash of the profile
+ * itself, so a reef with another profile never reads a stale one. */
+int reef_seccomp_build_default_cached(uint64_t caps, const char *cache_dir,
+                                      struct reef_seccomp_prog *prog, struct reef_err *err);
 
 /* Installs prog in the calling thread. no_new_privs must already be set, or the caller must hold
  * CAP_SYS_ADMIN. Returns 0 or -errno. */

@@ -1,6 +1,6 @@
 # Sourced by tests that need an OCI registry: Debian's docker-registry (the CNCF distribution
 # registry) on 127.0.0.1 only, started and stopped by PID.
-#   registry_start DIR [PORT] [tls CERT KEY] [htpasswd FILE]
+#   registry_start DIR [PORT] [tls CERT KEY] [htpasswd FILE] [token REALM SERVICE ISSUER CERTBUNDLE]
 #       starts it with storage under DIR; sets REGISTRY_PID and REGISTRY_ADDR (127.0.0.1:PORT);
 #       PORT 0 or absent picks a free port.
 #   registry_stop   stops it (also safe when it never started)
@@ -8,19 +8,31 @@
 registry_free_port() {
     local p
     for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
+        # below the ephemeral range (32768-60999), where outgoing connections take ports
+        p=$((20000 + RANDOM % 12000))
         ! ss -Htln "sport = :$p" | grep -q . && { echo "$p"; return 0; }
     done
     return 1
 }
 
 registry_start() {
+    local attempt
+    # A port found free can still be taken before the registry binds it: try a few.
+    for attempt in 1 2 3 4 5; do
+        registry_start_once "$@" && return 0
+        grep -q "address already in use" "$1/registry.log" 2> /dev/null || return 1
+    done
+    return 1
+}
+
+registry_start_once() {
     local dir=$1 port=${2:-0} tlsblock="" authblock=""
     shift 2 || shift $#
     while [ $# -gt 0 ]; do
         case "$1" in
         tls) tlsblock=$(printf '  tls:\n    certificate: %s\n    key: %s\n' "$2" "$3"); shift 3 ;;
         htpasswd) authblock=$(printf 'auth:\n  htpasswd:\n    realm: reef-test\n    path: %s\n' "$2"); shift 2 ;;
+        token) authblock=$(printf 'auth:\n  token:\n    realm: %s\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n' "$2" "$3" "$4" "$5"); shift 5 ;;
         *) echo "registry_start: unknown option $1" >&2; return 1 ;;
         esac
     done
