@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "orchestrate/apiserver.h"
+#include "orchestrate/kubeconfig.h"
+#include "orchestrate/pki.h"
 #include "orchestrate/store.h"
 
 extern const struct reef_cmd reef_cmd_server;
@@ -34,6 +36,7 @@ struct server {
     uv_timer_t tick;
     struct token tokens[MAX_TOKENS];
     size_t ntokens;
+    struct reef_pki *pki; /* NULL when the credentials come from files */
     int stopping;
 };
 
@@ -49,6 +52,12 @@ static bool const_eq(const char *a, const char *b)
 static int check_token(void *ud, const char *token, struct reef_apiserver_user *user)
 {
     struct server *s = ud;
+    if (s->pki && reef_pki_check_token(s->pki, token)) {
+        snprintf(user->name, sizeof(user->name), "system:admin");
+        snprintf(user->groups[0], sizeof(user->groups[0]), "system:masters");
+        user->ngroups = 1;
+        return 1;
+    }
     for (size_t i = 0; i < s->ntokens; i++)
         if (const_eq(s->tokens[i].token, token)) {
             *user = s->tokens[i].user;
@@ -194,7 +203,9 @@ static int run(int argc, char **argv)
         {"token-auth-file", required_argument, NULL, O_TOKENS},
         {0}};
     const char *data_dir = "/var/lib/reef", *bind = "0.0.0.0", *cert = NULL, *key = NULL,
-               *client_ca = NULL, *tokens = NULL;
+               *client_ca = NULL, *tokens = NULL, *kubeconfig = NULL, *kubeconfig_mode = NULL;
+    const char *sans[MAX_SANS];
+    size_t nsans = 0;
     long long port = 6443;
     int c;
     while ((c = reef_cmd_getopt(&reef_cmd_server, argc, argv, "", opts)) != -1) {
@@ -225,15 +236,30 @@ static int run(int argc, char **argv)
         case O_TOKENS:
             tokens = optarg;
             break;
-        default: /* --tls-san, --write-kubeconfig*, --disable-agent: for the PKI and the agent */
+        case O_SAN:
+            if (nsans == MAX_SANS)
+                return reef_cmd_usage_error(&reef_cmd_server, "more than %d --tls-san", MAX_SANS);
+            sans[nsans++] = optarg;
+            break;
+        case O_KCFG:
+            kubeconfig = optarg;
+            break;
+        case O_KCFG_MODE:
+            kubeconfig_mode = optarg;
+            break;
+        default: /* --disable-agent: the agent comes later */
             break;
         }
     }
     if (optind < argc)
         return reef_cmd_usage_error(&reef_cmd_server, "unexpected argument '%s'", argv[optind]);
-    if (!cert || !key)
+    if (!cert != !key)
         return reef_cmd_usage_error(&reef_cmd_server,
-                                    "--tls-cert-file and --tls-private-key-file are required");
+                                    "--tls-cert-file and --tls-private-key-file go together");
+    mode_t kmode = 0;
+    struct reef_err merr = {0};
+    if (kubeconfig_mode && reef_kubeconfig_parse_mode(kubeconfig_mode, &kmode, &merr) < 0)
+        return reef_cmd_usage_error(&reef_cmd_server, "%s", merr.msg);
     signal(SIGPIPE, SIG_IGN);
     static struct server s;
     struct reef_err err = {0};
@@ -266,6 +292,27 @@ static int run(int argc, char **argv)
     }
     struct reef_tls_server_opts to = {
         .cert_file = cert, .key_file = key, .client_ca_file = client_ca};
+    if (!cert) {
+        /* the cluster CA, serving and admin certificates, admin token, and the kubeconfig */
+        struct reef_pki_opts po = {.data_dir = data_dir, .tls_sans = sans, .n_tls_sans = nsans};
+        if (reef_pki_ensure(&po, &s.pki, &err) < 0) {
+            fprintf(stderr, "reef server: %s\n", err.msg);
+            reef_apiserver_free(s.api);
+            reef_store_close(s.store);
+            return 1;
+        }
+        reef_pki_tls_server_opts(s.pki, &to);
+        char url[128];
+        snprintf(url, sizeof(url), "https://127.0.0.1:%lld", port);
+        struct reef_kubeconfig_write_opts ko = {.path = kubeconfig,
+                                                .mode = kmode,
+                                                .server = url,
+                                                .ca_pem = reef_pki_ca_pem(s.pki),
+                                                .cert_pem = reef_pki_admin_cert_pem(s.pki),
+                                                .key_pem = reef_pki_admin_key_pem(s.pki)};
+        if (reef_kubeconfig_write(&ko, &err) < 0)
+            LOG_WARN("server", "kubeconfig: %s", err.msg);
+    }
     struct reef_tls_config *tls = reef_tls_config_server_new(&to, &err);
     if (!tls) {
         fprintf(stderr, "reef server: %s\n", err.msg);
@@ -301,6 +348,7 @@ static int run(int argc, char **argv)
     reef_store_close(s.store);
     for (size_t i = 0; i < s.ntokens; i++)
         free(s.tokens[i].token);
+    reef_pki_free(s.pki);
     uv_loop_close(s.loop);
     return 0;
 }
@@ -311,14 +359,18 @@ const struct reef_cmd reef_cmd_server = {
     .usage = "usage: reef server [options]\n"
              "\n"
              "Serves the Kubernetes API over HTTPS, backed by the store in DATA-DIR/server.\n"
+             "The first start creates the cluster CA, the serving and admin certificates and the\n"
+             "admin token in DATA-DIR/server, and writes the admin kubeconfig; certificate files\n"
+             "given with --tls-cert-file/--tls-private-key-file are used instead.\n"
              "\n"
              "Options:\n"
              "  --data-dir DIR                 state directory [/var/lib/reef]\n"
              "  --bind-address ADDR            address to listen on [0.0.0.0]\n"
              "  --https-listen-port PORT       [6443]\n"
              "  --tls-san NAME                 extra server certificate name (repeatable)\n"
-             "  --write-kubeconfig PATH        where to write the admin kubeconfig\n"
-             "  --write-kubeconfig-mode MODE   its file mode\n"
+             "  --write-kubeconfig PATH        where to write the admin kubeconfig "
+             "[/etc/reef/reef.yaml]\n"
+             "  --write-kubeconfig-mode MODE   its file mode [0600]\n"
              "  --disable-agent                run no node agent in this process\n"
              "  --tls-cert-file FILE           server certificate chain (PEM)\n"
              "  --tls-private-key-file FILE    its key\n"

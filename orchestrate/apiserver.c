@@ -307,6 +307,15 @@ void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http
         return;
     }
     c->table = accept_has(req, "as=Table");
+    if (c->table) {
+        char inc[32];
+        ssize_t n = reef_http_req_query(req, "includeObject", inc, sizeof(inc));
+        if (reef_table_parse_include(n > 0 ? inc : NULL, &c->include) < 0) {
+            reef__api_status(res, 400, "BadRequest", NULL, NULL, NULL,
+                             "includeObject: unsupported value");
+            return;
+        }
+    }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0)
         return send_version(res);
     if (strcmp(p, "/openapi/v2") == 0) {
@@ -407,77 +416,6 @@ static int ensure_kubernetes_service(struct reef_store *s, int port, struct reef
     return r == -EEXIST ? 0 : r;
 }
 
-static int default_columns(void *ud, const char *resource, struct reef_json_writer *w)
-{
-    (void)ud;
-    (void)resource;
-    reef_json_begin_array(w);
-    static const char *const names[] = {"Name", "Age"};
-    for (int i = 0; i < 2; i++) {
-        reef_json_begin_object(w);
-        reef_json_key(w, "name");
-        reef_json_put_str(w, names[i]);
-        reef_json_key(w, "type");
-        reef_json_put_str(w, "string");
-        reef_json_key(w, "format");
-        reef_json_put_str(w, i == 0 ? "name" : "");
-        reef_json_key(w, "description");
-        reef_json_put_str(w, i == 0 ? "Name must be unique within a namespace."
-                                    : "CreationTimestamp is a timestamp representing the server "
-                                      "time when this object was created.");
-        reef_json_key(w, "priority");
-        reef_json_put_int(w, 0);
-        reef_json_end_object(w);
-    }
-    return reef_json_end_array(w);
-}
-
-/* kubectl's duration.HumanDuration, shortened: 5s, 3m20s, 5m, 3h, 2d. */
-static void human_age(int64_t s, char *out, size_t size)
-{
-    if (s < 0)
-        s = 0;
-    if (s < 120)
-        snprintf(out, size, "%llds", (long long)s);
-    else if (s < 600)
-        snprintf(out, size, "%lldm%llds", (long long)(s / 60), (long long)(s % 60));
-    else if (s < 3 * 3600)
-        snprintf(out, size, "%lldm", (long long)(s / 60));
-    else if (s < 48 * 3600)
-        snprintf(out, size, "%lldh", (long long)(s / 3600));
-    else
-        snprintf(out, size, "%lldd", (long long)(s / 86400));
-}
-
-static int64_t parse_time(const char *t)
-{
-    struct tm tm = {0};
-    if (!strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return -1;
-    return (int64_t)timegm(&tm);
-}
-
-static int default_cells(void *ud, const char *resource, const struct reef_json_doc *obj,
-                         int64_t now_ms, struct reef_json_writer *w)
-{
-    (void)ud;
-    (void)resource;
-    char name[REEF_STORE_MAX_NAME + 1] = "", ts[64] = "", age[32] = "<unknown>";
-    int v = reef_json_find(obj, REEF_JSON_ROOT, "metadata.name", NULL);
-    if (v >= 0)
-        reef_json_get_str(obj, v, name, sizeof(name), NULL);
-    v = reef_json_find(obj, REEF_JSON_ROOT, "metadata.creationTimestamp", NULL);
-    if (v >= 0 && reef_json_get_str(obj, v, ts, sizeof(ts), NULL) == 0) {
-        int64_t t = parse_time(ts);
-        if (t >= 0)
-            human_age(now_ms / 1000 - t, age, sizeof(age));
-    }
-    reef_json_begin_array(w);
-    reef_json_put_str(w, name);
-    reef_json_put_str(w, age);
-    return reef_json_end_array(w);
-}
-
 int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apiserver **out,
                        struct reef_err *err)
 {
@@ -491,10 +429,6 @@ int reef_apiserver_new(const struct reef_apiserver_opts *opts, struct reef_apise
     a->store = opts->store;
     a->authn_token = opts->authn_token;
     a->authn_ud = opts->authn_ud;
-    if (opts->printer && opts->printer->columns && opts->printer->cells)
-        a->printer = *opts->printer;
-    else
-        a->printer = (struct reef_apiserver_printer){default_columns, default_cells, NULL};
     a->watch_max_s = opts->watch_max_s;
     static const char *const ns[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
     for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {

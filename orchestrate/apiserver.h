@@ -20,6 +20,7 @@
 #include "core/http_server.h"
 #include "core/json.h"
 #include "orchestrate/store.h"
+#include "orchestrate/tables.h"
 
 struct reef_apiserver;
 
@@ -36,24 +37,11 @@ struct reef_apiserver_user {
 typedef int (*reef_apiserver_token_fn)(void *ud, const char *token,
                                        struct reef_apiserver_user *user);
 
-/* Server-side Table printing (meta.k8s.io/v1 Table). resource is the store key ("pods",
- * "deployments.apps"). columns writes the columnDefinitions array; cells writes one row's cells
- * array for the object obj (root REEF_JSON_ROOT) at time now_ms (Unix ms). Both write exactly
- * one JSON array through w and return 0 or the writer's error. The API server writes the rest
- * of the Table (metadata, row.object). */
-struct reef_apiserver_printer {
-    int (*columns)(void *ud, const char *resource, struct reef_json_writer *w);
-    int (*cells)(void *ud, const char *resource, const struct reef_json_doc *obj, int64_t now_ms,
-                 struct reef_json_writer *w);
-    void *ud;
-};
-
 struct reef_apiserver_opts {
     uv_loop_t *loop;
     struct reef_store *store;            /* borrowed; must outlive the API server */
     reef_apiserver_token_fn authn_token; /* NULL: no token is valid */
     void *authn_ud;
-    const struct reef_apiserver_printer *printer; /* NULL: built-in NAME / AGE (copied) */
     unsigned watch_max_s; /* longest watch without timeoutSeconds [1800..3600 s, random] */
     int https_port;       /* the `kubernetes` Service's targetPort [6443] */
 };
@@ -106,7 +94,6 @@ struct reef_apiserver {
     struct reef_store *store;
     reef_apiserver_token_fn authn_token;
     void *authn_ud;
-    struct reef_apiserver_printer printer;
     unsigned watch_max_s;
     struct reef__api_watch *watches; /* doubly linked */
     size_t nwatches;
@@ -122,7 +109,8 @@ struct reef__api_call {
     char ns[REEF_STORE_MAX_NAME + 1]; /* "" when none in the path */
     char name[REEF_STORE_MAX_NAME + 1];
     char sub[32];
-    bool table; /* Accept asked for a Table */
+    bool table;                      /* Accept asked for a Table */
+    enum reef_table_include include; /* includeObject */
     struct reef_apiserver_user user;
 };
 
@@ -163,12 +151,12 @@ void reef__api_delete_collection(struct reef__api_call *c);
 void reef__api_send_object(struct reef__api_call *c, int code, const char *obj, size_t len);
 /* The autoscaling/v1 Scale view of a Deployment or ReplicaSet, appended to out. */
 int reef__api_scale_of(const char *obj, size_t len, struct reef_buf *out, struct reef_err *err);
-/* Writes a Table envelope's columnDefinitions key and value. */
-int reef__api_table_columns(struct reef_apiserver *a, const struct reef__api_res *r,
-                            struct reef_json_writer *w);
-/* Writes one Table row object for obj. */
-int reef__api_table_row(struct reef_apiserver *a, const struct reef__api_res *r,
-                        const struct reef_json_doc *obj, bool full, struct reef_json_writer *w);
+/* Object d (parsed) of resource r as a one-row meta.k8s.io/v1 Table (orchestrate/tables),
+ * appended to out; no_headers leaves the column definitions out (watch events after the
+ * first). 0 or the tables module's error. */
+int reef__api_table_one(const struct reef__api_res *r, enum reef_table_include include,
+                        bool no_headers, const struct reef_json_doc *d, struct reef_buf *out,
+                        struct reef_err *err);
 /* Compiled label and field selectors of a list or watch; both NULL when absent. */
 struct reef__api_sel {
     struct reef_label_selector *labels;

@@ -62,66 +62,16 @@ bool reef__api_sel_match(void *arg, const struct reef_json_doc *obj)
 
 /* ---- Tables ---- */
 
-int reef__api_table_columns(struct reef_apiserver *a, const struct reef__api_res *r,
-                            struct reef_json_writer *w)
+int reef__api_table_one(const struct reef__api_res *r, enum reef_table_include include,
+                        bool no_headers, const struct reef_json_doc *d, struct reef_buf *out,
+                        struct reef_err *err)
 {
-    reef_json_key(w, "columnDefinitions");
-    return a->printer.columns(a->printer.ud, r->store_key, w);
-}
-
-int reef__api_table_row(struct reef_apiserver *a, const struct reef__api_res *r,
-                        const struct reef_json_doc *obj, bool full, struct reef_json_writer *w)
-{
-    reef_json_begin_object(w);
-    reef_json_key(w, "cells");
-    a->printer.cells(a->printer.ud, r->store_key, obj, reef__api_now_ms(), w);
-    reef_json_key(w, "object");
-    if (full) {
-        reef_json_put_value(w, obj, REEF_JSON_ROOT);
-    } else {
-        reef_json_begin_object(w);
-        reef_json_key(w, "kind");
-        reef_json_put_str(w, "PartialObjectMetadata");
-        reef_json_key(w, "apiVersion");
-        reef_json_put_str(w, "meta.k8s.io/v1");
-        int m = reef_json_member(obj, REEF_JSON_ROOT, "metadata");
-        reef_json_key(w, "metadata");
-        if (m >= 0)
-            reef_json_put_value(w, obj, m);
-        else
-            reef_json_put_raw(w, "{}", 2);
-        reef_json_end_object(w);
-    }
-    return reef_json_end_object(w);
-}
-
-static bool include_full(struct reef__api_call *c)
-{
-    char v[32];
-    return reef_http_req_query(c->req, "includeObject", v, sizeof(v)) > 0 &&
-           strcmp(v, "Object") == 0;
-}
-
-static void send_table_header(struct reef_json_writer *w, struct reef__api_call *c, int64_t rev,
-                              const char *cont)
-{
-    reef_json_begin_object(w);
-    reef_json_key(w, "kind");
-    reef_json_put_str(w, "Table");
-    reef_json_key(w, "apiVersion");
-    reef_json_put_str(w, "meta.k8s.io/v1");
-    reef_json_key(w, "metadata");
-    reef_json_begin_object(w);
-    char rv[32];
-    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
-    reef_json_key(w, "resourceVersion");
-    reef_json_put_str(w, rv);
-    if (cont && cont[0]) {
-        reef_json_key(w, "continue");
-        reef_json_put_str(w, cont);
-    }
-    reef_json_end_object(w);
-    reef__api_table_columns(c->a, c->r, w);
+    struct reef_table_opts o = {.resource = r->store_key,
+                                .now = reef__api_now_ms() / 1000,
+                                .wide = true,
+                                .no_headers = no_headers,
+                                .include = include};
+    return reef_table_write_one(out, &o, d, REEF_JSON_ROOT, err);
 }
 
 /* Sends one object as JSON or as a one-row Table. */
@@ -135,25 +85,8 @@ void reef__api_send_object(struct reef__api_call *c, int code, const char *obj, 
     struct reef_buf b;
     reef_buf_init(&b);
     struct reef_err err = {0};
-    if (reef_json_parse(&d, obj, len, NULL, &err) < 0) {
-        reef__api_status(c->res, 500, "InternalError", NULL, NULL, NULL, "%s", err.msg);
-        return;
-    }
-    struct reef_json_writer w;
-    reef_json_writer_init(&w, &b, 0);
-    int64_t rev = 0;
-    int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.resourceVersion", NULL);
-    char rv[32] = "0";
-    if (v >= 0)
-        reef_json_get_str(&d, v, rv, sizeof(rv), NULL);
-    rev = strtoll(rv, NULL, 10);
-    send_table_header(&w, c, rev, NULL);
-    reef_json_key(&w, "rows");
-    reef_json_begin_array(&w);
-    reef__api_table_row(c->a, c->r, &d, include_full(c), &w);
-    reef_json_end_array(&w);
-    reef_json_end_object(&w);
-    if (reef_json_finish(&w, &err) < 0)
+    if (reef_json_parse(&d, obj, len, NULL, &err) < 0 ||
+        reef__api_table_one(c->r, c->include, false, &d, &b, &err) < 0)
         reef__api_status(c->res, 500, "InternalError", NULL, NULL, NULL, "%s", err.msg);
     else
         reef__api_send_json(c->res, code, &b);
@@ -250,20 +183,39 @@ void reef__api_get(struct reef__api_call *c)
 /* ---- list ---- */
 
 struct list_ctx {
-    struct reef__api_call *c;
     struct reef_json_writer *w;
-    struct reef_json_doc d;
-    bool full;
 };
 
 static int list_item(void *arg, const struct reef_store_item *it)
 {
     struct list_ctx *l = arg;
-    if (!l->c->table)
-        return reef_json_put_raw(l->w, it->object, it->len);
-    if (reef_json_parse(&l->d, it->object, it->len, NULL, NULL) < 0)
-        return 0;
-    return reef__api_table_row(l->c->a, l->c->r, &l->d, l->full, l->w);
+    return reef_json_put_raw(l->w, it->object, it->len);
+}
+
+/* The Table of a list whose items (a JSON array) were collected. */
+static int list_table(struct reef__api_call *c, const struct reef_buf *items, int64_t rev,
+                      const char *cont, struct reef_buf *out, struct reef_err *err)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    int r = reef_json_parse(&d, items->data, items->len, NULL, err);
+    if (r < 0)
+        return r;
+    char rv[32];
+    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    struct reef_table_opts o = {.resource = c->r->store_key,
+                                .now = reef__api_now_ms() / 1000,
+                                .wide = true,
+                                .include = c->include,
+                                .resource_version = rv,
+                                .continue_token = cont};
+    struct reef_table t;
+    reef_table_begin(&t, out, &o);
+    struct reef_json_iter it = reef_json_iter(&d, REEF_JSON_ROOT);
+    while (reef_json_next(&d, &it))
+        reef_table_add(&t, &d, it.val);
+    r = reef_table_end(&t, err);
+    reef_json_doc_free(&d);
+    return r;
 }
 
 void reef__api_list(struct reef__api_call *c)
@@ -303,11 +255,10 @@ void reef__api_list(struct reef__api_call *c)
     struct reef_json_writer iw;
     reef_json_writer_init(&iw, &items, 0);
     reef_json_begin_array(&iw);
-    struct list_ctx l = {.c = c, .w = &iw, .d = REEF_JSON_DOC_INIT, .full = include_full(c)};
+    struct list_ctx l = {.w = &iw};
     struct reef_store_list_result lr = {0};
     struct reef_err err = {0};
     int r = reef_store_list(c->a->store, c->r->store_key, &o, list_item, &l, &lr, &err);
-    reef_json_doc_free(&l.d);
     reef_json_end_array(&iw);
     reef__api_sel_free(&sel);
     if (r == 0)
@@ -328,9 +279,16 @@ void reef__api_list(struct reef__api_call *c)
     struct reef_json_writer w;
     reef_json_writer_init(&w, &b, 0);
     if (c->table) {
-        send_table_header(&w, c, lr.rev, lr.continue_token);
-        reef_json_key(&w, "rows");
-    } else {
+        r = list_table(c, &items, lr.rev, lr.continue_token, &b, &err);
+        reef_buf_free(&items);
+        if (r < 0)
+            reef__api_error(c, -EIO, &err);
+        else
+            reef__api_send_json(c->res, 200, &b);
+        reef_buf_free(&b);
+        return;
+    }
+    {
         char kind[96], rv[32];
         snprintf(kind, sizeof(kind), "%sList", c->r->kind);
         snprintf(rv, sizeof(rv), "%lld", (long long)lr.rev);

@@ -18,7 +18,10 @@ struct reef__api_watch {
     struct reef_store_watch *sw;
     struct reef__api_sel sel;
     uv_timer_t timer;
-    bool table, full;
+    bool table;
+    enum reef_table_include include;
+    size_t tables; /* Table events sent: the column definitions go with the first only */
+    struct reef_buf scratch;
     struct reef_json_doc d;
     struct reef_buf line;
 };
@@ -43,6 +46,7 @@ static void timer_closed(uv_handle_t *h)
     reef__api_sel_free(&w->sel);
     reef_json_doc_free(&w->d);
     reef_buf_free(&w->line);
+    reef_buf_free(&w->scratch);
     free(w);
 }
 
@@ -90,26 +94,11 @@ static int write_event(struct reef__api_watch *w, const char *type, const char *
     if (w->table && strcmp(type, "ERROR") != 0) {
         if (reef_json_parse(&w->d, obj, len, NULL, NULL) < 0)
             return 0;
-        char rv[32] = "";
-        int v = reef_json_find(&w->d, REEF_JSON_ROOT, "metadata.resourceVersion", NULL);
-        if (v >= 0)
-            reef_json_get_str(&w->d, v, rv, sizeof(rv), NULL);
-        reef_json_begin_object(&jw);
-        reef_json_key(&jw, "kind");
-        reef_json_put_str(&jw, "Table");
-        reef_json_key(&jw, "apiVersion");
-        reef_json_put_str(&jw, "meta.k8s.io/v1");
-        reef_json_key(&jw, "metadata");
-        reef_json_begin_object(&jw);
-        reef_json_key(&jw, "resourceVersion");
-        reef_json_put_str(&jw, rv);
-        reef_json_end_object(&jw);
-        reef__api_table_columns(w->a, w->r, &jw);
-        reef_json_key(&jw, "rows");
-        reef_json_begin_array(&jw);
-        reef__api_table_row(w->a, w->r, &w->d, w->full, &jw);
-        reef_json_end_array(&jw);
-        reef_json_end_object(&jw);
+        reef_buf_reset(&w->scratch);
+        if (reef__api_table_one(w->r, w->include, w->tables > 0, &w->d, &w->scratch, NULL) < 0)
+            return 0;
+        w->tables++;
+        reef_json_put_raw(&jw, w->scratch.data, w->scratch.len);
     } else {
         reef_json_put_raw(&jw, obj, len);
     }
@@ -162,6 +151,7 @@ void reef__api_watch(struct reef__api_call *c)
         return reef__api_error(c, -ENOMEM, NULL);
     reef_json_doc_init(&w->d);
     reef_buf_init(&w->line);
+    reef_buf_init(&w->scratch);
     if (reef__api_sel_parse(c, &w->sel) < 0) {
         free(w);
         return;
@@ -198,9 +188,7 @@ void reef__api_watch(struct reef__api_call *c)
     w->r = c->r;
     w->res = c->res;
     w->table = c->table;
-    char io[32];
-    w->full = reef_http_req_query(c->req, "includeObject", io, sizeof(io)) > 0 &&
-              strcmp(io, "Object") == 0;
+    w->include = c->include;
     uv_timer_init(c->a->loop, &w->timer);
     w->timer.data = w;
     w->next = c->a->watches;
