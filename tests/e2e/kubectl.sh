@@ -276,6 +276,11 @@ t "get -w sees ADDED, MODIFIED, DELETED" watch_events
 t "delete -f" has 'deployment.apps "web" deleted' K delete -f app.yaml
 t "deleted objects are gone" fails_with "NotFound" K get deploy web
 
+# server-side Tables: the upstream columns
+t "get deploy shows READY and UP-TO-DATE" has "UP-TO-DATE" K get deploy
+t "get svc -o wide shows SELECTOR" has "SELECTOR" K get svc -o wide
+t "get ns shows STATUS Active" has "Active" K get ns
+
 # restart with the same data directory
 K apply -f app.yaml > /dev/null 2>&1
 RV=$(K get deploy web -o jsonpath='{.metadata.resourceVersion}' 2> /dev/null)
@@ -285,3 +290,47 @@ t "objects survive a restart" has "web" K get deploy web
 same_rv() { [ -n "$RV" ] && [ "$(K get deploy web -o jsonpath='{.metadata.resourceVersion}')" = "$RV" ]; }
 t "revisions survive a restart" same_rv
 t "server stops on SIGTERM" stop_server
+
+# reef server with its own PKI: CA, certificates, admin token and kubeconfig on first start
+PORT2=$((PORT + 1))
+PKI_PID=
+start_pki() {
+    "$REEF" server --data-dir "$D/pki-data" --bind-address 127.0.0.1 --https-listen-port "$PORT2" \
+        --write-kubeconfig "$D/reef.yaml" --write-kubeconfig-mode 0640 --tls-san reef.example \
+        > "$D/pki.log" 2>&1 &
+    PKI_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if [ -s "$D/reef.yaml" ] && "$KUBECTL" --kubeconfig "$D/reef.yaml" --cache-dir "$D/cache-pki" \
+            get --raw /readyz > /dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.02
+    done
+    cat "$D/pki.log"
+    return 1
+}
+stop_pki() {
+    [ -n "$PKI_PID" ] || return 0
+    kill "$PKI_PID" 2> /dev/null
+    wait "$PKI_PID" 2> /dev/null
+    local rc=$?
+    PKI_PID=
+    return $rc
+}
+defer stop_pki
+KP() { "$KUBECTL" --kubeconfig "$D/reef.yaml" --cache-dir "$D/cache-pki" "$@" < /dev/null; }
+t "reef server creates its PKI and kubeconfig" start_pki
+t "the kubeconfig has the mode asked for" sh -c "[ \"\$(stat -c %a '$D/reef.yaml')\" = 640 ]"
+t "the written kubeconfig works (admin certificate)" has "kube-system" KP get ns
+admin_token() {
+    local tok
+    tok=$(cat "$D/pki-data/server/admin-token") || return 1
+    "$KUBECTL" --server "https://127.0.0.1:$PORT2" --certificate-authority "$D/pki-data/server/tls/ca.crt" \
+        --token "$tok" --cache-dir "$D/cache-pki-token" get ns < /dev/null
+}
+t "the admin token works" admin_token
+t "a wrong token is refused" fails_with "You must be logged in" "$KUBECTL" --server "https://127.0.0.1:$PORT2" \
+    --certificate-authority "$D/pki-data/server/tls/ca.crt" --token nope --cache-dir "$D/cache-pki-bad" get ns
+t "apply through the PKI kubeconfig" has "deployment.apps/web created" KP apply -f app.yaml
+t "the PKI server stops on SIGTERM" stop_pki
