@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/http_client.h"
@@ -1384,6 +1387,48 @@ static void test_thousands_of_watches(void)
     srv_stop();
 }
 
+/* A watcher that never reads is cut off once its connection holds a few MiB, instead of the
+ * server buffering without bound; other clients are served meanwhile. */
+static void test_stuck_watcher(void)
+{
+    srv_start();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    int small = 16384;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)S.port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    char rq[512];
+    int n = snprintf(rq, sizeof(rq),
+                     "GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\n"
+                     "Host: x\r\nAuthorization: Bearer " TOKEN "\r\n\r\n");
+    CHECK(write(fd, rq, (size_t)n) == n);
+    for (int i = 0; i < 50 && reef_apiserver_watches(S.api) == 0; i++)
+        usleep(10 * 1000);
+    CHECK_INT(reef_apiserver_watches(S.api), ==, 1);
+    /* 200 objects of 64 KiB: 12.5 MiB of events for a client that reads nothing */
+    size_t big = 64 * 1024;
+    char *body = malloc(big + 128);
+    int64_t worst = 0;
+    for (int i = 0; i < 200; i++) {
+        int h = snprintf(body, 128, "{\"metadata\":{\"name\":\"b%d\"},\"data\":{\"a\":\"", i);
+        memset(body + h, 'x', big);
+        strcpy(body + h + big, "\"}}");
+        int64_t t0 = reef__api_now_ms();
+        struct resp r = post("/api/v1/namespaces/default/configmaps", body);
+        CHECK_INT(r.status, ==, 201);
+        resp_free(&r);
+        if (reef__api_now_ms() - t0 > worst)
+            worst = reef__api_now_ms() - t0;
+    }
+    free(body);
+    CHECK(worst < 500);
+    CHECK_INT(reef_apiserver_watches(S.api), ==, 0);
+    close(fd);
+    srv_stop();
+}
+
 /* kubectl's typed clients send protobuf: a ConfigMap in the k8s envelope, with an unknown field
  * holding its zero value (skipped) and then one holding a value (refused). */
 static void test_protobuf(void)
@@ -1446,5 +1491,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_bad_input);
     TEST_RUN(test_wrong_types);
     TEST_RUN(test_thousands_of_watches);
+    TEST_RUN(test_stuck_watcher);
     return test_done();
 }
