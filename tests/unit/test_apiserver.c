@@ -458,6 +458,28 @@ static void test_crud(void)
     CHECK_INT(r.status, ==, 200);
     CHECK(js(&r, "metadata.deletionTimestamp")[0] != '\0');
     resp_free(&r);
+    /* Orphan leaves the dependents */
+    r = post("/apis/apps/v1/namespaces/default/deployments", DEP);
+    CHECK_INT(r.status, ==, 201);
+    snprintf(duid, sizeof(duid), "%s", js(&r, "metadata.uid"));
+    resp_free(&r);
+    snprintf(body2, sizeof(body2),
+             "{\"metadata\":{\"name\":\"orphan\",\"ownerReferences\":[{\"apiVersion\":\"apps/"
+             "v1\",\"kind\":\"Deployment\",\"name\":\"web\",\"uid\":\"%s\"}]},\"data\":{}}",
+             duid);
+    r = post("/api/v1/namespaces/default/configmaps", body2);
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("DELETE", "/apis/apps/v1/namespaces/default/deployments/web", "application/json",
+            "{\"propagationPolicy\":\"Orphan\"}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get("/api/v1/namespaces/default/configmaps/orphan");
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/namespaces/default/configmaps/orphan", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
 
     /* a pod on a node is deleted gracefully: marked first, removed with grace 0 */
     r = post("/api/v1/namespaces/default/pods",
