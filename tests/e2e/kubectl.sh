@@ -30,7 +30,21 @@ mkcerts() {
 }
 t "certificates made with openssl" mkcerts
 
-PORT=$((20000 + RANDOM % 20000))
+# Ports below the ephemeral range (32768+), so no outgoing connection holds them; one that
+# something listens on is skipped.
+free_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null &&
+            ! (exec 3<> "/dev/tcp/127.0.0.1/$((p + 1))") 2> /dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+PORT=$(free_port)
 kubeconfig() { # FILE USER-YAML
     cat > "$1" << EOF
 apiVersion: v1
@@ -284,11 +298,17 @@ t "get ns shows STATUS Active" has "Active" K get ns
 # restart with the same data directory
 K apply -f app.yaml > /dev/null 2>&1
 RV=$(K get deploy web -o jsonpath='{.metadata.resourceVersion}' 2> /dev/null)
+K label deploy web restarted=yes > /dev/null 2>&1
 stop_server
 t "server restarts on its data" start_server
 t "objects survive a restart" has "web" K get deploy web
-same_rv() { [ -n "$RV" ] && [ "$(K get deploy web -o jsonpath='{.metadata.resourceVersion}')" = "$RV" ]; }
+same_rv() { [ -n "$RV" ] && [ "$(K get deploy web -o jsonpath='{.metadata.resourceVersion}')" -gt "$RV" ]; }
 t "revisions survive a restart" same_rv
+resume() {
+    K get --raw "/apis/apps/v1/namespaces/default/deployments?watch=true&resourceVersion=$RV&timeoutSeconds=1" > resume.out 2>&1
+    grep -q '"type":"MODIFIED".*"restarted":"yes"' resume.out || { cat resume.out; return 1; }
+}
+t "a watch resumes across the restart" resume
 t "server stops on SIGTERM" stop_server
 
 # reef server with its own PKI: CA, certificates, admin token and kubeconfig on first start
