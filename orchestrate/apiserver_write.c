@@ -1,0 +1,894 @@
+/* apiserver: the write side: create, update, patch (four content types), delete with its
+ * cascade, and the status and scale subresources. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/yaml.h"
+#include "orchestrate/apiserver.h"
+#include "orchestrate/patch.h"
+#include "orchestrate/selector.h"
+#include "orchestrate/smp.h"
+
+/* ---- writes ---- */
+
+/* The request body as JSON text (YAML converted), malloc'd into *out. Answers 400 itself. */
+static int body_json(struct reef__api_call *c, char **out, size_t *len)
+{
+    *out = NULL;
+    if (!c->req->body || c->req->body_len == 0) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "the body of the request was empty");
+        return -EINVAL;
+    }
+    const char *ct = reef_http_req_header(c->req, "Content-Type");
+    if (ct && reef_str_has_prefix(ct, "application/vnd.kubernetes.protobuf")) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        struct reef_err err = {0};
+        int r = reef__api_proto_to_json(c->r->kind, c->req->body, c->req->body_len, &b, &err);
+        if (r < 0) {
+            reef_buf_free(&b);
+            if (r == -EOPNOTSUPP)
+                reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL, "%s",
+                                 err.msg);
+            else
+                reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+            return r;
+        }
+        *len = b.len;
+        *out = reef_buf_steal(&b);
+        return *out ? 0 : -ENOMEM;
+    }
+    if (ct && strstr(ct, "yaml")) {
+        struct reef_buf arr;
+        reef_buf_init(&arr);
+        struct reef_err err = {0};
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        int r = reef_yaml_to_json_array(c->req->body, c->req->body_len, &arr, &err);
+        int v = -1;
+        if (r == 0 && (r = reef_json_parse(&d, arr.data, arr.len, NULL, &err)) == 0)
+            v = reef_json_index(&d, REEF_JSON_ROOT, 0);
+        if (r < 0 || v < 0) {
+            reef_json_doc_free(&d);
+            reef_buf_free(&arr);
+            reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s",
+                             r < 0 ? err.msg : "the body of the request was empty");
+            return -EINVAL;
+        }
+        size_t n;
+        const char *raw = reef_json_raw(&d, v, &n);
+        *out = reef_strndup(raw, n);
+        *len = n;
+        reef_json_doc_free(&d);
+        reef_buf_free(&arr);
+        return *out ? 0 : -ENOMEM;
+    }
+    *out = reef_strndup(c->req->body, c->req->body_len);
+    *len = c->req->body_len;
+    return *out ? 0 : -ENOMEM;
+}
+
+static int64_t rev_of(const struct reef__jv *obj)
+{
+    const struct reef__jv *md = reef__jv_get(obj, "metadata");
+    const char *rv = md ? reef__api_jv_str(md, "resourceVersion") : NULL;
+    if (!rv || !rv[0])
+        return 0;
+    long long v;
+    if (reef_str_to_ll(rv, 1, INT64_MAX, &v) < 0)
+        return -1;
+    return v;
+}
+
+/* dryRun=All: everything but the write (kubectl --dry-run=server, kubectl diff). */
+static bool dry_run(struct reef__api_call *c)
+{
+    char v[16];
+    return reef_http_req_query(c->req, "dryRun", v, sizeof(v)) > 0 && strcmp(v, "All") == 0;
+}
+
+static bool strict(struct reef__api_call *c)
+{
+    char v[32];
+    return reef_http_req_query(c->req, "fieldValidation", v, sizeof(v)) > 0 &&
+           strcmp(v, "Strict") == 0;
+}
+
+/* Random suffix for generateName, from the alphabet upstream uses. */
+static void name_suffix(char out[6])
+{
+    static const char alpha[] = "bcdfghjklmnpqrstvwxz2456789";
+    char uid[REEF_STORE_UID_LEN + 1];
+    if (reef_store_new_uid(uid, NULL) < 0)
+        snprintf(uid, sizeof(uid), "%llx", (unsigned long long)reef__api_now_ms());
+    for (int i = 0; i < 5; i++)
+        out[i] = alpha[(unsigned char)uid[i * 2 + (i > 3)] % (sizeof(alpha) - 1)];
+    out[5] = '\0';
+}
+
+/* The checks every write shares: kind/apiVersion, namespace, name, defaults, validation. Then the
+ * store command; answers the request either way. old is the stored object (update/patch). */
+static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum reef_store_op op,
+                         int64_t expected_rev, const struct reef__jv *old, bool check_strict)
+{
+    struct reef_err err = {0};
+    char qk[128];
+    reef__api_qualified_kind(c->r, qk, sizeof(qk));
+    if (!obj || obj->kind != REEF_JSON_OBJECT)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the object provided is not a JSON object");
+    char gv[128];
+    if (c->r->group[0])
+        snprintf(gv, sizeof(gv), "%s/%s", c->r->group, c->r->version);
+    else
+        snprintf(gv, sizeof(gv), "%s", c->r->version);
+    const char *kind = reef__api_jv_str(obj, "kind");
+    const char *apiv = reef__api_jv_str(obj, "apiVersion");
+    if ((kind && kind[0] && strcmp(kind, c->r->kind) != 0) ||
+        (apiv && apiv[0] && strcmp(apiv, gv) != 0))
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the API version in the data (%s) does not match the expected "
+                                "API version (%s) or the kind (%s) is not %s",
+                                apiv ? apiv : "", gv, kind ? kind : "", c->r->kind);
+    if (check_strict && strict(c) && reef__api_strict(c->r, obj, &err) < 0)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    if (reef__api_jv_set_str(obj, "apiVersion", gv) < 0 ||
+        reef__api_jv_set_str(obj, "kind", c->r->kind) < 0)
+        return reef__api_error(c, -ENOMEM, NULL);
+    /* keep apiVersion and kind first, as upstream writes them */
+    struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
+    if (!md)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "metadata must be an object");
+    const char *ns = reef__api_jv_str(md, "namespace");
+    if (c->r->namespaced) {
+        if (ns && ns[0] && strcmp(ns, c->ns) != 0)
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the namespace of the provided object does not match the "
+                                    "namespace sent on the request");
+        if (reef__api_jv_set_str(md, "namespace", c->ns) < 0)
+            return reef__api_error(c, -ENOMEM, NULL);
+    } else {
+        reef__jv_del(md, "namespace", 9);
+    }
+    const char *name = reef__api_jv_str(md, "name");
+    if (op == REEF_STORE_CREATE) {
+        const char *gen = reef__api_jv_str(md, "generateName");
+        if ((!name || !name[0]) && gen && gen[0] && strlen(gen) < REEF_STORE_MAX_NAME - 5) {
+            char full[REEF_STORE_MAX_NAME + 1], sfx[6];
+            name_suffix(sfx);
+            snprintf(full, sizeof(full), "%s%s", gen, sfx);
+            if (reef__api_jv_set_str(md, "name", full) < 0)
+                return reef__api_error(c, -ENOMEM, NULL);
+            name = reef__api_jv_str(md, "name");
+        }
+        if (!name || !name[0])
+            return reef__api_status(c->res, 422, "Invalid", "", c->r,
+                                    "[{\"reason\":\"FieldValueRequired\",\"message\":\"Required "
+                                    "value: name or generateName is required\",\"field\":"
+                                    "\"metadata.name\"}]",
+                                    "%s \"\" is invalid: metadata.name: Required value: name or "
+                                    "generateName is required",
+                                    qk);
+        reef__jv_del(md, "resourceVersion", 15);
+        reef__jv_del(md, "uid", 3);
+        reef__jv_del(md, "creationTimestamp", 17);
+        reef__jv_del(md, "deletionTimestamp", 17);
+        reef__jv_del(md, "generation", 10);
+    } else {
+        if (!name || !name[0]) {
+            if (reef__api_jv_set_str(md, "name", c->name) < 0)
+                return reef__api_error(c, -ENOMEM, NULL);
+            name = reef__api_jv_str(md, "name");
+        } else if (strcmp(name, c->name) != 0) {
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the name of the object (%s) does not match the name on the "
+                                    "URL (%s)",
+                                    name, c->name);
+        }
+    }
+    if (strlen(name) >= sizeof(c->name))
+        return reef__api_status(c->res, 422, "Invalid", NULL, NULL, NULL,
+                                "%s is invalid: metadata.name: Too long: must have at most 253 "
+                                "bytes",
+                                qk);
+    reef_strlcpy(c->name, name, sizeof(c->name));
+    /* a namespaced object needs its namespace */
+    if (op == REEF_STORE_CREATE && c->r->namespaced &&
+        !reef__api_exists(c->a->store, "namespaces", "", c->ns))
+        return reef__api_status(c->res, 404, "NotFound", c->ns,
+                                reef__api_res_find("", "v1", "namespaces"), NULL,
+                                "namespaces \"%s\" not found", c->ns);
+    int r = reef__api_default(c->a, c->r, obj, old, &err);
+    if (r < 0)
+        return reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL, "%s", err.msg);
+    struct reef_buf causes;
+    reef_buf_init(&causes);
+    reef_buf_putc(&causes, '[');
+    if (reef__api_validate(c->r, obj, &causes, &err) < 0 ||
+        (old && reef__api_validate_update(c->r, obj, old, &causes, &err) < 0)) {
+        reef_buf_putc(&causes, ']');
+        reef__api_status(c->res, 422, "Invalid", c->name, c->r, causes.data,
+                         "%s \"%s\" is invalid: %s", qk, c->name, err.msg);
+        reef_buf_free(&causes);
+        return;
+    }
+    reef_buf_free(&causes);
+    struct reef_buf text;
+    reef_buf_init(&text);
+    if (reef__jv_to_buf(obj, &text, &err) < 0) {
+        reef_buf_free(&text);
+        return reef__api_error(c, -EIO, &err);
+    }
+    struct reef_store_cmd cmd = {.op = op,
+                                 .resource = c->r->store_key,
+                                 .namespace = c->r->namespaced ? c->ns : "",
+                                 .name = c->name,
+                                 .expected_rev = expected_rev,
+                                 .object = text.data,
+                                 .object_len = text.len,
+                                 .timestamp_ms = reef__api_now_ms()};
+    if (op == REEF_STORE_CREATE && reef_store_new_uid(cmd.uid, &err) < 0) {
+        reef_buf_free(&text);
+        return reef__api_error(c, -EIO, &err);
+    }
+    struct reef_store_result res = {0};
+    if (dry_run(c)) {
+        /* what the store would check, without writing */
+        char *cur = NULL;
+        int64_t currev = 0;
+        r = reef_store_get(c->a->store, cmd.resource, cmd.namespace, cmd.name, &cur, NULL, &currev,
+                           &err);
+        free(cur);
+        if (op == REEF_STORE_CREATE)
+            r = r == 0 ? -EEXIST : r == -ENOENT ? 0 : r;
+        else if (r == 0 && expected_rev && expected_rev != currev)
+            r = -ESTALE;
+        if (r == 0) {
+            res.object = reef_buf_steal(&text);
+            res.len = strlen(res.object);
+        }
+    } else {
+        r = reef_store_apply(c->a->store, &cmd, &res, &err);
+    }
+    reef_buf_free(&text);
+    if (r < 0)
+        return reef__api_error(c, r == -EINVAL ? -EBADMSG : r, &err);
+    if (strcmp(c->sub, "scale") == 0) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        if (reef__api_scale_of(res.object, res.len, &b, &err) < 0)
+            reef__api_error(c, -EIO, &err);
+        else
+            reef__api_send_json(c->res, 200, &b);
+        reef_buf_free(&b);
+    } else {
+        reef__api_send_object(c, op == REEF_STORE_CREATE ? 201 : 200, res.object, res.len);
+    }
+    reef_store_result_free(&res);
+}
+
+void reef__api_create(struct reef__api_call *c)
+{
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+    free(body);
+    if (!obj)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    finish_write(c, obj, REEF_STORE_CREATE, 0, NULL, true);
+    reef__jv_free(obj);
+}
+
+/* Moves the subresource's part into place: a status write changes only status, a main write
+ * keeps the stored status (for kinds with a status subresource). Takes obj; returns the object
+ * to store (NULL on ENOMEM). */
+static struct reef__jv *merge_sub(struct reef__api_call *c, struct reef__jv *obj,
+                                  const struct reef__jv *old)
+{
+    if (strcmp(c->sub, "status") == 0) {
+        struct reef__jv *n = reef__jv_clone(old);
+        if (!n)
+            goto fail;
+        struct reef__jv *st = reef__jv_get(obj, "status");
+        reef__jv_del(n, "status", 6);
+        if (st) {
+            struct reef__jv *cp = reef__jv_clone(st);
+            if (!cp || reef__jv_set(n, "status", 6, cp) < 0) {
+                reef__jv_free(n);
+                goto fail;
+            }
+        }
+        /* the body's resourceVersion stays the precondition */
+        struct reef__jv *md = reef__api_jv_obj(n, "metadata");
+        const struct reef__jv *omd = reef__jv_get(obj, "metadata");
+        const char *rv = omd ? reef__api_jv_str(omd, "resourceVersion") : NULL;
+        if (md && rv)
+            reef__api_jv_set_str(md, "resourceVersion", rv);
+        reef__jv_free(obj);
+        return n;
+    }
+    if (c->r->subs & REEF__API_SUB_STATUS && strcmp(c->r->plural, "namespaces") != 0) {
+        reef__jv_del(obj, "status", 6);
+        const struct reef__jv *st = reef__jv_get(old, "status");
+        if (st) {
+            struct reef__jv *cp = reef__jv_clone(st);
+            if (!cp || reef__jv_set(obj, "status", 6, cp) < 0)
+                goto fail;
+        }
+    }
+    return obj;
+fail:
+    reef__jv_free(obj);
+    return NULL;
+}
+
+/* Sets spec.replicas of a Deployment/ReplicaSet from a Scale object. */
+static struct reef__jv *apply_scale(struct reef__api_call *c, const struct reef__jv *scale,
+                                    const struct reef__jv *old)
+{
+    const struct reef__jv *spec = reef__jv_get(scale, "spec");
+    const struct reef__jv *rep = spec ? reef__jv_get(spec, "replicas") : NULL;
+    struct reef__jv *n = reef__jv_clone(old);
+    if (!n)
+        return NULL;
+    (void)c;
+    if (rep && rep->kind == REEF_JSON_NUMBER) {
+        struct reef__jv *sp = reef__api_jv_obj(n, "spec");
+        struct reef__jv *cp = reef__jv_clone(rep);
+        if (!sp || !cp || reef__jv_set(sp, "replicas", 8, cp) < 0) {
+            reef__jv_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+void reef__api_update(struct reef__api_call *c)
+{
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+    free(body);
+    if (!obj)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+    if (obj->kind != REEF_JSON_OBJECT) {
+        reef__jv_free(obj);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "the object provided is not a JSON object");
+    }
+    const char *bname = reef__api_jv_str(reef__jv_get(obj, "metadata"), "name");
+    if (bname && bname[0] && strcmp(bname, c->name) != 0) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "the name of the object (%s) does not match the name on the URL (%s)",
+                         bname, c->name);
+        reef__jv_free(obj);
+        return;
+    }
+    char *cur = NULL;
+    size_t curlen = 0;
+    int64_t currev = 0;
+    int r =
+        reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &cur, &curlen, &currev, &err);
+    if (r < 0) {
+        reef__jv_free(obj);
+        return reef__api_error(c, r, &err);
+    }
+    struct reef__jv *old = reef__jv_parse(cur, curlen, "stored object", &err);
+    free(cur);
+    if (!old) {
+        reef__jv_free(obj);
+        return reef__api_error(c, -EIO, &err);
+    }
+    int64_t expected = rev_of(obj);
+    if (expected < 0) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                "metadata.resourceVersion: Invalid value: not a number");
+    }
+    if (strcmp(c->sub, "scale") == 0) {
+        struct reef__jv *n = apply_scale(c, obj, old);
+        reef__jv_free(obj);
+        obj = n;
+    } else {
+        obj = merge_sub(c, obj, old);
+    }
+    if (obj)
+        finish_write(c, obj, REEF_STORE_UPDATE, expected, old, strcmp(c->sub, "") == 0);
+    else
+        reef__api_error(c, -ENOMEM, NULL);
+    reef__jv_free(obj);
+    reef__jv_free(old);
+}
+
+enum patch_type { P_JSON, P_MERGE, P_SMP, P_APPLY };
+
+void reef__api_patch(struct reef__api_call *c)
+{
+    const char *ct = reef_http_req_header(c->req, "Content-Type");
+    char t[128] = "";
+    if (ct) {
+        reef_strlcpy(t, ct, sizeof(t));
+        char *semi = strchr(t, ';');
+        if (semi)
+            *semi = '\0';
+        while (strlen(t) && t[strlen(t) - 1] == ' ')
+            t[strlen(t) - 1] = '\0';
+    }
+    enum patch_type pt;
+    if (strcmp(t, "application/json-patch+json") == 0)
+        pt = P_JSON;
+    else if (strcmp(t, "application/merge-patch+json") == 0)
+        pt = P_MERGE;
+    else if (strcmp(t, "application/strategic-merge-patch+json") == 0)
+        pt = P_SMP;
+    else if (strcmp(t, "application/apply-patch+yaml") == 0)
+        pt = P_APPLY;
+    else
+        return reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL,
+                                "the body of the request was in an unknown format - accepted "
+                                "media types include: application/json-patch+json, "
+                                "application/merge-patch+json, application/apply-patch+yaml, "
+                                "application/strategic-merge-patch+json");
+    char *body;
+    size_t len;
+    if (body_json(c, &body, &len) < 0)
+        return;
+    struct reef_err err = {0};
+    char *cur = NULL;
+    size_t curlen = 0;
+    int64_t currev = 0;
+    int r =
+        reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &cur, &curlen, &currev, &err);
+    if (r == -ENOENT && pt == P_APPLY && !c->sub[0]) {
+        /* server-side apply creates what is missing */
+        struct reef__jv *obj = reef__jv_parse(body, len, "object", &err);
+        free(body);
+        if (!obj)
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        struct reef__jv *md =
+            obj->kind == REEF_JSON_OBJECT ? reef__api_jv_obj(obj, "metadata") : NULL;
+        const char *name = md ? reef__api_jv_str(md, "name") : NULL;
+        if (name && strcmp(name, c->name) != 0) {
+            reef__jv_free(obj);
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                                    "the name of the object (%s) does not match the name on the "
+                                    "URL (%s)",
+                                    name, c->name);
+        }
+        if (md && !name)
+            reef__api_jv_set_str(md, "name", c->name);
+        finish_write(c, obj, REEF_STORE_CREATE, 0, NULL, true);
+        reef__jv_free(obj);
+        return;
+    }
+    if (r < 0) {
+        free(body);
+        return reef__api_error(c, r, &err);
+    }
+    struct reef_buf base, out;
+    reef_buf_init(&base);
+    reef_buf_init(&out);
+    bool scale = strcmp(c->sub, "scale") == 0;
+    if (scale) {
+        if (reef__api_scale_of(cur, curlen, &base, &err) < 0) {
+            r = -EIO;
+            goto done;
+        }
+    } else if (reef_buf_append(&base, cur, curlen) < 0) {
+        r = -ENOMEM;
+        goto done;
+    }
+    switch (pt) {
+    case P_JSON:
+        r = reef_patch_json_apply(base.data, base.len, body, len, &out, &err);
+        break;
+    case P_MERGE:
+        r = reef_patch_merge_apply(base.data, base.len, body, len, &out, &err);
+        break;
+    case P_SMP:
+    case P_APPLY:
+        if (scale)
+            r = reef_patch_merge_apply(base.data, base.len, body, len, &out, &err);
+        else
+            r = reef_smp_apply(c->r->kind, base.data, base.len, body, len, &out, &err);
+        break;
+    }
+    if (r < 0) {
+        if (r == -EOPNOTSUPP)
+            reef__api_status(c->res, 415, "UnsupportedMediaType", NULL, NULL, NULL, "%s", err.msg);
+        else if (r == -EBADMSG)
+            reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        else if (r == -EINVAL || r == -E2BIG)
+            reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL, "%s", err.msg);
+        else
+            reef__api_error(c, r, &err);
+        r = 0;
+        goto done;
+    }
+    struct reef__jv *obj = reef__jv_parse(out.data, out.len, "patched object", &err);
+    struct reef__jv *old = reef__jv_parse(cur, curlen, "stored object", &err);
+    if (!obj || !old) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        r = -EIO;
+        goto done;
+    }
+    /* a resourceVersion in the patch is a precondition */
+    int64_t want = obj->kind == REEF_JSON_OBJECT ? rev_of(obj) : 0;
+    if (want != 0 && want != currev) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        reef__api_error(c, -ESTALE, NULL);
+        r = 0;
+        goto done;
+    }
+    if (obj->kind != REEF_JSON_OBJECT) {
+        reef__jv_free(obj);
+        reef__jv_free(old);
+        reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL,
+                         "the patched object is not a JSON object");
+        r = 0;
+        goto done;
+    }
+    if (scale) {
+        struct reef__jv *n = apply_scale(c, obj, old);
+        reef__jv_free(obj);
+        obj = n;
+    } else {
+        obj = merge_sub(c, obj, old);
+    }
+    if (obj) {
+        struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
+        if (md)
+            reef__jv_del(md, "resourceVersion", 15);
+        finish_write(c, obj, REEF_STORE_UPDATE, currev, old, false);
+    } else {
+        reef__api_error(c, -ENOMEM, NULL);
+    }
+    reef__jv_free(obj);
+    reef__jv_free(old);
+    r = 0;
+done:
+    if (r < 0)
+        reef__api_error(c, r, &err);
+    free(body);
+    free(cur);
+    reef_buf_free(&base);
+    reef_buf_free(&out);
+}
+
+/* ---- delete ---- */
+
+static int pod_mark(struct reef_apiserver *a, const char *ns, const char *name, int64_t grace,
+                    int64_t expected, struct reef_store_result *res, struct reef_err *err);
+
+static int delete_one(struct reef_apiserver *a, const char *resource, const char *ns,
+                      const char *name, int64_t rev, struct reef_store_result *res,
+                      struct reef_err *err)
+{
+    struct reef_store_cmd cmd = {.op = REEF_STORE_DELETE,
+                                 .resource = resource,
+                                 .namespace = ns,
+                                 .name = name,
+                                 .expected_rev = rev,
+                                 .timestamp_ms = reef__api_now_ms()};
+    return reef_store_apply(a->store, &cmd, res, err);
+}
+
+struct ns_item {
+    char name[REEF_STORE_MAX_NAME + 1];
+};
+struct ns_collect {
+    struct ns_item *items;
+    size_t n, cap;
+};
+
+static int collect(void *arg, const struct reef_store_item *it)
+{
+    struct ns_collect *nc = arg;
+    if (nc->n == nc->cap) {
+        size_t cap = nc->cap ? nc->cap * 2 : 64;
+        struct ns_item *p = realloc(nc->items, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        nc->items = p;
+        nc->cap = cap;
+    }
+    reef_strlcpy(nc->items[nc->n++].name, it->name, sizeof(nc->items[0].name));
+    return 0;
+}
+
+/* A namespace goes with everything in it (upstream's namespace controller, done at once). */
+static void delete_namespace_contents(struct reef_apiserver *a, const char *ns)
+{
+    for (size_t i = 0; i < reef__api_nresources; i++) {
+        const struct reef__api_res *r = &reef__api_resources[i];
+        if (!r->namespaced)
+            continue;
+        struct ns_collect nc = {0};
+        struct reef_store_list_opts o = {.namespace = ns};
+        struct reef_store_list_result lr;
+        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, &lr, NULL) == 0) {
+            for (size_t j = 0; j < nc.n; j++)
+                delete_one(a, r->store_key, ns, nc.items[j].name, 0, NULL, NULL);
+        }
+        free(nc.items);
+    }
+}
+
+/* Background/Foreground cascade (the garbage collector's work, done at once): everything in the
+ * namespace whose ownerReferences name uid goes, and what it owns in turn. Depth is bounded
+ * (Deployment → ReplicaSet → Pod is 2). */
+static void delete_dependents(struct reef_apiserver *a, const char *ns, const char *uid, int depth)
+{
+    if (depth > 8 || !uid[0])
+        return;
+    for (size_t i = 0; i < reef__api_nresources; i++) {
+        const struct reef__api_res *r = &reef__api_resources[i];
+        if (!r->namespaced)
+            continue;
+        struct ns_collect nc = {0};
+        struct reef_store_list_opts o = {.namespace = ns, .owner_uid = uid};
+        struct reef_store_list_result lr;
+        if (reef_store_list(a->store, r->store_key, &o, collect, &nc, &lr, NULL) == 0) {
+            for (size_t j = 0; j < nc.n; j++) {
+                struct reef_store_result res = {0};
+                /* pods on a node terminate gracefully; they own nothing */
+                if (strcmp(r->plural, "pods") == 0 &&
+                    pod_mark(a, ns, nc.items[j].name, -1, 0, &res, NULL) != 0) {
+                    reef_store_result_free(&res);
+                    continue;
+                }
+                if (delete_one(a, r->store_key, ns, nc.items[j].name, 0, &res, NULL) == 0) {
+                    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+                    char cuid[REEF_STORE_UID_LEN + 1] = "";
+                    if (reef_json_parse(&d, res.object, res.len, NULL, NULL) == 0) {
+                        int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.uid", NULL);
+                        if (v >= 0)
+                            reef_json_get_str(&d, v, cuid, sizeof(cuid), NULL);
+                    }
+                    reef_json_doc_free(&d);
+                    reef_store_result_free(&res);
+                    delete_dependents(a, ns, cuid, depth + 1);
+                }
+            }
+        }
+        free(nc.items);
+    }
+}
+
+/* Graceful deletion of a pod bound to a node: the first DELETE only marks it (deletionTimestamp
+ * = now + grace, deletionGracePeriodSeconds); the node agent stops its containers and deletes it
+ * with grace 0. grace < 0 means the pod's own terminationGracePeriodSeconds. Returns 1 with the
+ * pod's state in *res (marked now or before), 0 when it is to be deleted at once, or an error. */
+static int pod_mark(struct reef_apiserver *a, const char *ns, const char *name, int64_t grace,
+                    int64_t expected, struct reef_store_result *res, struct reef_err *err)
+{
+    char *cur = NULL;
+    size_t len = 0;
+    int64_t rev = 0;
+    if (reef_store_get(a->store, "pods", ns, name, &cur, &len, &rev, NULL) < 0)
+        return 0; /* the delete reports it */
+    struct reef__jv *obj = reef__jv_parse(cur, len, "stored object", NULL);
+    if (!obj) {
+        free(cur);
+        return 0;
+    }
+    int rc = 0;
+    struct reef__jv *spec = reef__jv_get(obj, "spec");
+    const char *node = reef__api_jv_str(spec, "nodeName");
+    struct reef__jv *md = reef__api_jv_obj(obj, "metadata");
+    if (grace < 0) {
+        const struct reef__jv *g =
+            spec ? reef__jv_get(spec, "terminationGracePeriodSeconds") : NULL;
+        long long x = 30;
+        if (g && g->kind == REEF_JSON_NUMBER && reef_str_to_ll(g->s.p, 0, 1LL << 40, &x) == 0)
+            grace = x;
+        else
+            grace = 30;
+    }
+    if (!node || !node[0] || grace == 0 || !md)
+        goto out;
+    if (expected && expected != rev) {
+        rc = -ESTALE;
+        goto out;
+    }
+    if (reef__jv_get(md, "deletionTimestamp")) {
+        /* already terminating: the object as it is */
+        res->object = cur;
+        res->len = len;
+        res->rev = rev;
+        cur = NULL;
+        rc = 1;
+        goto out;
+    }
+    time_t when = (time_t)(reef__api_now_ms() / 1000 + grace);
+    struct tm tm;
+    char ts[32];
+    gmtime_r(&when, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct reef_buf b;
+    reef_buf_init(&b);
+    if (reef__api_jv_set_str(md, "deletionTimestamp", ts) < 0 ||
+        reef__api_jv_set_int(md, "deletionGracePeriodSeconds", grace) < 0 ||
+        reef__jv_to_buf(obj, &b, err) < 0) {
+        reef_buf_free(&b);
+        rc = reef_err_set(err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    struct reef_store_cmd cmd = {.op = REEF_STORE_UPDATE,
+                                 .resource = "pods",
+                                 .namespace = ns,
+                                 .name = name,
+                                 .expected_rev = rev,
+                                 .object = b.data,
+                                 .object_len = b.len,
+                                 .timestamp_ms = reef__api_now_ms()};
+    rc = reef_store_apply(a->store, &cmd, res, err);
+    reef_buf_free(&b);
+    if (rc == 0)
+        rc = 1;
+out:
+    free(cur);
+    reef__jv_free(obj);
+    return rc;
+}
+
+void reef__api_delete(struct reef__api_call *c)
+{
+    struct reef_err err = {0};
+    int64_t expected = 0, grace = -1;
+    char gq[32];
+    if (reef_http_req_query(c->req, "gracePeriodSeconds", gq, sizeof(gq)) > 0) {
+        long long x;
+        if (reef_str_to_ll(gq, 0, 1LL << 40, &x) == 0)
+            grace = x;
+    }
+    bool orphan = false;
+    char pp[32];
+    if (reef_http_req_query(c->req, "propagationPolicy", pp, sizeof(pp)) > 0)
+        orphan = strcmp(pp, "Orphan") == 0;
+    if (c->req->body && c->req->body_len) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        if (reef_json_parse(&d, c->req->body, c->req->body_len, NULL, &err) < 0) {
+            reef_json_doc_free(&d);
+            return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
+        }
+        int v = reef_json_find(&d, REEF_JSON_ROOT, "preconditions.resourceVersion", NULL);
+        char rv[32];
+        if (v >= 0 && reef_json_get_str(&d, v, rv, sizeof(rv), NULL) == 0) {
+            long long x;
+            if (reef_str_to_ll(rv, 1, INT64_MAX, &x) == 0)
+                expected = x;
+        }
+        v = reef_json_member(&d, REEF_JSON_ROOT, "gracePeriodSeconds");
+        int64_t g;
+        if (v >= 0 && reef_json_get_int(&d, v, &g, NULL) == 0 && g >= 0)
+            grace = g;
+        v = reef_json_member(&d, REEF_JSON_ROOT, "orphanDependents");
+        if (v >= 0)
+            reef_json_get_bool(&d, v, &orphan, NULL);
+        v = reef_json_member(&d, REEF_JSON_ROOT, "propagationPolicy");
+        if (v >= 0)
+            orphan = reef_json_str_eq(&d, v, "Orphan");
+        if (v >= 0 && !reef_json_str_eq(&d, v, "Background") &&
+            !reef_json_str_eq(&d, v, "Foreground") && !reef_json_str_eq(&d, v, "Orphan")) {
+            reef_json_doc_free(&d);
+            return reef__api_status(c->res, 422, "Invalid", c->name, c->r, NULL,
+                                    "propagationPolicy: Unsupported value");
+        }
+        reef_json_doc_free(&d);
+    }
+    if (strcmp(c->r->plural, "namespaces") == 0 &&
+        (strcmp(c->name, "default") == 0 || strcmp(c->name, "kube-system") == 0 ||
+         strcmp(c->name, "kube-public") == 0))
+        return reef__api_status(c->res, 403, "Forbidden", c->name, c->r, NULL,
+                                "namespaces \"%s\" is forbidden: this namespace may not be "
+                                "deleted",
+                                c->name);
+    struct reef_store_result res = {0};
+    int r;
+    if (dry_run(c)) {
+        int64_t currev = 0;
+        r = reef_store_get(c->a->store, c->r->store_key, c->r->namespaced ? c->ns : "", c->name,
+                           &res.object, &res.len, &currev, &err);
+        if (r == 0 && expected && expected != currev)
+            r = -ESTALE;
+        if (r < 0)
+            return reef__api_error(c, r, &err);
+        reef__api_send_object(c, 200, res.object, res.len);
+        free(res.object);
+        return;
+    }
+    if (strcmp(c->r->plural, "pods") == 0) {
+        r = pod_mark(c->a, c->ns, c->name, grace, expected, &res, &err);
+        if (r < 0)
+            return reef__api_error(c, r, &err);
+        if (r == 1) {
+            reef__api_send_object(c, 200, res.object, res.len);
+            reef_store_result_free(&res);
+            return;
+        }
+    }
+    r = delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", c->name, expected, &res,
+                   &err);
+    if (r < 0)
+        return reef__api_error(c, r, &err);
+    if (strcmp(c->r->plural, "namespaces") == 0) {
+        delete_namespace_contents(c->a, c->name);
+    } else if (!orphan && c->r->namespaced) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        char uid[REEF_STORE_UID_LEN + 1] = "";
+        if (reef_json_parse(&d, res.object, res.len, NULL, NULL) == 0) {
+            int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.uid", NULL);
+            if (v >= 0)
+                reef_json_get_str(&d, v, uid, sizeof(uid), NULL);
+        }
+        reef_json_doc_free(&d);
+        delete_dependents(c->a, c->ns, uid, 0);
+    }
+    reef__api_send_object(c, 200, res.object, res.len);
+    reef_store_result_free(&res);
+}
+
+/* DELETE on a collection (deletecollection): every object the selectors match, each as a
+ * DELETE of its own would go (graceful pods, cascade). Answers a Success Status. */
+struct dc_ctx {
+    struct ns_collect nc;
+    struct reef_json_doc d;
+};
+
+void reef__api_delete_collection(struct reef__api_call *c)
+{
+    struct reef__api_sel sel;
+    if (reef__api_sel_parse(c, &sel) < 0)
+        return;
+    struct dc_ctx x = {0};
+    reef_json_doc_init(&x.d);
+    struct reef_store_list_opts o = {
+        .namespace = c->ns[0] ? c->ns : NULL, .pred = reef__api_sel_match, .pred_arg = &sel};
+    struct reef_store_list_result lr;
+    struct reef_err err = {0};
+    int r = reef_store_list(c->a->store, c->r->store_key, &o, collect, &x.nc, &lr, &err);
+    reef__api_sel_free(&sel);
+    if (r < 0) {
+        free(x.nc.items);
+        return reef__api_error(c, -EIO, &err);
+    }
+    bool dry = dry_run(c);
+    for (size_t i = 0; i < x.nc.n && !dry; i++) {
+        struct reef_store_result res = {0};
+        const char *name = x.nc.items[i].name;
+        if (strcmp(c->r->plural, "pods") == 0 && pod_mark(c->a, c->ns, name, -1, 0, &res, NULL)) {
+            reef_store_result_free(&res);
+            continue;
+        }
+        if (delete_one(c->a, c->r->store_key, c->r->namespaced ? c->ns : "", name, 0, &res, NULL) ==
+            0) {
+            char uid[REEF_STORE_UID_LEN + 1] = "";
+            if (reef_json_parse(&x.d, res.object, res.len, NULL, NULL) == 0) {
+                int v = reef_json_find(&x.d, REEF_JSON_ROOT, "metadata.uid", NULL);
+                if (v >= 0)
+                    reef_json_get_str(&x.d, v, uid, sizeof(uid), NULL);
+            }
+            if (c->r->namespaced)
+                delete_dependents(c->a, c->ns, uid, 0);
+            reef_store_result_free(&res);
+        }
+    }
+    reef_json_doc_free(&x.d);
+    free(x.nc.items);
+    static const char ok[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                             "\"status\":\"Success\"}";
+    reef_http_res_send(c->res, 200, "application/json", ok, sizeof(ok) - 1);
+}
