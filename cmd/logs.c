@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 
 extern const struct reef_cmd reef_cmd_logs;
@@ -43,20 +44,6 @@ static void print_line(const char *line, size_t len, const struct logs_opts *o)
     }
     reef_buf_free(&text);
     reef_json_doc_free(&d);
-}
-
-/* Reads a whole file (a rotated log is at most 10 MiB). */
-static int slurp(const char *path, struct reef_buf *out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    char chunk[65536];
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        reef_buf_append(out, chunk, (size_t)n);
-    close(fd);
-    return 0;
 }
 
 static int logs(int argc, char **argv)
@@ -94,13 +81,13 @@ static int logs(int argc, char **argv)
         reef_cmd_error("logs", &err);
         return 1;
     }
-    char path[PATH_MAX], rot[PATH_MAX + 8];
+    char path[PATH_MAX - 16], rot[PATH_MAX];
     reef_ctr_path(store, id, "container.log", path, sizeof(path));
     /* Oldest first: .2, .1, then the current file. */
     struct reef_buf all = REEF_BUF_INIT;
     for (int i = 2; i >= 1; i--) {
         snprintf(rot, sizeof(rot), "%s.%d", path, i);
-        slurp(rot, &all);
+        reef_fs_read_file(rot, 64u << 20, &all, NULL); /* absent until rotated */
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
