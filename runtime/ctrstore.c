@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -28,6 +29,39 @@ static const char *const status_names[] = {"created", "running", "restarting", "
 const char *reef_ctr_status_name(enum reef_ctr_status st)
 {
     return (unsigned)st < REEF_ARRAY_LEN(status_names) ? status_names[st] : "unknown";
+}
+
+static bool id_valid(const char *id)
+{
+    if (strlen(id) != REEF_CTR_ID_LEN)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+/* A shim deletes what --rm moved to .trash right away; an entry a minute old was left by a shim
+ * that died while deleting it. */
+static void sweep_trash(struct reef_ctrstore *s)
+{
+    char tdir[PATH_MAX];
+    snprintf(tdir, sizeof(tdir), "%s/.trash", s->dir);
+    DIR *d = opendir(tdir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (!id_valid(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR(st.st_mode) || now - st.st_mtime < 60)
+            continue;
+        char path[PATH_MAX + 80];
+        snprintf(path, sizeof(path), "%s/%s", tdir, e->d_name);
+        reef_layer_remove_tree(path, NULL);
+    }
+    closedir(d);
 }
 
 int reef_ctrstore_open(const char *dir, struct reef_ctrstore **out, struct reef_err *err)
@@ -60,6 +94,7 @@ int reef_ctrstore_open(const char *dir, struct reef_ctrstore **out, struct reef_
         free(s);
         return reef_err_errno(err, e, "containers: create %s", names);
     }
+    sweep_trash(s);
     *out = s;
     return 0;
 }
@@ -74,15 +109,6 @@ const char *reef_ctrstore_dir(const struct reef_ctrstore *s)
     return s->dir;
 }
 
-static bool id_valid(const char *id)
-{
-    if (strlen(id) != REEF_CTR_ID_LEN)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
 
 /* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 static bool name_valid(const char *n)
