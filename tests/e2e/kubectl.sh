@@ -211,6 +211,15 @@ t "patch --type=json" has "patched" K patch deploy web --type=json -p '[{"op":"r
 t "patch --type=strategic" has "patched" K patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.28"}]}}}}'
 t "patched image" has "nginx:1.28" K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
 
+# kubectl edit: the "editor" is a script that changes one field of what kubectl hands it.
+cat > "$D/editor.sh" << 'EOS'
+#!/bin/sh
+sed -i 's/nginx:1.28/nginx:1.29/' "$1"
+EOS
+chmod +x "$D/editor.sh"
+t "edit with EDITOR" has "edited" env EDITOR="$D/editor.sh" KUBE_EDITOR="$D/editor.sh" "$KUBECTL" --kubeconfig "$D/admin.kubeconfig" --cache-dir "$D/cache" edit deploy web
+t "the edit arrived" has "nginx:1.29" K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
+
 t "apply --dry-run=server" has "configmap/dry created (server dry run)" K create configmap dry --from-literal=a=b --dry-run=server
 t "a dry run writes nothing" fails_with "NotFound" K get cm dry
 diff_shows() { K diff -f app2.yaml > diff.out 2>&1; [ $? = 1 ] && grep -q '^+.*changed' diff.out || { cat diff.out; return 1; }; }
