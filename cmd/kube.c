@@ -1,0 +1,308 @@
+/* kube: resource types, the connection and the error printing shared by reef get/apply/delete. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/kube.h"
+#include "core/json.h"
+
+static const struct reef_kube_type types[] = {
+    {"pods", "pod", "po", "", "v1", "Pod", true},
+    {"services", "service", "svc", "", "v1", "Service", true},
+    {"deployments", "deployment", "deploy", "apps", "v1", "Deployment", true},
+    {"replicasets", "replicaset", "rs", "apps", "v1", "ReplicaSet", true},
+    {"nodes", "node", "no", "", "v1", "Node", false},
+    {"namespaces", "namespace", "ns", "", "v1", "Namespace", false},
+    {"configmaps", "configmap", "cm", "", "v1", "ConfigMap", true},
+    {"secrets", "secret", "", "", "v1", "Secret", true},
+    {"events", "event", "ev", "", "v1", "Event", true},
+    {"endpoints", "endpoints", "ep", "", "v1", "Endpoints", true},
+    {"leases", "lease", "", "coordination.k8s.io", "v1", "Lease", true},
+    {"endpointslices", "endpointslice", "", "discovery.k8s.io", "v1", "EndpointSlice", true},
+};
+
+static bool in_list(const char *list, const char *s, size_t n)
+{
+    while (*list) {
+        const char *e = strchr(list, ',');
+        size_t l = e ? (size_t)(e - list) : strlen(list);
+        if (l == n && memcmp(list, s, n) == 0)
+            return true;
+        if (!e)
+            break;
+        list = e + 1;
+    }
+    return false;
+}
+
+const struct reef_kube_type *reef_kube_type_find(const char *name)
+{
+    /* "deployments.apps" or "deployment.apps" names the group too */
+    const char *dot = strchr(name, '.');
+    size_t n = dot ? (size_t)(dot - name) : strlen(name);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const struct reef_kube_type *t = &types[i];
+        if (dot && strcmp(dot + 1, t->group) != 0)
+            continue;
+        if ((strlen(t->plural) == n && memcmp(t->plural, name, n) == 0) ||
+            (strlen(t->singular) == n && memcmp(t->singular, name, n) == 0) ||
+            (strlen(t->kind) == n && strncasecmp(t->kind, name, n) == 0) ||
+            (!dot && in_list(t->shorts, name, n)))
+            return t;
+    }
+    return NULL;
+}
+
+const struct reef_kube_type *reef_kube_type_of_kind(const char *api_version, const char *kind)
+{
+    const char *slash = strchr(api_version, '/');
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const struct reef_kube_type *t = &types[i];
+        if (strcmp(t->kind, kind) != 0)
+            continue;
+        if (slash) {
+            size_t gl = (size_t)(slash - api_version);
+            if (strlen(t->group) == gl && memcmp(t->group, api_version, gl) == 0 &&
+                strcmp(slash + 1, t->version) == 0)
+                return t;
+        } else if (!t->group[0] && strcmp(api_version, t->version) == 0) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+void reef_kube_type_ref(struct reef_buf *out, const struct reef_kube_type *t)
+{
+    reef_buf_puts(out, t->singular);
+    if (t->group[0])
+        reef_buf_printf(out, ".%s", t->group);
+}
+
+int reef_kube_open(struct reef_kube *k, const char *kubeconfig, const char *ns,
+                   struct reef_err *err)
+{
+    memset(k, 0, sizeof(*k));
+    /* the server may close a watch while a write is under way */
+    signal(SIGPIPE, SIG_IGN);
+    int rc = reef_kubeconfig_load(kubeconfig, NULL, &k->cfg, err);
+    if (rc < 0)
+        return rc;
+    k->opts.ca_pem = k->cfg.ca_pem;
+    k->opts.cert_pem = k->cfg.cert_pem;
+    k->opts.key_pem = k->cfg.key_pem;
+    k->opts.insecure_skip_verify = k->cfg.insecure_skip_tls_verify;
+    k->opts.no_redirects = true;
+    const char *n = ns && *ns ? ns : (k->cfg.namespace && *k->cfg.namespace ? k->cfg.namespace
+                                                                              : "default");
+    k->ns_given = ns && *ns;
+    if (strlen(n) >= sizeof(k->ns)) {
+        reef_kubeconfig_free(&k->cfg);
+        return reef_err_set(err, -EINVAL, "namespace name too long");
+    }
+    strcpy(k->ns, n);
+    return 0;
+}
+
+void reef_kube_close(struct reef_kube *k)
+{
+    reef_kubeconfig_free(&k->cfg);
+}
+
+void reef_kube_path(struct reef_buf *out, const struct reef_kube_type *t, const char *ns,
+                    const char *name)
+{
+    if (t->group[0])
+        reef_buf_printf(out, "/apis/%s/%s", t->group, t->version);
+    else
+        reef_buf_printf(out, "/api/%s", t->version);
+    if (t->namespaced && ns)
+        reef_buf_printf(out, "/namespaces/%s", ns);
+    reef_buf_printf(out, "/%s", t->plural);
+    if (name)
+        reef_buf_printf(out, "/%s", name);
+}
+
+static int request(struct reef_kube *k, const char *method, const char *path, const char *accept,
+                   const char *content_type, const char *body, size_t body_len,
+                   int (*on_data)(void *, const char *, size_t), void *ud,
+                   struct reef_http_result *res, struct reef_err *err)
+{
+    struct reef_buf url;
+    reef_buf_init(&url);
+    reef_buf_printf(&url, "%s", k->cfg.server);
+    /* the server URL may end in '/' */
+    if (url.len && url.data[url.len - 1] == '/')
+        url.len--, url.data[url.len] = 0;
+    reef_buf_puts(&url, path);
+    struct reef_http_header h[3];
+    size_t nh = 0;
+    if (accept)
+        h[nh++] = (struct reef_http_header){.name = "Accept", .value = accept};
+    if (content_type)
+        h[nh++] = (struct reef_http_header){.name = "Content-Type", .value = content_type};
+    h[nh++] = (struct reef_http_header){.name = "User-Agent", .value = "reef"};
+    struct reef_http_request rq = {.method = method,
+                                   .url = url.data,
+                                   .headers = h,
+                                   .nheaders = nh,
+                                   .body = body,
+                                   .body_len = body_len,
+                                   .bearer_token = k->cfg.token,
+                                   .on_data = on_data};
+    struct reef_http_client_opts o = k->opts;
+    if (on_data)
+        o.response_timeout_ms = 0; /* a watch may stay silent */
+    int rc = reef_http_fetch(&o, &rq, res, err);
+    reef_buf_free(&url);
+    return rc;
+}
+
+int reef_kube_do(struct reef_kube *k, const char *method, const char *path, const char *accept,
+                 const char *content_type, const char *body, size_t body_len,
+                 struct reef_http_result *res, struct reef_err *err)
+{
+    return request(k, method, path, accept, content_type, body, body_len, NULL, NULL, res, err);
+}
+
+int reef_kube_stream(struct reef_kube *k, const char *path, const char *accept,
+                     int (*on_data)(void *ud, const char *data, size_t len), void *ud,
+                     struct reef_err *err)
+{
+    struct reef_http_result res = {0};
+    int rc = request(k, "GET", path, accept, NULL, NULL, 0, on_data, ud, &res, err);
+    reef_http_result_free(&res);
+    return rc;
+}
+
+void reef_kube_print_status(const struct reef_http_result *res)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    char reason[128] = "", msg[2048] = "";
+    if (res->body && reef_json_parse(&d, res->body, res->body_len, NULL, NULL) == 0) {
+        int v = reef_json_member(&d, REEF_JSON_ROOT, "reason");
+        if (v >= 0)
+            reef_json_get_str(&d, v, reason, sizeof(reason), NULL);
+        v = reef_json_member(&d, REEF_JSON_ROOT, "message");
+        if (v >= 0)
+            reef_json_get_str(&d, v, msg, sizeof(msg), NULL);
+    }
+    reef_json_doc_free(&d);
+    if (!msg[0])
+        snprintf(msg, sizeof(msg), "the server responded with the status code %d", res->status);
+    if (reason[0])
+        fprintf(stderr, "Error from server (%s): %s\n", reason, msg);
+    else
+        fprintf(stderr, "Error from server: %s\n", msg);
+}
+
+int reef_kube_fail(const char *msg)
+{
+    fprintf(stderr, "error: %s\n", msg);
+    return 1;
+}
+
+struct kv {
+    int key, val;
+    const char *k;
+    size_t n;
+};
+
+static int kv_cmp(const void *a, const void *b)
+{
+    const struct kv *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->k, y->k, n);
+    if (c)
+        return c;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+int reef_kube_put_sorted(struct reef_json_writer *w, const struct reef_json_doc *d, int v)
+{
+    enum reef_json_kind kind = reef_json_kind(d, v);
+    if (kind == REEF_JSON_ARRAY) {
+        reef_json_begin_array(w);
+        struct reef_json_iter it = reef_json_iter(d, v);
+        while (reef_json_next(d, &it))
+            reef_kube_put_sorted(w, d, it.val);
+        return reef_json_end_array(w);
+    }
+    if (kind != REEF_JSON_OBJECT)
+        return reef_json_put_value(w, d, v);
+    int n = reef_json_count(d, v);
+    struct kv *m = calloc(n > 0 ? (size_t)n : 1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    struct reef_json_iter it = reef_json_iter(d, v);
+    int i = 0;
+    /* sorting by the raw spelling is what Go's map order gives for keys without escapes */
+    while (reef_json_next(d, &it) && i < n) {
+        m[i].key = it.key;
+        m[i].val = it.val;
+        m[i].k = reef_json_raw(d, it.key, &m[i].n);
+        i++;
+    }
+    qsort(m, (size_t)i, sizeof(*m), kv_cmp);
+    reef_json_begin_object(w);
+    for (int j = 0; j < i; j++) {
+        reef_json_key_from(w, d, m[j].key);
+        reef_kube_put_sorted(w, d, m[j].val);
+    }
+    free(m);
+    return reef_json_end_object(w);
+}
+
+void reef_kube_permute(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    /* kubectl takes flags anywhere; reef's getopt stops at the first operand, so the operands are
+     * moved behind the options first (keeping both in order). */
+    char **ops = calloc((size_t)argc + 1, sizeof(char *));
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    if (!ops || !args) {
+        free(ops);
+        free(args);
+        return;
+    }
+    int no = 0, na = 0, i = 1;
+    for (; i < argc; i++) {
+        char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (a[0] != '-' || a[1] == 0) {
+            args[na++] = a;
+            continue;
+        }
+        ops[no++] = a;
+        bool takes = false;
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            for (const struct option *o = longopts; o && o->name; o++)
+                if (strlen(o->name) == n && strncmp(o->name, a + 2, n) == 0)
+                    takes = !eq && o->has_arg == required_argument;
+        } else {
+            /* a cluster of short options; the one taking an argument ends it */
+            for (const char *p = a + 1; *p; p++) {
+                const char *s = strchr(shortopts, *p);
+                if (s && s[1] == ':') {
+                    takes = p[1] == 0;
+                    break;
+                }
+            }
+        }
+        if (takes && i + 1 < argc)
+            ops[no++] = argv[++i];
+    }
+    for (; i < argc; i++)
+        args[na++] = argv[i];
+    int j = 1;
+    for (int x = 0; x < no; x++)
+        argv[j++] = ops[x];
+    for (int x = 0; x < na; x++)
+        argv[j++] = args[x];
+    free(ops);
+    free(args);
+}

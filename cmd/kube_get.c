@@ -1,0 +1,580 @@
+/* reef get: lists or shows objects as kubectl get does, from the server's Table rendering. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/kube.h"
+#include "core/json.h"
+
+extern const struct reef_cmd reef_cmd_get;
+
+#define TABLE_ACCEPT                                                                              \
+    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s" \
+    ".io,application/json"
+
+struct get_opts {
+    const char *selector;
+    const char *output; /* NULL, "wide", "json", "yaml", "name" */
+    bool all_ns, show_labels, watch, no_headers;
+};
+
+/* A table being gathered: cells of every row as strings, row by row. */
+struct table {
+    char **cells; /* nrows * ncols */
+    size_t nrows, ncols, cap;
+    char **headers;
+};
+
+static void table_free(struct table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    for (size_t i = 0; i < t->ncols; i++)
+        free(t->headers[i]);
+    free(t->headers);
+    memset(t, 0, sizeof(*t));
+}
+
+static size_t width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Prints rows [from, to) as Go's tabwriter does with kubectl's settings (minimum width 6,
+ * padding 3): every cell but a line's last is padded to its column's widest cell plus 3. */
+static void table_print(const struct table *t, bool headers, size_t from, size_t to)
+{
+    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+    if (!w)
+        return;
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (headers)
+            w[c] = width(t->headers[c]);
+        for (size_t r = from; r < to; r++) {
+            size_t x = width(t->cells[r * t->ncols + c]);
+            if (x > w[c])
+                w[c] = x;
+        }
+        w[c] += 3;
+        if (w[c] < 6)
+            w[c] = 6;
+    }
+    for (long r = headers ? -1 : (long)from; r < (long)to; r++) {
+        if (r >= 0 && r < (long)from)
+            continue;
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = r < 0 ? t->headers[c] : t->cells[(size_t)r * t->ncols + c];
+            fputs(s, stdout);
+            if (c + 1 < t->ncols)
+                for (size_t i = width(s); i < w[c]; i++)
+                    putchar(' ');
+        }
+        putchar('\n');
+    }
+    free(w);
+    fflush(stdout);
+}
+
+static int table_add_row(struct table *t, char **row)
+{
+    if ((t->nrows + 1) * t->ncols > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64 * t->ncols;
+        while (cap < (t->nrows + 1) * t->ncols)
+            cap *= 2;
+        char **n = realloc(t->cells, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        t->cells = n;
+        t->cap = cap;
+    }
+    memcpy(t->cells + t->nrows * t->ncols, row, t->ncols * sizeof(*row));
+    t->nrows++;
+    return 0;
+}
+
+static char *upper(const char *s)
+{
+    char *u = strdup(s);
+    for (char *p = u; p && *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    return u;
+}
+
+static char *cell_text(const struct reef_json_doc *d, int v)
+{
+    char *s = NULL;
+    switch (reef_json_kind(d, v)) {
+    case REEF_JSON_STRING:
+        reef_json_get_strdup(d, v, &s, NULL);
+        return s ? s : strdup("");
+    case REEF_JSON_NULL:
+        return strdup("<nil>");
+    default: {
+        size_t n;
+        const char *raw = reef_json_raw(d, v, &n);
+        return raw ? strndup(raw, n) : strdup("");
+    }
+    }
+}
+
+struct sk {
+    char *k, *v;
+};
+
+static int sk_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sk *)a)->k, ((const struct sk *)b)->k);
+}
+
+/* "k=v,k=v" sorted by key, or "<none>", as kubectl's --show-labels */
+static char *labels_text(const struct reef_json_doc *d, int obj)
+{
+    int l = reef_json_find(d, obj, "metadata.labels", NULL);
+    int n = l >= 0 ? reef_json_count(d, l) : 0;
+    if (n <= 0)
+        return strdup("<none>");
+    struct sk *a = calloc((size_t)n, sizeof(*a));
+    if (!a)
+        return NULL;
+    struct reef_json_iter it = reef_json_iter(d, l);
+    int i = 0;
+    while (reef_json_next(d, &it) && i < n) {
+        reef_json_get_strdup(d, it.key, &a[i].k, NULL);
+        a[i].v = cell_text(d, it.val);
+        if (!a[i].k)
+            a[i].k = strdup("");
+        i++;
+    }
+    qsort(a, (size_t)i, sizeof(*a), sk_cmp);
+    struct reef_buf b;
+    reef_buf_init(&b);
+    for (int j = 0; j < i; j++) {
+        reef_buf_printf(&b, "%s%s=%s", j ? "," : "", a[j].k, a[j].v ? a[j].v : "");
+        free(a[j].k);
+        free(a[j].v);
+    }
+    free(a);
+    return reef_buf_steal(&b);
+}
+
+/* Adds the rows of a Table document to t, setting up the columns on the first call. */
+static int table_take(struct table *t, const struct reef_json_doc *d, int root,
+                      const struct get_opts *o, bool with_ns)
+{
+    int defs = reef_json_member(d, root, "columnDefinitions");
+    int rows = reef_json_member(d, root, "rows");
+    if (defs < 0 || rows < 0)
+        return -EINVAL;
+    bool wide = o->output && strcmp(o->output, "wide") == 0;
+    int *keep = calloc((size_t)reef_json_count(d, defs) + 1, sizeof(int));
+    if (!keep)
+        return -ENOMEM;
+    size_t nkeep = 0;
+    struct reef_json_iter it = reef_json_iter(d, defs);
+    while (reef_json_next(d, &it)) {
+        int p = reef_json_member(d, it.val, "priority");
+        int64_t prio = 0;
+        if (p >= 0)
+            reef_json_get_int(d, p, &prio, NULL);
+        if (prio == 0 || wide)
+            keep[nkeep++] = it.index;
+    }
+    if (!t->headers) {
+        t->ncols = nkeep + (with_ns ? 1 : 0) + (o->show_labels ? 1 : 0);
+        t->headers = calloc(t->ncols, sizeof(char *));
+        size_t c = 0;
+        if (with_ns)
+            t->headers[c++] = strdup("NAMESPACE");
+        for (size_t i = 0; i < nkeep; i++) {
+            int def = reef_json_index(d, defs, (size_t)keep[i]);
+            int name = reef_json_member(d, def, "name");
+            char *s = NULL;
+            if (name >= 0)
+                reef_json_get_strdup(d, name, &s, NULL);
+            t->headers[c++] = upper(s ? s : "");
+            free(s);
+        }
+        if (o->show_labels)
+            t->headers[c++] = strdup("LABELS");
+    }
+    char **row = calloc(t->ncols, sizeof(char *));
+    it = reef_json_iter(d, rows);
+    while (reef_json_next(d, &it)) {
+        int cells = reef_json_member(d, it.val, "cells");
+        int obj = reef_json_member(d, it.val, "object");
+        size_t c = 0;
+        if (with_ns) {
+            int ns = obj >= 0 ? reef_json_find(d, obj, "metadata.namespace", NULL) : -1;
+            row[c++] = ns >= 0 ? cell_text(d, ns) : strdup("");
+        }
+        for (size_t i = 0; i < nkeep && c < t->ncols; i++) {
+            int v = cells >= 0 ? reef_json_index(d, cells, (size_t)keep[i]) : -1;
+            row[c++] = v >= 0 ? cell_text(d, v) : strdup("");
+        }
+        if (o->show_labels)
+            row[c++] = obj >= 0 ? labels_text(d, obj) : strdup("<none>");
+        for (size_t i = 0; i < t->ncols; i++)
+            if (!row[i])
+                row[i] = strdup("");
+        table_add_row(t, row);
+    }
+    free(row);
+    free(keep);
+    return 0;
+}
+
+static void print_query(struct reef_buf *q, const struct get_opts *o, const char *cont)
+{
+    reef_buf_puts(q, "?limit=500");
+    if (o->selector) {
+        reef_buf_puts(q, "&labelSelector=");
+        for (const unsigned char *p = (const unsigned char *)o->selector; *p; p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("-_.~", *p))
+                reef_buf_putc(q, (char)*p);
+            else
+                reef_buf_printf(q, "%%%02X", *p);
+        }
+    }
+    if (cont && *cont)
+        reef_buf_printf(q, "&continue=%s", cont);
+}
+
+/* Fetches path; on a server error prints it and returns 1. */
+static int fetch(struct reef_kube *k, const char *path, const char *accept,
+                 struct reef_http_result *res)
+{
+    struct reef_err err = {0};
+    if (reef_kube_do(k, "GET", path, accept, NULL, NULL, 0, res, &err) < 0)
+        return reef_kube_fail(err.msg);
+    if (res->status >= 300) {
+        reef_kube_print_status(res);
+        return 1;
+    }
+    return 0;
+}
+
+static int put_doc(struct reef_json_writer *w, const char *body, size_t len)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    int rc = reef_json_parse(&d, body, len, NULL, NULL);
+    if (rc == 0)
+        rc = reef_kube_put_sorted(w, &d, REEF_JSON_ROOT);
+    reef_json_doc_free(&d);
+    return rc;
+}
+
+static void print_name(const struct reef_kube_type *t, const struct reef_json_doc *d, int obj)
+{
+    int v = reef_json_find(d, obj, "metadata.name", NULL);
+    char name[512] = "";
+    if (v >= 0)
+        reef_json_get_str(d, v, name, sizeof(name), NULL);
+    struct reef_buf b;
+    reef_buf_init(&b);
+    reef_kube_type_ref(&b, t);
+    printf("%s/%s\n", b.data, name);
+    reef_buf_free(&b);
+}
+
+/* -o json / -o name: the plain objects. */
+static int get_objects(struct reef_kube *k, const struct reef_kube_type *t, char **names,
+                       int nnames, const struct get_opts *o)
+{
+    bool json = strcmp(o->output, "json") == 0;
+    const char *ns = o->all_ns ? NULL : k->ns;
+    int status = 0;
+    struct reef_buf out, path;
+    reef_buf_init(&out);
+    reef_buf_init(&path);
+    struct reef_json_writer w;
+    reef_json_writer_init(&w, &out, 4);
+    bool list = nnames != 1;
+    if (json && list) {
+        reef_json_begin_object(&w);
+        reef_json_key(&w, "apiVersion");
+        reef_json_put_str(&w, "v1");
+        reef_json_key(&w, "items");
+        reef_json_begin_array(&w);
+    }
+    size_t count = 0;
+    for (int i = 0; i < (nnames ? nnames : 1); i++) {
+        reef_buf_reset(&path);
+        reef_kube_path(&path, t, ns, nnames ? names[i] : NULL);
+        if (!nnames)
+            print_query(&path, o, NULL);
+        struct reef_http_result res = {0};
+        if (fetch(k, path.data, "application/json", &res) != 0) {
+            status = 1;
+            reef_http_result_free(&res);
+            continue;
+        }
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) == 0) {
+            int items = nnames ? -1 : reef_json_member(&d, REEF_JSON_ROOT, "items");
+            if (items >= 0) {
+                struct reef_json_iter it = reef_json_iter(&d, items);
+                while (reef_json_next(&d, &it)) {
+                    count++;
+                    /* list items lack kind and apiVersion on the wire; kubectl adds them */
+                    if (json) {
+                        size_t n;
+                        const char *raw = reef_json_raw(&d, it.val, &n);
+                        struct reef_buf item;
+                        reef_buf_init(&item);
+                        reef_buf_putc(&item, '{');
+                        if (reef_json_member(&d, it.val, "apiVersion") < 0)
+                            reef_buf_printf(&item, "\"apiVersion\":\"%s%s%s\",", t->group,
+                                            t->group[0] ? "/" : "", t->version);
+                        if (reef_json_member(&d, it.val, "kind") < 0)
+                            reef_buf_printf(&item, "\"kind\":\"%s\",", t->kind);
+                        if (raw && n > 2) {
+                            reef_buf_append(&item, raw + 1, n - 1);
+                        } else {
+                            if (item.data[item.len - 1] == ',')
+                                item.data[--item.len] = 0;
+                            reef_buf_putc(&item, '}');
+                        }
+                        put_doc(&w, item.data, item.len);
+                        reef_buf_free(&item);
+                    } else {
+                        print_name(t, &d, it.val);
+                    }
+                }
+            } else {
+                count++;
+                if (json)
+                    reef_kube_put_sorted(&w, &d, REEF_JSON_ROOT);
+                else
+                    print_name(t, &d, REEF_JSON_ROOT);
+            }
+        }
+        reef_json_doc_free(&d);
+        reef_http_result_free(&res);
+    }
+    if (json && list) {
+        reef_json_end_array(&w);
+        reef_json_key(&w, "kind");
+        reef_json_put_str(&w, "List");
+        reef_json_key(&w, "metadata");
+        reef_json_begin_object(&w);
+        reef_json_key(&w, "resourceVersion");
+        reef_json_put_str(&w, "");
+        reef_json_end_object(&w);
+        reef_json_end_object(&w);
+    }
+    if (json && (list || count))
+        printf("%s\n", out.data);
+    reef_buf_free(&out);
+    reef_buf_free(&path);
+    return status;
+}
+
+/* -w: one row per watch event, each line sized on its own as kubectl's flushed writer does. */
+struct watch_ud {
+    struct reef_buf line;
+    const struct get_opts *o;
+    bool with_ns;
+};
+
+static int on_watch_data(void *ud, const char *data, size_t len)
+{
+    struct watch_ud *wu = ud;
+    if (reef_buf_append(&wu->line, data, len) < 0)
+        return -ENOMEM;
+    for (;;) {
+        char *nl = memchr(wu->line.data, '\n', wu->line.len);
+        if (!nl)
+            return wu->line.len > (64u << 20) ? -E2BIG : 0;
+        size_t n = (size_t)(nl - wu->line.data);
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        if (reef_json_parse(&d, wu->line.data, n, NULL, NULL) == 0) {
+            int obj = reef_json_member(&d, REEF_JSON_ROOT, "object");
+            if (obj >= 0 && reef_json_member(&d, obj, "columnDefinitions") >= 0) {
+                struct table t = {0};
+                if (table_take(&t, &d, obj, wu->o, wu->with_ns) == 0 && t.nrows)
+                    table_print(&t, false, 0, t.nrows);
+                table_free(&t);
+            }
+        }
+        reef_json_doc_free(&d);
+        reef_buf_consume(&wu->line, n + 1);
+    }
+}
+
+static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char **names,
+                     int nnames, const struct get_opts *o)
+{
+    bool with_ns = o->all_ns && t->namespaced;
+    const char *ns = o->all_ns ? NULL : k->ns;
+    struct table tab = {0};
+    int status = 0;
+    char rv[64] = "", cont[1024] = "";
+    struct reef_buf path;
+    reef_buf_init(&path);
+    for (int i = 0; i < (nnames ? nnames : 1); i++) {
+        do {
+            reef_buf_reset(&path);
+            reef_kube_path(&path, t, ns, nnames ? names[i] : NULL);
+            if (!nnames)
+                print_query(&path, o, cont);
+            cont[0] = 0;
+            struct reef_http_result res = {0};
+            if (fetch(k, path.data, TABLE_ACCEPT, &res) != 0) {
+                status = 1;
+                reef_http_result_free(&res);
+                break;
+            }
+            struct reef_json_doc d = REEF_JSON_DOC_INIT;
+            if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) == 0 &&
+                table_take(&tab, &d, REEF_JSON_ROOT, o, with_ns) == 0) {
+                int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.continue", NULL);
+                if (v >= 0)
+                    reef_json_get_str(&d, v, cont, sizeof(cont), NULL);
+                v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.resourceVersion", NULL);
+                if (v >= 0)
+                    reef_json_get_str(&d, v, rv, sizeof(rv), NULL);
+            } else {
+                fprintf(stderr, "error: the server did not answer with a Table\n");
+                status = 1;
+            }
+            reef_json_doc_free(&d);
+            reef_http_result_free(&res);
+        } while (cont[0]);
+    }
+    if (tab.nrows)
+        table_print(&tab, !o->no_headers, 0, tab.nrows);
+    else if (!nnames && !o->watch) {
+        if (t->namespaced && !o->all_ns)
+            fprintf(stderr, "No resources found in %s namespace.\n", k->ns);
+        else
+            fprintf(stderr, "No resources found\n");
+    }
+    table_free(&tab);
+    if (o->watch && status == 0) {
+        reef_buf_reset(&path);
+        reef_kube_path(&path, t, ns, NULL);
+        print_query(&path, o, NULL);
+        reef_buf_printf(&path, "&watch=1&resourceVersion=%s", rv);
+        if (nnames == 1)
+            reef_buf_printf(&path, "&fieldSelector=metadata.name%%3D%s", names[0]);
+        struct watch_ud wu = {.o = o, .with_ns = with_ns};
+        reef_buf_init(&wu.line);
+        struct reef_err err = {0};
+        if (reef_kube_stream(k, path.data, TABLE_ACCEPT, on_watch_data, &wu, &err) < 0)
+            status = reef_kube_fail(err.msg);
+        reef_buf_free(&wu.line);
+    }
+    reef_buf_free(&path);
+    return status;
+}
+
+static int run(int argc, char **argv)
+{
+    enum { O_KCFG = 256, O_LABELS, O_NOHEAD };
+    static const struct option opts[] = {{"namespace", required_argument, NULL, 'n'},
+                                         {"all-namespaces", no_argument, NULL, 'A'},
+                                         {"selector", required_argument, NULL, 'l'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"watch", no_argument, NULL, 'w'},
+                                         {"show-labels", no_argument, NULL, O_LABELS},
+                                         {"no-headers", no_argument, NULL, O_NOHEAD},
+                                         {"kubeconfig", required_argument, NULL, O_KCFG},
+                                         {0}};
+    struct get_opts o = {0};
+    const char *ns = NULL, *kcfg = NULL;
+    int c;
+    reef_kube_permute(argc, argv, "n:Al:o:w", opts);
+    while ((c = reef_cmd_getopt(&reef_cmd_get, argc, argv, "n:Al:o:w", opts)) != -1) {
+        switch (c) {
+        case 'h':
+            return 0;
+        case 'n':
+            ns = optarg;
+            break;
+        case 'A':
+            o.all_ns = true;
+            break;
+        case 'l':
+            o.selector = optarg;
+            break;
+        case 'o':
+            o.output = optarg;
+            break;
+        case 'w':
+            o.watch = true;
+            break;
+        case O_LABELS:
+            o.show_labels = true;
+            break;
+        case O_NOHEAD:
+            o.no_headers = true;
+            break;
+        case O_KCFG:
+            kcfg = optarg;
+            break;
+        default:
+            return REEF_EXIT_USAGE;
+        }
+    }
+    if (o.output && strcmp(o.output, "wide") != 0 && strcmp(o.output, "json") != 0 &&
+        strcmp(o.output, "name") != 0) {
+        fprintf(stderr,
+                "error: unable to match a printer suitable for the output format \"%s\", allowed "
+                "formats are: json,name,wide\n",
+                o.output);
+        return 1;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "error: you must specify the type of resource to get. Use \"reef "
+                        "api-resources\" for a complete list of supported resources.\n");
+        return 1;
+    }
+    char *type = argv[optind++];
+    char *slash = strchr(type, '/');
+    char **names = argv + optind;
+    int nnames = argc - optind;
+    char *one[1];
+    if (slash) {
+        *slash = 0;
+        one[0] = slash + 1;
+        names = one;
+        nnames = 1;
+        if (optind < argc)
+            return reef_kube_fail("there is no need to specify a resource type as a separate "
+                                  "argument when passing arguments in resource/name form");
+    }
+    const struct reef_kube_type *t = reef_kube_type_find(type);
+    if (!t) {
+        fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", type);
+        return 1;
+    }
+    struct reef_kube k;
+    struct reef_err err = {0};
+    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
+        return reef_kube_fail(err.msg);
+    int rc;
+    if (o.output && (strcmp(o.output, "json") == 0 || strcmp(o.output, "name") == 0))
+        rc = get_objects(&k, t, names, nnames, &o);
+    else
+        rc = get_table(&k, t, names, nnames, &o);
+    reef_kube_close(&k);
+    return rc;
+}
+
+const struct reef_cmd reef_cmd_get = {
+    .name = "get",
+    .summary = "list objects from the API server, as kubectl get",
+    .usage = "usage: reef get TYPE[/NAME] [NAME...] [-n NS] [-A] [-l SELECTOR] "
+             "[-o wide|json|name] [--show-labels] [--no-headers] [-w] [--kubeconfig FILE]\n",
+    .run = run,
+};
+REEF_COMMAND(reef_cmd_get);
