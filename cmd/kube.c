@@ -127,7 +127,6 @@ void reef_kube_path(struct reef_buf *out, const struct reef_kube_type *t, const 
 
 static int request(struct reef_kube *k, const char *method, const char *path, const char *accept,
                    const char *content_type, const char *body, size_t body_len,
-                   int (*on_data)(void *, const char *, size_t), void *ud,
                    struct reef_http_result *res, struct reef_err *err)
 {
     struct reef_buf url;
@@ -150,12 +149,8 @@ static int request(struct reef_kube *k, const char *method, const char *path, co
                                    .nheaders = nh,
                                    .body = body,
                                    .body_len = body_len,
-                                   .bearer_token = k->cfg.token,
-                                   .on_data = on_data};
-    struct reef_http_client_opts o = k->opts;
-    if (on_data)
-        o.response_timeout_ms = 0; /* a watch may stay silent */
-    int rc = reef_http_fetch(&o, &rq, res, err);
+                                   .bearer_token = k->cfg.token};
+    int rc = reef_http_fetch(&k->opts, &rq, res, err);
     reef_buf_free(&url);
     return rc;
 }
@@ -164,17 +159,76 @@ int reef_kube_do(struct reef_kube *k, const char *method, const char *path, cons
                  const char *content_type, const char *body, size_t body_len,
                  struct reef_http_result *res, struct reef_err *err)
 {
-    return request(k, method, path, accept, content_type, body, body_len, NULL, NULL, res, err);
+    return request(k, method, path, accept, content_type, body, body_len, res, err);
+}
+
+/* The call's user data serves both its data and its done callbacks. */
+struct stream_state {
+    struct reef_err *err;
+    int result;
+    int (*on_data)(void *ud, const char *data, size_t len);
+    void *ud;
+};
+
+static int stream_data(void *ud, const char *data, size_t len)
+{
+    struct stream_state *st = ud;
+    return st->on_data(st->ud, data, len);
+}
+
+static void stream_done(void *ud, int result, const struct reef_http_response *res,
+                        const struct reef_err *err)
+{
+    struct stream_state *st = ud;
+    st->result = result;
+    if (result < 0 && st->err && err)
+        *st->err = *err;
+    else if (result == 0 && res && res->status >= 300)
+        st->result = reef_err_set(st->err, -EIO, "watch: the server answered %d", res->status);
 }
 
 int reef_kube_stream(struct reef_kube *k, const char *path, const char *accept,
                      int (*on_data)(void *ud, const char *data, size_t len), void *ud,
                      struct reef_err *err)
 {
-    struct reef_http_result res = {0};
-    int rc = request(k, "GET", path, accept, NULL, NULL, 0, on_data, ud, &res, err);
-    reef_http_result_free(&res);
-    return rc;
+    /* the synchronous fetch keeps on_data's argument for itself, so a watch runs its own loop */
+    uv_loop_t loop;
+    int r = uv_loop_init(&loop);
+    if (r < 0)
+        return reef_err_set(err, r, "watch: loop: %s", uv_strerror(r));
+    struct reef_http_client_opts o = k->opts;
+    o.response_timeout_ms = 0;
+    struct reef_http_client *cl = reef_http_client_new(&loop, &o, err);
+    if (!cl) {
+        uv_loop_close(&loop);
+        return err ? err->code : -ENOMEM;
+    }
+    struct reef_buf url;
+    reef_buf_init(&url);
+    reef_buf_puts(&url, k->cfg.server);
+    if (url.len && url.data[url.len - 1] == '/')
+        url.len--, url.data[url.len] = 0;
+    reef_buf_puts(&url, path);
+    struct reef_http_header h[2] = {{.name = "Accept", .value = accept},
+                                    {.name = "User-Agent", .value = "reef"}};
+    struct reef_http_request rq = {.method = "GET",
+                                   .url = url.data,
+                                   .headers = h,
+                                   .nheaders = 2,
+                                   .bearer_token = k->cfg.token,
+                                   .on_data = stream_data};
+    struct stream_state st = {err, -EINPROGRESS, on_data, ud};
+    r = reef_http_client_request(cl, &rq, stream_done, &st, NULL, err);
+    if (r == 0) {
+        while (st.result == -EINPROGRESS && uv_run(&loop, UV_RUN_ONCE))
+            ;
+        r = st.result;
+    }
+    reef_http_client_free(cl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    reef_buf_free(&url);
+    return r;
 }
 
 void reef_kube_print_status(const struct reef_http_result *res)

@@ -25,6 +25,8 @@ struct table {
     char **cells; /* nrows * ncols */
     size_t nrows, ncols, cap;
     char **headers;
+    int *keep; /* the server's columns shown, by index */
+    size_t nkeep;
 };
 
 static void table_free(struct table *t)
@@ -35,6 +37,7 @@ static void table_free(struct table *t)
     for (size_t i = 0; i < t->ncols; i++)
         free(t->headers[i]);
     free(t->headers);
+    free(t->keep);
     memset(t, 0, sizeof(*t));
 }
 
@@ -48,8 +51,11 @@ static size_t width(const char *s)
 }
 
 /* Prints rows [from, to) as Go's tabwriter does with kubectl's settings (minimum width 6,
- * padding 3): every cell but a line's last is padded to its column's widest cell plus 3. */
-static void table_print(const struct table *t, bool headers, size_t from, size_t to)
+ * padding 3): every cell but a line's last is padded to its column's widest cell plus 3. kubectl
+ * remembers the widths across flushes (a watch's rows line up with the listing above them):
+ * keep, when not NULL, holds t->ncols widths carried from one call to the next. */
+static void table_print(const struct table *t, bool headers, size_t from, size_t to,
+                        size_t *keep)
 {
     size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
     if (!w)
@@ -65,6 +71,11 @@ static void table_print(const struct table *t, bool headers, size_t from, size_t
         w[c] += 3;
         if (w[c] < 6)
             w[c] = 6;
+        if (keep) {
+            if (keep[c] > w[c])
+                w[c] = keep[c];
+            keep[c] = w[c];
+        }
     }
     for (long r = headers ? -1 : (long)from; r < (long)to; r++) {
         if (r >= 0 && r < (long)from)
@@ -171,23 +182,27 @@ static int table_take(struct table *t, const struct reef_json_doc *d, int root,
 {
     int defs = reef_json_member(d, root, "columnDefinitions");
     int rows = reef_json_member(d, root, "rows");
-    if (defs < 0 || rows < 0)
+    if (rows < 0 || (defs < 0 && !t->keep))
         return -EINVAL;
     bool wide = o->output && strcmp(o->output, "wide") == 0;
-    int *keep = calloc((size_t)reef_json_count(d, defs) + 1, sizeof(int));
-    if (!keep)
-        return -ENOMEM;
-    size_t nkeep = 0;
-    struct reef_json_iter it = reef_json_iter(d, defs);
-    while (reef_json_next(d, &it)) {
-        int p = reef_json_member(d, it.val, "priority");
-        int64_t prio = 0;
-        if (p >= 0)
-            reef_json_get_int(d, p, &prio, NULL);
-        if (prio == 0 || wide)
-            keep[nkeep++] = it.index;
+    /* a watch sends the column definitions with its first event only */
+    if (defs >= 0 && !t->keep) {
+        t->keep = calloc((size_t)reef_json_count(d, defs) + 1, sizeof(int));
+        if (!t->keep)
+            return -ENOMEM;
+        struct reef_json_iter it = reef_json_iter(d, defs);
+        while (reef_json_next(d, &it)) {
+            int p = reef_json_member(d, it.val, "priority");
+            int64_t prio = 0;
+            if (p >= 0)
+                reef_json_get_int(d, p, &prio, NULL);
+            if (prio == 0 || wide)
+                t->keep[t->nkeep++] = it.index;
+        }
     }
-    if (!t->headers) {
+    const int *keep = t->keep;
+    size_t nkeep = t->nkeep;
+    if (!t->headers && defs >= 0) {
         t->ncols = nkeep + (with_ns ? 1 : 0) + (o->show_labels ? 1 : 0);
         t->headers = calloc(t->ncols, sizeof(char *));
         size_t c = 0;
@@ -206,7 +221,9 @@ static int table_take(struct table *t, const struct reef_json_doc *d, int root,
             t->headers[c++] = strdup("LABELS");
     }
     char **row = calloc(t->ncols, sizeof(char *));
-    it = reef_json_iter(d, rows);
+    if (!row)
+        return -ENOMEM;
+    struct reef_json_iter it = reef_json_iter(d, rows);
     while (reef_json_next(d, &it)) {
         int cells = reef_json_member(d, it.val, "cells");
         int obj = reef_json_member(d, it.val, "object");
@@ -227,7 +244,6 @@ static int table_take(struct table *t, const struct reef_json_doc *d, int root,
         table_add_row(t, row);
     }
     free(row);
-    free(keep);
     return 0;
 }
 
@@ -383,6 +399,9 @@ struct watch_ud {
     struct reef_buf line;
     const struct get_opts *o;
     bool with_ns;
+    size_t *widths; /* remembered column widths; NULL until the first row */
+    struct table t; /* the columns, kept from the listing or the first event */
+    bool header;    /* still to be printed */
 };
 
 static int on_watch_data(void *ud, const char *data, size_t len)
@@ -398,12 +417,16 @@ static int on_watch_data(void *ud, const char *data, size_t len)
         struct reef_json_doc d = REEF_JSON_DOC_INIT;
         if (reef_json_parse(&d, wu->line.data, n, NULL, NULL) == 0) {
             int obj = reef_json_member(&d, REEF_JSON_ROOT, "object");
-            if (obj >= 0 && reef_json_member(&d, obj, "columnDefinitions") >= 0) {
-                struct table t = {0};
-                if (table_take(&t, &d, obj, wu->o, wu->with_ns) == 0 && t.nrows)
-                    table_print(&t, false, 0, t.nrows);
-                table_free(&t);
+            struct table *t = &wu->t;
+            if (obj >= 0 && table_take(t, &d, obj, wu->o, wu->with_ns) == 0 && t->nrows) {
+                if (!wu->widths)
+                    wu->widths = calloc(t->ncols, sizeof(size_t));
+                table_print(t, wu->header && t->headers, 0, t->nrows, wu->widths);
+                wu->header = false;
             }
+            for (size_t i = 0; i < t->nrows * t->ncols; i++)
+                free(t->cells[i]);
+            t->nrows = 0;
         }
         reef_json_doc_free(&d);
         reef_buf_consume(&wu->line, n + 1);
@@ -450,15 +473,19 @@ static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char *
             reef_http_result_free(&res);
         } while (cont[0]);
     }
+    size_t *widths = o->watch && tab.ncols ? calloc(tab.ncols, sizeof(size_t)) : NULL;
     if (tab.nrows)
-        table_print(&tab, !o->no_headers, 0, tab.nrows);
+        table_print(&tab, !o->no_headers, 0, tab.nrows, widths);
     else if (!nnames && !o->watch) {
         if (t->namespaced && !o->all_ns)
             fprintf(stderr, "No resources found in %s namespace.\n", k->ns);
         else
             fprintf(stderr, "No resources found\n");
     }
-    table_free(&tab);
+    bool listed = tab.nrows > 0;
+    for (size_t i = 0; i < tab.nrows * tab.ncols; i++)
+        free(tab.cells[i]);
+    tab.nrows = 0;
     if (o->watch && status == 0) {
         reef_buf_reset(&path);
         reef_kube_path(&path, t, ns, NULL);
@@ -466,13 +493,25 @@ static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char *
         reef_buf_printf(&path, "&watch=1&resourceVersion=%s", rv);
         if (nnames == 1)
             reef_buf_printf(&path, "&fieldSelector=metadata.name%%3D%s", names[0]);
-        struct watch_ud wu = {.o = o, .with_ns = with_ns};
+        /* the listing's columns serve the events; with nothing listed the first event brings
+         * the header */
+        struct watch_ud wu = {.o = o,
+                              .with_ns = with_ns,
+                              .widths = widths,
+                              .t = tab,
+                              .header = !listed && !o->no_headers};
+        memset(&tab, 0, sizeof(tab));
+        widths = NULL;
         reef_buf_init(&wu.line);
         struct reef_err err = {0};
         if (reef_kube_stream(k, path.data, TABLE_ACCEPT, on_watch_data, &wu, &err) < 0)
             status = reef_kube_fail(err.msg);
         reef_buf_free(&wu.line);
+        free(wu.widths);
+        table_free(&wu.t);
     }
+    table_free(&tab);
+    free(widths);
     reef_buf_free(&path);
     return status;
 }

@@ -1,0 +1,220 @@
+# End-to-end: reef's own client (get, apply, delete) against `reef server` on 127.0.0.1, its output
+# compared line by line with kubectl 1.32's against the same server (AGE values masked).
+. "$(dirname "$0")/lib.sh"
+
+KUBECTL=${KUBECTL:-kubectl}
+if ! command -v "$KUBECTL" > /dev/null 2>&1; then
+    echo "not ok - kubectl is installed"
+    exit 1
+fi
+
+D=$(tmpdir)
+cd "$D" || exit 1
+
+free_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null &&
+            ! (exec 3<> "/dev/tcp/127.0.0.1/$((p + 1))") 2> /dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+PORT=$(free_port)
+KCFG=$D/admin.yaml
+K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@" < /dev/null; }
+R() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}"; }
+
+SERVER_PID=
+start_server() {
+    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
+        --write-kubeconfig "$KCFG" --disable-agent > "$D/server.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    cat "$D/server.log"
+    return 1
+}
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill "$SERVER_PID" 2> /dev/null
+    wait "$SERVER_PID" 2> /dev/null
+    SERVER_PID=
+}
+defer stop_server
+t "reef server starts and writes its kubeconfig" start_server
+
+# Durations such as 5s, 3m2s, 10d are AGE values: they differ between two runs.
+mask_age() { sed -E 's/(^|[[:space:]])[0-9]+[smhdy]([0-9]+[smhd])?($|[[:space:]])/\1AGE\3/g'; }
+
+# same ARGS...: reef and kubectl print the same stdout, stderr and exit status
+same() {
+    local ro re rc ko ke kc
+    ro=$(R "$@" 2> "$D/r.err")
+    rc=$?
+    ko=$(K "$@" 2> "$D/k.err")
+    kc=$?
+    re=$(cat "$D/r.err")
+    ke=$(cat "$D/k.err")
+    if [ "$rc" != "$kc" ]; then
+        printf 'exit status: reef %s, kubectl %s\n%s\n%s\n' "$rc" "$kc" "$re" "$ke"
+        return 1
+    fi
+    if ! diff <(printf '%s\n' "$ro" | mask_age) <(printf '%s\n' "$ko" | mask_age); then
+        echo "(stdout: reef <, kubectl >)"
+        return 1
+    fi
+    if ! diff <(printf '%s\n' "$re") <(printf '%s\n' "$ke"); then
+        echo "(stderr: reef <, kubectl >)"
+        return 1
+    fi
+}
+has() { # STRING CMD...
+    local s=$1 out
+    shift
+    out=$("$@" 2>&1)
+    if ! printf '%s\n' "$out" | grep -qF -- "$s"; then
+        printf 'wanted: %s\ngot:\n%s\n' "$s" "$out"
+        return 1
+    fi
+}
+fails_with() { # STRING CMD...
+    local s=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        printf 'succeeded:\n%s\n' "$out"
+        return 1
+    fi
+    if ! printf '%s\n' "$out" | grep -qF -- "$s"; then
+        printf 'wanted: %s\ngot:\n%s\n' "$s" "$out"
+        return 1
+    fi
+}
+
+# ---- manifests: one set applied by reef, a twin set (names ending in -k) by kubectl ----
+manifest() { # SUFFIX REPLICAS VALUE
+    cat << EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web$1
+  labels: {app: web$1, tier: front}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: web$1}}
+  template:
+    metadata: {labels: {app: web$1}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports: [{containerPort: 80}]
+---
+# a comment-only document is skipped
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf$1}
+data: {key: "$3"}
+---
+{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc$1"},
+ "spec": {"selector": {"app": "web$1"}, "ports": [{"port": 80}]}}
+EOF
+}
+manifest "" 2 one > app.yaml
+manifest -k 2 one > app-k.yaml
+
+t "apply creates" has "deployment.apps/web created" R apply -f app.yaml
+t "apply printed every object" sh -c "'$REEF' apply --kubeconfig '$KCFG' -f app.yaml > out.txt &&
+    printf 'deployment.apps/web unchanged\nconfigmap/conf unchanged\nservice/svc unchanged\n' |
+    diff - out.txt"
+K apply -f app-k.yaml > /dev/null 2>&1
+# the objects (without server-set fields) equal those kubectl apply made
+twin() { # TYPE NAME
+    K get "$1" "$2" -o json | grep -vE '"(uid|creationTimestamp|resourceVersion|generation|clusterIP|ip)"' |
+        grep -vE '^\s+"10\.' | sed "s/\\b$2\\b/X/g"
+}
+same_object() { diff <(twin "$1" "$2") <(twin "$1" "$2-k"); }
+t "applied deployment equals kubectl's" same_object deployment web
+t "applied configmap equals kubectl's" same_object configmap conf
+
+manifest "" 3 two > app.yaml
+manifest -k 3 two > app-k.yaml
+t "apply patches a change" has "deployment.apps/web configured" R apply -f app.yaml
+t "an unchanged object stays unchanged" has "service/svc unchanged" R apply -f app.yaml
+K apply -f app-k.yaml > /dev/null 2>&1
+t "patched deployment equals kubectl's" same_object deployment web
+t "patched configmap equals kubectl's" same_object configmap conf
+t "apply reads stdin" sh -c "'$REEF' apply --kubeconfig '$KCFG' -f - < app.yaml | grep -q 'configmap/conf unchanged'"
+mkdir dir && cp app.yaml dir/a.yaml && echo 'not a manifest' > dir/readme.txt
+t "apply -f DIR" has "deployment.apps/web unchanged" R apply -f dir
+
+# ---- get, compared with kubectl ----
+for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube-system" \
+    "deploy" "deployments -o wide" "deploy -A --show-labels" "deployment.apps web" \
+    "deploy/web" "deploy web -o wide" "cm -A" "configmaps -l tier=front" "cm -n default conf" \
+    "svc" "svc -o wide" "services -A -o wide" "deploy -l app=web" "deploy -l app=none" \
+    "deploy web nope" "pods nope" "rs -A" "ep" "ev" "leases -A" "nodes" "no" "secrets -A" \
+    "deploy -o name" "ns -o name" "cm conf -o name" "deploy web -o json" "cm -o json" \
+    "cm conf -o json" "ns default -o json" "foo" "deploy -n nowhere" "ns --no-headers"; do
+    # shellcheck disable=SC2086
+    t "get $args" same get $args
+done
+
+watch_sees_create() {
+    R get cm -w > watch.out 2>&1 &
+    local pid=$! i
+    sleep 0.5
+    K create configmap watched --from-literal=a=b > /dev/null
+    for i in $(seq 1 50); do
+        grep -q '^watched ' watch.out && break
+        sleep 0.1
+    done
+    kill "$pid"
+    wait "$pid" 2> /dev/null
+    grep -q '^conf ' watch.out && grep -q '^watched ' watch.out || {
+        cat watch.out
+        return 1
+    }
+}
+t "get -w lists, then streams new objects" watch_sees_create
+
+# ---- bad input ----
+t_expect_rc 1 "unknown type exits 1" R get foo
+t "unknown type message" fails_with 'error: the server doesn'"'"'t have a resource type "foo"' R get foo
+t "missing file" fails_with 'error: the path "missing.yaml" does not exist' R apply -f missing.yaml
+t_expect_rc 1 "missing file exits 1" R apply -f missing.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: [\n' > bad.yaml
+t "malformed YAML names line and column" fails_with 'error parsing bad.yaml: error converting YAML to JSON: yaml: line 5, column' R apply -f bad.yaml
+printf 'apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n' > widget.yaml
+t "unknown kind" fails_with 'no matches for kind "Widget" in version "v1"' R apply -f widget.yaml
+printf 'apiVersion: v1\nmetadata: {name: w}\n' > nokind.yaml
+t "manifest without kind" fails_with 'kind not set' R apply -f nokind.yaml
+t "namespace mismatch" fails_with 'does not match the namespace "other"' sh -c \
+    "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m, namespace: default}\n' |
+     '$REEF' apply --kubeconfig '$KCFG' -n other -f -"
+t "server rejection is kubectl's message" fails_with 'Error from server (NotFound): namespaces "nowhere" not found' sh -c \
+    "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m, namespace: nowhere}\n' |
+     '$REEF' apply --kubeconfig '$KCFG' -f -"
+t "bad kubeconfig" fails_with 'error: ' R get pods --kubeconfig "$D/none.yaml"
+t_expect_rc 2 "unknown flag is a usage error" R get pods --bogus
+
+# ---- delete ----
+t "delete by name" has 'configmap "watched" deleted' R delete cm watched
+t "delete TYPE/NAME" has 'service "svc-k" deleted' R delete svc/svc-k
+t "delete not found is kubectl's error" fails_with 'Error from server (NotFound): configmaps "watched" not found' R delete configmap watched
+t_expect_rc 1 "delete not found exits 1" R delete configmap watched
+t "delete --ignore-not-found" R delete configmap watched --ignore-not-found
+t "delete unknown type" fails_with 'error: the server doesn'"'"'t have a resource type "foo"' R delete foo x
+t "delete -f" sh -c "'$REEF' delete --kubeconfig '$KCFG' -f app.yaml > del.txt &&
+    printf 'deployment.apps \"web\" deleted\nconfigmap \"conf\" deleted\nservice \"svc\" deleted\n' |
+    diff - del.txt"
+t "deleted objects are gone" same get deploy web
