@@ -74,5 +74,8 @@ void reef_kube_permute(int argc, char **argv, const char *shortopts, const struc
 struct reef_json_doc;
 struct reef_json_writer;
 int reef_kube_put_sorted(struct reef_json_writer *w, const struct reef_json_doc *d, int v);
+/* Appends value v of d as kubectl -o yaml writes it (go-yaml v2's layout: keys in its order,
+ * sequences not indented under their key, long plain strings folded past column 80). */
+int reef_kube_put_yaml(struct reef_buf *out, const struct reef_json_doc *d, int v);
 
 #endif

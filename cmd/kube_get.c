@@ -305,7 +305,8 @@ static void print_name(const struct reef_kube_type *t, const struct reef_json_do
 static int get_objects(struct reef_kube *k, const struct reef_kube_type *t, char **names,
                        int nnames, const struct get_opts *o)
 {
-    bool json = strcmp(o->output, "json") == 0;
+    bool yaml = strcmp(o->output, "yaml") == 0;
+    bool json = yaml || strcmp(o->output, "json") == 0;
     const char *ns = o->all_ns ? NULL : k->ns;
     int status = 0;
     struct reef_buf out, path;
@@ -387,8 +388,18 @@ static int get_objects(struct reef_kube *k, const struct reef_kube_type *t, char
         reef_json_end_object(&w);
         reef_json_end_object(&w);
     }
-    if (json && (list || count))
+    if (json && (list || count) && yaml) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        struct reef_buf y;
+        reef_buf_init(&y);
+        if (reef_json_parse(&d, out.data, out.len, NULL, NULL) == 0 &&
+            reef_kube_put_yaml(&y, &d, REEF_JSON_ROOT) == 0)
+            fputs(y.data, stdout);
+        reef_buf_free(&y);
+        reef_json_doc_free(&d);
+    } else if (json && (list || count)) {
         printf("%s\n", out.data);
+    }
     reef_buf_free(&out);
     reef_buf_free(&path);
     return status;
@@ -565,10 +576,10 @@ static int run(int argc, char **argv)
         }
     }
     if (o.output && strcmp(o.output, "wide") != 0 && strcmp(o.output, "json") != 0 &&
-        strcmp(o.output, "name") != 0) {
+        strcmp(o.output, "yaml") != 0 && strcmp(o.output, "name") != 0) {
         fprintf(stderr,
                 "error: unable to match a printer suitable for the output format \"%s\", allowed "
-                "formats are: json,name,wide\n",
+                "formats are: json,name,wide,yaml\n",
                 o.output);
         return 1;
     }
@@ -601,7 +612,7 @@ static int run(int argc, char **argv)
     if (reef_kube_open(&k, kcfg, ns, &err) < 0)
         return reef_kube_fail(err.msg);
     int rc;
-    if (o.output && (strcmp(o.output, "json") == 0 || strcmp(o.output, "name") == 0))
+    if (o.output && strcmp(o.output, "wide") != 0)
         rc = get_objects(&k, t, names, nnames, &o);
     else
         rc = get_table(&k, t, names, nnames, &o);
@@ -613,7 +624,7 @@ const struct reef_cmd reef_cmd_get = {
     .name = "get",
     .summary = "list objects from the API server, as kubectl get",
     .usage = "usage: reef get TYPE[/NAME] [NAME...] [-n NS] [-A] [-l SELECTOR] "
-             "[-o wide|json|name] [--show-labels] [--no-headers] [-w] [--kubeconfig FILE]\n",
+             "[-o wide|json|yaml|name] [--show-labels] [--no-headers] [-w] [--kubeconfig FILE]\n",
     .run = run,
 };
 REEF_COMMAND(reef_cmd_get);

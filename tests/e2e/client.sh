@@ -158,13 +158,25 @@ mkdir dir && cp app.yaml dir/a.yaml && echo 'not a manifest' > dir/readme.txt
 t "apply -f DIR" has "deployment.apps/web unchanged" R apply -f dir
 
 # ---- get, compared with kubectl ----
+# strings go-yaml must quote, fold or write as a block
+K create configmap quoting --from-literal='a=true' --from-literal='b=1:20' --from-literal='c=- x' \
+    --from-literal='d=  lead' --from-literal='e=x: y' --from-literal="f=it's" \
+    --from-literal='g=line1
+line2' --from-literal='h=012' --from-literal='i=' --from-literal='j=a #b' \
+    --from-literal="k=$(printf 'long words %.0s' $(seq 1 20))" --from-literal='l=1e3' \
+    --from-literal='m=0x1F' --from-literal='n=*star' --from-literal='o=a9' --from-literal='a10=x' \
+    --from-literal='A=x' --from-literal='_u=x' --from-literal='p=2024-01-02' \
+    --from-literal='q=tab	x' --from-literal='r=ends
+' > /dev/null
 for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube-system" \
     "deploy" "deployments -o wide" "deploy -A --show-labels" "deployment.apps web" \
     "deploy/web" "deploy web -o wide" "cm -A" "configmaps -l tier=front" "cm -n default conf" \
     "svc" "svc -o wide" "services -A -o wide" "deploy -l app=web" "deploy -l app=none" \
     "deploy web nope" "pods nope" "rs -A" "ep" "ev" "leases -A" "nodes" "no" "secrets -A" \
     "deploy -o name" "ns -o name" "cm conf -o name" "deploy web -o json" "cm -o json" \
-    "cm conf -o json" "ns default -o json" "foo" "deploy -n nowhere" "ns --no-headers"; do
+    "cm conf -o json" "ns default -o json" "cm quoting -o yaml" "deploy -o yaml" \
+    "deploy web -o yaml" "ns -o yaml" "svc -A -o yaml" "ev -o yaml" "ep -o yaml" "cm -A -o yaml" \
+    "foo" "deploy -n nowhere" "ns --no-headers"; do
     # shellcheck disable=SC2086
     t "get $args" same get $args
 done
@@ -188,6 +200,8 @@ watch_sees_create() {
 t "get -w lists, then streams new objects" watch_sees_create
 
 # ---- bad input ----
+t "unknown output format" fails_with 'error: unable to match a printer suitable for the output format "table"' R get deploy -o table
+t_expect_rc 1 "unknown output format exits 1" R get deploy -o table
 t_expect_rc 1 "unknown type exits 1" R get foo
 t "unknown type message" fails_with 'error: the server doesn'"'"'t have a resource type "foo"' R get foo
 t "missing file" fails_with 'error: the path "missing.yaml" does not exist' R apply -f missing.yaml
