@@ -231,6 +231,70 @@ int reef_kube_stream(struct reef_kube *k, const char *path, const char *accept,
     return r;
 }
 
+/* kubectl words a validation failure from the Status details: "The Deployment "x" is invalid:
+ * FIELD: MESSAGE", one cause per "* " line when there are several (repeats dropped). */
+static bool print_invalid(const struct reef_json_doc *d)
+{
+    int det = reef_json_member(d, REEF_JSON_ROOT, "details");
+    if (det < 0)
+        return false;
+    char kind[128] = "", name[512] = "";
+    int v = reef_json_member(d, det, "kind");
+    if (v >= 0)
+        reef_json_get_str(d, v, kind, sizeof(kind), NULL);
+    v = reef_json_member(d, det, "name");
+    if (v >= 0)
+        reef_json_get_str(d, v, name, sizeof(name), NULL);
+    struct reef_buf prefix, lines;
+    reef_buf_init(&prefix);
+    reef_buf_init(&lines);
+    if (kind[0] || name[0])
+        reef_buf_printf(&prefix, "The %s \"%s\" is invalid", kind, name);
+    else
+        reef_buf_puts(&prefix, "The request is invalid");
+    int causes = reef_json_member(d, det, "causes");
+    struct reef_json_iter it = reef_json_iter(d, causes);
+    int n = 0;
+    char **seen = NULL;
+    while (causes >= 0 && reef_json_next(d, &it)) {
+        char field[512] = "", m[2048] = "";
+        v = reef_json_member(d, it.val, "field");
+        if (v >= 0)
+            reef_json_get_str(d, v, field, sizeof(field), NULL);
+        v = reef_json_member(d, it.val, "message");
+        if (v >= 0)
+            reef_json_get_str(d, v, m, sizeof(m), NULL);
+        char *line = NULL;
+        if (asprintf(&line, "%s: %s", field, m) < 0)
+            break;
+        bool dup = false;
+        for (int i = 0; i < n && !dup; i++)
+            dup = strcmp(seen[i], line) == 0;
+        char **ns = dup ? NULL : realloc(seen, (size_t)(n + 1) * sizeof(*ns));
+        if (dup || !ns) {
+            free(line);
+            continue;
+        }
+        seen = ns;
+        seen[n++] = line;
+    }
+    if (n == 0)
+        fprintf(stderr, "%s\n", prefix.data);
+    else if (n == 1)
+        fprintf(stderr, "%s: %s\n", prefix.data, seen[0]);
+    else {
+        fprintf(stderr, "%s: \n", prefix.data);
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "* %s\n", seen[i]);
+    }
+    for (int i = 0; i < n; i++)
+        free(seen[i]);
+    free(seen);
+    reef_buf_free(&prefix);
+    reef_buf_free(&lines);
+    return true;
+}
+
 void reef_kube_print_status(const struct reef_http_result *res)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
@@ -242,6 +306,10 @@ void reef_kube_print_status(const struct reef_http_result *res)
         v = reef_json_member(&d, REEF_JSON_ROOT, "message");
         if (v >= 0)
             reef_json_get_str(&d, v, msg, sizeof(msg), NULL);
+    }
+    if (strcmp(reason, "Invalid") == 0 && print_invalid(&d)) {
+        reef_json_doc_free(&d);
+        return;
     }
     reef_json_doc_free(&d);
     if (!msg[0])

@@ -221,6 +221,33 @@ t "server rejection is kubectl's message" fails_with 'Error from server (NotFoun
 t "bad kubeconfig" fails_with 'error: ' R get pods --kubeconfig "$D/none.yaml"
 t_expect_rc 2 "unknown flag is a usage error" R get pods --bogus
 
+# ---- label, annotate, scale: reef on web, kubectl on web-k, same output and same object ----
+# twin ARGS...: ARGS with WEB run by reef on web and by kubectl on web-k
+twin_cmd() {
+    local ro rc ko kc
+    ro=$(R "${@//WEB/web}" 2>&1)
+    rc=$?
+    ko=$(K "${@//WEB/web-k}" 2>&1)
+    kc=$?
+    ro=${ro//web/WEB}
+    ko=${ko//web-k/WEB}
+    if [ "$rc" != "$kc" ] || [ "$ro" != "$ko" ]; then
+        printf 'reef (%s):\n%s\nkubectl (%s):\n%s\n' "$rc" "$ro" "$kc" "$ko"
+        return 1
+    fi
+}
+for args in "label deploy WEB a=b" "label deploy WEB a=b" "label deploy WEB a=c" \
+    "label deploy WEB a=c --overwrite" "label deploy/WEB a- q=1" "label deploy WEB zz-" \
+    "label deploy WEB a=b=c" "label deploy WEB" "label deploy WEB bad^key=x" \
+    "annotate deploy WEB x=1 y=2" "annotate deploy WEB x-" "annotate deploy WEB y=3" \
+    "annotate deploy WEB y=3 --overwrite" "scale deploy WEB --replicas=4" \
+    "scale deploy nope --replicas=4" "label foo WEB a=b"; do
+    # shellcheck disable=SC2086
+    t "$args" twin_cmd $args
+done
+t "labelled and scaled deployment equals kubectl's" same_object deployment web
+t "scale without --replicas" fails_with 'required flag(s) "replicas" not set' R scale deploy web
+
 # ---- delete ----
 t "delete by name" has 'configmap "watched" deleted' R delete cm watched
 t "delete TYPE/NAME" has 'service "svc-k" deleted' R delete svc/svc-k
