@@ -151,6 +151,16 @@ static int request(struct reef_kube *k, const char *method, const char *path, co
                                    .body_len = body_len,
                                    .bearer_token = k->cfg.token};
     int rc = reef_http_fetch(&k->opts, &rq, res, err);
+    if (rc == -ECONNREFUSED) {
+        /* kubectl's wording: host and port of the server URL */
+        const char *hp = strstr(k->cfg.server, "://");
+        hp = hp ? hp + 3 : k->cfg.server;
+        size_t n = strcspn(hp, "/");
+        reef_err_set(err, rc,
+                     "The connection to the server %.*s was refused - did you specify the right "
+                     "host or port?",
+                     (int)n, hp);
+    }
     reef_buf_free(&url);
     return rc;
 }
@@ -322,6 +332,10 @@ void reef_kube_print_status(const struct reef_http_result *res)
 
 int reef_kube_fail(const char *msg)
 {
+    if (reef_str_has_prefix(msg, "The connection to the server ")) {
+        fprintf(stderr, "%s\n", msg);
+        return 1;
+    }
     fprintf(stderr, "error: %s\n", msg);
     return 1;
 }

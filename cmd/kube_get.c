@@ -27,6 +27,8 @@ struct table {
     char **headers;
     int *keep; /* the server's columns shown, by index */
     size_t nkeep;
+    const char *prefix; /* "deployment.apps": names printed as deployment.apps/NAME */
+    long name_col;      /* the kept column of format "name", -1 when none */
 };
 
 static void table_free(struct table *t)
@@ -208,8 +210,12 @@ static int table_take(struct table *t, const struct reef_json_doc *d, int root,
         size_t c = 0;
         if (with_ns)
             t->headers[c++] = strdup("NAMESPACE");
+        t->name_col = -1;
         for (size_t i = 0; i < nkeep; i++) {
             int def = reef_json_index(d, defs, (size_t)keep[i]);
+            int fmt = reef_json_member(d, def, "format");
+            if (t->name_col < 0 && fmt >= 0 && reef_json_str_eq(d, fmt, "name"))
+                t->name_col = (long)i;
             int name = reef_json_member(d, def, "name");
             char *s = NULL;
             if (name >= 0)
@@ -234,7 +240,15 @@ static int table_take(struct table *t, const struct reef_json_doc *d, int root,
         }
         for (size_t i = 0; i < nkeep && c < t->ncols; i++) {
             int v = cells >= 0 ? reef_json_index(d, cells, (size_t)keep[i]) : -1;
-            row[c++] = v >= 0 ? cell_text(d, v) : strdup("");
+            row[c] = v >= 0 ? cell_text(d, v) : strdup("");
+            if (t->prefix && (long)i == t->name_col && row[c]) {
+                char *named = NULL;
+                if (asprintf(&named, "%s/%s", t->prefix, row[c]) >= 0) {
+                    free(row[c]);
+                    row[c] = named;
+                }
+            }
+            c++;
         }
         if (o->show_labels)
             row[c++] = obj >= 0 ? labels_text(d, obj) : strdup("<none>");
@@ -444,12 +458,16 @@ static int on_watch_data(void *ud, const char *data, size_t len)
     }
 }
 
+/* Prints one type's table. With several types (prefix set) each table after the first printed one
+ * follows a blank line, names carry their type, and the caller reports an empty result;
+ * *printed counts the tables printed. */
 static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char **names,
-                     int nnames, const struct get_opts *o)
+                     int nnames, const struct get_opts *o, const char *prefix, int *printed)
 {
     bool with_ns = o->all_ns && t->namespaced;
     const char *ns = o->all_ns ? NULL : k->ns;
     struct table tab = {0};
+    tab.prefix = prefix;
     int status = 0;
     char rv[64] = "", cont[1024] = "";
     struct reef_buf path;
@@ -485,9 +503,11 @@ static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char *
         } while (cont[0]);
     }
     size_t *widths = o->watch && tab.ncols ? calloc(tab.ncols, sizeof(size_t)) : NULL;
-    if (tab.nrows)
+    if (tab.nrows) {
+        if ((*printed)++ > 0)
+            putchar('\n');
         table_print(&tab, !o->no_headers, 0, tab.nrows, widths);
-    else if (!nnames && !o->watch) {
+    } else if (!nnames && !o->watch && !prefix && status == 0) {
         if (t->namespaced && !o->all_ns)
             fprintf(stderr, "No resources found in %s namespace.\n", k->ns);
         else
@@ -602,20 +622,52 @@ static int run(int argc, char **argv)
             return reef_kube_fail("there is no need to specify a resource type as a separate "
                                   "argument when passing arguments in resource/name form");
     }
-    const struct reef_kube_type *t = reef_kube_type_find(type);
-    if (!t) {
+    /* TYPE,TYPE,...: every type must be known before anything is asked */
+    const struct reef_kube_type *types[16];
+    int ntypes = 0;
+    for (char *save = NULL, *tn = strtok_r(type, ",", &save); tn;
+         tn = strtok_r(NULL, ",", &save)) {
+        if (ntypes == (int)(sizeof(types) / sizeof(types[0])))
+            return reef_kube_fail("too many resource types");
+        types[ntypes] = reef_kube_type_find(tn);
+        if (!types[ntypes]) {
+            fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", tn);
+            return 1;
+        }
+        ntypes++;
+    }
+    if (ntypes == 0) {
         fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", type);
         return 1;
     }
+    bool objects = o.output && strcmp(o.output, "wide") != 0;
+    if (ntypes > 1 && ((objects && strcmp(o.output, "name") != 0) || nnames || o.watch))
+        return reef_kube_fail("several resource types at once are supported only for tables "
+                              "and -o name lists");
     struct reef_kube k;
     struct reef_err err = {0};
     if (reef_kube_open(&k, kcfg, ns, &err) < 0)
         return reef_kube_fail(err.msg);
-    int rc;
-    if (o.output && strcmp(o.output, "wide") != 0)
-        rc = get_objects(&k, t, names, nnames, &o);
-    else
-        rc = get_table(&k, t, names, nnames, &o);
+    int rc = 0, printed = 0;
+    for (int i = 0; i < ntypes; i++) {
+        struct reef_buf ref;
+        reef_buf_init(&ref);
+        reef_kube_type_ref(&ref, types[i]);
+        if (objects ? get_objects(&k, types[i], names, nnames, &o)
+                    : get_table(&k, types[i], names, nnames, &o, ntypes > 1 ? ref.data : NULL,
+                                &printed))
+            rc = 1;
+        reef_buf_free(&ref);
+    }
+    if (ntypes > 1 && !objects && printed == 0 && rc == 0) {
+        bool namespaced = false;
+        for (int i = 0; i < ntypes; i++)
+            namespaced |= types[i]->namespaced;
+        if (namespaced && !o.all_ns)
+            fprintf(stderr, "No resources found in %s namespace.\n", k.ns);
+        else
+            fprintf(stderr, "No resources found\n");
+    }
     reef_kube_close(&k);
     return rc;
 }

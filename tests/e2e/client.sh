@@ -176,7 +176,8 @@ for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube
     "deploy -o name" "ns -o name" "cm conf -o name" "deploy web -o json" "cm -o json" \
     "cm conf -o json" "ns default -o json" "cm quoting -o yaml" "deploy -o yaml" \
     "deploy web -o yaml" "ns -o yaml" "svc -A -o yaml" "ev -o yaml" "ep -o yaml" "cm -A -o yaml" \
-    "foo" "deploy -n nowhere" "ns --no-headers"; do
+    "foo" "deploy -n nowhere" "ns --no-headers" "deploy,cm" "deploy,svc -A" "ns,deploy -o name" \
+    "pods,rs" "ns,no" "deploy,cm -l app=web" "deploy,foo"; do
     # shellcheck disable=SC2086
     t "get $args" same get $args
 done
@@ -220,6 +221,10 @@ t "server rejection is kubectl's message" fails_with 'Error from server (NotFoun
      '$REEF' apply --kubeconfig '$KCFG' -f -"
 t "bad kubeconfig" fails_with 'error: ' R get pods --kubeconfig "$D/none.yaml"
 t_expect_rc 2 "unknown flag is a usage error" R get pods --bogus
+sed "s/:$PORT/:$((PORT + 1))/" "$KCFG" > dead.yaml
+t "refused connection is kubectl's message" fails_with \
+    "The connection to the server 127.0.0.1:$((PORT + 1)) was refused - did you specify the right host or port?" \
+    "$REEF" get pods --kubeconfig dead.yaml
 
 # ---- label, annotate, scale: reef on web, kubectl on web-k, same output and same object ----
 # twin ARGS...: ARGS with WEB run by reef on web and by kubectl on web-k
