@@ -307,6 +307,11 @@ static bool print_invalid(const struct reef_json_doc *d)
 
 void reef_kube_print_status(const struct reef_http_result *res)
 {
+    reef_kube_print_status_from(res, NULL);
+}
+
+void reef_kube_print_status_from(const struct reef_http_result *res, const char *source)
+{
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
     char reason[128] = "", msg[2048] = "";
     if (res->body && reef_json_parse(&d, res->body, res->body_len, NULL, NULL) == 0) {
@@ -324,10 +329,13 @@ void reef_kube_print_status(const struct reef_http_result *res)
     reef_json_doc_free(&d);
     if (!msg[0])
         snprintf(msg, sizeof(msg), "the server responded with the status code %d", res->status);
+    char ctx[1200] = "";
+    if (source)
+        snprintf(ctx, sizeof(ctx), "error when creating \"%s\": ", source);
     if (reason[0])
-        fprintf(stderr, "Error from server (%s): %s\n", reason, msg);
+        fprintf(stderr, "Error from server (%s): %s%s\n", reason, ctx, msg);
     else
-        fprintf(stderr, "Error from server: %s\n", msg);
+        fprintf(stderr, "Error from server: %s%s\n", ctx, msg);
 }
 
 int reef_kube_fail(const char *msg)

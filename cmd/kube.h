@@ -61,6 +61,9 @@ int reef_kube_stream(struct reef_kube *k, const char *path, const char *accept,
 /* Prints a failed response as kubectl does ("Error from server (NotFound): pods "x" not found")
  * to stderr. */
 void reef_kube_print_status(const struct reef_http_result *res);
+/* The same for a failed create of an object read from source (a file name, or NULL):
+ * "Error from server (AlreadyExists): error when creating "x.yaml": ..." */
+void reef_kube_print_status_from(const struct reef_http_result *res, const char *source);
 /* Prints "error: MESSAGE" to stderr and returns 1. */
 int reef_kube_fail(const char *msg);
 

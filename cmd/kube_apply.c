@@ -11,6 +11,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/kube.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/yaml.h"
 #include "orchestrate/smp.h"
@@ -229,6 +230,52 @@ static void print_done(const struct target *tg, const char *what)
     reef_buf_free(&b);
 }
 
+static int create_object_as(struct reef_kube *k, const struct target *tg, const char *body,
+                            size_t len, const char *source, const char *failed);
+
+/* POSTs an object; a failure is reported with the file it came from, as kubectl does. */
+static int create_object(struct reef_kube *k, const struct target *tg, const char *body,
+                         size_t len, const char *source)
+{
+    return create_object_as(k, tg, body, len, source, NULL);
+}
+
+/* failed, when not NULL, is kubectl's wording for objects its generators build: "failed to
+ * create configmap: " (configmap), "failed to create secret " (secret). */
+static int create_object_as(struct reef_kube *k, const struct target *tg, const char *body,
+                            size_t len, const char *source, const char *failed)
+{
+    struct reef_buf path;
+    struct reef_err err = {0};
+    struct reef_http_result res = {0};
+    int status = 0;
+    reef_buf_init(&path);
+    reef_kube_path(&path, tg->t, tg->ns, NULL);
+    if (reef_kube_do(k, "POST", path.data, "application/json", "application/json", body, len,
+                     &res, &err) < 0) {
+        status = reef_kube_fail(err.msg);
+    } else if (res.status >= 300 && failed) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        char msg[1024] = "";
+        if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) == 0) {
+            int v = reef_json_member(&d, REEF_JSON_ROOT, "message");
+            if (v >= 0)
+                reef_json_get_str(&d, v, msg, sizeof(msg), NULL);
+        }
+        reef_json_doc_free(&d);
+        fprintf(stderr, "error: %s%s\n", failed, msg);
+        status = 1;
+    } else if (res.status >= 300) {
+        reef_kube_print_status_from(&res, source);
+        status = 1;
+    } else {
+        print_done(tg, "created");
+    }
+    reef_http_result_free(&res);
+    reef_buf_free(&path);
+    return status;
+}
+
 /* The manifest with metadata.namespace set, as kubectl sets it before computing the
  * last-applied configuration; appended to out. */
 static int with_namespace(const char *json, size_t len, const char *ns, struct reef_buf *out)
@@ -304,15 +351,7 @@ static int apply_one(struct reef_kube *k, const struct doc *m)
         reef_http_result_free(&res);
         reef_buf_reset(&path);
         reef_kube_path(&path, tg.t, tg.ns, NULL);
-        if (reef_kube_do(k, "POST", path.data, "application/json", "application/json",
-                         modified.data, modified.len, &res, &err) < 0) {
-            status = reef_kube_fail(err.msg);
-        } else if (res.status >= 300) {
-            reef_kube_print_status(&res);
-            status = 1;
-        } else {
-            print_done(&tg, "created");
-        }
+        status = create_object(k, &tg, modified.data, modified.len, m->source);
         goto out;
     }
     if (res.status >= 300) {
@@ -564,6 +603,181 @@ static int run_delete(int argc, char **argv)
     reef_kube_close(&k);
     return status;
 }
+
+/* ---- create: -f, or a namespace, configmap or secret built from flags ---- */
+
+extern const struct reef_cmd reef_cmd_create;
+
+static int create_files(struct reef_kube *k, const struct docs *ds)
+{
+    int status = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        struct target tg;
+        int rc = identify(k, &ds->v[i], &d, &tg);
+        reef_json_doc_free(&d);
+        if (rc || create_object(k, &tg, ds->v[i].json, ds->v[i].len, ds->v[i].source))
+            status = 1;
+    }
+    return status;
+}
+
+static int run_create(int argc, char **argv)
+{
+    enum { O_KC = 256, O_LITERAL };
+    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
+                                       {"filename", required_argument, NULL, 'f'},
+                                       {"kubeconfig", required_argument, NULL, O_KC},
+                                       {"from-literal", required_argument, NULL, O_LITERAL},
+                                       {0}};
+    struct cmdline cl;
+    const char *literals[256];
+    int nlit = 0, c;
+    memset(&cl, 0, sizeof(cl));
+    reef_kube_permute(argc, argv, "n:f:", lo);
+    while ((c = reef_cmd_getopt(&reef_cmd_create, argc, argv, "n:f:", lo)) != -1) {
+        switch (c) {
+        case 'h':
+            return 0;
+        case 'n':
+            cl.ns = optarg;
+            break;
+        case 'f':
+            if (cl.nfiles == (int)(sizeof(cl.files) / sizeof(cl.files[0])))
+                return reef_cmd_usage_error(&reef_cmd_create, "too many -f");
+            cl.files[cl.nfiles++] = optarg;
+            break;
+        case O_KC:
+            cl.kcfg = optarg;
+            break;
+        case O_LITERAL:
+            if (nlit == (int)(sizeof(literals) / sizeof(literals[0])))
+                return reef_cmd_usage_error(&reef_cmd_create, "too many --from-literal");
+            if (!strchr(optarg, '=') || optarg[0] == '=') {
+                fprintf(stderr, "error: invalid literal source %s, expected key=value\n", optarg);
+                return 1;
+            }
+            literals[nlit++] = optarg;
+            break;
+        default:
+            return REEF_EXIT_USAGE;
+        }
+    }
+    struct reef_kube k;
+    struct reef_err err = {0};
+    int status;
+    if (cl.nfiles) {
+        struct docs ds = {0};
+        if (load_all(&cl, &ds)) {
+            docs_free(&ds);
+            return 1;
+        }
+        if (reef_kube_open(&k, cl.kcfg, cl.ns, &err) < 0) {
+            docs_free(&ds);
+            return reef_kube_fail(err.msg);
+        }
+        status = create_files(&k, &ds);
+        docs_free(&ds);
+        reef_kube_close(&k);
+        return status;
+    }
+    /* create namespace|configmap|secret generic NAME */
+    if (optind >= argc) {
+        fprintf(stderr, "error: must specify one of -f and -k\n");
+        return 1;
+    }
+    const char *what = argv[optind++];
+    const char *kind;
+    bool secret = false;
+    if (strcmp(what, "namespace") == 0 || strcmp(what, "ns") == 0) {
+        kind = "Namespace";
+    } else if (strcmp(what, "configmap") == 0 || strcmp(what, "cm") == 0) {
+        kind = "ConfigMap";
+    } else if (strcmp(what, "secret") == 0 && optind < argc &&
+               strcmp(argv[optind], "generic") == 0) {
+        kind = "Secret";
+        secret = true;
+        optind++;
+    } else {
+        fprintf(stderr, "error: unknown command \"%s\" for \"reef create\"\n", what);
+        return 1;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "error: exactly one NAME is required, got 0\n");
+        return 1;
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "error: exactly one NAME is required, got %d\n", argc - optind);
+        return 1;
+    }
+    const char *name = argv[optind];
+    struct reef_buf body;
+    reef_buf_init(&body);
+    struct reef_json_writer w;
+    reef_json_writer_init(&w, &body, 0);
+    reef_json_begin_object(&w);
+    reef_json_key(&w, "apiVersion");
+    reef_json_put_str(&w, "v1");
+    reef_json_key(&w, "kind");
+    reef_json_put_str(&w, kind);
+    reef_json_key(&w, "metadata");
+    reef_json_begin_object(&w);
+    reef_json_key(&w, "name");
+    reef_json_put_str(&w, name);
+    reef_json_end_object(&w);
+    if (strcmp(kind, "Namespace") == 0) {
+        reef_json_key(&w, "spec");
+        reef_json_begin_object(&w);
+        reef_json_end_object(&w);
+    } else {
+        reef_json_key(&w, "data");
+        reef_json_begin_object(&w);
+        for (int i = 0; i < nlit; i++) {
+            const char *eq = strchr(literals[i], '=');
+            reef_json_keyn(&w, literals[i], (size_t)(eq - literals[i]));
+            if (secret) {
+                struct reef_buf b;
+                reef_buf_init(&b);
+                reef_crypto_b64_encode(&b, eq + 1, strlen(eq + 1), REEF_B64_STD);
+                reef_json_put_str(&w, b.data ? b.data : "");
+                reef_buf_free(&b);
+            } else {
+                reef_json_put_str(&w, eq + 1);
+            }
+        }
+        reef_json_end_object(&w);
+    }
+    reef_json_end_object(&w);
+    if (reef_json_finish(&w, &err) < 0) {
+        reef_buf_free(&body);
+        return reef_kube_fail(err.msg);
+    }
+    if (reef_kube_open(&k, cl.kcfg, cl.ns, &err) < 0) {
+        reef_buf_free(&body);
+        return reef_kube_fail(err.msg);
+    }
+    struct target tg = {.t = reef_kube_type_of_kind("v1", kind)};
+    snprintf(tg.name, sizeof(tg.name), "%s", name);
+    snprintf(tg.ns, sizeof(tg.ns), "%s", k.ns);
+    status = create_object_as(&k, &tg, body.data, body.len, NULL,
+                              secret                          ? "failed to create secret "
+                              : strcmp(kind, "ConfigMap") == 0 ? "failed to create configmap: "
+                                                               : NULL);
+    reef_buf_free(&body);
+    reef_kube_close(&k);
+    return status;
+}
+
+const struct reef_cmd reef_cmd_create = {
+    .name = "create",
+    .summary = "create objects from manifests or flags, as kubectl create",
+    .usage = "usage: reef create -f FILE|DIR|- [-n NS]\n"
+             "       reef create namespace NAME\n"
+             "       reef create configmap NAME [--from-literal KEY=VALUE]... [-n NS]\n"
+             "       reef create secret generic NAME [--from-literal KEY=VALUE]... [-n NS]\n",
+    .run = run_create,
+};
+REEF_COMMAND(reef_cmd_create);
 
 /* ---- label, annotate, scale: merge patches of one field ---- */
 

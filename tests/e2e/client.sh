@@ -216,7 +216,7 @@ t "manifest without kind" fails_with 'kind not set' R apply -f nokind.yaml
 t "namespace mismatch" fails_with 'does not match the namespace "other"' sh -c \
     "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m, namespace: default}\n' |
      '$REEF' apply --kubeconfig '$KCFG' -n other -f -"
-t "server rejection is kubectl's message" fails_with 'Error from server (NotFound): namespaces "nowhere" not found' sh -c \
+t "server rejection is kubectl's message" fails_with 'Error from server (NotFound): error when creating "STDIN": namespaces "nowhere" not found' sh -c \
     "printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m, namespace: nowhere}\n' |
      '$REEF' apply --kubeconfig '$KCFG' -f -"
 t "bad kubeconfig" fails_with 'error: ' R get pods --kubeconfig "$D/none.yaml"
@@ -252,6 +252,41 @@ for args in "label deploy WEB a=b" "label deploy WEB a=b" "label deploy WEB a=c"
 done
 t "labelled and scaled deployment equals kubectl's" same_object deployment web
 t "scale without --replicas" fails_with 'required flag(s) "replicas" not set' R scale deploy web
+
+# ---- create: reef makes the XX-r objects, kubectl the XX-k ones ----
+twin_create() {
+    local ro rc ko kc
+    ro=$(R "${@//XX/xx-r}" 2>&1)
+    rc=$?
+    ko=$(K "${@//XX/xx-k}" 2>&1)
+    kc=$?
+    ro=${ro//xx-r/XX}
+    ko=${ko//xx-k/XX}
+    if [ "$rc" != "$kc" ] || [ "$ro" != "$ko" ]; then
+        printf 'reef (%s):\n%s\nkubectl (%s):\n%s\n' "$rc" "$ro" "$kc" "$ko"
+        return 1
+    fi
+}
+for s in r k; do
+    sed "s/name: web\$/name: xx-$s/; s/name: conf}/name: conf-xx-$s}/; s/\"svc\"/\"svc-xx-$s\"/" app.yaml > "create-xx-$s.yaml"
+done
+for args in "create -f create-XX.yaml" "create -f create-XX.yaml" "create namespace XX" \
+    "create namespace XX" "create configmap XX --from-literal=a=b --from-literal=c=d=e" \
+    "create secret generic XX --from-literal=user=admin" "create configmap XX" \
+    "create secret generic XX"; do
+    # shellcheck disable=SC2086
+    t "$args" twin_create $args
+done
+created_twin() { # TYPE NAME
+    diff <(K get "$1" "$2-r" -o json | grep -vE '"(uid|creationTimestamp|resourceVersion|clusterIP|ip)"' |
+        grep -vE '^\s+"10\.' | sed "s/$2-r/X/g") \
+        <(K get "$1" "$2-k" -o json | grep -vE '"(uid|creationTimestamp|resourceVersion|clusterIP|ip)"' |
+            grep -vE '^\s+"10\.' | sed "s/$2-k/X/g")
+}
+t "created configmap equals kubectl's" created_twin configmap xx
+t "created secret equals kubectl's" created_twin secret xx
+t "created namespace equals kubectl's" created_twin namespace xx
+t "created deployment equals kubectl's" created_twin deployment xx
 
 # ---- delete ----
 t "delete by name" has 'configmap "watched" deleted' R delete cm watched
