@@ -1,4 +1,4 @@
-/* kube: the pieces shared by reef's kubectl-style client commands (get, apply, delete): the
+/* kube: the pieces shared by reef's kubectl-style client commands (get, apply, delete, ...): the
  * resource types reef serves and their names, one connection built from a kubeconfig, requests
  * to the API server, and the server's errors printed as kubectl prints them.
  *

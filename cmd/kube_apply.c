@@ -172,8 +172,9 @@ static int identify(struct reef_kube *k, const struct doc *m, struct reef_json_d
     }
     int v = reef_json_member(d, REEF_JSON_ROOT, "apiVersion");
     if (v < 0 || reef_json_get_str(d, v, av, sizeof(av), NULL) < 0 || !av[0]) {
-        fprintf(stderr, "error: error validating \"%s\": error validating data: apiVersion not "
-                        "set\n",
+        fprintf(stderr,
+                "error: error validating \"%s\": error validating data: apiVersion not "
+                "set\n",
                 m->source);
         return 1;
     }
@@ -199,9 +200,10 @@ static int identify(struct reef_kube *k, const struct doc *m, struct reef_json_d
         return 1;
     }
     if (!tg->name[0]) {
-        fprintf(stderr, "error: error when retrieving current configuration of:\nResource: "
-                        "\"%s\", Name: \"\"\nfrom server for: \"%s\": resource name may not be "
-                        "empty\n",
+        fprintf(stderr,
+                "error: error when retrieving current configuration of:\nResource: "
+                "\"%s\", Name: \"\"\nfrom server for: \"%s\": resource name may not be "
+                "empty\n",
                 tg->t->plural, m->source);
         return 1;
     }
@@ -234,8 +236,8 @@ static int create_object_as(struct reef_kube *k, const struct target *tg, const 
                             size_t len, const char *source, const char *failed);
 
 /* POSTs an object; a failure is reported with the file it came from, as kubectl does. */
-static int create_object(struct reef_kube *k, const struct target *tg, const char *body,
-                         size_t len, const char *source)
+static int create_object(struct reef_kube *k, const struct target *tg, const char *body, size_t len,
+                         const char *source)
 {
     return create_object_as(k, tg, body, len, source, NULL);
 }
@@ -251,8 +253,8 @@ static int create_object_as(struct reef_kube *k, const struct target *tg, const 
     int status = 0;
     reef_buf_init(&path);
     reef_kube_path(&path, tg->t, tg->ns, NULL);
-    if (reef_kube_do(k, "POST", path.data, "application/json", "application/json", body, len,
-                     &res, &err) < 0) {
+    if (reef_kube_do(k, "POST", path.data, "application/json", "application/json", body, len, &res,
+                     &err) < 0) {
         status = reef_kube_fail(err.msg);
     } else if (res.status >= 300 && failed) {
         struct reef_json_doc d = REEF_JSON_DOC_INIT;
@@ -368,9 +370,9 @@ static int apply_one(struct reef_kube *k, const struct doc *m)
             reef_json_get_strdup(&d, v, &original, NULL);
     }
     reef_json_doc_free(&d);
-    rc = reef_smp_create_three_way(tg.kind, original, original ? strlen(original) : 0,
-                                       modified.data, modified.len, res.body, res.body_len,
-                                       &patch, &err);
+    rc =
+        reef_smp_create_three_way(tg.kind, original, original ? strlen(original) : 0, modified.data,
+                                  modified.len, res.body, res.body_len, &patch, &err);
     free(original);
     reef_http_result_free(&res);
     if (rc < 0) {
@@ -532,8 +534,7 @@ static int run_delete(int argc, char **argv)
     int status = 0;
     if (cl.nfiles) {
         if (optind < argc)
-            return reef_cmd_usage_error(&reef_cmd_delete, "unexpected argument '%s'",
-                                        argv[optind]);
+            return reef_cmd_usage_error(&reef_cmd_delete, "unexpected argument '%s'", argv[optind]);
         struct docs ds = {0};
         if (load_all(&cl, &ds)) {
             docs_free(&ds);
@@ -760,7 +761,7 @@ static int run_create(int argc, char **argv)
     snprintf(tg.name, sizeof(tg.name), "%s", name);
     snprintf(tg.ns, sizeof(tg.ns), "%s", k.ns);
     status = create_object_as(&k, &tg, body.data, body.len, NULL,
-                              secret                          ? "failed to create secret "
+                              secret                           ? "failed to create secret "
                               : strcmp(kind, "ConfigMap") == 0 ? "failed to create configmap: "
                                                                : NULL);
     reef_buf_free(&body);
@@ -778,319 +779,6 @@ const struct reef_cmd reef_cmd_create = {
     .run = run_create,
 };
 REEF_COMMAND(reef_cmd_create);
-
-/* ---- label, annotate, scale: merge patches of one field ---- */
-
-extern const struct reef_cmd reef_cmd_label;
-extern const struct reef_cmd reef_cmd_annotate;
-extern const struct reef_cmd reef_cmd_scale;
-
-/* Splits "TYPE NAME ..." or "TYPE/NAME ..." at argv[*i]; returns 0 or prints the error and
- * returns 1. */
-static int type_and_name(int argc, char **argv, int *i, const struct reef_kube_type **t,
-                         const char **name)
-{
-    if (*i >= argc) {
-        fprintf(stderr, "error: one or more resources must be specified as <resource> <name> "
-                        "or <resource>/<name>\n");
-        return 1;
-    }
-    char *a = argv[(*i)++];
-    char *slash = strchr(a, '/');
-    if (slash)
-        *slash = 0;
-    *t = reef_kube_type_find(a);
-    if (!*t) {
-        fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", a);
-        return 1;
-    }
-    if (slash) {
-        *name = slash + 1;
-        return 0;
-    }
-    if (*i >= argc) {
-        fprintf(stderr, "error: one or more resources must be specified as <resource> <name> "
-                        "or <resource>/<name>\n");
-        return 1;
-    }
-    *name = argv[(*i)++];
-    return 0;
-}
-
-static int send_merge_patch(struct reef_kube *k, const char *path, const char *patch)
-{
-    struct reef_http_result res = {0};
-    struct reef_err err = {0};
-    int status = 0;
-    if (reef_kube_do(k, "PATCH", path, "application/json", "application/merge-patch+json", patch,
-                     strlen(patch), &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    }
-    reef_http_result_free(&res);
-    return status;
-}
-
-static int run_meta(const struct reef_cmd *cmd, int argc, char **argv, bool labels)
-{
-    enum { O_KC = 256, O_OVERWRITE };
-    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
-                                       {"overwrite", no_argument, NULL, O_OVERWRITE},
-                                       {0}};
-    const char *ns = NULL, *kcfg = NULL;
-    bool overwrite = false;
-    int c;
-    reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(cmd, argc, argv, "n:", lo)) != -1) {
-        if (c == 'h')
-            return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else if (c == O_OVERWRITE)
-            overwrite = true;
-        else
-            return REEF_EXIT_USAGE;
-    }
-    int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (type_and_name(argc, argv, &i, &t, &name))
-        return 1;
-    const char *what = labels ? "label" : "annotation";
-    if (i >= argc) {
-        fprintf(stderr, "error: at least one %s update is required\n", what);
-        return 1;
-    }
-    for (int j = i; j < argc; j++) {
-        const char *a = argv[j], *eq = strchr(a, '=');
-        size_t n = strlen(a);
-        bool ok = eq ? eq > a && !strchr(eq + 1, '=') : n > 1 && a[n - 1] == '-';
-        if (!ok) {
-            fprintf(stderr, "error: invalid %s spec: %s\n", what, a);
-            return 1;
-        }
-    }
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, patch, ref;
-    reef_buf_init(&path);
-    reef_buf_init(&patch);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
-    struct reef_http_result res = {0};
-    struct reef_json_doc d = REEF_JSON_DOC_INIT;
-    int status = 0;
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-        goto out;
-    }
-    if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-        goto out;
-    }
-    if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) < 0) {
-        status = reef_kube_fail("the server's answer is not JSON");
-        goto out;
-    }
-    int cur = reef_json_find(&d, REEF_JSON_ROOT,
-                             labels ? "metadata.labels" : "metadata.annotations", NULL);
-    struct reef_json_writer w;
-    reef_json_writer_init(&w, &patch, 0);
-    reef_json_begin_object(&w);
-    reef_json_key(&w, "metadata");
-    reef_json_begin_object(&w);
-    reef_json_key(&w, labels ? "labels" : "annotations");
-    reef_json_begin_object(&w);
-    bool added = false, removed = false;
-    for (int j = i; j < argc; j++) {
-        const char *a = argv[j], *eq = strchr(a, '=');
-        size_t kn = eq ? (size_t)(eq - a) : strlen(a) - 1;
-        char key[512];
-        snprintf(key, sizeof(key), "%.*s", (int)kn, a);
-        int v = cur >= 0 ? reef_json_member(&d, cur, key) : -ENOENT;
-        if (!eq) {
-            if (v < 0) {
-                printf("%s \"%s\" not found.\n", what, key);
-                continue;
-            }
-            reef_json_key(&w, key);
-            reef_json_put_null(&w);
-            removed = true;
-            continue;
-        }
-        if (v >= 0 && !reef_json_str_eq(&d, v, eq + 1)) {
-            if (!overwrite) {
-                char old[1024] = "";
-                reef_json_get_str(&d, v, old, sizeof(old), NULL);
-                if (labels)
-                    fprintf(stderr,
-                            "error: '%s' already has a value (%s), and --overwrite is false\n",
-                            key, old);
-                else
-                    fprintf(stderr,
-                            "error: --overwrite is false but found the following declared "
-                            "annotation(s): '%s' already has a value (%s)\n",
-                            key, old);
-                status = 1;
-                goto out;
-            }
-        } else if (v >= 0) {
-            continue;
-        }
-        reef_json_key(&w, key);
-        reef_json_put_str(&w, eq + 1);
-        added = true;
-    }
-    reef_json_end_object(&w);
-    reef_json_end_object(&w);
-    reef_json_end_object(&w);
-    if (reef_json_finish(&w, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-        goto out;
-    }
-    if ((added || removed) && send_merge_patch(&k, path.data, patch.data)) {
-        status = 1;
-        goto out;
-    }
-    if (!labels)
-        printf("%s/%s annotated\n", ref.data, name);
-    else
-        printf("%s/%s %s\n", ref.data, name,
-               added ? "labeled" : removed ? "unlabeled" : "not labeled");
-out:
-    reef_json_doc_free(&d);
-    reef_http_result_free(&res);
-    reef_buf_free(&path);
-    reef_buf_free(&patch);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
-    return status;
-}
-
-static int run_label(int argc, char **argv)
-{
-    return run_meta(&reef_cmd_label, argc, argv, true);
-}
-
-static int run_annotate(int argc, char **argv)
-{
-    return run_meta(&reef_cmd_annotate, argc, argv, false);
-}
-
-static int run_scale(int argc, char **argv)
-{
-    enum { O_KC = 256, O_REPLICAS };
-    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
-                                       {"replicas", required_argument, NULL, O_REPLICAS},
-                                       {0}};
-    const char *ns = NULL, *kcfg = NULL, *replicas = NULL;
-    int c;
-    reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(&reef_cmd_scale, argc, argv, "n:", lo)) != -1) {
-        if (c == 'h')
-            return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else if (c == O_REPLICAS)
-            replicas = optarg;
-        else
-            return REEF_EXIT_USAGE;
-    }
-    long long n;
-    if (!replicas) {
-        fprintf(stderr, "error: required flag(s) \"replicas\" not set\n");
-        return 1;
-    }
-    if (reef_str_to_ll(replicas, 0, 2147483647, &n) < 0) {
-        fprintf(stderr, "error: invalid argument \"%s\" for \"--replicas\" flag\n", replicas);
-        return 1;
-    }
-    int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (type_and_name(argc, argv, &i, &t, &name))
-        return 1;
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, ref;
-    reef_buf_init(&path);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
-    struct reef_http_result res = {0};
-    int status = 0;
-    /* the object first: a missing one is reported as kubectl reports it */
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status == 404) {
-        /* kubectl finds nothing to scale and says so with the server's message */
-        struct reef_json_doc d = REEF_JSON_DOC_INIT;
-        char msg[1024] = "";
-        if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) == 0) {
-            int v = reef_json_member(&d, REEF_JSON_ROOT, "message");
-            if (v >= 0)
-                reef_json_get_str(&d, v, msg, sizeof(msg), NULL);
-        }
-        reef_json_doc_free(&d);
-        fprintf(stderr, "error: no objects passed to scale %s\n", msg);
-        status = 1;
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    } else {
-        char patch[64];
-        snprintf(patch, sizeof(patch), "{\"spec\":{\"replicas\":%lld}}", n);
-        reef_buf_puts(&path, "/scale");
-        status = send_merge_patch(&k, path.data, patch);
-        if (!status)
-            printf("%s/%s scaled\n", ref.data, name);
-    }
-    reef_http_result_free(&res);
-    reef_buf_free(&path);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
-    return status;
-}
-
-const struct reef_cmd reef_cmd_label = {
-    .name = "label",
-    .summary = "set or remove labels of an object, as kubectl label",
-    .usage = "usage: reef label TYPE NAME|TYPE/NAME KEY=VALUE|KEY- ... [--overwrite] [-n NS] "
-             "[--kubeconfig FILE]\n",
-    .run = run_label,
-};
-REEF_COMMAND(reef_cmd_label);
-
-const struct reef_cmd reef_cmd_annotate = {
-    .name = "annotate",
-    .summary = "set or remove annotations of an object, as kubectl annotate",
-    .usage = "usage: reef annotate TYPE NAME|TYPE/NAME KEY=VALUE|KEY- ... [--overwrite] [-n NS] "
-             "[--kubeconfig FILE]\n",
-    .run = run_annotate,
-};
-REEF_COMMAND(reef_cmd_annotate);
-
-const struct reef_cmd reef_cmd_scale = {
-    .name = "scale",
-    .summary = "set the replicas of a deployment or replica set, as kubectl scale",
-    .usage = "usage: reef scale TYPE NAME|TYPE/NAME --replicas N [-n NS] [--kubeconfig FILE]\n",
-    .run = run_scale,
-};
-REEF_COMMAND(reef_cmd_scale);
 
 const struct reef_cmd reef_cmd_apply = {
     .name = "apply",
