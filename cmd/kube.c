@@ -309,10 +309,11 @@ static bool print_invalid(const struct reef_json_doc *d)
 
 void reef_kube_print_status(const struct reef_http_result *res)
 {
-    reef_kube_print_status_from(res, NULL);
+    reef_kube_print_status_from(res, NULL, NULL);
 }
 
-void reef_kube_print_status_from(const struct reef_http_result *res, const char *source)
+void reef_kube_print_status_from(const struct reef_http_result *res, const char *source,
+                                 const char *verb)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
     char reason[128] = "", msg[2048] = "";
@@ -333,7 +334,7 @@ void reef_kube_print_status_from(const struct reef_http_result *res, const char 
         snprintf(msg, sizeof(msg), "the server responded with the status code %d", res->status);
     char ctx[1200] = "";
     if (source)
-        snprintf(ctx, sizeof(ctx), "error when creating \"%s\": ", source);
+        snprintf(ctx, sizeof(ctx), "error when %s \"%s\": ", verb ? verb : "creating", source);
     if (reason[0])
         fprintf(stderr, "Error from server (%s): %s%s\n", reason, ctx, msg);
     else

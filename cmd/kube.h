@@ -61,9 +61,11 @@ int reef_kube_stream(struct reef_kube *k, const char *path, const char *accept,
 /* Prints a failed response as kubectl does ("Error from server (NotFound): pods "x" not found")
  * to stderr. */
 void reef_kube_print_status(const struct reef_http_result *res);
-/* The same for a failed create of an object read from source (a file name, or NULL):
+/* The same for an object read from source (a file name, or NULL), verb being what failed
+ * ("creating", the default, or "deleting"):
  * "Error from server (AlreadyExists): error when creating "x.yaml": ..." */
-void reef_kube_print_status_from(const struct reef_http_result *res, const char *source);
+void reef_kube_print_status_from(const struct reef_http_result *res, const char *source,
+                                 const char *verb);
 /* Prints "error: MESSAGE" to stderr and returns 1. */
 int reef_kube_fail(const char *msg);
 

@@ -268,7 +268,7 @@ static int create_object_as(struct reef_kube *k, const struct target *tg, const 
         fprintf(stderr, "error: %s%s\n", failed, msg);
         status = 1;
     } else if (res.status >= 300) {
-        reef_kube_print_status_from(&res, source);
+        reef_kube_print_status_from(&res, source, NULL);
         status = 1;
     } else {
         print_done(tg, "created");
@@ -405,7 +405,7 @@ static const char delete_body[] =
     "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}";
 
 static int delete_one(struct reef_kube *k, const struct reef_kube_type *t, const char *ns,
-                      const char *name, bool ignore_not_found)
+                      const char *name, bool ignore_not_found, const char *source)
 {
     struct reef_buf path;
     struct reef_err err = {0};
@@ -419,7 +419,7 @@ static int delete_one(struct reef_kube *k, const struct reef_kube_type *t, const
     } else if (res.status == 404 && ignore_not_found) {
         status = 0;
     } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
+        reef_kube_print_status_from(&res, source, "deleting");
         status = 1;
     } else {
         struct reef_buf b;
@@ -548,7 +548,7 @@ static int run_delete(int argc, char **argv)
             struct reef_json_doc d = REEF_JSON_DOC_INIT;
             struct target tg;
             if (identify(&k, &ds.v[i], &d, &tg) ||
-                delete_one(&k, tg.t, tg.ns, tg.name, cl.ignore_not_found))
+                delete_one(&k, tg.t, tg.ns, tg.name, cl.ignore_not_found, ds.v[i].source))
                 status = 1;
             reef_json_doc_free(&d);
         }
@@ -598,7 +598,7 @@ static int run_delete(int argc, char **argv)
             }
             name = s + 1;
         }
-        if (delete_one(&k, ti, k.ns, name, cl.ignore_not_found))
+        if (delete_one(&k, ti, k.ns, name, cl.ignore_not_found, NULL))
             status = 1;
     }
     reef_kube_close(&k);

@@ -639,6 +639,8 @@ static int run(int argc, char **argv)
         fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", type);
         return 1;
     }
+    if (nnames && o.all_ns)
+        return reef_kube_fail("a resource cannot be retrieved by name across all namespaces");
     bool objects = o.output && strcmp(o.output, "wide") != 0;
     if (ntypes > 1 && ((objects && strcmp(o.output, "name") != 0) || nnames || o.watch))
         return reef_kube_fail("several resource types at once are supported only for tables "

@@ -1,4 +1,4 @@
-# End-to-end: reef's own client (get, apply, delete) against `reef server` on 127.0.0.1, its output
+# End-to-end: reef's own client (get, apply, create, delete, label, annotate, scale) against `reef server` on 127.0.0.1, its output
 # compared line by line with kubectl 1.32's against the same server (AGE values masked).
 . "$(dirname "$0")/lib.sh"
 
@@ -33,8 +33,7 @@ start_server() {
     "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
         --write-kubeconfig "$KCFG" --disable-agent > "$D/server.log" 2>&1 &
     SERVER_PID=$!
-    local i
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
             return 0
         fi
@@ -184,19 +183,19 @@ done
 
 watch_sees_create() {
     R get cm -w > watch.out 2>&1 &
-    local pid=$! i
+    local pid=$!
     sleep 0.5
     K create configmap watched --from-literal=a=b > /dev/null
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         grep -q '^watched ' watch.out && break
         sleep 0.1
     done
     kill "$pid"
     wait "$pid" 2> /dev/null
-    grep -q '^conf ' watch.out && grep -q '^watched ' watch.out || {
+    if ! grep -q '^conf ' watch.out || ! grep -q '^watched ' watch.out; then
         cat watch.out
         return 1
-    }
+    fi
 }
 t "get -w lists, then streams new objects" watch_sees_create
 
@@ -299,3 +298,18 @@ t "delete -f" sh -c "'$REEF' delete --kubeconfig '$KCFG' -f app.yaml > del.txt &
     printf 'deployment.apps \"web\" deleted\nconfigmap \"conf\" deleted\nservice \"svc\" deleted\n' |
     diff - del.txt"
 t "deleted objects are gone" same get deploy web
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\n' > gone.yaml
+t "delete -f of a missing object names the file" fails_with \
+    'Error from server (NotFound): error when deleting "gone.yaml": configmaps "gone" not found' \
+    R delete -f gone.yaml
+t "a name across all namespaces" same get pods x -A
+
+# ---- cluster-scoped objects and namespaces named in manifests ----
+for s in r k; do
+    printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-%s\n  labels: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: ns-%s}\ndata: {x: y}\n' \
+        "$s" "$s" > "ns-$s.yaml"
+done
+t "apply a namespace and an object in it" has "configmap/c1 created" R apply -f ns-r.yaml
+K apply -f ns-k.yaml > /dev/null 2>&1
+t "applied namespace equals kubectl's" created_twin namespace ns
+t "reapplied namespace is unchanged" has "namespace/ns-r unchanged" R apply -f ns-r.yaml
