@@ -287,6 +287,30 @@ t "created secret equals kubectl's" created_twin secret xx
 t "created namespace equals kubectl's" created_twin namespace xx
 t "created deployment equals kubectl's" created_twin deployment xx
 
+# ---- edit, with a non-interactive editor ----
+t "create objects to edit" sh -c "'$KUBECTL' --kubeconfig '$KCFG' create configmap ed-r --from-literal=a=b &&
+    '$KUBECTL' --kubeconfig '$KCFG' create configmap ed-k --from-literal=a=b"
+edit_both() { # EDITOR: same output and exit status, then the same object
+    local ro rc ko kc
+    ro=$(EDITOR=$1 R edit configmap ed-r 2>&1)
+    rc=$?
+    ko=$(EDITOR=$1 K edit configmap ed-k 2>&1)
+    kc=$?
+    ro=${ro//ed-r/X}
+    ko=${ko//ed-k/X}
+    if [ "$rc" != "$kc" ] || [ "$ro" != "$ko" ]; then
+        printf 'reef (%s):\n%s\nkubectl (%s):\n%s\n' "$rc" "$ro" "$kc" "$ko"
+        return 1
+    fi
+    created_twin configmap ed
+}
+t "edit changes a value" edit_both 'sed -i s/a:\ b/a:\ c/'
+t "edit adds a key" edit_both "sed -i '/^data:/a\  z: \"1\"'"
+t "edit without changes is cancelled" edit_both true
+t "edit of a missing object" same edit configmap nope
+t "edit that renames the object is refused" fails_with 'must keep its apiVersion, kind and metadata.name' \
+    env EDITOR='sed -i s/name:\ ed-r/name:\ other/' "$REEF" edit configmap ed-r --kubeconfig "$KCFG"
+
 # ---- delete ----
 t "delete by name" has 'configmap "watched" deleted' R delete cm watched
 t "delete TYPE/NAME" has 'service "svc-k" deleted' R delete svc/svc-k
