@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -967,3 +968,101 @@ const struct reef_cmd reef_cmd_edit = {
     .run = run_edit,
 };
 REEF_COMMAND(reef_cmd_edit);
+
+/* ---- rollout restart: a new pod template annotation makes the controller roll the pods ---- */
+
+extern const struct reef_cmd reef_cmd_rollout;
+
+static int run_rollout(int argc, char **argv)
+{
+    enum { O_KC = 256 };
+    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
+                                       {"kubeconfig", required_argument, NULL, O_KC},
+                                       {0}};
+    const char *ns = NULL, *kcfg = NULL;
+    int c;
+    reef_kube_permute(argc, argv, "n:", lo);
+    while ((c = reef_cmd_getopt(&reef_cmd_rollout, argc, argv, "n:", lo)) != -1) {
+        if (c == 'h')
+            return 0;
+        if (c == 'n')
+            ns = optarg;
+        else if (c == O_KC)
+            kcfg = optarg;
+        else
+            return REEF_EXIT_USAGE;
+    }
+    if (optind >= argc || strcmp(argv[optind], "restart") != 0) {
+        fprintf(stderr, "error: unknown command \"%s\" for \"reef rollout\" (only restart)\n",
+                optind < argc ? argv[optind] : "");
+        return 1;
+    }
+    int i = optind + 1;
+    const struct reef_kube_type *t;
+    const char *name;
+    if (type_and_name(argc, argv, &i, &t, &name))
+        return 1;
+    struct reef_kube k;
+    struct reef_err err = {0};
+    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
+        return reef_kube_fail(err.msg);
+    struct reef_buf path, ref;
+    reef_buf_init(&path);
+    reef_buf_init(&ref);
+    reef_kube_path(&path, t, k.ns, name);
+    reef_kube_type_ref(&ref, t);
+    struct reef_http_result res = {0};
+    int status = 0;
+    /* RFC 3339 in local time, as Go's time.Now().Format(time.RFC3339) */
+    char stamp[64], zone[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (tm.tm_gmtoff == 0)
+        strcpy(zone, "Z");
+    else
+        snprintf(zone, sizeof(zone), "%c%02d:%02d", tm.tm_gmtoff < 0 ? '-' : '+',
+                 (int)(labs(tm.tm_gmtoff) / 3600 % 100), (int)(labs(tm.tm_gmtoff) % 3600 / 60));
+    char patch[256];
+    snprintf(patch, sizeof(patch),
+             "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
+             "restartedAt\":\"%s%s\"}}}}}",
+             stamp, zone);
+    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
+        status = reef_kube_fail(err.msg);
+    } else if (res.status >= 300) {
+        reef_kube_print_status(&res);
+        status = 1;
+    } else if (strcmp(t->kind, "Deployment") != 0) {
+        /* checked after the object is found, as kubectl does */
+        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", t->plural, name);
+        status = 1;
+    } else {
+        reef_http_result_free(&res);
+        if (reef_kube_do(&k, "PATCH", path.data, "application/json",
+                         "application/strategic-merge-patch+json", patch, strlen(patch), &res,
+                         &err) < 0) {
+            status = reef_kube_fail(err.msg);
+        } else if (res.status >= 300) {
+            reef_kube_print_status(&res);
+            status = 1;
+        } else {
+            printf("%s/%s restarted\n", ref.data, name);
+        }
+    }
+    reef_http_result_free(&res);
+    reef_buf_free(&path);
+    reef_buf_free(&ref);
+    reef_kube_close(&k);
+    return status;
+}
+
+const struct reef_cmd reef_cmd_rollout = {
+    .name = "rollout",
+    .summary = "restart a deployment's pods, as kubectl rollout restart",
+    .usage = "usage: reef rollout restart deployment NAME|deployment/NAME [-n NS] "
+             "[--kubeconfig FILE]\n",
+    .run = run_rollout,
+};
+REEF_COMMAND(reef_cmd_rollout);

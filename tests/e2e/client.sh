@@ -245,11 +245,19 @@ for args in "label deploy WEB a=b" "label deploy WEB a=b" "label deploy WEB a=c"
     "label deploy WEB a=b=c" "label deploy WEB" "label deploy WEB bad^key=x" \
     "annotate deploy WEB x=1 y=2" "annotate deploy WEB x-" "annotate deploy WEB y=3" \
     "annotate deploy WEB y=3 --overwrite" "scale deploy WEB --replicas=4" \
-    "scale deploy nope --replicas=4" "label foo WEB a=b"; do
+    "scale deploy nope --replicas=4" "label foo WEB a=b" "rollout restart deploy nope" \
+    "rollout restart cm WEB"; do
     # shellcheck disable=SC2086
     t "$args" twin_cmd $args
 done
 t "labelled and scaled deployment equals kubectl's" same_object deployment web
+restarted() { # the pod template carries the restart time
+    R rollout restart deployment/web | grep -qx 'deployment.apps/web restarted' &&
+        K get deploy web -o jsonpath='{.spec.template.metadata.annotations}' |
+        grep -q 'kubectl.kubernetes.io/restartedAt'
+}
+t "rollout restart" restarted
+t "rollout restart of a configmap" same rollout restart configmap conf
 t "scale without --replicas" fails_with 'required flag(s) "replicas" not set' R scale deploy web
 
 # ---- create: reef makes the XX-r objects, kubectl the XX-k ones ----
