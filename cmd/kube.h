@@ -75,6 +75,11 @@ void reef_kube_type_ref(struct reef_buf *out, const struct reef_kube_type *t);
 /* Moves argv's operands behind its options (flags may come anywhere, as kubectl takes them). */
 void reef_kube_permute(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/* Internal: reads "TYPE NAME" or "TYPE/NAME" at argv[*i] (advancing *i); returns 0, or prints
+ * kubectl's error and returns 1. */
+int reef__kube_type_and_name(int argc, char **argv, int *i, const struct reef_kube_type **t,
+                             const char **name);
+
 /* Writes JSON value v of d as kubectl -o json does (object keys sorted, 4-space indent). */
 struct reef_json_doc;
 struct reef_json_writer;
