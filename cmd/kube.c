@@ -115,6 +115,17 @@ void reef_kube_close(struct reef_kube *k)
     reef_kubeconfig_free(&k->cfg);
 }
 
+void reef_kube_escape(struct reef_buf *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.~", *p))
+            reef_buf_putc(out, (char)*p);
+        else
+            reef_buf_printf(out, "%%%02X", *p);
+    }
+}
+
 void reef_kube_path(struct reef_buf *out, const struct reef_kube_type *t, const char *ns,
                     const char *name)
 {
@@ -122,11 +133,16 @@ void reef_kube_path(struct reef_buf *out, const struct reef_kube_type *t, const 
         reef_buf_printf(out, "/apis/%s/%s", t->group, t->version);
     else
         reef_buf_printf(out, "/api/%s", t->version);
-    if (t->namespaced && ns)
-        reef_buf_printf(out, "/namespaces/%s", ns);
+    /* user-typed names are escaped: "a/b" or "x?y" must not change the path */
+    if (t->namespaced && ns) {
+        reef_buf_puts(out, "/namespaces/");
+        reef_kube_escape(out, ns);
+    }
     reef_buf_printf(out, "/%s", t->plural);
-    if (name)
-        reef_buf_printf(out, "/%s", name);
+    if (name) {
+        reef_buf_putc(out, '/');
+        reef_kube_escape(out, name);
+    }
 }
 
 static int request(struct reef_kube *k, const char *method, const char *path, const char *accept,

@@ -48,6 +48,9 @@ void reef_kube_close(struct reef_kube *k);
 void reef_kube_path(struct reef_buf *out, const struct reef_kube_type *t, const char *ns,
                     const char *name);
 
+/* Appends s percent-encoded (everything but letters, digits and -_.~) for a path or query. */
+void reef_kube_escape(struct reef_buf *out, const char *s);
+
 /* One synchronous request to path (query included). accept and content_type may be NULL. The
  * result is the caller's (reef_http_result_free). */
 int reef_kube_do(struct reef_kube *k, const char *method, const char *path, const char *accept,

@@ -266,16 +266,12 @@ static void print_query(struct reef_buf *q, const struct get_opts *o, const char
     reef_buf_puts(q, "?limit=500");
     if (o->selector) {
         reef_buf_puts(q, "&labelSelector=");
-        for (const unsigned char *p = (const unsigned char *)o->selector; *p; p++) {
-            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("-_.~", *p))
-                reef_buf_putc(q, (char)*p);
-            else
-                reef_buf_printf(q, "%%%02X", *p);
-        }
+        reef_kube_escape(q, o->selector);
     }
-    if (cont && *cont)
-        reef_buf_printf(q, "&continue=%s", cont);
+    if (cont && *cont) {
+        reef_buf_puts(q, "&continue=");
+        reef_kube_escape(q, cont);
+    }
 }
 
 /* Fetches path; on a server error prints it and returns 1. */
@@ -521,9 +517,12 @@ static int get_table(struct reef_kube *k, const struct reef_kube_type *t, char *
         reef_buf_reset(&path);
         reef_kube_path(&path, t, ns, NULL);
         print_query(&path, o, NULL);
-        reef_buf_printf(&path, "&watch=1&resourceVersion=%s", rv);
-        if (nnames == 1)
-            reef_buf_printf(&path, "&fieldSelector=metadata.name%%3D%s", names[0]);
+        reef_buf_puts(&path, "&watch=1&resourceVersion=");
+        reef_kube_escape(&path, rv);
+        if (nnames == 1) {
+            reef_buf_puts(&path, "&fieldSelector=metadata.name%3D");
+            reef_kube_escape(&path, names[0]);
+        }
         /* the listing's columns serve the events; with nothing listed the first event brings
          * the header */
         struct watch_ud wu = {.o = o,
@@ -618,10 +617,13 @@ static int run(int argc, char **argv)
         one[0] = slash + 1;
         names = one;
         nnames = 1;
-        if (optind < argc)
-            return reef_kube_fail("there is no need to specify a resource type as a separate "
-                                  "argument when passing arguments in resource/name form");
     }
+    for (int i = 0; i < nnames; i++)
+        if ((slash && optind < argc) || (!slash && strchr(names[i], '/')))
+            return reef_kube_fail(
+                "there is no need to specify a resource type as a separate argument when passing "
+                "arguments in resource/name form (e.g. 'reef get resource/<resource_name>' "
+                "instead of 'reef get resource resource/<resource_name>'");
     /* TYPE,TYPE,...: every type must be known before anything is asked */
     const struct reef_kube_type *types[16];
     int ntypes = 0;

@@ -181,6 +181,9 @@ for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube
     t "get $args" same get $args
 done
 
+t "a name is escaped in the path" same get cm 'x?y'
+t "a name with a slash" fails_with 'there is no need to specify a resource type' R get cm a/b
+
 watch_sees_create() {
     R get cm -w > watch.out 2>&1 &
     local pid=$!
