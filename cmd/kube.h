@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/http_client.h"
+#include "core/json.h"
 #include "orchestrate/kubeconfig.h"
 
 struct reef_kube_type {
@@ -78,14 +79,18 @@ void reef_kube_type_ref(struct reef_buf *out, const struct reef_kube_type *t);
 /* Moves argv's operands behind its options (flags may come anywhere, as kubectl takes them). */
 void reef_kube_permute(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/* Appends the output of kubectl's -o jsonpath template tmpl for document d: {.a.b[0]}, [*],
+ * {range EXPR}...{end}, {"literal"}; several results of one expression are separated by spaces,
+ * objects and arrays printed as compact JSON. -EINVAL for a template it cannot run. */
+int reef_kube_jsonpath(const char *tmpl, const struct reef_json_doc *d, struct reef_buf *out,
+                       struct reef_err *err);
+
 /* Internal: reads "TYPE NAME" or "TYPE/NAME" at argv[*i] (advancing *i); returns 0, or prints
  * kubectl's error and returns 1. */
 int reef__kube_type_and_name(int argc, char **argv, int *i, const struct reef_kube_type **t,
                              const char **name);
 
 /* Writes JSON value v of d as kubectl -o json does (object keys sorted, 4-space indent). */
-struct reef_json_doc;
-struct reef_json_writer;
 int reef_kube_put_sorted(struct reef_json_writer *w, const struct reef_json_doc *d, int v);
 /* Appends value v of d as kubectl -o yaml writes it (go-yaml v2's layout: keys in its order,
  * sequences not indented under their key, long plain strings folded past column 80). */

@@ -17,7 +17,8 @@ extern const struct reef_cmd reef_cmd_get;
 
 struct get_opts {
     const char *selector;
-    const char *output; /* NULL, "wide", "json", "yaml", "name" */
+    const char *output;   /* NULL, "wide", "json", "yaml", "name", "jsonpath=..." */
+    const char *jsonpath; /* the template of -o jsonpath=... */
     bool all_ns, show_labels, watch, no_headers;
 };
 
@@ -316,7 +317,7 @@ static int get_objects(struct reef_kube *k, const struct reef_kube_type *t, char
                        int nnames, const struct get_opts *o)
 {
     bool yaml = strcmp(o->output, "yaml") == 0;
-    bool json = yaml || strcmp(o->output, "json") == 0;
+    bool json = yaml || o->jsonpath || strcmp(o->output, "json") == 0;
     const char *ns = o->all_ns ? NULL : k->ns;
     int status = 0;
     struct reef_buf out, path;
@@ -398,7 +399,19 @@ static int get_objects(struct reef_kube *k, const struct reef_kube_type *t, char
         reef_json_end_object(&w);
         reef_json_end_object(&w);
     }
-    if (json && (list || count) && yaml) {
+    if (json && (list || count) && o->jsonpath) {
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        struct reef_buf y;
+        struct reef_err err = {0};
+        reef_buf_init(&y);
+        if (reef_json_parse(&d, out.data, out.len, NULL, NULL) == 0 &&
+            reef_kube_jsonpath(o->jsonpath, &d, &y, &err) == 0)
+            fwrite(y.data ? y.data : "", 1, y.len, stdout);
+        else
+            status = reef_kube_fail(err.msg[0] ? err.msg : "jsonpath failed");
+        reef_buf_free(&y);
+        reef_json_doc_free(&d);
+    } else if (json && (list || count) && yaml) {
         struct reef_json_doc d = REEF_JSON_DOC_INIT;
         struct reef_buf y;
         reef_buf_init(&y);
@@ -594,7 +607,9 @@ static int run(int argc, char **argv)
             return REEF_EXIT_USAGE;
         }
     }
-    if (o.output && strcmp(o.output, "wide") != 0 && strcmp(o.output, "json") != 0 &&
+    if (o.output && strncmp(o.output, "jsonpath=", 9) == 0)
+        o.jsonpath = o.output + 9;
+    if (o.output && !o.jsonpath && strcmp(o.output, "wide") != 0 && strcmp(o.output, "json") != 0 &&
         strcmp(o.output, "yaml") != 0 && strcmp(o.output, "name") != 0) {
         fprintf(stderr,
                 "error: unable to match a printer suitable for the output format \"%s\", allowed "

@@ -181,6 +181,12 @@ for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube
     t "get $args" same get $args
 done
 
+for tp in '{.spec.replicas}' '{.items[*].metadata.name}' '{.metadata.labels}' \
+    '{range .items[*]}{.metadata.name}{"\t"}{.spec.replicas}{"\n"}{end}' 'x{.items[-1].kind}y' \
+    '{range .items[*]}[{range .spec.template.spec.containers[*]}{.name},{end}]{end}'; do
+    t "get deploy web -o jsonpath=$tp" same get deploy web -o "jsonpath=$tp"
+    t "get deploy -A -o jsonpath=$tp" same get deploy -A -o "jsonpath=$tp"
+done
 t "a name is escaped in the path" same get cm 'x?y'
 t "a name with a slash" fails_with 'there is no need to specify a resource type' R get cm a/b
 
