@@ -1,5 +1,6 @@
-# End-to-end: reef's own client (get, apply, create, delete, label, annotate, scale) against `reef server` on 127.0.0.1, its output
-# compared line by line with kubectl 1.32's against the same server (AGE values masked).
+# End-to-end: reef's own client (get, apply, create, edit, delete, label, annotate, scale,
+# rollout restart) against `reef server` on 127.0.0.1, its output compared line by line with
+# kubectl 1.32's against the same server (AGE values masked), and the objects each one made.
 . "$(dirname "$0")/lib.sh"
 
 KUBECTL=${KUBECTL:-kubectl}
