@@ -58,7 +58,7 @@ static void sweep_trash(struct reef_ctrstore *s)
             !S_ISDIR(st.st_mode) || now - st.st_mtime < 60)
             continue;
         char path[PATH_MAX + 80];
-        snprintf(path, sizeof(path), "%s/%s", tdir, e->d_name);
+        snprintf(path, sizeof(path), "%s/%.64s", tdir, e->d_name); /* an ID: 64 hex digits */
         reef_layer_remove_tree(path, NULL);
     }
     closedir(d);
