@@ -1,4 +1,5 @@
 #include "runtime/shim.h"
+#include "runtime/shim_internal.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -35,74 +36,9 @@
 #include "runtime/seccomp.h"
 #include "runtime/seccomp_profile.h"
 
-#define MAX_CONNS 64
-#define REEF_USERNS_BASE 100000 /* --userns remap: container uid 0 is this host uid */
-#define REEF_STR2(x) #x
-#define REEF_STR(x) REEF_STR2(x)
-#define MSG_MAX 65536
 
-enum conn_wait { WAIT_NONE, WAIT_STOP, WAIT_EXEC, WAIT_ATTACH };
 
-struct conn {
-    struct shim *shim;
-    int fd;
-    uv_poll_t poll;
-    bool active;
-    enum conn_wait wait;
-    pid_t exec_pid;
-    /* attach: the client's stdout and stderr receive the output; its stdin (a terminal
-     * container only) feeds the terminal. */
-    int out_fd, err_fd, in_fd;
-    uv_poll_t in_poll;
-    bool in_polling;
-};
-
-struct stream {
-    struct shim *shim;
-    int fd;
-    enum reef_log_stream which;
-    int forward_fd; /* the client's fd 1 or 2, -1 when not attached */
-    uv_poll_t poll;
-    bool open;
-};
-
-struct shim {
-    uv_loop_t loop;
-    struct reef_ctrstore *store;
-    struct reef_ctr_config cfg;
-    struct reef_ctr_state st;
-    char dir[PATH_MAX - 64];
-    struct reef_cgroup_layout *layout;
-    struct reef_cgroup *cg;
-    struct reef_seccomp_prog seccomp;
-    struct reef_logfile *log;
-    pid_t pid;
-    struct stream out, errs; /* pipes, or out alone for a pty */
-    int pty;
-    uv_poll_t stdin_poll;
-    bool stdin_polling;
-    uv_signal_t sigchld;
-    uv_timer_t restart_timer, stop_timer, drain_timer, trim_timer;
-    int client_fd;
-    uv_poll_t client_poll;
-    bool client_polling;
-    bool attach;
-    int ctl_fd;
-    uv_poll_t ctl_poll;
-    struct conn conns[MAX_CONNS];
-    bool stopping;
-    bool exited; /* reaped; waiting for the output to drain */
-    bool finished;
-    int64_t started_ns;
-    int fast_restarts;
-    uint64_t oom_base;
-    int last_status;
-    int result;
-    char trash[PATH_MAX]; /* where --rm moved the directory, deleted on the way out */
-    bool rootfs_mounted;  /* --userns: the shim mounted the idmapped root itself */
-};
-
-static int64_t now_ns(void)
+int64_t reef__shim_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -134,22 +70,21 @@ static void save_state(struct shim *s)
         LOG_WARN("shim", "container=%.12s save state: %s", s->cfg.id, err.msg);
 }
 
-static void reply(int fd, const char *msg)
+void reef__shim_reply(int fd, const char *msg)
 {
     if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
         LOG_DEBUG("shim", "reply: %s", strerror(errno));
 }
 
-static int send_fds_impl(int fd, const char *msg, const int *fds, int nfds);
-static void send_fds(int fd, const char *msg, const int *fds, int nfds)
+void reef__shim_reply_fds(int fd, const char *msg, const int *fds, int nfds)
 {
-    if (send_fds_impl(fd, msg, fds, nfds) < 0)
+    if (reef__shim_send_fds(fd, msg, fds, nfds) < 0)
         LOG_DEBUG("shim", "reply: %s", strerror(errno));
 }
 
 /* Output */
 
-static void forward(int fd, const char *p, size_t n)
+void reef__shim_forward(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -199,11 +134,11 @@ static void on_output(uv_poll_t *h, int status, int events)
         if (reef_logfile_write(s->log, st->which, buf, (size_t)n, NULL, &err) < 0)
             LOG_WARN("shim", "container=%.12s log: %s", s->cfg.id, err.msg);
         if (st->forward_fd >= 0 && s->attach && s->client_fd >= 0)
-            forward(st->forward_fd, buf, (size_t)n);
+            reef__shim_forward(st->forward_fd, buf, (size_t)n);
         for (int i = 0; i < MAX_CONNS; i++) {
             struct conn *c = &s->conns[i];
             if (c->active && c->wait == WAIT_ATTACH)
-                forward(st->which == REEF_LOG_STDERR ? c->err_fd : c->out_fd, buf, (size_t)n);
+                reef__shim_forward(st->which == REEF_LOG_STDERR ? c->err_fd : c->out_fd, buf, (size_t)n);
         }
     }
     (void)status;
@@ -232,7 +167,7 @@ static void on_stdin(uv_poll_t *h, int status, int events)
     char buf[4096];
     ssize_t n = read(0, buf, sizeof(buf));
     if (n > 0 && s->pty >= 0) {
-        forward(s->pty, buf, (size_t)n);
+        reef__shim_forward(s->pty, buf, (size_t)n);
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -242,7 +177,6 @@ static void on_stdin(uv_poll_t *h, int status, int events)
     (void)events;
 }
 
-static void conn_close(struct conn *c);
 static void trim_memory(void);
 static void on_trim(uv_timer_t *t)
 {
@@ -484,7 +418,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         stream_open(s, &s->errs, errp[0], REEF_LOG_STDERR, fwd_err);
     }
     LOG_DEBUG("shim", "container=%.12s started pid=%d", s->cfg.id, (int)pid);
-    s->started_ns = now_ns();
+    s->started_ns = reef__shim_now_ns();
     s->exited = false;
     s->st.status = REEF_CTR_RUNNING;
     s->st.pid = pid;
@@ -514,14 +448,14 @@ static void finalize(struct shim *s)
     for (int i = 0; i < MAX_CONNS; i++) {
         struct conn *c = &s->conns[i];
         if (c->active && c->wait == WAIT_STOP) {
-            reply(c->fd, "ok");
+            reef__shim_reply(c->fd, "ok");
             c->wait = WAIT_NONE;
         }
         if (c->active && c->wait == WAIT_ATTACH) {
             char msg[32];
             snprintf(msg, sizeof(msg), "exit %d", s->st.exit_code);
-            reply(c->fd, msg);
-            conn_close(c);
+            reef__shim_reply(c->fd, msg);
+            reef__shim_conn_close(c);
         }
     }
     /* --rm: out of sight before the client hears the exit status, deleted after. */
@@ -529,7 +463,7 @@ static void finalize(struct shim *s)
         LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
     client_send(s, "exit %d", s->st.exit_code);
     s->result = s->st.exit_code;
-    if (reef_cgroup_kill(s->cg, &err) < 0 || reef_cgroup_remove(s->cg, &err) < 0)
+    if (reef__shim_remove_cgroup(s->layout, s->cg, s->cfg.cgroup_parent, &err) < 0)
         LOG_WARN("shim", "container=%.12s cgroup: %s", s->cfg.id, err.msg);
     uv_stop(&s->loop);
 }
@@ -568,7 +502,7 @@ static void after_exit(struct shim *s)
         return;
     }
     /* Back-off: 100 ms doubling to a minute; a run of 10 s or more resets it. */
-    int64_t ran_ms = (now_ns() - s->started_ns) / 1000000;
+    int64_t ran_ms = (reef__shim_now_ns() - s->started_ns) / 1000000;
     if (ran_ms >= 10000)
         s->fast_restarts = 0;
     uint64_t delay = 100u << (s->fast_restarts < 10 ? s->fast_restarts : 10);
@@ -599,7 +533,7 @@ static void container_exited(struct shim *s, int status)
     s->exited = true;
     s->st.exit_code = code;
     s->st.oom_killed = oom && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-    s->st.finished_at = now_ns();
+    s->st.finished_at = reef__shim_now_ns();
     uv_timer_stop(&s->stop_timer);
     if (!s->out.open && !s->errs.open)
         after_exit(s);
@@ -624,7 +558,7 @@ static void on_sigchld(uv_signal_t *h, int signum)
                 char msg[32];
                 int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
                 snprintf(msg, sizeof(msg), "exit %d", code);
-                reply(c->fd, msg);
+                reef__shim_reply(c->fd, msg);
                 c->wait = WAIT_NONE;
             }
         }
@@ -640,7 +574,7 @@ static void on_stop_timeout(uv_timer_t *t)
         LOG_WARN("shim", "container=%.12s kill: %s", s->cfg.id, err.msg);
 }
 
-static void do_stop(struct shim *s, int timeout_s)
+void reef__shim_stop(struct shim *s, int timeout_s)
 {
     s->stopping = true;
     if (uv_is_active((uv_handle_t *)&s->restart_timer)) {
@@ -658,351 +592,6 @@ static void do_stop(struct shim *s, int timeout_s)
 
 /* Control socket */
 
-static void conn_close(struct conn *c)
-{
-    if (!c->active)
-        return;
-    c->active = false;
-    uv_poll_stop(&c->poll);
-    uv_close((uv_handle_t *)&c->poll, NULL);
-    close(c->fd);
-    if (c->in_polling) {
-        uv_poll_stop(&c->in_poll);
-        uv_close((uv_handle_t *)&c->in_poll, NULL);
-        c->in_polling = false;
-    }
-    if (c->wait == WAIT_ATTACH) {
-        close(c->out_fd);
-        close(c->err_fd);
-        if (c->in_fd >= 0)
-            close(c->in_fd);
-    }
-    c->wait = WAIT_NONE;
-}
-
-static void on_attach_input(uv_poll_t *h, int status, int events)
-{
-    struct conn *c = h->data;
-    char buf[4096];
-    ssize_t n = read(c->in_fd, buf, sizeof(buf));
-    if (n > 0 && c->shim->pty >= 0) {
-        forward(c->shim->pty, buf, (size_t)n);
-        return;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    uv_poll_stop(&c->in_poll); /* the client's input ended; its output still flows */
-    (void)status;
-    (void)events;
-}
-
-/* "attach" with the client's stdin, stdout and stderr. */
-static void start_attach(struct shim *s, struct conn *c, int *fds, int nfds)
-{
-    if (nfds != 3) {
-        reply(c->fd, "error 1 attach needs stdin, stdout and stderr");
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        return;
-    }
-    if (s->pid <= 0) {
-        reply(c->fd, "error 1 container is not running");
-        for (int i = 0; i < 3; i++)
-            close(fds[i]);
-        return;
-    }
-    c->wait = WAIT_ATTACH;
-    c->out_fd = fds[1];
-    c->err_fd = fds[2];
-    c->in_fd = -1;
-    if (s->cfg.tty && s->cfg.interactive) {
-        c->in_fd = fds[0];
-        fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) | O_NONBLOCK);
-        if (uv_poll_init(&s->loop, &c->in_poll, c->in_fd) == 0) {
-            c->in_poll.data = c;
-            c->in_polling = uv_poll_start(&c->in_poll, UV_READABLE, on_attach_input) == 0;
-        }
-    } else {
-        close(fds[0]);
-    }
-    reply(c->fd, "ok");
-}
-
-static int start_exec(struct shim *s, struct conn *c, const char *json, size_t len, int *fds,
-                      int nfds)
-{
-    struct reef_err err = {0};
-    char msg[600];
-    if (s->pid <= 0) {
-        reply(c->fd, "error 125 container is not running");
-        return -1;
-    }
-    struct reef_json_doc d = REEF_JSON_DOC_INIT;
-    if (reef_json_parse(&d, json, len, NULL, &err) < 0) {
-        snprintf(msg, sizeof(msg), "error 125 %s", err.msg);
-        reply(c->fd, msg);
-        return -1;
-    }
-    char *argv[256] = {0}, *env[512] = {0}, *user = NULL, *workdir = NULL;
-    size_t na = 0, ne = 0;
-    int v = reef_json_member(&d, REEF_JSON_ROOT, "argv");
-    struct reef_json_iter it = reef_json_iter(&d, v);
-    while (v >= 0 && na < 255 && reef_json_next(&d, &it))
-        reef_json_get_strdup(&d, it.val, &argv[na++], NULL);
-    for (size_t i = 0; i < s->cfg.nenv && ne < 400; i++)
-        env[ne++] = strdup(s->cfg.env[i]);
-    v = reef_json_member(&d, REEF_JSON_ROOT, "env");
-    it = reef_json_iter(&d, v);
-    while (v >= 0 && ne < 511 && reef_json_next(&d, &it))
-        reef_json_get_strdup(&d, it.val, &env[ne++], NULL);
-    v = reef_json_member(&d, REEF_JSON_ROOT, "user");
-    if (v >= 0)
-        reef_json_get_strdup(&d, v, &user, NULL);
-    v = reef_json_member(&d, REEF_JSON_ROOT, "workdir");
-    if (v >= 0)
-        reef_json_get_strdup(&d, v, &workdir, NULL);
-    bool tty = false;
-    v = reef_json_member(&d, REEF_JSON_ROOT, "tty");
-    if (v >= 0)
-        reef_json_get_bool(&d, v, &tty, NULL);
-    reef_json_doc_free(&d);
-    int rc = -1;
-    if (na == 0 || !argv[0]) {
-        reply(c->fd, "error 125 exec needs a command");
-    } else {
-        struct reef_process_spec p = {
-            .argv = argv,
-            .env = env,
-            .cwd = workdir && workdir[0] ? workdir : s->cfg.workdir,
-            .user_spec = user && user[0] ? user : s->cfg.user,
-            .caps = s->cfg.caps,
-            .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
-            .no_new_privs = s->cfg.no_new_privs,
-            .stdio = {nfds > 0 ? fds[0] : -1, nfds > 1 ? fds[1] : -1, nfds > 2 ? fds[2] : -1},
-        };
-        int console[2] = {-1, -1};
-        if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) == 0) {
-            p.console = true;
-            p.console_socket = console[1];
-        }
-        pid_t epid;
-        int code;
-        int er = reef_container_exec(s->pid, &p, NULL, &epid, &code, &err);
-        if (console[1] >= 0)
-            close(console[1]);
-        int master = -1;
-        if (er == 0 && console[0] >= 0 && (master = reef_container_recv_console(console[0])) < 0) {
-            kill(epid, SIGKILL);
-            er = reef_err_errno(&err, master, "receive the terminal");
-            code = REEF_EXIT_RUNTIME;
-        }
-        if (console[0] >= 0)
-            close(console[0]);
-        if (er < 0) {
-            snprintf(msg, sizeof(msg), "error %d %s", code, err.msg);
-            reply(c->fd, msg);
-        } else {
-            reef_cgroup_add(s->cg, epid, NULL);
-            c->wait = WAIT_EXEC;
-            c->exec_pid = epid;
-            snprintf(msg, sizeof(msg), "started %d", (int)epid);
-            /* The terminal's master goes to the client, which relays it. */
-            if (master >= 0) {
-                send_fds(c->fd, msg, &master, 1);
-                close(master);
-            } else {
-                reply(c->fd, msg);
-            }
-            rc = 0;
-        }
-    }
-    for (size_t i = 0; i < na; i++)
-        free(argv[i]);
-    for (size_t i = 0; i < ne; i++)
-        free(env[i]);
-    free(user);
-    free(workdir);
-    return rc;
-}
-
-static void handle_request(struct shim *s, struct conn *c, char *msg, size_t len, int *fds,
-                           int nfds)
-{
-    msg[len] = '\0';
-    char out[1024];
-    if (strcmp(msg, "state") == 0) {
-        struct reef_buf b = REEF_BUF_INIT;
-        reef_ctr_state_to_json(&s->st, &b);
-        reply(c->fd, b.data ? b.data : "{}");
-        reef_buf_free(&b);
-    } else if (strncmp(msg, "kill ", 5) == 0) {
-        int sig = atoi(msg + 5);
-        if (s->pid <= 0) {
-            reply(c->fd, "error 1 container is not running");
-        } else if (sig <= 0 || sig >= NSIG || kill(s->pid, sig) < 0) {
-            snprintf(out, sizeof(out), "error 1 kill: invalid signal %.20s", msg + 5);
-            reply(c->fd, out);
-        } else {
-            s->stopping = true; /* a container killed by hand is not restarted */
-            reply(c->fd, "ok");
-        }
-    } else if (strncmp(msg, "stop ", 5) == 0) {
-        if (s->pid <= 0 && !uv_is_active((uv_handle_t *)&s->restart_timer)) {
-            reply(c->fd, "ok");
-        } else {
-            c->wait = WAIT_STOP;
-            do_stop(s, atoi(msg + 5));
-        }
-    } else if (strncmp(msg, "resize ", 7) == 0) {
-        struct winsize ws = {0};
-        if (sscanf(msg + 7, "%hu %hu", &ws.ws_row, &ws.ws_col) == 2 && s->pty >= 0)
-            ioctl(s->pty, TIOCSWINSZ, &ws);
-        reply(c->fd, "ok");
-    } else if (strncmp(msg, "exec ", 5) == 0) {
-        start_exec(s, c, msg + 5, len - 5, fds, nfds);
-    } else if (strcmp(msg, "attach") == 0) {
-        start_attach(s, c, fds, nfds);
-        return; /* the descriptors are the attachment's now */
-    } else {
-        reply(c->fd, "error 2 unknown request");
-    }
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
-}
-
-/* Receives one message and up to 3 descriptors. Returns its length, 0 at EOF, or -errno. */
-static ssize_t recv_msg(int fd, char *buf, size_t cap, int *fds, int *nfds)
-{
-    struct iovec iov = {buf, cap};
-    union {
-        char b[CMSG_SPACE(3 * sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-                        .msg_controllen = sizeof(ctl.b)};
-    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    *nfds = 0;
-    if (n < 0)
-        return -errno;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        for (int i = 0; i < k; i++) {
-            int f;
-            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-            if (*nfds < 3)
-                fds[(*nfds)++] = f;
-            else
-                close(f);
-        }
-    }
-    if (mh.msg_flags & MSG_TRUNC) {
-        for (int i = 0; i < *nfds; i++)
-            close(fds[i]);
-        *nfds = 0;
-        return -EMSGSIZE;
-    }
-    return n;
-}
-
-static void on_conn(uv_poll_t *h, int status, int events)
-{
-    struct conn *c = h->data;
-    static char buf[MSG_MAX + 1];
-    int fds[3], nfds;
-    ssize_t n = recv_msg(c->fd, buf, MSG_MAX, fds, &nfds);
-    if (n == -EAGAIN || n == -EINTR)
-        return;
-    if (n <= 0) {
-        conn_close(c);
-        return;
-    }
-    handle_request(c->shim, c, buf, (size_t)n, fds, nfds);
-    (void)status;
-    (void)events;
-}
-
-static void on_accept(uv_poll_t *h, int status, int events)
-{
-    struct shim *s = h->data;
-    int fd = accept4(s->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return;
-    for (int i = 0; i < MAX_CONNS; i++) {
-        struct conn *c = &s->conns[i];
-        if (c->active)
-            continue;
-        if (uv_is_closing((uv_handle_t *)&c->poll) || uv_is_closing((uv_handle_t *)&c->in_poll))
-            continue; /* its close callback has not run yet */
-        memset(c, 0, sizeof(*c));
-        c->shim = s;
-        c->fd = fd;
-        if (uv_poll_init(&s->loop, &c->poll, fd) < 0)
-            break;
-        c->poll.data = c;
-        c->active = true;
-        uv_poll_start(&c->poll, UV_READABLE | UV_DISCONNECT, on_conn);
-        return;
-    }
-    reply(fd, "error 1 too many connections");
-    close(fd);
-    (void)status;
-    (void)events;
-}
-
-static void on_client(uv_poll_t *h, int status, int events)
-{
-    struct shim *s = h->data;
-    char buf[256];
-    ssize_t n = recv(s->client_fd, buf, sizeof(buf) - 1, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        /* The client left: keep running detached. */
-        uv_poll_stop(&s->client_poll);
-        uv_close((uv_handle_t *)&s->client_poll, NULL);
-        s->client_polling = false;
-        close(s->client_fd);
-        s->client_fd = -1;
-        if (s->stdin_polling) {
-            uv_poll_stop(&s->stdin_poll);
-        }
-        return;
-    }
-    buf[n] = '\0';
-    if (strncmp(buf, "kill ", 5) == 0 && s->pid > 0) {
-        int sig = atoi(buf + 5);
-        if (sig > 0 && sig < NSIG)
-            kill(s->pid, sig);
-    } else if (strncmp(buf, "resize ", 7) == 0 && s->pty >= 0) {
-        struct winsize ws = {0};
-        if (sscanf(buf + 7, "%hu %hu", &ws.ws_row, &ws.ws_col) == 2)
-            ioctl(s->pty, TIOCSWINSZ, &ws);
-    }
-    (void)status;
-    (void)events;
-}
-
-static int listen_ctl(struct shim *s, struct reef_err *err)
-{
-    s->ctl_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s->ctl_fd < 0)
-        return reef_err_errno(err, -errno, "control socket");
-    /* Relative to the container directory (our cwd): its absolute path may be too long for a
-     * socket address. */
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    strcpy(a.sun_path, "shim.sock");
-    unlink("shim.sock");
-    if (bind(s->ctl_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s->ctl_fd, 16) < 0)
-        return reef_err_errno(err, -errno, "control socket");
-    int r = uv_poll_init(&s->loop, &s->ctl_poll, s->ctl_fd);
-    if (r == 0) {
-        s->ctl_poll.data = s;
-        r = uv_poll_start(&s->ctl_poll, UV_READABLE, on_accept);
-    }
-    return r < 0 ? reef_err_set(err, r, "control socket: %s", uv_strerror(r)) : 0;
-}
 
 /* The shim spends its life waiting. What it touched while starting (most of the binary's code,
  * the allocator's high-water mark) is given back: code pages stay in the page cache and fault
@@ -1147,7 +736,7 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         uv_timer_init(&s->loop, &s->stop_timer);
         uv_timer_init(&s->loop, &s->drain_timer);
         s->restart_timer.data = s->stop_timer.data = s->drain_timer.data = s;
-        r = listen_ctl(s, err);
+        r = reef__shim_listen(s, err);
     }
     if (r == 0)
         r = start_container(s, &code, err);
@@ -1158,9 +747,8 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         reef_strlcpy(s->st.error, err->msg, sizeof(s->st.error));
         if (s->store && s->cfg.id[0] && lock >= 0)
             save_state(s);
-        if (s->cg) {
-            reef_cgroup_remove(s->cg, NULL);
-        }
+        if (s->cg)
+            reef__shim_remove_cgroup(s->layout, s->cg, s->cfg.cgroup_parent, NULL);
     } else {
         client_send(s, "started %d", (int)s->pid);
         if (s->client_fd >= 0) {
@@ -1168,7 +756,7 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
             if (uv_poll_init(&s->loop, &s->client_poll, s->client_fd) == 0) {
                 s->client_poll.data = s;
                 s->client_polling = true;
-                uv_poll_start(&s->client_poll, UV_READABLE | UV_DISCONNECT, on_client);
+                uv_poll_start(&s->client_poll, UV_READABLE | UV_DISCONNECT, reef__shim_on_client);
             }
         }
         /* Trim once the client that started us has gone: pages it still maps are not
@@ -1219,32 +807,22 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     return r;
 }
 
-static int shim_connect(const char *containers_dir, const char *id, struct reef_err *err)
+int reef__shim_remove_cgroup(const struct reef_cgroup_layout *l, struct reef_cgroup *cg,
+                             const char *parent, struct reef_err *err)
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof(dir), "%s/%s", containers_dir, id);
-    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return reef_err_errno(err, -errno, "container %.12s", id);
-    /* Through the directory's descriptor: the absolute path may not fit a socket address. */
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d/shim.sock", dfd);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        close(dfd);
-        return reef_err_errno(err, -errno, "socket");
-    }
-    int r = connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
-    close(dfd);
-    if (r < 0) {
-        close(fd);
-        return reef_err_set(err, r == -ENOENT ? -ECONNREFUSED : r,
-                            "container %.12s: its shim is not running", id);
-    }
-    return fd;
+    int r = reef_cgroup_kill(cg, err);
+    if (r == 0)
+        r = reef_cgroup_remove(cg, err);
+    /* The last container out takes the parent with it; -EBUSY means others still live there. */
+    if (r == 0)
+        reef_cgroup_remove_parent(l, parent && parent[0] ? parent : REEF_CGROUP_DEFAULT_PARENT,
+                                  REEF_CGROUP_DRIVER_AUTO, NULL);
+    return r;
 }
 
-static int send_fds_impl(int fd, const char *msg, const int *fds, int nfds)
+/* The control socket protocol, shared with shim_client.c */
+
+int reef__shim_send_fds(int fd, const char *msg, const int *fds, int nfds)
 {
     struct iovec iov = {(void *)msg, strlen(msg)};
     union {
@@ -1265,176 +843,38 @@ static int send_fds_impl(int fd, const char *msg, const int *fds, int nfds)
     return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
-static int recv_reply(int fd, const char *id, char *buf, size_t sz, int timeout_ms,
-                      struct reef_err *err)
+/* Receives one message and up to 3 descriptors. Returns its length, 0 at EOF, or -errno. */
+ssize_t reef__shim_recv_msg(int fd, char *buf, size_t cap, int *fds, int *nfds)
 {
-    struct pollfd p = {fd, POLLIN, 0};
-    int pr;
-    while ((pr = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
-        ;
-    if (pr == 0)
-        return reef_err_set(err, -ETIMEDOUT, "container %.12s: the shim did not answer", id);
-    ssize_t n;
-    while ((n = recv(fd, buf, sz - 1, 0)) < 0 && errno == EINTR)
-        ;
+    struct iovec iov = {buf, cap};
+    union {
+        char b[CMSG_SPACE(3 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    *nfds = 0;
     if (n < 0)
-        return reef_err_errno(err, -errno, "container %.12s: shim", id);
-    if (n == 0)
-        return reef_err_set(err, -ECONNRESET, "container %.12s: the shim went away", id);
-    buf[n] = '\0';
-    return (int)n;
-}
-
-int reef_shim_call(const char *containers_dir, const char *id, const char *request,
-                   const int *fds, int nfds, char *reply_buf, size_t replysz, int timeout_ms,
-                   struct reef_err *err)
-{
-    int fd = shim_connect(containers_dir, id, err);
-    if (fd < 0)
-        return fd;
-    int r = send_fds_impl(fd, request, fds, nfds);
-    if (r < 0)
-        r = reef_err_errno(err, r, "container %.12s: send to shim", id);
-    else
-        r = recv_reply(fd, id, reply_buf, replysz, timeout_ms, err);
-    close(fd);
-    return r;
-}
-
-int reef_shim_exec_start(const char *containers_dir, const char *id, const char *request_json,
-                         const int fds[3], int *sock, int *master, int *exit_code,
-                         struct reef_err *err)
-{
-    *exit_code = REEF_EXIT_RUNTIME;
-    *sock = -1;
-    *master = -1;
-    int fd = shim_connect(containers_dir, id, err);
-    if (fd < 0)
-        return fd;
-    struct reef_buf msg = REEF_BUF_INIT;
-    reef_buf_printf(&msg, "exec %s", request_json);
-    int r = send_fds_impl(fd, msg.data, fds, 3);
-    reef_buf_free(&msg);
-    char buf[1024];
-    if (r < 0) {
-        r = reef_err_errno(err, r, "container %.12s: send to shim", id);
-    } else {
-        struct pollfd p = {fd, POLLIN, 0};
-        while ((r = poll(&p, 1, 30000)) < 0 && errno == EINTR)
-            ;
-        int got[3], ngot = 0;
-        ssize_t n = r > 0 ? recv_msg(fd, buf, sizeof(buf) - 1, got, &ngot) : -ETIMEDOUT;
-        if (n <= 0) {
-            r = reef_err_set(err, n == 0 ? -ECONNRESET : (int)n,
-                             "container %.12s: no answer from the shim", id);
-        } else {
-            buf[n] = '\0';
-            r = (int)n;
-            for (int i = 1; i < ngot; i++)
-                close(got[i]);
-            if (ngot > 0)
-                *master = got[0];
+        return -errno;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < k; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+            if (*nfds < 3)
+                fds[(*nfds)++] = f;
+            else
+                close(f);
         }
     }
-    if (r > 0) {
-        if (strncmp(buf, "error ", 6) == 0) {
-            char *sp = strchr(buf + 6, ' ');
-            *exit_code = atoi(buf + 6);
-            r = reef_err_set(err, -EIO, "%s", sp ? sp + 1 : "exec failed");
-        } else if (strncmp(buf, "started ", 8) == 0) {
-            *sock = fd;
-            return 0;
-        } else {
-            r = reef_err_set(err, -EPROTO, "container %.12s: unexpected reply", id);
-        }
+    if (mh.msg_flags & MSG_TRUNC) {
+        for (int i = 0; i < *nfds; i++)
+            close(fds[i]);
+        *nfds = 0;
+        return -EMSGSIZE;
     }
-    if (*master >= 0)
-        close(*master);
-    *master = -1;
-    close(fd);
-    return r;
-}
-
-int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err)
-{
-    char buf[256];
-    int r = recv_reply(sock, "exec", buf, sizeof(buf), -1, err);
-    close(sock);
-    if (r > 0 && strncmp(buf, "exit ", 5) == 0) {
-        *exit_code = atoi(buf + 5);
-        return 0;
-    }
-    *exit_code = REEF_EXIT_RUNTIME;
-    return r < 0 ? r : reef_err_set(err, -EPROTO, "exec: unexpected reply from the shim");
-}
-
-int reef_shim_cleanup_orphan(const char *containers_dir, const char *id, struct reef_err *err)
-{
-    struct reef_ctrstore *store;
-    int r = reef_ctrstore_open(containers_dir, &store, err);
-    if (r < 0)
-        return r;
-    struct reef_ctr_config cfg;
-    r = reef_ctr_load_config(store, id, &cfg, err);
-    if (r < 0) {
-        reef_ctrstore_close(store);
-        return r;
-    }
-    struct reef_cgroup_layout *layout = NULL;
-    struct reef_cgroup *cg = NULL;
-    r = reef_cgroup_layout_detect(NULL, &layout, err);
-    if (r == 0) {
-        struct reef_cgroup_opts co = {
-            .parent = cfg.cgroup_parent && cfg.cgroup_parent[0] ? cfg.cgroup_parent : NULL,
-            .name = cfg.id,
-        };
-        r = reef_cgroup_open(layout, &co, &cg, err);
-        if (r == -ENOENT) {
-            r = 0;
-        } else if (r == 0) {
-            r = reef_cgroup_kill(cg, err);
-            if (r == 0)
-                r = reef_cgroup_remove(cg, err);
-        }
-    }
-    struct reef_ctr_state st;
-    if (r == 0 && reef_ctr_load_state(store, id, &st, NULL) == 0 &&
-        st.status != REEF_CTR_EXITED) {
-        st.status = REEF_CTR_EXITED;
-        st.pid = 0;
-        if (!st.exit_code)
-            st.exit_code = 137;
-        st.finished_at = now_ns();
-        reef_strlcpy(st.error, "the container's shim was lost", sizeof(st.error));
-        reef_ctr_save_state(store, id, &st, NULL);
-    }
-    reef_cgroup_free(cg);
-    reef_cgroup_layout_free(layout);
-    reef_ctr_config_free(&cfg);
-    reef_ctrstore_close(store);
-    return r;
-}
-
-int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3], int *sock,
-                     struct reef_err *err)
-{
-    *sock = -1;
-    int fd = shim_connect(containers_dir, id, err);
-    if (fd < 0)
-        return fd;
-    char buf[256];
-    int r = send_fds_impl(fd, "attach", fds, 3);
-    if (r < 0)
-        r = reef_err_errno(err, r, "container %.12s: send to shim", id);
-    else if ((r = recv_reply(fd, id, buf, sizeof(buf), 10000, err)) > 0) {
-        if (strcmp(buf, "ok") == 0) {
-            *sock = fd;
-            return 0;
-        }
-        r = reef_err_set(err, -EIO, "%s", strncmp(buf, "error ", 6) == 0 && strchr(buf + 6, ' ')
-                                             ? strchr(buf + 6, ' ') + 1
-                                             : buf);
-    }
-    close(fd);
-    return r;
+    return n;
 }
