@@ -1,8 +1,10 @@
 #include "cmd/common.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 const char *reef_cmd_data_dir(const char *flag)
@@ -64,4 +66,22 @@ void reef_cmd_ago(int64_t then_ns, char *out, size_t outsz)
     char d[64];
     reef_cmd_duration(now - then_ns, d, sizeof(d));
     snprintf(out, outsz, "%s ago", d);
+}
+
+int reef_cmd_parse_signal(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR},   {"ALRM", SIGALRM}};
+    long long n;
+    if (reef_str_to_ll(s, 1, NSIG - 1, &n) == 0)
+        return (int)n;
+    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (size_t i = 0; i < REEF_ARRAY_LEN(sigs); i++)
+        if (strcasecmp(name, sigs[i].name) == 0)
+            return sigs[i].sig;
+    return -1;
 }

@@ -18,6 +18,9 @@ void reef_cmd_data_path(const char *data, const char *sub, char *out, size_t out
 int reef_cmd_open_containers(const char *data, struct reef_ctrstore **out, struct reef_err *err);
 int reef_cmd_open_images(const char *data, struct reef_images **out, struct reef_err *err);
 
+/* "SIGTERM", "TERM", "term", "15" -> 15; -1 for anything else. */
+int reef_cmd_parse_signal(const char *s);
+
 /* Prints "reef <cmd>: <message>" to stderr. */
 void reef_cmd_error(const char *cmd, const struct reef_err *err);
 

@@ -546,24 +546,6 @@ static int kill_opt(int c, void *ud)
     return 0;
 }
 
-static int signal_number(const char *s)
-{
-    static const struct {
-        const char *name;
-        int sig;
-    } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-                {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}};
-    long long n;
-    if (reef_str_to_ll(s, 1, NSIG - 1, &n) == 0)
-        return (int)n;
-    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-    for (size_t i = 0; i < REEF_ARRAY_LEN(sigs); i++)
-        if (strcasecmp(name, sigs[i].name) == 0)
-            return sigs[i].sig;
-    return -1;
-}
-
 static int kill_each(struct each *e, void *ud, struct reef_err *err)
 {
     char req[32], rep[256];
@@ -587,7 +569,7 @@ static int kill_cmd(int argc, char **argv)
     int r = parse_common(&reef_cmd_kill, argc, argv, "s:", opts, kill_opt, NULL);
     if (r >= 0)
         return r;
-    int sig = signal_number(kill_signal);
+    int sig = reef_cmd_parse_signal(kill_signal);
     if (sig < 0) {
         fprintf(stderr, "reef kill: invalid signal \"%s\"\n", kill_signal);
         return 1;

@@ -63,25 +63,6 @@ static int push(const char **arr, int *n, const char *v)
     return 0;
 }
 
-/* "SIGTERM", "TERM", "15" -> 15 */
-static int parse_signal(const char *s)
-{
-    static const struct {
-        const char *name;
-        int sig;
-    } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-                {"CONT", SIGCONT}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR}, {"ALRM", SIGALRM}};
-    long long n;
-    if (reef_str_to_ll(s, 1, NSIG - 1, &n) == 0)
-        return (int)n;
-    const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-    for (size_t i = 0; i < REEF_ARRAY_LEN(sigs); i++)
-        if (strcasecmp(name, sigs[i].name) == 0)
-            return sigs[i].sig;
-    return -1;
-}
-
 /* Adds or replaces K=V in env. */
 static int env_set(char ***env, size_t *n, const char *kv)
 {
@@ -317,7 +298,7 @@ static int build_config(const struct run_opts *o, const struct reef_image *img, 
     c->host_network = o->network && strcmp(o->network, "host") == 0;
     c->userns = o->userns;
     c->cgroup_parent = strdup(o->cgroup_parent ? o->cgroup_parent : "");
-    c->stop_signal = stopsig[0] ? parse_signal(stopsig) : SIGTERM;
+    c->stop_signal = stopsig[0] ? reef_cmd_parse_signal(stopsig) : SIGTERM;
     if (c->stop_signal <= 0)
         c->stop_signal = SIGTERM;
     c->stop_timeout = 10;

@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "runtime/caps.h"
@@ -186,17 +187,6 @@ static void on_trim(uv_timer_t *t)
 
 /* Starting */
 
-static int write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    size_t n = strlen(text);
-    int r = write(fd, text, n) == (ssize_t)n ? 0 : -EIO;
-    close(fd);
-    return r;
-}
-
 static int prepare_files(struct shim *s, struct reef_err *err)
 {
     char path[PATH_MAX], text[1024];
@@ -207,11 +197,11 @@ static int prepare_files(struct shim *s, struct reef_err *err)
              "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n",
              host);
     snprintf(path, sizeof(path), "%s/hosts", s->dir);
-    int r = write_file(path, text);
+    int r = reef_fs_write_atomic(path, text, strlen(text), 0644, false, NULL);
     if (r == 0) {
         snprintf(text, sizeof(text), "%s\n", host);
         snprintf(path, sizeof(path), "%s/hostname", s->dir);
-        r = write_file(path, text);
+        r = reef_fs_write_atomic(path, text, strlen(text), 0644, false, NULL);
     }
     if (r == 0) {
         /* The host's resolvers; behind systemd-resolved's stub use the real upstream list. */
@@ -234,7 +224,7 @@ static int prepare_files(struct shim *s, struct reef_err *err)
             fclose(f);
         }
         snprintf(path, sizeof(path), "%s/resolv.conf", s->dir);
-        r = write_file(path, b.data ? b.data : "");
+        r = reef_fs_write_atomic(path, b.data ? b.data : "", b.len, 0644, false, NULL);
         reef_buf_free(&b);
     }
     /* The container's root user (host uid 100000 with --userns) must reach the files bound into
