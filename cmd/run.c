@@ -260,9 +260,7 @@ static int build_config(const struct run_opts *o, const struct reef_image *img, 
         return fail("image %s has no command and none was given", ref);
     }
 
-    char idhex[13];
-    /* The ID is not chosen yet: the hostname defaults to the container's short ID, set later. */
-    (void)idhex;
+    /* The ID is not chosen yet: the shim makes the short ID the default host name. */
     for (size_t i = 0; imgenv && imgenv[i]; i++)
         env_set(&c->env, &c->nenv, imgenv[i]);
     free_strv(imgenv);

@@ -239,14 +239,8 @@ static int mount_sys(struct mount_ctx *c, bool new_netns)
     if (new_netns)
         return mount_in(c, "sysfs", "/sys", "sysfs", fl, NULL, false);
     /* Sharing the host's network: sysfs cannot be mounted anew, so bind the host's read-only. */
-    int r = mount_in(c, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, false);
-    if (r < 0)
-        return r;
-    _cleanup_close_ int fd = reef_rootfs_mkpath(c->rootfd, "/sys", false);
-    char target[64];
-    snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-    (void)target;
-    return 0; /* made read-only by path after pivot_root */
+    /* made read-only by path after pivot_root */
+    return mount_in(c, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, false);
 }
 
 static int overlay_data(const struct reef_rootfs_spec *s, struct reef_buf *data,
@@ -274,9 +268,6 @@ static int remount_ro(const char *path, struct reef_err *err)
     /* A bind mount must be made first so the flags apply to this mount point only. */
     if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return reef_err_errno(err, -errno, "bind %s", path);
-    struct statvfs_flags {
-        int unused;
-    };
     if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
             0 &&
         mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)

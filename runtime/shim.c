@@ -429,7 +429,6 @@ static void close_handle(uv_handle_t *h)
 static void finalize(struct shim *s)
 {
     LOG_DEBUG("shim", "container=%.12s finished", s->cfg.id);
-    s->finished = true;
     s->st.status = REEF_CTR_EXITED;
     s->st.pid = 0;
     save_state(s);

@@ -76,7 +76,6 @@ struct shim {
     struct conn conns[MAX_CONNS];
     bool stopping;
     bool exited; /* reaped; waiting for the output to drain */
-    bool finished;
     int64_t started_ns;
     int fast_restarts;
     uint64_t oom_base;

@@ -47,6 +47,7 @@ t_expect_rc 137 "killed is 137" run "$BB" sh -c 'sh -c "kill -9 \$\$"; exit $?'
 t "stdin with -i" out_is "piped" sh -c 'echo piped | "$REEF" run --rm -i "$0" cat' "$BB"
 t "PID 1 inside" out_is "1" run "$BB" sh -c 'echo $$'
 t "hostname is the short ID" sh -c 'h=$("$REEF" run --rm "$0" hostname); [ ${#h} = 12 ]' "$BB"
+t "--network host: the host's name, /sys read-only" sh -c '[ "$("$REEF" run --rm --network host "$0" hostname)" = "$(hostname)" ] && "$REEF" run --rm --network host "$0" touch /sys/x 2>&1 | grep -q "Read-only file system"' "$BB"
 t "--hostname" out_is "box1" run --hostname box1 "$BB" hostname
 t "env from image and -e" out_is "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin x=1" \
     run -e x=1 "$BB" sh -c 'echo $PATH x=$x'
