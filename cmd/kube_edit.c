@@ -61,58 +61,26 @@ static int run_editor(const char *file)
 
 static int run_edit(int argc, char **argv)
 {
-    enum { O_KC = 256 };
-    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
-                                       {0}};
-    const char *ns = NULL, *kcfg = NULL;
-    int c;
-    reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(&reef_cmd_edit, argc, argv, "n:", lo)) != -1) {
-        if (c == 'h')
-            return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else
-            return REEF_EXIT_USAGE;
-    }
+    struct reef_kube_one o = {0};
+    int rc = reef__kube_one_options(&o, &reef_cmd_edit, argc, argv);
+    if (rc >= 0)
+        return rc;
     int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (reef__kube_type_and_name(argc, argv, &i, &t, &name))
+    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name) || reef__kube_one_open(&o))
         return 1;
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, text, edited, json, patch, ref;
-    reef_buf_init(&path);
+    struct reef_buf text, edited, json, patch;
     reef_buf_init(&text);
     reef_buf_init(&edited);
     reef_buf_init(&json);
     reef_buf_init(&patch);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
     struct reef_http_result res = {0};
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    struct reef_err err = {0};
     char file[] = "/tmp/reef-edit-XXXXXX.yaml";
-    int fd = -1, status = 0;
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
+    int fd = -1;
+    int status = reef__kube_one_get(&o, &res, &d);
+    if (status)
         goto out;
-    }
-    if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-        goto out;
-    }
-    if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) < 0) {
-        status = reef_kube_fail("the server's answer is not JSON");
-        goto out;
-    }
     reef_buf_puts(&text, edit_header);
     reef_kube_put_yaml(&text, &d, REEF_JSON_ROOT);
     fd = mkstemps(file, 5);
@@ -162,7 +130,7 @@ static int run_edit(int argc, char **argv)
     int v = reef_json_member(&d, REEF_JSON_ROOT, "kind");
     if (v >= 0)
         reef_json_get_str(&d, v, kind, sizeof(kind), NULL);
-    if (reef_smp_create_two_way(kind[0] ? kind : t->kind, res.body, res.body_len, json.data,
+    if (reef_smp_create_two_way(kind[0] ? kind : o.t->kind, res.body, res.body_len, json.data,
                                 json.len, &patch, &err) < 0) {
         status = reef_kube_fail(err.msg);
         goto out;
@@ -172,29 +140,22 @@ static int run_edit(int argc, char **argv)
         goto out;
     }
     reef_http_result_free(&res);
-    if (reef_kube_do(&k, "PATCH", path.data, "application/json",
-                     "application/strategic-merge-patch+json", patch.data, patch.len, &res,
-                     &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    } else {
-        printf("%s/%s edited\n", ref.data, name);
-    }
+    rc = reef_kube_do(&o.k, "PATCH", o.path.data, "application/json",
+                      "application/strategic-merge-patch+json", patch.data, patch.len, &res, &err);
+    status = reef__kube_status(rc, &res, &err);
+    if (!status)
+        printf("%s/%s edited\n", o.ref.data, o.name);
 out:
     if (fd >= 0)
         close(fd);
     unlink(file);
     reef_json_doc_free(&d);
     reef_http_result_free(&res);
-    reef_buf_free(&path);
     reef_buf_free(&text);
     reef_buf_free(&edited);
     reef_buf_free(&json);
     reef_buf_free(&patch);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
+    reef__kube_one_close(&o);
     return status;
 }
 

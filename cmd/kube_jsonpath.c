@@ -203,4 +203,3 @@ int reef_kube_jsonpath(const char *tmpl, const struct reef_json_doc *d, struct r
         return reef_err_set(err, rc, "error executing jsonpath \"%s\"", tmpl);
     return 0;
 }
-
