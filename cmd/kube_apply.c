@@ -385,16 +385,11 @@ static int apply_one(struct reef_kube *k, const struct doc *m)
         print_done(&tg, "unchanged");
         goto out;
     }
-    if (reef_kube_do(k, "PATCH", path.data, "application/json",
-                     "application/strategic-merge-patch+json", patch.data, patch.len, &res,
-                     &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    } else {
+    rc = reef_kube_do(k, "PATCH", path.data, "application/json",
+                      "application/strategic-merge-patch+json", patch.data, patch.len, &res, &err);
+    status = reef__kube_status(rc, &res, &err);
+    if (!status)
         print_done(&tg, "configured");
-    }
 out:
     reef_http_result_free(&res);
     reef_buf_free(&path);
