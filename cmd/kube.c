@@ -472,204 +472,6 @@ void reef_kube_permute(int argc, char **argv, const char *shortopts, const struc
     free(args);
 }
 
-/* ---- -o jsonpath: kubectl's template subset ---- */
-
-#define JP_MAX_NODES 100000
-
-/* Follows path (".a.b[0].c", ".items[*].x", "" or "@" for the node itself) from node v, appending
- * every value reached to out. */
-static int jp_eval(const struct reef_json_doc *d, int v, const char *path, int *out, int *n)
-{
-    while (*path == ' ')
-        path++;
-    if (*path == '$' || *path == '@')
-        path++;
-    if (*path == 0 || *path == '}') {
-        if (*n >= JP_MAX_NODES)
-            return -E2BIG;
-        out[(*n)++] = v;
-        return 0;
-    }
-    if (*path == '.') {
-        const char *k = ++path;
-        while (*path && *path != '.' && *path != '[' && *path != '}' && *path != ' ')
-            path++;
-        if (path == k)
-            return jp_eval(d, v, path, out, n);
-        int m = reef_json_membern(d, v, k, (size_t)(path - k));
-        return m >= 0 ? jp_eval(d, m, path, out, n) : 0;
-    }
-    if (*path == '[') {
-        const char *e = strchr(path, ']');
-        if (!e)
-            return -EINVAL;
-        if (path[1] == '*') {
-            struct reef_json_iter it = reef_json_iter(d, v);
-            while (reef_json_next(d, &it)) {
-                int rc = jp_eval(d, it.val, e + 1, out, n);
-                if (rc < 0)
-                    return rc;
-            }
-            return 0;
-        }
-        long long idx;
-        char num[32];
-        snprintf(num, sizeof(num), "%.*s", (int)(e - path - 1), path + 1);
-        if (reef_str_to_ll(num, -1000000, 1000000, &idx) < 0)
-            return -EINVAL;
-        int cnt = reef_json_count(d, v);
-        if (idx < 0)
-            idx += cnt;
-        int m = idx >= 0 ? reef_json_index(d, v, (size_t)idx) : -1;
-        return m >= 0 ? jp_eval(d, m, e + 1, out, n) : 0;
-    }
-    return -EINVAL;
-}
-
-static void jp_print(struct reef_buf *out, const struct reef_json_doc *d, int v)
-{
-    switch (reef_json_kind(d, v)) {
-    case REEF_JSON_STRING:
-        reef_json_get_strbuf(d, v, out, NULL);
-        break;
-    case REEF_JSON_OBJECT:
-    case REEF_JSON_ARRAY: {
-        struct reef_json_writer w;
-        reef_json_writer_init(&w, out, 0);
-        reef_kube_put_sorted(&w, d, v);
-        break;
-    }
-    default: {
-        size_t n;
-        const char *raw = reef_json_raw(d, v, &n);
-        if (raw)
-            reef_buf_append(out, raw, n);
-    }
-    }
-}
-
-/* The end of the expression starting after '{' at p (the matching '}'), quotes respected. */
-static const char *jp_close(const char *p)
-{
-    bool q = false;
-    for (; *p; p++) {
-        if (q && *p == '\\' && p[1])
-            p++;
-        else if (*p == '"')
-            q = !q;
-        else if (!q && *p == '}')
-            return p;
-    }
-    return NULL;
-}
-
-static bool jp_word(const char *x, const char *w)
-{
-    while (*x == ' ')
-        x++;
-    size_t n = strlen(w);
-    return strncmp(x, w, n) == 0 && (x[n] == '}' || x[n] == ' ');
-}
-
-/* The "{end}" closing the range whose body starts at t (nested ranges skipped); NULL if none.
- * *after is set past it. */
-static const char *jp_find_end(const char *t, const char *tend, const char **after)
-{
-    int depth = 0;
-    while (t < tend) {
-        if (*t != '{') {
-            t++;
-            continue;
-        }
-        const char *e = jp_close(t + 1);
-        if (!e || e >= tend)
-            return NULL;
-        if (jp_word(t + 1, "range"))
-            depth++;
-        else if (jp_word(t + 1, "end") && depth-- == 0) {
-            *after = e + 1;
-            return t;
-        }
-        t = e + 1;
-    }
-    return NULL;
-}
-
-/* Runs template t[0..tend) against node v. */
-static int jp_run(const struct reef_json_doc *d, int v, const char *t, const char *tend,
-                  struct reef_buf *out, int *nodes, int depth)
-{
-    if (depth > 20)
-        return -E2BIG;
-    while (t < tend) {
-        if (*t != '{') {
-            reef_buf_putc(out, *t++);
-            continue;
-        }
-        const char *e = jp_close(t + 1);
-        if (!e || e >= tend)
-            return -EINVAL;
-        const char *x = t + 1;
-        while (*x == ' ')
-            x++;
-        if (*x == '"') {
-            for (x++; x < e && *x != '"'; x++) {
-                if (*x == '\\' && x + 1 < e) {
-                    x++;
-                    reef_buf_putc(out, *x == 'n' ? '\n' : *x == 't' ? '\t' : *x);
-                } else {
-                    reef_buf_putc(out, *x);
-                }
-            }
-            t = e + 1;
-            continue;
-        }
-        if (jp_word(x, "end"))
-            return -EINVAL; /* an {end} without its range */
-        bool range = jp_word(x, "range");
-        int n = 0, rc = jp_eval(d, v, range ? x + 6 : x, nodes, &n);
-        if (rc < 0)
-            return rc;
-        if (!range) {
-            for (int i = 0; i < n; i++) {
-                if (i)
-                    reef_buf_putc(out, ' ');
-                jp_print(out, d, nodes[i]);
-            }
-            t = e + 1;
-            continue;
-        }
-        const char *after = NULL, *end = jp_find_end(e + 1, tend, &after);
-        if (!end)
-            return -EINVAL;
-        /* the body reuses the node array: keep this range's nodes apart */
-        int *mine = malloc((size_t)(n ? n : 1) * sizeof(int));
-        if (!mine)
-            return -ENOMEM;
-        memcpy(mine, nodes, (size_t)n * sizeof(int));
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = jp_run(d, mine[i], e + 1, end, out, nodes, depth + 1);
-        free(mine);
-        if (rc < 0)
-            return rc;
-        t = after;
-    }
-    return 0;
-}
-
-int reef_kube_jsonpath(const char *tmpl, const struct reef_json_doc *d, struct reef_buf *out,
-                       struct reef_err *err)
-{
-    int *nodes = malloc(JP_MAX_NODES * sizeof(int));
-    if (!nodes)
-        return reef_err_set(err, -ENOMEM, "out of memory");
-    int rc = jp_run(d, REEF_JSON_ROOT, tmpl, tmpl + strlen(tmpl), out, nodes, 0);
-    free(nodes);
-    if (rc < 0)
-        return reef_err_set(err, rc, "error executing jsonpath \"%s\"", tmpl);
-    return 0;
-}
-
 /* ---- label, annotate, scale: merge patches of one field ---- */
 
 extern const struct reef_cmd reef_cmd_label;
@@ -706,49 +508,108 @@ int reef__kube_type_and_name(int argc, char **argv, int *i, const struct reef_ku
     return 0;
 }
 
+int reef__kube_status(int rc, const struct reef_http_result *res, const struct reef_err *err)
+{
+    if (rc < 0)
+        return reef_kube_fail(err->msg);
+    if (res->status >= 300) {
+        reef_kube_print_status(res);
+        return 1;
+    }
+    return 0;
+}
+
+int reef__kube_one_getopt(struct reef_kube_one *o, const struct reef_cmd *cmd, int argc,
+                          char **argv, const struct option *longopts)
+{
+    int c;
+    while ((c = reef_cmd_getopt(cmd, argc, argv, "n:", longopts)) != -1) {
+        if (c == 'n')
+            o->ns = optarg;
+        else if (c == REEF_KUBE_O_KC)
+            o->kcfg = optarg;
+        else
+            return c;
+    }
+    return -1;
+}
+
+int reef__kube_one_options(struct reef_kube_one *o, const struct reef_cmd *cmd, int argc,
+                           char **argv)
+{
+    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
+                                       {"kubeconfig", required_argument, NULL, REEF_KUBE_O_KC},
+                                       {0}};
+    reef_kube_permute(argc, argv, "n:", lo);
+    int c = reef__kube_one_getopt(o, cmd, argc, argv, lo);
+    if (c == -1)
+        return -1;
+    return c == 'h' ? 0 : REEF_EXIT_USAGE;
+}
+
+int reef__kube_one_open(struct reef_kube_one *o)
+{
+    struct reef_err err = {0};
+    if (reef_kube_open(&o->k, o->kcfg, o->ns, &err) < 0)
+        return reef_kube_fail(err.msg);
+    reef_buf_init(&o->path);
+    reef_buf_init(&o->ref);
+    reef_kube_path(&o->path, o->t, o->k.ns, o->name);
+    reef_kube_type_ref(&o->ref, o->t);
+    return 0;
+}
+
+void reef__kube_one_close(struct reef_kube_one *o)
+{
+    reef_buf_free(&o->path);
+    reef_buf_free(&o->ref);
+    reef_kube_close(&o->k);
+}
+
+int reef__kube_one_get(struct reef_kube_one *o, struct reef_http_result *res,
+                       struct reef_json_doc *d)
+{
+    struct reef_err err = {0};
+    int rc = reef_kube_do(&o->k, "GET", o->path.data, "application/json", NULL, NULL, 0, res, &err);
+    if (reef__kube_status(rc, res, &err))
+        return 1;
+    if (d && reef_json_parse(d, res->body, res->body_len, NULL, NULL) < 0)
+        return reef_kube_fail("the server's answer is not JSON");
+    return 0;
+}
+
 static int send_merge_patch(struct reef_kube *k, const char *path, const char *patch)
 {
     struct reef_http_result res = {0};
     struct reef_err err = {0};
-    int status = 0;
-    if (reef_kube_do(k, "PATCH", path, "application/json", "application/merge-patch+json", patch,
-                     strlen(patch), &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    }
+    int rc = reef_kube_do(k, "PATCH", path, "application/json", "application/merge-patch+json",
+                          patch, strlen(patch), &res, &err);
+    int status = reef__kube_status(rc, &res, &err);
     reef_http_result_free(&res);
     return status;
 }
 
 static int run_meta(const struct reef_cmd *cmd, int argc, char **argv, bool labels)
 {
-    enum { O_KC = 256, O_OVERWRITE };
+    enum { O_OVERWRITE = REEF_KUBE_O_KC + 1 };
     static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
+                                       {"kubeconfig", required_argument, NULL, REEF_KUBE_O_KC},
                                        {"overwrite", no_argument, NULL, O_OVERWRITE},
                                        {0}};
-    const char *ns = NULL, *kcfg = NULL;
+    struct reef_kube_one o = {0};
     bool overwrite = false;
     int c;
     reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(cmd, argc, argv, "n:", lo)) != -1) {
+    while ((c = reef__kube_one_getopt(&o, cmd, argc, argv, lo)) != -1) {
         if (c == 'h')
             return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else if (c == O_OVERWRITE)
+        if (c == O_OVERWRITE)
             overwrite = true;
         else
             return REEF_EXIT_USAGE;
     }
     int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (reef__kube_type_and_name(argc, argv, &i, &t, &name))
+    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name))
         return 1;
     const char *what = labels ? "label" : "annotation";
     if (i >= argc) {
@@ -764,32 +625,16 @@ static int run_meta(const struct reef_cmd *cmd, int argc, char **argv, bool labe
             return 1;
         }
     }
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, patch, ref;
-    reef_buf_init(&path);
+    if (reef__kube_one_open(&o))
+        return 1;
+    struct reef_buf patch;
     reef_buf_init(&patch);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
     struct reef_http_result res = {0};
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
-    int status = 0;
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
+    struct reef_err err = {0};
+    int status = reef__kube_one_get(&o, &res, &d);
+    if (status)
         goto out;
-    }
-    if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-        goto out;
-    }
-    if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) < 0) {
-        status = reef_kube_fail("the server's answer is not JSON");
-        goto out;
-    }
     int cur = reef_json_find(&d, REEF_JSON_ROOT,
                              labels ? "metadata.labels" : "metadata.annotations", NULL);
     struct reef_json_writer w;
@@ -846,24 +691,22 @@ static int run_meta(const struct reef_cmd *cmd, int argc, char **argv, bool labe
         status = reef_kube_fail(err.msg);
         goto out;
     }
-    if ((added || removed) && send_merge_patch(&k, path.data, patch.data)) {
+    if ((added || removed) && send_merge_patch(&o.k, o.path.data, patch.data)) {
         status = 1;
         goto out;
     }
     if (!labels)
-        printf("%s/%s annotated\n", ref.data, name);
+        printf("%s/%s annotated\n", o.ref.data, o.name);
     else
-        printf("%s/%s %s\n", ref.data, name,
+        printf("%s/%s %s\n", o.ref.data, o.name,
                added     ? "labeled"
                : removed ? "unlabeled"
                          : "not labeled");
 out:
     reef_json_doc_free(&d);
     reef_http_result_free(&res);
-    reef_buf_free(&path);
     reef_buf_free(&patch);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
+    reef__kube_one_close(&o);
     return status;
 }
 
@@ -879,22 +722,19 @@ static int run_annotate(int argc, char **argv)
 
 static int run_scale(int argc, char **argv)
 {
-    enum { O_KC = 256, O_REPLICAS };
+    enum { O_REPLICAS = REEF_KUBE_O_KC + 1 };
     static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
+                                       {"kubeconfig", required_argument, NULL, REEF_KUBE_O_KC},
                                        {"replicas", required_argument, NULL, O_REPLICAS},
                                        {0}};
-    const char *ns = NULL, *kcfg = NULL, *replicas = NULL;
+    struct reef_kube_one o = {0};
+    const char *replicas = NULL;
     int c;
     reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(&reef_cmd_scale, argc, argv, "n:", lo)) != -1) {
+    while ((c = reef__kube_one_getopt(&o, &reef_cmd_scale, argc, argv, lo)) != -1) {
         if (c == 'h')
             return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else if (c == O_REPLICAS)
+        if (c == O_REPLICAS)
             replicas = optarg;
         else
             return REEF_EXIT_USAGE;
@@ -909,23 +749,13 @@ static int run_scale(int argc, char **argv)
         return 1;
     }
     int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (reef__kube_type_and_name(argc, argv, &i, &t, &name))
+    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name) || reef__kube_one_open(&o))
         return 1;
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, ref;
-    reef_buf_init(&path);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
     struct reef_http_result res = {0};
+    struct reef_err err = {0};
     int status = 0;
     /* the object first: a missing one is reported as kubectl reports it */
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
+    if (reef_kube_do(&o.k, "GET", o.path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
         status = reef_kube_fail(err.msg);
     } else if (res.status == 404) {
         /* kubectl finds nothing to scale and says so with the server's message */
@@ -945,15 +775,13 @@ static int run_scale(int argc, char **argv)
     } else {
         char patch[64];
         snprintf(patch, sizeof(patch), "{\"spec\":{\"replicas\":%lld}}", n);
-        reef_buf_puts(&path, "/scale");
-        status = send_merge_patch(&k, path.data, patch);
+        reef_buf_puts(&o.path, "/scale");
+        status = send_merge_patch(&o.k, o.path.data, patch);
         if (!status)
-            printf("%s/%s scaled\n", ref.data, name);
+            printf("%s/%s scaled\n", o.ref.data, o.name);
     }
     reef_http_result_free(&res);
-    reef_buf_free(&path);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
+    reef__kube_one_close(&o);
     return status;
 }
 
@@ -989,43 +817,20 @@ extern const struct reef_cmd reef_cmd_rollout;
 
 static int run_rollout(int argc, char **argv)
 {
-    enum { O_KC = 256 };
-    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
-                                       {0}};
-    const char *ns = NULL, *kcfg = NULL;
-    int c;
-    reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(&reef_cmd_rollout, argc, argv, "n:", lo)) != -1) {
-        if (c == 'h')
-            return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else
-            return REEF_EXIT_USAGE;
-    }
+    struct reef_kube_one o = {0};
+    int rc = reef__kube_one_options(&o, &reef_cmd_rollout, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (optind >= argc || strcmp(argv[optind], "restart") != 0) {
         fprintf(stderr, "error: unknown command \"%s\" for \"reef rollout\" (only restart)\n",
                 optind < argc ? argv[optind] : "");
         return 1;
     }
     int i = optind + 1;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (reef__kube_type_and_name(argc, argv, &i, &t, &name))
+    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name) || reef__kube_one_open(&o))
         return 1;
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, ref;
-    reef_buf_init(&path);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
     struct reef_http_result res = {0};
+    struct reef_err err = {0};
     int status = 0;
     /* RFC 3339 in local time, as Go's time.Now().Format(time.RFC3339) */
     char stamp[64], zone[32];
@@ -1043,32 +848,23 @@ static int run_rollout(int argc, char **argv)
              "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
              "restartedAt\":\"%s%s\"}}}}}",
              stamp, zone);
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
+    if (reef__kube_one_get(&o, &res, NULL)) {
         status = 1;
-    } else if (strcmp(t->kind, "Deployment") != 0) {
+    } else if (strcmp(o.t->kind, "Deployment") != 0) {
         /* checked after the object is found, as kubectl does */
-        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", t->plural, name);
+        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", o.t->plural, o.name);
         status = 1;
     } else {
         reef_http_result_free(&res);
-        if (reef_kube_do(&k, "PATCH", path.data, "application/json",
-                         "application/strategic-merge-patch+json", patch, strlen(patch), &res,
-                         &err) < 0) {
-            status = reef_kube_fail(err.msg);
-        } else if (res.status >= 300) {
-            reef_kube_print_status(&res);
-            status = 1;
-        } else {
-            printf("%s/%s restarted\n", ref.data, name);
-        }
+        rc = reef_kube_do(&o.k, "PATCH", o.path.data, "application/json",
+                          "application/strategic-merge-patch+json", patch, strlen(patch), &res,
+                          &err);
+        status = reef__kube_status(rc, &res, &err);
+        if (!status)
+            printf("%s/%s restarted\n", o.ref.data, o.name);
     }
     reef_http_result_free(&res);
-    reef_buf_free(&path);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
+    reef__kube_one_close(&o);
     return status;
 }
 

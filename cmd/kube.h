@@ -16,6 +16,8 @@
 #include "core/json.h"
 #include "orchestrate/kubeconfig.h"
 
+struct reef_cmd;
+
 struct reef_kube_type {
     const char *plural;   /* "deployments" */
     const char *singular; /* "deployment" */
@@ -89,6 +91,41 @@ int reef_kube_jsonpath(const char *tmpl, const struct reef_json_doc *d, struct r
  * kubectl's error and returns 1. */
 int reef__kube_type_and_name(int argc, char **argv, int *i, const struct reef_kube_type **t,
                              const char **name);
+
+/* The exit status of a request made with reef_kube_do, which returned rc: 0 when it succeeded
+ * (a status below 300), else 1 after printing why as kubectl does. */
+int reef__kube_status(int rc, const struct reef_http_result *res, const struct reef_err *err);
+
+/* Internal: a command on one named object (label, annotate, scale, rollout restart, edit): its
+ * -n and --kubeconfig, the object, the connection, the object's path and its kubectl name. */
+struct reef_kube_one {
+    const char *ns, *kcfg;
+    const struct reef_kube_type *t;
+    const char *name;
+    struct reef_kube k;
+    struct reef_buf path; /* the object's path */
+    struct reef_buf ref;  /* "deployment.apps", see reef_kube_type_ref */
+};
+
+/* getopt code of --kubeconfig in the options of such a command; its own options come after. */
+#define REEF_KUBE_O_KC 256
+
+/* reef_cmd_getopt for such a command with short options "n:": takes -n and --kubeconfig into o and
+ * returns every other option ('h', the command's own, '?'), or -1 at the end. */
+int reef__kube_one_getopt(struct reef_kube_one *o, const struct reef_cmd *cmd, int argc,
+                          char **argv, const struct option *longopts);
+/* Parses the options of such a command that has no others: -1 to go on with its operands at
+ * optind, else the exit status to return at once (0 after --help). */
+int reef__kube_one_options(struct reef_kube_one *o, const struct reef_cmd *cmd, int argc,
+                           char **argv);
+/* Opens the connection for o->t and o->name (read with reef__kube_type_and_name) and fills
+ * o->path and o->ref; 0, or 1 after printing the error (nothing to close then). */
+int reef__kube_one_open(struct reef_kube_one *o);
+void reef__kube_one_close(struct reef_kube_one *o);
+/* GETs the object into res (the caller's to free) and, when d is not NULL, parses it into d;
+ * 0, or 1 after printing the error as kubectl does. */
+int reef__kube_one_get(struct reef_kube_one *o, struct reef_http_result *res,
+                       struct reef_json_doc *d);
 
 /* Writes JSON value v of d as kubectl -o json does (object keys sorted, 4-space indent). */
 int reef_kube_put_sorted(struct reef_json_writer *w, const struct reef_json_doc *d, int v);

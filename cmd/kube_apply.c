@@ -1,6 +1,6 @@
-/* reef apply / create / edit / delete: manifests applied as kubectl's client-side apply does
+/* reef apply / create / delete: manifests applied as kubectl's client-side apply does
  * (create with the last-applied annotation, else a three-way strategic merge patch), created as
- * they are, edited in an editor, and objects deleted. */
+ * they are, and objects deleted. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -385,16 +385,11 @@ static int apply_one(struct reef_kube *k, const struct doc *m)
         print_done(&tg, "unchanged");
         goto out;
     }
-    if (reef_kube_do(k, "PATCH", path.data, "application/json",
-                     "application/strategic-merge-patch+json", patch.data, patch.len, &res,
-                     &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    } else {
+    rc = reef_kube_do(k, "PATCH", path.data, "application/json",
+                      "application/strategic-merge-patch+json", patch.data, patch.len, &res, &err);
+    status = reef__kube_status(rc, &res, &err);
+    if (!status)
         print_done(&tg, "configured");
-    }
 out:
     reef_http_result_free(&res);
     reef_buf_free(&path);
@@ -781,201 +776,6 @@ const struct reef_cmd reef_cmd_create = {
     .run = run_create,
 };
 REEF_COMMAND(reef_cmd_create);
-
-/* ---- edit: the object as YAML in $KUBE_EDITOR / $EDITOR, sent back as a two-way patch ---- */
-
-extern const struct reef_cmd reef_cmd_edit;
-
-static const char edit_header[] =
-    "# Please edit the object below. Lines beginning with a '#' will be ignored,\n"
-    "# and an empty file will abort the edit. If an error occurs while saving this file will be\n"
-    "# reopened with the relevant failures.\n"
-    "#\n";
-
-static int edit_doc(void *ud, size_t index, const char *json, size_t len, int line)
-{
-    (void)line;
-    struct reef_buf *out = ud;
-    if (index > 0)
-        return -EINVAL; /* one object was given, one must come back */
-    return reef_buf_append(out, json, len);
-}
-
-static int run_editor(const char *file)
-{
-    const char *ed = getenv("KUBE_EDITOR");
-    if (!ed || !*ed)
-        ed = getenv("EDITOR");
-    if (!ed || !*ed)
-        ed = "vi";
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid == 0) {
-        /* as kubectl: words split at spaces, or, when the editor has quotes or backslashes, the
-         * whole line given to the shell with the file name appended quoted */
-        if (strpbrk(ed, "\"'\\")) {
-            char *line = NULL;
-            if (asprintf(&line, "%s \"%s\"", ed, file) >= 0)
-                execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-        } else {
-            execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", ed, file, (char *)NULL);
-        }
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
-}
-
-static int run_edit(int argc, char **argv)
-{
-    enum { O_KC = 256 };
-    static const struct option lo[] = {{"namespace", required_argument, NULL, 'n'},
-                                       {"kubeconfig", required_argument, NULL, O_KC},
-                                       {0}};
-    const char *ns = NULL, *kcfg = NULL;
-    int c;
-    reef_kube_permute(argc, argv, "n:", lo);
-    while ((c = reef_cmd_getopt(&reef_cmd_edit, argc, argv, "n:", lo)) != -1) {
-        if (c == 'h')
-            return 0;
-        if (c == 'n')
-            ns = optarg;
-        else if (c == O_KC)
-            kcfg = optarg;
-        else
-            return REEF_EXIT_USAGE;
-    }
-    int i = optind;
-    const struct reef_kube_type *t;
-    const char *name;
-    if (reef__kube_type_and_name(argc, argv, &i, &t, &name))
-        return 1;
-    struct reef_kube k;
-    struct reef_err err = {0};
-    if (reef_kube_open(&k, kcfg, ns, &err) < 0)
-        return reef_kube_fail(err.msg);
-    struct reef_buf path, text, edited, json, patch, ref;
-    reef_buf_init(&path);
-    reef_buf_init(&text);
-    reef_buf_init(&edited);
-    reef_buf_init(&json);
-    reef_buf_init(&patch);
-    reef_buf_init(&ref);
-    reef_kube_path(&path, t, k.ns, name);
-    reef_kube_type_ref(&ref, t);
-    struct reef_http_result res = {0};
-    struct reef_json_doc d = REEF_JSON_DOC_INIT;
-    char file[] = "/tmp/reef-edit-XXXXXX.yaml";
-    int fd = -1, status = 0;
-    if (reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &res, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-        goto out;
-    }
-    if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-        goto out;
-    }
-    if (reef_json_parse(&d, res.body, res.body_len, NULL, NULL) < 0) {
-        status = reef_kube_fail("the server's answer is not JSON");
-        goto out;
-    }
-    reef_buf_puts(&text, edit_header);
-    reef_kube_put_yaml(&text, &d, REEF_JSON_ROOT);
-    fd = mkstemps(file, 5);
-    if (fd < 0 || write(fd, text.data, text.len) != (ssize_t)text.len) {
-        status = reef_kube_fail("cannot write the temporary file");
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (run_editor(file) < 0) {
-        status = reef_kube_fail("the editor failed");
-        goto out;
-    }
-    FILE *f = fopen(file, "re");
-    char chunk[8192];
-    size_t n;
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0 && edited.len < (64u << 20))
-        reef_buf_append(&edited, chunk, n);
-    if (f)
-        fclose(f);
-    if (reef_yaml_each(edited.data ? edited.data : "", edited.len, edit_doc, &json, &err) < 0) {
-        fprintf(stderr, "error: %s\n", err.msg[0] ? err.msg : "the edited file is not one object");
-        status = 1;
-        goto out;
-    }
-    if (json.len == 0) {
-        fprintf(stderr, "Edit cancelled, saved file was empty.\n");
-        goto out;
-    }
-    /* the edit may change the object, not which object it is */
-    struct reef_json_doc e = REEF_JSON_DOC_INIT;
-    bool same = reef_json_parse(&e, json.data, json.len, NULL, NULL) == 0;
-    static const char *const ids[] = {"apiVersion", "kind", "metadata.name"};
-    for (size_t j = 0; same && j < sizeof(ids) / sizeof(ids[0]); j++) {
-        int a = reef_json_find(&d, REEF_JSON_ROOT, ids[j], NULL);
-        int b = reef_json_find(&e, REEF_JSON_ROOT, ids[j], NULL);
-        same = a >= 0 && b >= 0 && reef_json_equal(&d, a, &e, b);
-    }
-    reef_json_doc_free(&e);
-    if (!same) {
-        fprintf(stderr, "error: the edited object must keep its apiVersion, kind and "
-                        "metadata.name\n");
-        status = 1;
-        goto out;
-    }
-    char kind[128] = "";
-    int v = reef_json_member(&d, REEF_JSON_ROOT, "kind");
-    if (v >= 0)
-        reef_json_get_str(&d, v, kind, sizeof(kind), NULL);
-    if (reef_smp_create_two_way(kind[0] ? kind : t->kind, res.body, res.body_len, json.data,
-                                json.len, &patch, &err) < 0) {
-        status = reef_kube_fail(err.msg);
-        goto out;
-    }
-    if (strcmp(patch.data, "{}") == 0) {
-        fprintf(stderr, "Edit cancelled, no changes made.\n");
-        goto out;
-    }
-    reef_http_result_free(&res);
-    if (reef_kube_do(&k, "PATCH", path.data, "application/json",
-                     "application/strategic-merge-patch+json", patch.data, patch.len, &res,
-                     &err) < 0) {
-        status = reef_kube_fail(err.msg);
-    } else if (res.status >= 300) {
-        reef_kube_print_status(&res);
-        status = 1;
-    } else {
-        printf("%s/%s edited\n", ref.data, name);
-    }
-out:
-    if (fd >= 0)
-        close(fd);
-    unlink(file);
-    reef_json_doc_free(&d);
-    reef_http_result_free(&res);
-    reef_buf_free(&path);
-    reef_buf_free(&text);
-    reef_buf_free(&edited);
-    reef_buf_free(&json);
-    reef_buf_free(&patch);
-    reef_buf_free(&ref);
-    reef_kube_close(&k);
-    return status;
-}
-
-const struct reef_cmd reef_cmd_edit = {
-    .name = "edit",
-    .summary = "edit an object in $KUBE_EDITOR or $EDITOR, as kubectl edit",
-    .usage = "usage: reef edit TYPE NAME|TYPE/NAME [-n NS] [--kubeconfig FILE]\n",
-    .run = run_edit,
-};
-REEF_COMMAND(reef_cmd_edit);
 
 const struct reef_cmd reef_cmd_apply = {
     .name = "apply",
