@@ -144,16 +144,18 @@ static inline void resp_free(struct resp *r)
     memset(r, 0, sizeof(*r));
 }
 
-static inline struct resp reqn(const char *method, const char *path, const char *ctype, const char *body,
-                        size_t body_len, const char *token, const char *accept);
-static inline struct resp req(const char *method, const char *path, const char *ctype, const char *body,
-                       const char *token, const char *accept)
+static inline struct resp reqn(const char *method, const char *path, const char *ctype,
+                               const char *body, size_t body_len, const char *token,
+                               const char *accept);
+static inline struct resp req(const char *method, const char *path, const char *ctype,
+                              const char *body, const char *token, const char *accept)
 {
     return reqn(method, path, ctype, body, body ? strlen(body) : 0, token, accept);
 }
 
-static inline struct resp reqn(const char *method, const char *path, const char *ctype, const char *body,
-                        size_t body_len, const char *token, const char *accept)
+static inline struct resp reqn(const char *method, const char *path, const char *ctype,
+                               const char *body, size_t body_len, const char *token,
+                               const char *accept)
 {
     char url[2048];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", S.port, path);

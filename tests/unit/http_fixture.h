@@ -171,8 +171,8 @@ static inline void gen_gone(void *ud, struct reef_http_res *res)
     free(ud);
 }
 
-static inline void ws_msg(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode op, const uint8_t *data,
-                   size_t len)
+static inline void ws_msg(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode op,
+                          const uint8_t *data, size_t len)
 {
     if (op == REEF_WS_TEXT && len == 5 && memcmp(data, "close", 5) == 0) {
         reef_ws_close(ws, 1000, "bye");

@@ -1,6 +1,6 @@
 /* Tests for orchestrate/apiserver through the real HTTP server on 127.0.0.1, the reading side:
  * authentication, discovery, lists (and Table output), watches and their limits. Writes and input
- * validation are in test_apiserver_write.c; the server and client fixture in apiserver_fixture.h. */
+ * validation are in test_apiserver_write.c; the shared fixture is in apiserver_fixture.h. */
 #include "orchestrate/apiserver.h"
 
 #include <pthread.h>
