@@ -11,51 +11,8 @@
 #include <unistd.h>
 
 #include "core/http_server.h"
+#include "tests/unit/http_fixture.h"
 #include "tests/unit/test.h"
-
-/* ---------- certificates (openssl CLI, at test time) ---------- */
-
-static char dir[64];
-
-static char *path(const char *name)
-{
-    static char p[8][128];
-    static int i;
-    char *r = p[i++ % 8];
-    snprintf(r, 128, "%s/%s", dir, name);
-    return r;
-}
-
-static void make_certs(void)
-{
-    if (system("command -v openssl >/dev/null 2>&1") != 0)
-        TEST_SKIP("no openssl command");
-    snprintf(dir, sizeof(dir), "/tmp/reef-httpc-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL);
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "set -e; cd %s; exec >log 2>&1\n"
-             "k() { openssl ecparam -name prime256v1 -genkey -noout -out $1.key; }\n"
-             "ca() { k $1; openssl req -x509 -new -key $1.key -subj \"/CN=$1\" -days 2 "
-             "-out $1.crt; }\n"
-             "leaf() { k $1; openssl req -new -key $1.key -subj \"$2\" -out $1.csr; "
-             "printf '%%s\\n' \"$4\" > $1.ext; openssl x509 -req -in $1.csr -CA $3.crt "
-             "-CAkey $3.key -set_serial $((n=n+1)) -days 2 -extfile $1.ext -out $1.crt; }\n"
-             "n=100; ca ca; ca otherca\n"
-             "leaf server /CN=localhost ca 'subjectAltName=IP:127.0.0.1,DNS:localhost'\n"
-             "leaf client '/O=system:masters/O=reef:nodes/CN=alice' ca "
-             "'extendedKeyUsage=clientAuth'\n",
-             dir);
-    if (system(cmd) != 0)
-        TEST_FAIL("openssl failed (see %s/log)", dir);
-}
-
-static void rm_certs(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    (void)system(cmd);
-}
 
 /* ---------- the server side ---------- */
 

@@ -7,55 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/http_fixture.h"
 #include "tests/unit/test.h"
-
-static char dir[64];
-
-static char *path(const char *name)
-{
-    static char p[8][128];
-    static int i;
-    char *r = p[i++ % 8];
-    snprintf(r, 128, "%s/%s", dir, name);
-    return r;
-}
-
-/* An EC P-256 CA, a server certificate for 127.0.0.1 and localhost, a client certificate with a
- * CN and two O values, and a second CA with a client certificate of its own (not trusted). */
-static void make_certs(void)
-{
-    if (system("command -v openssl >/dev/null 2>&1") != 0)
-        TEST_SKIP("no openssl command");
-    snprintf(dir, sizeof(dir), "/tmp/reef-tls-XXXXXX");
-    CHECK(mkdtemp(dir) != NULL);
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "set -e; cd %s; exec >log 2>&1\n"
-             "k() { openssl ecparam -name prime256v1 -genkey -noout -out $1.key; }\n"
-             "ca() { k $1; openssl req -x509 -new -key $1.key -subj \"/CN=$1\" -days 2 "
-             "-out $1.crt; }\n"
-             "leaf() { k $1; openssl req -new -key $1.key -subj \"$2\" -out $1.csr; "
-             "printf '%%s\\n' \"$4\" > $1.ext; openssl x509 -req -in $1.csr -CA $3.crt "
-             "-CAkey $3.key -set_serial $((n=n+1)) -days 2 -extfile $1.ext -out $1.crt; }\n"
-             "n=100; ca ca; ca otherca\n"
-             "leaf server /CN=localhost ca 'subjectAltName=IP:127.0.0.1,DNS:localhost'\n"
-             "leaf client '/O=system:masters/O=reef:nodes/CN=alice' ca "
-             "'extendedKeyUsage=clientAuth'\n"
-             "leaf rogue '/O=system:masters/CN=mallory' otherca 'extendedKeyUsage=clientAuth'\n",
-             dir);
-    if (system(cmd) != 0) {
-        snprintf(cmd, sizeof(cmd), "cat %s/log >&2", dir);
-        (void)system(cmd);
-        TEST_FAIL("openssl failed");
-    }
-}
-
-static void rm_certs(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    (void)system(cmd);
-}
 
 static char *slurp(const char *p)
 {
