@@ -53,7 +53,7 @@ t_expect_rc 1 "a missing --root directory exits 1" "$REEF" check --root /nonexis
 
 # A Raspberry Pi 4 on current Raspberry Pi OS before the cmdline fix: cgroup v2 only, the memory
 # controller switched off at boot.
-pi=$(tmpdir)
+tmpdir pi
 mk() { mkdir -p "$(dirname "$pi/$1")" && printf "%b" "$2" > "$pi/$1"; }
 mk proc/sys/kernel/osrelease '6.6.31+rpt-rpi-v8\n'
 for ns in mnt pid net uts ipc user cgroup; do mk "proc/self/ns/$ns" ''; done

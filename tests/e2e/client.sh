@@ -9,7 +9,7 @@ if ! command -v "$KUBECTL" > /dev/null 2>&1; then
     exit 1
 fi
 
-D=$(tmpdir)
+tmpdir D
 cd "$D" || exit 1
 
 free_port() {

@@ -11,7 +11,7 @@ for tool in docker-registry skopeo busybox; do
     command -v "$tool" > /dev/null || { echo "not ok - containers: $tool is not installed"; exit 1; }
 done
 
-W=$(tmpdir)
+tmpdir W
 chmod 0711 "$W" # containers with --userns run as uid 100000 and must walk to their files
 export REEF_DATA_DIR=$W/data
 PROBE=$REEF_SRC/build/helpers/sysprobe

@@ -13,7 +13,7 @@ for tool in docker-registry skopeo busybox zstd jq openssl htpasswd python3 unsh
 done
 [ "$(id -u)" = 0 ] || { echo "not ok - image tests run as root"; exit 1; }
 
-work=$(tmpdir)
+tmpdir work
 D=$work/data
 img() { "$REEF" image --data-dir "$D" "$@"; }
 

@@ -8,7 +8,7 @@ if ! command -v "$KUBECTL" > /dev/null 2>&1 || ! command -v openssl > /dev/null 
     exit 1
 fi
 
-D=$(tmpdir)
+tmpdir D
 cd "$D" || exit 1
 
 # ---- certificates: a CA, the server (IP SAN 127.0.0.1), an admin client (system:masters) ----

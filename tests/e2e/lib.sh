@@ -3,7 +3,8 @@
 #   t_skip NAME WHY    a skipped check, saying why on its own line
 #   t_expect_rc RC NAME CMD...   like t, but CMD must exit with status RC
 #   defer CMD...       run CMD when the test script exits, however it exits (last in, first out)
-#   tmpdir             a fresh directory removed at exit (path on stdout)
+#   tmpdir VAR         a fresh directory, removed at exit, its path put in VAR (not $(tmpdir):
+#                      a command substitution is a subshell, and its defer would be lost)
 # $REEF is the binary under test; every test prints only ok / not ok / skip lines and # comments.
 set -u
 : "${REEF:?REEF must point at the reef binary}"
@@ -25,7 +26,7 @@ tmpdir() {
     local d
     d=$(mktemp -d "${TMPDIR:-/tmp}/reef-e2e.XXXXXX")
     defer rm -rf "$d"
-    echo "$d"
+    printf -v "$1" '%s' "$d"
 }
 
 t() {
