@@ -179,7 +179,17 @@ static int apply_pragmas(struct reef_db *db, const struct reef_db_opts *o, struc
         return reef_db_error(db, rc, err, "set auto_vacuum");
     if (!db->mem) {
         char mode[32];
-        rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
+        /* Switching a new file to WAL needs it to ourselves: another process creating the same
+         * file at this moment gets SQLITE_BUSY at once, without the busy handler, so wait here. */
+        int64_t deadline = (int64_t)now_ms() + db->busy_ms;
+        int pause_us = 1000;
+        while ((rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode))) ==
+                   SQLITE_BUSY &&
+               (int64_t)now_ms() < deadline) {
+            usleep((useconds_t)pause_us);
+            if (pause_us < 50000)
+                pause_us *= 2;
+        }
         if (rc != SQLITE_OK)
             return reef_db_error(db, rc, err, "set journal_mode");
         if (strcmp(mode, "wal") != 0)
