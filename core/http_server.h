@@ -144,6 +144,31 @@ void reef_http_res_stream_body(struct reef_http_res *res,
  * loop. For a consumer slower than the network (writing a blob to disk). */
 void reef_http_res_pause_body(struct reef_http_res *res, bool paused);
 
+/* --- in-process requests ---
+ * A handler called by its own process, without a socket (controllers calling the API server they
+ * run beside). The response API behaves as for a network client; what the handler produces goes
+ * to these callbacks instead of a connection. Queued bytes are always 0; WebSocket upgrades are
+ * refused with 400. */
+struct reef_http_local {
+    /* The head: status, content type (NULL when none) and the handler's extra header lines. */
+    void (*on_head)(void *ud, int status, const char *content_type, const char *headers);
+    void (*on_data)(void *ud, const void *data, size_t len);
+    /* The response is finished; res is freed right after this returns. */
+    void (*on_end)(void *ud);
+    void *ud;
+};
+/* A request to hand to a handler: method, target ("/api/v1/pods?limit=1"), headers and body
+ * are copied. NULL on ENOMEM. The caller calls its handler with reef_http_res_req(res) and res;
+ * the handler finishes res (now or later from the loop) as usual. A response still unfinished
+ * when its caller goes away is ended with reef_http_local_cancel. */
+struct reef_http_res *reef_http_local_new(const char *method, const char *target,
+                                          const struct reef_http_header *headers, size_t nheaders,
+                                          const char *body, size_t len,
+                                          const struct reef_http_local *cb);
+/* The caller no longer wants the response: its close callback runs (as when a client leaves)
+ * and the local callbacks are not called again. */
+void reef_http_local_cancel(struct reef_http_res *res);
+
 /* --- WebSocket --- */
 struct reef_ws_cb {
     /* A complete text or binary message (data valid during the call). PING is answered by the

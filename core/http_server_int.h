@@ -80,6 +80,11 @@ struct reef_http_res {
     void *close_ud;
     void (*drain_cb)(void *ud, struct reef_http_res *res);
     void *drain_ud;
+    /* An in-process request (reef_http_local_new): no connection, output goes to these. */
+    const struct reef_http_local *local;
+    struct reef_http_msg local_msg;
+    struct reef_http_header *local_headers;
+    char *local_strings;
 };
 
 struct reef_ws_conn {

@@ -21,6 +21,8 @@ void reef__http_conn_identity(struct conn *c)
 
 void reef__http_res_free(struct reef_http_res *res)
 {
+    free(res->local_headers);
+    free(res->local_strings);
     free(res->path);
     reef_buf_free(&res->body);
     reef_buf_free(&res->headers);
@@ -149,6 +151,12 @@ void reef__http_res_dispatch(struct reef_http_res *res)
 static void finish(struct reef_http_res *res)
 {
     res->finished = true;
+    if (res->local) {
+        const struct reef_http_local *l = res->local;
+        l->on_end(l->ud);
+        reef__http_res_free(res);
+        return;
+    }
     struct conn *c = res->c;
     if (!c) {
         if (res->gone)
@@ -273,6 +281,14 @@ int reef_http_res_send(struct reef_http_res *res, int status, const char *conten
 {
     if (res->finished || res->began)
         return -EINVAL;
+    if (res->local) {
+        res->local->on_head(res->local->ud, status, content_type,
+                            res->headers.data ? res->headers.data : "");
+        if (len && status_has_body(status) && !res->head_request)
+            res->local->on_data(res->local->ud, body, len);
+        finish(res);
+        return 0;
+    }
     if (!res->c) {
         finish(res);
         return -EPIPE;
@@ -298,6 +314,12 @@ int reef_http_res_begin(struct reef_http_res *res, int status, const char *conte
 {
     if (res->finished || res->began)
         return -EINVAL;
+    if (res->local) {
+        res->began = true;
+        res->local->on_head(res->local->ud, status, content_type,
+                            res->headers.data ? res->headers.data : "");
+        return 0;
+    }
     if (!res->c)
         return -EPIPE;
     struct reef_buf b = REEF_BUF_INIT;
@@ -314,6 +336,11 @@ int reef_http_res_write(struct reef_http_res *res, const void *data, size_t len)
 {
     if (res->finished || !res->began)
         return -EINVAL;
+    if (res->local) {
+        if (len)
+            res->local->on_data(res->local->ud, data, len);
+        return 0;
+    }
     if (!res->c)
         return -EPIPE;
     if (len == 0 || res->head_request)
@@ -334,6 +361,10 @@ int reef_http_res_end(struct reef_http_res *res)
         return -EINVAL;
     int r = 0;
     res->finished = true; /* a write error closing the connection leaves res to us */
+    if (res->local) {
+        finish(res);
+        return 0;
+    }
     if (!res->c) {
         r = -EPIPE;
     } else if (!res->close_delimited && !res->head_request) {
@@ -379,6 +410,8 @@ void reef_http_res_stream_body(struct reef_http_res *res,
 
 void reef_http_res_pause_body(struct reef_http_res *res, bool paused)
 {
+    if (res->local)
+        return;
     struct conn *c = res->c;
     if (res->body_paused == paused || res->finished)
         return;

@@ -68,6 +68,11 @@ struct reef_ws_conn *reef_http_res_websocket(struct reef_http_res *res,
         return NULL;
     }
     struct conn *c = res->c;
+    if (res->local) {
+        reef_http_res_send(res, 400, "text/plain; charset=utf-8", "not over a connection\n", 22);
+        reef_err_set(err, -EINVAL, "websocket: an in-process request cannot upgrade");
+        return NULL;
+    }
     if (!c) {
         reef_http_res_send(res, 500, NULL, NULL, 0);
         reef_err_set(err, -EPIPE, "websocket: the client is gone");

@@ -206,6 +206,48 @@ static void not_found(struct reef__api_call *c)
                      "the server could not find the requested resource");
 }
 
+/* log, exec and attach: handed to the agent of the pod's node. */
+static void pod_stream(struct reef__api_call *c)
+{
+    if (c->local) {
+        reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
+                         "%s cannot be called in-process", c->sub);
+        return;
+    }
+    bool get = strcmp(c->req->method, "GET") == 0;
+    if (strcmp(c->sub, "log") == 0 ? !get : !(get || strcmp(c->req->method, "POST") == 0))
+        return method_not_allowed(c);
+    char *obj = NULL;
+    size_t len = 0;
+    struct reef_err err = {0};
+    int r = reef_store_get(c->a->store, c->r->store_key, c->ns, c->name, &obj, &len, NULL, &err);
+    if (r < 0) {
+        reef__api_error(c, r, &err);
+        return;
+    }
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    char node[REEF_STORE_MAX_NAME + 1] = "";
+    if (reef_json_parse(&d, obj, len, NULL, NULL) == 0) {
+        int v = reef_json_find(&d, REEF_JSON_ROOT, "spec.nodeName", NULL);
+        if (v >= 0 && reef_json_get_str(&d, v, node, sizeof(node), NULL) < 0)
+            node[0] = '\0';
+    }
+    reef_json_doc_free(&d);
+    struct reef__api_node_handler *h = c->a->node_handlers;
+    while (h && (!node[0] || strcmp(h->node, node) != 0))
+        h = h->next;
+    if (!node[0]) {
+        reef__api_status(c->res, 400, "BadRequest", c->name, c->r, NULL,
+                         "pod %s does not have a host assigned", c->name);
+    } else if (!h) {
+        reef__api_status(c->res, 503, "ServiceUnavailable", c->name, c->r, NULL,
+                         "no agent of node %s is connected to this server", node);
+    } else {
+        h->fn(h->ud, c->sub, obj, len, c->req, c->res);
+    }
+    free(obj);
+}
+
 static void dispatch(struct reef__api_call *c)
 {
     const char *m = c->req->method;
@@ -235,9 +277,8 @@ static void dispatch(struct reef__api_call *c)
         if (!ok) {
             if ((strcmp(c->sub, "log") == 0 && (c->r->subs & REEF__API_SUB_LOG)) ||
                 (strcmp(c->sub, "exec") == 0 && (c->r->subs & REEF__API_SUB_EXEC)) ||
-                strcmp(c->sub, "attach") == 0)
-                reef__api_status(c->res, 501, "NotImplemented", NULL, NULL, NULL,
-                                 "%s is not implemented yet", c->sub);
+                (strcmp(c->sub, "attach") == 0 && (c->r->subs & REEF__API_SUB_EXEC)))
+                pod_stream(c);
             else
                 not_found(c);
             return;
@@ -288,16 +329,19 @@ static void route_resource(struct reef__api_call *c, const char *group, const ch
     dispatch(c);
 }
 
-void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http_res *res)
+static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct reef_http_res *res,
+                   const struct reef_apiserver_user *local)
 {
-    struct reef__api_call call = {.a = ud, .req = req, .res = res};
+    struct reef__api_call call = {.a = a, .req = req, .res = res, .local = local != NULL};
     struct reef__api_call *c = &call;
     const char *p = req->path;
     if (strcmp(p, "/healthz") == 0 || strcmp(p, "/readyz") == 0 || strcmp(p, "/livez") == 0) {
         reef_http_res_send(res, 200, "text/plain", "ok", 2);
         return;
     }
-    if (!authenticate(c)) {
+    if (local)
+        c->user = *local;
+    else if (!authenticate(c)) {
         reef__api_status(res, 401, "Unauthorized", NULL, NULL, NULL, "Unauthorized");
         return;
     }
@@ -340,6 +384,110 @@ void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http
         return route_resource(c, seg[1], seg[2], seg + 3, n - 3);
     }
     not_found(c);
+}
+
+void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http_res *res)
+{
+    handle(ud, req, res, NULL);
+}
+
+struct local_call {
+    int status;
+    bool done;
+    struct reef_buf *out;
+    struct reef_buf body; /* when the caller passed no out: to read a Status message */
+};
+
+static void local_head(void *ud, int status, const char *ctype, const char *headers)
+{
+    struct local_call *l = ud;
+    (void)ctype;
+    (void)headers;
+    l->status = status;
+}
+
+static void local_data(void *ud, const void *data, size_t len)
+{
+    struct local_call *l = ud;
+    reef_buf_append(l->out ? l->out : &l->body, data, len);
+}
+
+static void local_end(void *ud)
+{
+    struct local_call *l = ud;
+    l->done = true;
+}
+
+int reef_apiserver_call(struct reef_apiserver *a, const struct reef_apiserver_user *user,
+                        const char *method, const char *target, const char *content_type,
+                        const char *body, size_t len, struct reef_buf *out, struct reef_err *err)
+{
+    const char *q = strchr(target, '?');
+    if (q && (strstr(q, "watch=true") || strstr(q, "watch=1"))) {
+        return reef_err_set(err, -EOPNOTSUPP, "%s %s: watches are not in-process calls", method,
+                            target);
+    }
+    struct local_call l = {.out = out};
+    size_t out_start = out ? out->len : 0;
+    struct reef_http_local cb = {local_head, local_data, local_end, &l};
+    struct reef_http_header h[2] = {
+        {"Content-Type", content_type ? content_type : "application/json"},
+        {"Accept", "application/json"}};
+    struct reef_http_res *res = reef_http_local_new(method, target, h, 2, body, len, &cb);
+    if (!res)
+        return reef_err_set(err, -ENOMEM, "%s %s: out of memory", method, target);
+    handle(a, reef_http_res_req(res), res, user);
+    if (!l.done) {
+        reef_http_local_cancel(res);
+        reef_buf_free(&l.body);
+        return reef_err_set(err, -EOPNOTSUPP, "%s %s: not answered at once", method, target);
+    }
+    if (l.status >= 400 && err) {
+        const struct reef_buf *b = out ? out : &l.body;
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        char msg[REEF_ERR_MSG_MAX] = "";
+        if (b->len > out_start &&
+            reef_json_parse(&d, b->data + out_start, b->len - out_start, NULL, NULL) == 0) {
+            int v = reef_json_member(&d, REEF_JSON_ROOT, "message");
+            if (v >= 0 && reef_json_get_str(&d, v, msg, sizeof(msg), NULL) < 0)
+                msg[0] = '\0';
+        }
+        reef_err_set(err, -EIO, "%s", msg[0] ? msg : reef_http_status_text(l.status));
+        reef_json_doc_free(&d);
+    }
+    reef_buf_free(&l.body);
+    return l.status;
+}
+
+int reef_apiserver_set_node_handler(struct reef_apiserver *a, const char *node,
+                                    reef_apiserver_pod_stream_fn fn, void *ud)
+{
+    struct reef__api_node_handler **pp = &a->node_handlers;
+    while (*pp && strcmp((*pp)->node, node) != 0)
+        pp = &(*pp)->next;
+    if (*pp) {
+        struct reef__api_node_handler *h = *pp;
+        if (fn) {
+            h->fn = fn;
+            h->ud = ud;
+        } else {
+            *pp = h->next;
+            free(h);
+        }
+        return 0;
+    }
+    if (!fn)
+        return 0;
+    size_t n = strlen(node) + 1;
+    struct reef__api_node_handler *h = malloc(sizeof(*h) + n);
+    if (!h)
+        return -ENOMEM;
+    memcpy(h->node, node, n);
+    h->fn = fn;
+    h->ud = ud;
+    h->next = a->node_handlers;
+    a->node_handlers = h;
+    return 0;
 }
 
 void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_http_res *res)
@@ -457,6 +605,11 @@ void reef_apiserver_free(struct reef_apiserver *a)
     if (!a)
         return;
     reef__api_watches_end(a);
+    while (a->node_handlers) {
+        struct reef__api_node_handler *h = a->node_handlers;
+        a->node_handlers = h->next;
+        free(h);
+    }
     free(a);
 }
 

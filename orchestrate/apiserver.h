@@ -66,6 +66,28 @@ void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_htt
 /* Watches open right now. */
 size_t reef_apiserver_watches(const struct reef_apiserver *a);
 
+/* ---- in-process calls: controllers, the scheduler and the embedded agent ---- */
+
+/* Makes the API request method target (path and query, "/api/v1/namespaces/x/pods") as user,
+ * without a connection, exactly as a client would (defaults, validation, conflicts). body is
+ * JSON or a patch in content_type (NULL: application/json). Every verb is answered before this
+ * returns except watches and the pods' log/exec/attach, which are refused (-EOPNOTSUPP): watch
+ * the store instead. Returns the HTTP status with the response body appended to out (may be
+ * NULL) and, for a status >= 400, the Status message in err; or a negative code. */
+int reef_apiserver_call(struct reef_apiserver *a, const struct reef_apiserver_user *user,
+                        const char *method, const char *target, const char *content_type,
+                        const char *body, size_t len, struct reef_buf *out, struct reef_err *err);
+
+/* Pods' log, exec and attach requests are answered by the agent of the pod's node. fn gets them
+ * after authentication and the pod's lookup (pod is its JSON, sub "log", "exec" or "attach") and
+ * answers res itself: streaming, or as a WebSocket. Requests for pods on nodes without a
+ * handler get 503 (remote nodes come with `reef agent`). fn NULL removes the node's handler. */
+typedef void (*reef_apiserver_pod_stream_fn)(void *ud, const char *sub, const char *pod,
+                                             size_t pod_len, struct reef_http_req *req,
+                                             struct reef_http_res *res);
+int reef_apiserver_set_node_handler(struct reef_apiserver *a, const char *node,
+                                    reef_apiserver_pod_stream_fn fn, void *ud);
+
 /* ---- internal: shared by apiserver*.c ---- */
 
 enum {
@@ -88,6 +110,12 @@ struct reef__api_res {
 };
 
 struct reef__api_watch;
+struct reef__api_node_handler {
+    struct reef__api_node_handler *next;
+    reef_apiserver_pod_stream_fn fn;
+    void *ud;
+    char node[];
+};
 
 struct reef_apiserver {
     uv_loop_t *loop;
@@ -98,6 +126,7 @@ struct reef_apiserver {
     struct reef__api_watch *watches; /* doubly linked */
     size_t nwatches;
     bool stopping; /* after reef_apiserver_shutdown */
+    struct reef__api_node_handler *node_handlers; /* singly linked */
 };
 
 /* One API request being answered. */
@@ -112,6 +141,7 @@ struct reef__api_call {
     bool table;                      /* Accept asked for a Table */
     enum reef_table_include include; /* includeObject */
     struct reef_apiserver_user user;
+    bool local; /* an in-process call (reef_apiserver_call) */
 };
 
 extern const struct reef__api_res reef__api_resources[];

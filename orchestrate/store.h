@@ -162,7 +162,8 @@ struct reef_store_list_result {
 /* Lists resource in (namespace, name) order, calling cb for each matching object. A continued
  * list shows the current state of the objects after the token's key and reports the first
  * page's revision (changes since then also reach a watch from that revision). Errors: -EINVAL
- * (bad token or options), REEF_STORE_EXPIRED (the token's revision was compacted), cb's code. */
+ * (bad token or options), REEF_STORE_EXPIRED (the token's revision was compacted), cb's code.
+ * res may be NULL. */
 int reef_store_list(struct reef_store *s, const char *resource,
                     const struct reef_store_list_opts *opts, reef_store_list_cb cb, void *arg,
                     struct reef_store_list_result *res, struct reef_err *err);

@@ -72,6 +72,9 @@ int reef_store_list(struct reef_store *s, const char *resource,
 {
     static const struct reef_store_list_opts none = {0};
     const struct reef_store_list_opts *o = opts ? opts : &none;
+    struct reef_store_list_result unused;
+    if (!res)
+        res = &unused;
     memset(res, 0, sizeof(*res));
     if (!resource || !*resource || strlen(resource) > REEF_STORE_MAX_NAME)
         return reef_err_set(err, -EINVAL, "store: list: resource required");
