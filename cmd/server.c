@@ -1,4 +1,5 @@
 /* reef server: the control plane: the store and the Kubernetes API over HTTPS. */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,16 +7,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "orchestrate/agent.h"
 #include "orchestrate/apiserver.h"
+#include "orchestrate/ctl.h"
+#include "orchestrate/endpoints.h"
 #include "orchestrate/kubeconfig.h"
 #include "orchestrate/pki.h"
+#include "orchestrate/scheduler.h"
 #include "orchestrate/store.h"
+#include "orchestrate/workload.h"
 
 extern const struct reef_cmd reef_cmd_server;
 
@@ -38,6 +45,13 @@ struct server {
     size_t ntokens;
     struct reef_pki *pki; /* NULL when the credentials come from files */
     int stopping;
+    /* the control loops and the embedded agent */
+    struct reef_ctl_env env;
+    struct reef_scheduler *sched;
+    struct reef_workload *workload;
+    struct reef_endpoints *endpoints;
+    struct reef_agent *agent;
+    int64_t events_expired_at;
 };
 
 static bool const_eq(const char *a, const char *b)
@@ -141,6 +155,10 @@ static void on_tick(uv_timer_t *t)
     struct reef_err err = {0};
     if (reef_store_tick(s->store, now_ms(), &next, &err) < 0)
         LOG_WARN("server", "store: %s", err.msg);
+    if (now_ms() - s->events_expired_at >= 60000) {
+        s->events_expired_at = now_ms();
+        reef_ctl_events_expire(&s->env, s->events_expired_at, 0);
+    }
     /* A heartbeat written since this tick asked for the next one must reach the disk within
      * the flush interval (10 s), whatever the store said before it arrived. */
     if (next < 100)
@@ -169,6 +187,15 @@ static void on_signal(uv_signal_t *h, int sig)
     if (s->stopping++)
         return;
     LOG_INFO("server", "shutting down");
+    /* containers keep running: a restarted server adopts them */
+    reef_agent_stop(s->agent);
+    s->agent = NULL;
+    reef_scheduler_stop(s->sched);
+    s->sched = NULL;
+    reef_workload_stop(s->workload);
+    s->workload = NULL;
+    reef_endpoints_stop(s->endpoints);
+    s->endpoints = NULL;
     /* watches first: they would hold the HTTP server's grace period */
     reef_apiserver_shutdown(s->api);
     reef_http_server_shutdown(s->http, 2000, on_http_closed, s);
@@ -188,6 +215,9 @@ static int run(int argc, char **argv)
         O_KEY,
         O_CLIENT_CA,
         O_TOKENS,
+        O_NODE_NAME,
+        O_PRIVILEGED,
+        O_CLUSTER_CIDR,
     };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, O_DATA},
@@ -201,9 +231,14 @@ static int run(int argc, char **argv)
         {"tls-private-key-file", required_argument, NULL, O_KEY},
         {"client-ca-file", required_argument, NULL, O_CLIENT_CA},
         {"token-auth-file", required_argument, NULL, O_TOKENS},
+        {"node-name", required_argument, NULL, O_NODE_NAME},
+        {"allow-privileged", no_argument, NULL, O_PRIVILEGED},
+        {"cluster-cidr", required_argument, NULL, O_CLUSTER_CIDR},
         {0}};
     const char *data_dir = "/var/lib/reef", *bind = "0.0.0.0", *cert = NULL, *key = NULL,
-               *client_ca = NULL, *tokens = NULL, *kubeconfig = NULL, *kubeconfig_mode = NULL;
+               *client_ca = NULL, *tokens = NULL, *kubeconfig = NULL, *kubeconfig_mode = NULL,
+               *node_name = NULL, *cluster_cidr = "10.42.0.0/16";
+    bool agent = true, privileged = false;
     const char *sans[MAX_SANS];
     size_t nsans = 0;
     long long port = 6443;
@@ -247,7 +282,19 @@ static int run(int argc, char **argv)
         case O_KCFG_MODE:
             kubeconfig_mode = optarg;
             break;
-        default: /* --disable-agent: the agent comes later */
+        case O_NOAGENT:
+            agent = false;
+            break;
+        case O_NODE_NAME:
+            node_name = optarg;
+            break;
+        case O_PRIVILEGED:
+            privileged = true;
+            break;
+        case O_CLUSTER_CIDR:
+            cluster_cidr = optarg;
+            break;
+        default:
             break;
         }
     }
@@ -335,6 +382,45 @@ static int run(int argc, char **argv)
         reef_store_close(s.store);
         return 1;
     }
+    /* the control loops write as the cluster's administrator, through the API */
+    s.env.loop = s.loop;
+    s.env.store = s.store;
+    s.env.api = s.api;
+    snprintf(s.env.user.name, sizeof(s.env.user.name), "system:admin");
+    snprintf(s.env.user.groups[0], sizeof(s.env.user.groups[0]), "system:masters");
+    s.env.user.ngroups = 1;
+    s.events_expired_at = now_ms();
+    if (reef_scheduler_start(&s.env, &s.sched, &err) < 0 ||
+        reef_workload_start(&s.env, &s.workload, &err) < 0 ||
+        reef_endpoints_start(&s.env, &s.endpoints, &err) < 0) {
+        fprintf(stderr, "reef server: %s\n", err.msg);
+        return 1;
+    }
+    if (agent) {
+        char host[256] = "", pod_cidr[64];
+        if (!node_name) {
+            gethostname(host, sizeof(host) - 1);
+            for (char *p = host; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            node_name = host;
+        }
+        /* the first node's share of the cluster CIDR: its first /24 */
+        unsigned a = 10, b = 42;
+        if (sscanf(cluster_cidr, "%u.%u.", &a, &b) != 2 || a > 255 || b > 255)
+            return reef_cmd_usage_error(&reef_cmd_server, "bad --cluster-cidr '%s'",
+                                        cluster_cidr);
+        snprintf(pod_cidr, sizeof(pod_cidr), "%u.%u.0.0/24", a, b);
+        struct reef_agent_opts ag = {.env = &s.env,
+                                     .node_name = node_name,
+                                     .data_dir = data_dir,
+                                     .pod_cidr = pod_cidr,
+                                     .bridge = "reef0",
+                                     .allow_privileged = privileged};
+        if (reef_agent_start(&ag, &s.agent, &err) < 0) {
+            fprintf(stderr, "reef server: agent: %s\n", err.msg);
+            return 1;
+        }
+    }
     uv_signal_init(s.loop, &s.sigint);
     uv_signal_init(s.loop, &s.sigterm);
     s.sigint.data = s.sigterm.data = &s;
@@ -355,10 +441,13 @@ static int run(int argc, char **argv)
 
 const struct reef_cmd reef_cmd_server = {
     .name = "server",
-    .summary = "run the control plane: the object store and the Kubernetes API",
+    .summary = "run the control plane and this node's agent: a single-node cluster",
     .usage = "usage: reef server [options]\n"
              "\n"
-             "Serves the Kubernetes API over HTTPS, backed by the store in DATA-DIR/server.\n"
+             "Serves the Kubernetes API over HTTPS, backed by the store in DATA-DIR/server, runs\n"
+             "the scheduler and the controllers, and (unless --disable-agent) runs this node's\n"
+             "pods: containers in DATA-DIR/containers, addresses from the node's pod CIDR on the\n"
+             "bridge reef0.\n"
              "The first start creates the cluster CA, the serving and admin certificates and the\n"
              "admin token in DATA-DIR/server, and writes the admin kubeconfig; certificate files\n"
              "given with --tls-cert-file/--tls-private-key-file are used instead.\n"
@@ -371,7 +460,11 @@ const struct reef_cmd reef_cmd_server = {
              "  --write-kubeconfig PATH        where to write the admin kubeconfig "
              "[/etc/reef/reef.yaml]\n"
              "  --write-kubeconfig-mode MODE   its file mode [0600]\n"
-             "  --disable-agent                run no node agent in this process\n"
+             "  --disable-agent                run no node agent in this process: no pods run here\n"
+             "  --node-name NAME               this node's name [the host name]\n"
+             "  --allow-privileged             run privileged containers (refused otherwise)\n"
+             "  --cluster-cidr CIDR            pod addresses; this node takes its first /24\n"
+             "                                 [10.42.0.0/16]\n"
              "  --tls-cert-file FILE           server certificate chain (PEM)\n"
              "  --tls-private-key-file FILE    its key\n"
              "  --client-ca-file FILE          CA that signs client certificates\n"

@@ -1,0 +1,133 @@
+/* agent_int: what the agent's files share (agent.c: node, lease, pod watch, adoption, streams;
+ * agent_pod.c: the pod state machine; agent_spec.c: container configurations from pod specs).
+ * Loop thread only. */
+#ifndef REEF_ORCHESTRATE_AGENT_INT_H
+#define REEF_ORCHESTRATE_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/json.h"
+#include "net/podnet.h"
+#include "orchestrate/agent.h"
+#include "orchestrate/probe.h"
+#include "runtime/ctrstore.h"
+#include "runtime/pod.h"
+
+#define AGENT_BACKOFF_START_MS 10000
+#define AGENT_BACKOFF_MAX_MS 300000
+#define AGENT_BACKOFF_RESET_MS 600000 /* running this long forgives earlier crashes */
+
+struct agent_pod;
+
+enum actr_state { ACTR_NONE, ACTR_RUNNING, ACTR_EXITED };
+
+/* One container of a pod (by name) across its attempts. */
+struct agent_ctr {
+    struct agent_pod *pod;
+    char name[64];
+    bool init;
+    char id[REEF_CTR_ID_LEN + 1];      /* the current attempt, "" before the first */
+    char prev_id[REEF_CTR_ID_LEN + 1]; /* the attempt before (logs --previous) */
+    int attempt;                       /* attempts started; restartCount = attempt - 1 */
+    enum actr_state state;
+    char wait_reason[64]; /* ContainerCreating, CrashLoopBackOff, ErrImagePull, ... */
+    char wait_msg[2048];
+    int64_t started_ns, finished_ns;
+    int exit_code;
+    char term_reason[32]; /* Completed, Error, OOMKilled */
+    /* lastState.terminated */
+    bool has_last;
+    int last_exit;
+    int64_t last_started_ns, last_finished_ns;
+    char last_reason[32];
+    /* back-off */
+    int64_t backoff_ms;  /* the next delay; 0 before the first crash */
+    int64_t not_before;  /* ms: no start before this */
+    bool ready, started; /* readiness; startup probe passed */
+    bool killing;        /* a liveness failure or termination signalled it */
+    struct reef_probe *liveness, *readiness, *startup;
+    uv_fs_event_t watch;
+    bool watching;
+    char image_ref[512], image_id[80];
+};
+
+struct agent_pod {
+    struct agent_pod *next;
+    struct reef_agent *a;
+    char ns[254], name[254], uid[64];
+    char *json; /* the latest object */
+    size_t len;
+    int64_t rv;
+    bool terminating; /* deletionTimestamp seen */
+    bool signalled;   /* stop signals sent */
+    int64_t kill_at;  /* ms: SIGKILL what is still running */
+    bool done;        /* phase Succeeded/Failed: nothing more runs */
+    bool sandbox_ready;
+    struct reef_pod_sandbox sb;
+    char ip[64];
+    struct agent_ctr *ctrs; /* init containers first */
+    size_t nctrs, ninit;
+    bool pulling;
+    char pull_error[512];
+    int64_t pull_backoff_ms, pull_not_before;
+    char pulled_ref[512];   /* the image the last pull was for */
+    int64_t start_ms;       /* status.startTime */
+    char *last_status;      /* the status last written */
+    char phase[16];
+    uv_timer_t timer;       /* the next sync that time makes due */
+    bool timer_init;
+    bool closing;
+    bool queued;   /* a sync is due from the loop */
+    bool gone;     /* the object was deleted: clean up without writing to it */
+    char reject[512];       /* why the pod cannot run at all (privileged, bad spec) */
+};
+
+struct reef_agent {
+    struct reef_ctl_env env;
+    char node[254];
+    char data_dir[4096], containers_dir[4200], pods_dir[4200], ipam_dir[4200], images_dir[4200];
+    char *registries_yaml;
+    bool allow_privileged;
+    char host_ip[64];
+    char pod_cidr[64];
+    struct reef_ctrstore *cs;
+    struct reef_podnet *net;
+    struct reef_store_watch *pod_watch;
+    uv_timer_t lease_timer, resync_timer;
+    struct agent_pod *pods;
+    uv_idle_t idle; /* runs queued syncs */
+    bool idle_active;
+    bool stopping;
+    int64_t node_status_at; /* ms of the last node status write */
+};
+
+/* agent.c */
+int64_t reef__agent_now_ms(void);
+void reef__agent_queue(struct agent_pod *p); /* sync the pod soon, from the loop */
+void reef__agent_pod_free(struct agent_pod *p);
+
+/* agent_pod.c */
+void reef__agent_sync(struct agent_pod *p);
+/* The container's state changed on disk (its shim wrote state.json). */
+void reef__agent_ctr_changed(struct agent_ctr *c);
+/* Starts watching a container's directory for its state. */
+void reef__agent_ctr_watch(struct agent_ctr *c);
+/* Fills the pod's containers from its spec (names, init flags), keeping what is known. */
+int reef__agent_pod_layout(struct agent_pod *p, const struct reef_json_doc *d);
+
+/* agent_spec.c: the configuration of one container attempt. img is the image's config JSON and
+ * layers; the pod's JSON is in p. Strings in cfg are owned by cfg. On failure err says why
+ * (CreateContainerConfigError). */
+struct reef_image;
+int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d,
+                           int container, const struct reef_image *img,
+                           struct reef_ctr_config *cfg, struct reef_err *err);
+/* Writes the pod's volumes (emptyDir directories, configMap and secret files) and its
+ * /etc/hosts, /etc/hostname, /etc/resolv.conf under the sandbox directory. */
+int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, struct reef_err *err);
+/* Kubernetes quantities: "500m" cpu -> 0.5; "128Mi" -> 134217728. -EINVAL when malformed. */
+int reef__agent_quantity(const char *s, double *out);
+
+#endif
