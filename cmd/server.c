@@ -218,6 +218,8 @@ static int run(int argc, char **argv)
         O_NODE_NAME,
         O_PRIVILEGED,
         O_CLUSTER_CIDR,
+        O_NO_SCHED,
+        O_NO_CM,
     };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, O_DATA},
@@ -234,11 +236,13 @@ static int run(int argc, char **argv)
         {"node-name", required_argument, NULL, O_NODE_NAME},
         {"allow-privileged", no_argument, NULL, O_PRIVILEGED},
         {"cluster-cidr", required_argument, NULL, O_CLUSTER_CIDR},
+        {"disable-scheduler", no_argument, NULL, O_NO_SCHED},
+        {"disable-controller-manager", no_argument, NULL, O_NO_CM},
         {0}};
     const char *data_dir = "/var/lib/reef", *bind = "0.0.0.0", *cert = NULL, *key = NULL,
                *client_ca = NULL, *tokens = NULL, *kubeconfig = NULL, *kubeconfig_mode = NULL,
                *node_name = NULL, *cluster_cidr = "10.42.0.0/16";
-    bool agent = true, privileged = false;
+    bool agent = true, privileged = false, scheduler = true, controllers = true;
     const char *sans[MAX_SANS];
     size_t nsans = 0;
     long long port = 6443;
@@ -293,6 +297,12 @@ static int run(int argc, char **argv)
             break;
         case O_CLUSTER_CIDR:
             cluster_cidr = optarg;
+            break;
+        case O_NO_SCHED:
+            scheduler = false;
+            break;
+        case O_NO_CM:
+            controllers = false;
             break;
         default:
             break;
@@ -390,9 +400,9 @@ static int run(int argc, char **argv)
     snprintf(s.env.user.groups[0], sizeof(s.env.user.groups[0]), "system:masters");
     s.env.user.ngroups = 1;
     s.events_expired_at = now_ms();
-    if (reef_scheduler_start(&s.env, &s.sched, &err) < 0 ||
-        reef_workload_start(&s.env, &s.workload, &err) < 0 ||
-        reef_endpoints_start(&s.env, &s.endpoints, &err) < 0) {
+    if ((scheduler && reef_scheduler_start(&s.env, &s.sched, &err) < 0) ||
+        (controllers && (reef_workload_start(&s.env, &s.workload, &err) < 0 ||
+                         reef_endpoints_start(&s.env, &s.endpoints, &err) < 0))) {
         fprintf(stderr, "reef server: %s\n", err.msg);
         return 1;
     }
@@ -461,6 +471,9 @@ const struct reef_cmd reef_cmd_server = {
              "[/etc/reef/reef.yaml]\n"
              "  --write-kubeconfig-mode MODE   its file mode [0600]\n"
              "  --disable-agent                run no node agent in this process: no pods run here\n"
+             "  --disable-scheduler            run no scheduler: pods stay unbound\n"
+             "  --disable-controller-manager   run no controllers (deployments, replica sets,\n"
+             "                                 endpoints)\n"
              "  --node-name NAME               this node's name [the host name]\n"
              "  --allow-privileged             run privileged containers (refused otherwise)\n"
              "  --cluster-cidr CIDR            pod addresses; this node takes its first /24\n"
