@@ -1,0 +1,337 @@
+# End-to-end: `reef server` as a single-node cluster. The server (scheduler, controllers and the
+# embedded agent with real containers), the test registry and every client run inside a network
+# namespace this test creates, so the bridge reef0 and the pod addresses never touch the machine's
+# own network. Needs root, kubectl 1.32, docker-registry, skopeo and busybox-static.
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ -z "${REEF_CLUSTER_NETNS:-}" ]; then
+    # Outside: make the namespace, run this script again inside it, and remove it afterwards.
+    set -u
+    : "${REEF:?REEF must point at the reef binary}"
+    if [ "$(id -u)" != 0 ]; then
+        echo "not ok - cluster tests run as root (network namespace, containers)"
+        exit 1
+    fi
+    ns=reef-t-cluster-$$
+    if ! ip netns add "$ns"; then
+        echo "not ok - ip netns add $ns"
+        exit 1
+    fi
+    trap 'ip netns del "$ns" 2> /dev/null' EXIT
+    ip -n "$ns" link set lo up
+    REEF_CLUSTER_NETNS=$ns ip netns exec "$ns" bash "$0" "$@"
+    exit $?
+fi
+
+. "$here/lib.sh"
+. "$here/../images/registry.sh"
+
+KUBECTL=${KUBECTL:-kubectl}
+for tool in "$KUBECTL" docker-registry skopeo busybox jq script; do
+    if ! command -v "$tool" > /dev/null 2>&1; then
+        echo "not ok - $tool is installed"
+        exit 1
+    fi
+done
+
+tmpdir D
+cd "$D" || exit 1
+bash "$here/../images/mkimage.sh" "$D/img" > /dev/null 2>&1 || {
+    echo "not ok - mkimage.sh"
+    exit 1
+}
+registry_start "$D/reg" 0 > /dev/null 2>&1 || {
+    echo "not ok - registry starts"
+    exit 1
+}
+defer registry_stop
+R=$REGISTRY_ADDR
+pushed() { registry_push "$D/img/oci/busybox" busybox:latest && registry_push "$D/img/oci/busybox" busybox:v2; }
+t "test images pushed to the registry in the namespace" pushed
+
+PORT=$(registry_free_port)
+KCFG=$D/kubeconfig
+K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@"; }
+RF() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}"; }
+RD() { "$REEF" "$1" --data-dir "$D/data" "${@:2}"; }
+
+SERVER_PID=
+start_server() {
+    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
+        --write-kubeconfig "$KCFG" --node-name node1 >> "$D/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 200); do
+        if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    cat "$D/server.log"
+    return 1
+}
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    kill "$SERVER_PID" 2> /dev/null
+    wait "$SERVER_PID" 2> /dev/null
+    SERVER_PID=
+}
+# Whatever happens: the server stops, then every container it started goes (with its mounts and
+# cgroups), then the pods' sandboxes.
+cleanup_containers() {
+    local ids
+    ids=$(RD ps -aq 2> /dev/null)
+    [ -n "$ids" ] && RD rm -f $ids > /dev/null 2>&1
+    for m in $(awk -v d="$D/data/pods" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+        umount -l "$m" 2> /dev/null
+    done
+}
+defer cleanup_containers
+defer stop_server
+t "reef server starts with its agent" start_server
+
+# until SECONDS CMD...: CMD succeeds within SECONDS (polling)
+until_ok() {
+    local end=$((SECONDS + $1))
+    shift
+    while ! "$@" > /dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            "$@"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+node_ready() { K get node node1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True; }
+t "node1 registers and is Ready" until_ok 20 node_ready
+t "node has capacity, addresses and a pod CIDR" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get node node1 -o json | jq -e '.status.capacity.cpu and .status.allocatable.memory and .spec.podCIDR == \"10.42.0.0/24\" and (.status.addresses | length) == 2 and .status.nodeInfo.architecture'"
+t "node lease held" K get lease -n kube-node-lease node1
+
+deployment() { # IMAGE REPLICAS
+    cat << EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: $2
+  selector:
+    matchLabels: {app: web}
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: httpd
+        image: $1
+        command: ["httpd", "-f", "-p", "8080", "-h", "/"]
+        ports:
+        - {name: http, containerPort: 8080}
+        readinessProbe:
+          httpGet: {path: /etc/hostname, port: http}
+          periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - {port: 80, targetPort: http}
+EOF
+}
+deployment "$R/busybox:latest" 3 > web.yaml
+t "kubectl apply a Deployment of 3 and a Service" K apply -f web.yaml
+t "rollout status completes" K rollout status deployment/web --timeout=90s
+ready_count() { K get deploy web -o jsonpath='{.status.readyReplicas}'; }
+pods_ready() { # N
+    local n
+    n=$(K get pods -l app=web -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(.status.conditions // [] | map(select(.type == "Ready" and .status == "True")) | length > 0)] | length')
+    [ "$n" = "$1" ] && [ "$(K get pods -l app=web --no-headers | wc -l)" = "$1" ]
+}
+t "3 pods Running and Ready" until_ok 30 pods_ready 3
+t "kubectl get pods shows 1/1 Running" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \$(K get pods -l app=web --no-headers | awk '\$2 == \"1/1\" && \$3 == \"Running\"' | wc -l) = 3"
+same_get() {
+    diff <(RF get pods -l app=web | sed -E 's/[0-9]+[smh]([0-9]+[sm])?$/AGE/') \
+        <(K get pods -l app=web | sed -E 's/[0-9]+[smh]([0-9]+[sm])?$/AGE/')
+}
+t "reef get pods shows what kubectl shows" same_get
+pod_ips() { K get pods -l app=web -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}'; }
+served() {
+    local ip n=0
+    for ip in $(pod_ips); do
+        case "$ip" in 10.42.0.*) ;; *) echo "address $ip"; return 1 ;; esac
+        busybox wget -q -T 2 -O - "http://$ip:8080/etc/hostname" | grep -q '^web-' || return 1
+        n=$((n + 1))
+    done
+    [ "$n" = 3 ]
+}
+t "each pod has an address on reef0 and serves HTTP" served
+endpoints_ready() { [ "$(K get endpoints web -o json | jq '.subsets[0].addresses | length')" = 3 ]; }
+t "the Service's endpoints list the 3 ready pods" until_ok 20 endpoints_ready
+
+t "kubectl scale to 5" K scale deployment web --replicas=5
+t "5 pods Ready" until_ok 40 pods_ready 5
+t "reef scale to 1" RF scale deployment web --replicas=1
+t "1 pod left" until_ok 40 pods_ready 1
+web_containers() { RD ps -a 2> /dev/null | grep -c ' k8s_httpd_web-'; }
+t "the surplus pods' containers are stopped and removed" until_ok 20 sh -c \
+    "test \"\$($(declare -f RD web_containers); REEF='$REEF' D='$D'; web_containers)\" = 1"
+t "scale back to 3" K scale deployment web --replicas=3
+t "3 pods Ready again" until_ok 40 pods_ready 3
+
+# A rolling update: never fewer than replicas - maxUnavailable = 2 ready pods.
+rolling() {
+    K set image deployment/web "httpd=$R/busybox:v2" > /dev/null || return 1
+    local min=9 r end=$((SECONDS + 90))
+    while [ "$SECONDS" -lt "$end" ]; do
+        r=$(ready_count)
+        [ -n "$r" ] && [ "$r" -lt "$min" ] && min=$r
+        if [ "$(K get deploy web -o jsonpath='{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}')" = "3/3/3" ]; then
+            echo "lowest ready during the rollout: $min"
+            [ "$min" -ge 2 ]
+            return
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+t "rolling update to v2 keeps at least 2 ready" rolling
+t "every pod runs v2" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \$(K get pods -l app=web -o jsonpath='{.items[*].spec.containers[0].image}' | tr ' ' '\n' | grep -c ':v2\$') = 3"
+t "rollout history lists 2 revisions" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K rollout history deployment/web | grep -Ec '^[12] ' | grep -qx 2"
+t "kubectl rollout undo" K rollout undo deployment/web
+t "rollout status after undo completes" K rollout status deployment/web --timeout=90s
+t "the template is back on latest" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}' | grep -q ':latest\$'"
+
+# ---- restarts ----
+first_pod() { K get pods -l app=web -o jsonpath='{.items[0].metadata.name}'; }
+P=$(first_pod)
+restarts() { K get pod "$P" -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
+kill_container() {
+    local id pid
+    id=$(K get pod "$P" -o jsonpath='{.status.containerStatuses[0].containerID}')
+    id=${id#reef://}
+    pid=$(RD inspect "$id" | jq -r '.[0].State.Pid')
+    [ -n "$pid" ] && [ "$pid" -gt 0 ] && kill -9 "$pid"
+}
+t "killing a container's process" kill_container
+t "it restarts: RESTARTS rises to 1" until_ok 20 sh -c "test \"\$($(declare -f K restarts); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D' P='$P'; restarts)\" = 1"
+t "killing it again" until_ok 20 kill_container
+backoff() {
+    K get pod "$P" -o json | jq -e '.status.containerStatuses[0] | .state.waiting.reason == "CrashLoopBackOff" and .lastState.terminated.exitCode == 137'
+}
+t "the second crash waits in CrashLoopBackOff" until_ok 10 backoff
+t "a BackOff event is recorded" until_ok 10 sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get events --field-selector involvedObject.name=$P,reason=BackOff -o name | grep -q ."
+t "after the back-off it runs again with RESTARTS 2" until_ok 30 sh -c "test \"\$($(declare -f K restarts); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D' P='$P'; restarts)\" = 2"
+
+cat > probes.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: unhealthy
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 1000"]
+    livenessProbe:
+      exec: {command: ["cat", "/tmp/healthy"]}
+      periodSeconds: 1
+      failureThreshold: 1
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noimage
+spec:
+  containers:
+  - name: app
+    image: $R/nosuch:latest
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: huge
+spec:
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    resources:
+      requests: {memory: 64Ti}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: logger
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "i=0; while true; do echo line \$i; i=\$((i+1)); sleep 0.2; done"]
+EOF
+t "apply pods: failing liveness, missing image, oversize request, logger" K apply -f probes.yaml
+t "a failing liveness probe restarts the container" until_ok 30 sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \"\$(K get pod unhealthy -o jsonpath='{.status.containerStatuses[0].restartCount}')\" -ge 1"
+t "an Unhealthy event says why" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get events --field-selector involvedObject.name=unhealthy,reason=Unhealthy -o jsonpath='{.items[0].message}' | grep -q 'Liveness probe failed'"
+waiting_reason() { K get pod noimage -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}'; }
+t "a missing image shows ErrImagePull" until_ok 20 sh -c \
+    "$(declare -f K waiting_reason); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; waiting_reason | grep -qx ErrImagePull"
+t "then ImagePullBackOff" until_ok 20 sh -c \
+    "$(declare -f K waiting_reason); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; waiting_reason | grep -qx ImagePullBackOff"
+t "with a Failed event naming the image" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get events --field-selector involvedObject.name=noimage,reason=Failed -o jsonpath='{.items[*].message}' | grep -q 'nosuch'"
+t "an oversize memory request stays Pending" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \"\$(K get pod huge -o jsonpath='{.status.phase}/{.spec.nodeName}')\" = Pending/"
+t "with a FailedScheduling event: Insufficient memory" until_ok 10 sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get events --field-selector involvedObject.name=huge,reason=FailedScheduling -o jsonpath='{.items[0].message}' | grep -q '0/1 nodes are available: 1 Insufficient memory'"
+
+# ---- logs and exec through the API ----
+logger_running() { K get pod logger -o jsonpath='{.status.phase}' | grep -qx Running; }
+t "logger runs" until_ok 20 logger_running
+t "kubectl logs --tail" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; sleep 1; K logs logger --tail=2 | wc -l | grep -qx 2"
+follow() { timeout 5 "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" logs -f logger --tail=1 | head -3 | wc -l | grep -qx 3; }
+t "kubectl logs -f streams new lines" follow
+t "kubectl logs --timestamps" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K logs logger --tail=1 --timestamps | grep -Eq '^20[0-9-]+T[0-9:.]+Z line '"
+exec_out() { test "$(K exec logger -- sh -c 'echo out; echo err >&2')" = out; }
+t "kubectl exec runs a command in the pod" exec_out
+t_expect_rc 3 "kubectl exec passes the exit code" K exec logger -- sh -c 'exit 3'
+exec_tty() { script -qec "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec -it logger -- sh -c 'tty; exit 0'" /dev/null < /dev/null | grep -q '/dev/pts/'; }
+t "kubectl exec -it gets a terminal" exec_tty
+
+# ---- deletion and restart ----
+t "delete the Deployment" K delete deployment web --wait=true --timeout=60s
+gone() {
+    [ -z "$(K get rs,pods -l app=web -o name)" ] && [ "$(RD ps -a | grep -c ' k8s_httpd_web-')" = 0 ]
+}
+t "its ReplicaSets, pods and containers are gone" until_ok 30 gone
+LOGGER_ID=$(K get pod logger -o jsonpath='{.status.containerStatuses[0].containerID}')
+t "stop the server" stop_server
+still_running() {
+    local id=${LOGGER_ID#reef://}
+    RD ps | grep ' k8s_app_logger' | grep -q "^${id:0:12} "
+}
+t "the logger's container keeps running without the server" still_running
+t "restart the server" start_server
+adopted() {
+    [ "$(K get pod logger -o jsonpath='{.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount}/{.status.phase}')" = "$LOGGER_ID/0/Running" ]
+}
+t "the logger is adopted, not restarted" until_ok 20 adopted
+t "nothing lost: the Service and pods are still there" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get svc web && K get pod unhealthy noimage huge logger"
+t "deleting a pod stops its container" sh -c \
+    "$(declare -f K RD); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D' REEF='$REEF'; K delete pod logger --wait=true --timeout=30s && ! RD ps | grep -q k8s_app_logger"
