@@ -6,12 +6,14 @@
  * reef_shim_start runs `/proc/self/exe shim ...`: this program is that executable too (main
  * hands "shim" to reef_shim_run, as `reef shim` does). */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <uv.h>
 
 #include "core/buf.h"
 #include "core/fs.h"
@@ -56,8 +58,19 @@ static void teardown(void)
         reef_shim_call(ctrs, started[i], "kill 9", NULL, 0, reply, sizeof(reply), 5000, NULL);
         for (int k = 0; k < 100 && !shim_gone(started[i]); k++)
             sleep_ms(100);
-        if (!shim_gone(started[i]))
+        if (!shim_gone(started[i])) {
             fprintf(stderr, "  container %.12s: its shim did not exit\n", started[i]);
+            struct reef_ctrstore *s;
+            struct reef_ctr_state st = {0};
+            if (reef_ctrstore_open(ctrs, &s, NULL) == 0) {
+                reef_ctr_load_state(s, started[i], &st, NULL);
+                reef_ctrstore_close(s);
+            }
+            if (st.shim_pid > 0)
+                kill(st.shim_pid, SIGKILL);
+            for (int k = 0; k < 50 && !shim_gone(started[i]); k++)
+                sleep_ms(100);
+        }
         reef_shim_cleanup_orphan(ctrs, started[i], NULL);
     }
     for (size_t i = 0; i < REEF_ARRAY_LEN(uids); i++)
@@ -506,6 +519,92 @@ static void test_start_failures(void)
     CHECK_INT(code, ==, REEF_EXIT_RUNTIME);
 }
 
+/* A field of /proc/<pid>/status as a number ("SigBlk", "SigIgn": hexadecimal masks). */
+static unsigned long long status_mask(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    CHECK(f);
+    unsigned long long v = ~0ULL;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            v = strtoull(line + n + 1, NULL, 16);
+    fclose(f);
+    CHECK(v != ~0ULL);
+    return v;
+}
+
+static void *idle_thread(void *arg)
+{
+    char c;
+    ssize_t n = read(*(int *)arg, &c, 1); /* until the test closes the pipe */
+    (void)n;
+    return NULL;
+}
+
+static void on_sigchld(uv_signal_t *h, int sig)
+{
+    (void)h;
+    (void)sig;
+}
+
+/* What a node agent looks like to reef_shim_start: a libuv loop handling SIGCHLD, other threads,
+ * ignored and blocked signals, descriptors without close-on-exec. None of it reaches the shim. */
+static void test_start_from_a_busy_process(void)
+{
+    setup();
+    struct reef_err err = {0};
+    uv_loop_t loop;
+    uv_signal_t sigchld;
+    CHECK(uv_loop_init(&loop) == 0);
+    CHECK(uv_signal_init(&loop, &sigchld) == 0);
+    CHECK(uv_signal_start(&sigchld, on_sigchld, SIGCHLD) == 0);
+    int hold[2];
+    CHECK(pipe(hold) == 0);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, idle_thread, &hold[0]) == 0);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigaddset(&block, SIGUSR1);
+    CHECK(pthread_sigmask(SIG_BLOCK, &block, NULL) == 0);
+    int stray = open("/dev/null", O_RDONLY); /* no O_CLOEXEC */
+    CHECK(stray >= 0);
+
+    char id[65];
+    int code = -1;
+    CHECK_OK(start(NULL, "", "echo up > /out/up; sleep 600", NULL, false, NULL, &code, id, &err),
+             &err);
+    struct reef_ctr_state st = state_of(id);
+    CHECK(st.status == REEF_CTR_RUNNING && st.shim_pid > 0);
+    CHECK_INT(status_mask(st.shim_pid, "SigBlk"), ==, 0);
+    CHECK_INT(status_mask(st.shim_pid, "SigIgn") & ((1ULL << (SIGTERM - 1)) | (1ULL << (SIGHUP - 1))),
+              ==, 0);
+    /* its descriptors: stdio on /dev/null, the client socket gone, none of ours */
+    char fdpath[64];
+    snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%d", st.shim_pid, stray);
+    char link[256] = "";
+    ssize_t n = readlink(fdpath, link, sizeof(link) - 1);
+    CHECK(n < 0 || strcmp(link, "/dev/null") != 0);
+    /* the shim still learns of its container's end: SIGCHLD works for it */
+    char buf[64], reply[64];
+    out_file("up", buf, sizeof(buf));
+    CHECK(reef_shim_call(ctrs, id, "kill 9", NULL, 0, reply, sizeof(reply), 10000, &err) > 0);
+    CHECK_INT(wait_exit(id), ==, 137);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    close(hold[1]);
+    CHECK(pthread_join(th, NULL) == 0);
+    uv_close((uv_handle_t *)&sigchld, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+    close(hold[0]);
+    close(stray);
+}
+
 /* `reef shim` as cmd/shim.c runs it, for reef_shim_start's exec of /proc/self/exe. */
 static int shim_main(int argc, char **argv)
 {
@@ -537,5 +636,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_sandbox_lifecycle);
     TEST_RUN(test_containers_share_the_sandbox);
     TEST_RUN(test_start_failures);
+    TEST_RUN(test_start_from_a_busy_process);
     return test_done();
 }
