@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -401,17 +402,67 @@ int reef_userns_create(const char *uid_map, const char *gid_map, int *out, struc
     return r;
 }
 
+/* The namespaces a container may join instead of creating. */
+static const struct {
+    int type;
+    const char *what;
+} joinable[3] = {{CLONE_NEWNET, "network"}, {CLONE_NEWIPC, "IPC"}, {CLONE_NEWUTS, "UTS"}};
+
+static void close_joins(int fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+/* Opens the namespace files to join (fds[i] -1 when none), checking here, where the error can
+ * name the file, that each is a namespace of the right kind. */
+static int open_joins(const struct reef_container_spec *s, int fds[3], struct reef_err *err)
+{
+    const char *paths[3] = {s->join_net, s->join_ipc, s->join_uts};
+    fds[0] = fds[1] = fds[2] = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!paths[i] || !paths[i][0])
+            continue;
+        if ((s->clone_flags & joinable[i].type) || (s->clone_flags & CLONE_NEWUSER)) {
+            close_joins(fds);
+            return reef_err_set(err, -EINVAL,
+                                "join %s namespace %s: not with a new %s namespace",
+                                joinable[i].what, paths[i],
+                                (s->clone_flags & CLONE_NEWUSER) ? "user" : "one");
+        }
+        fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+        int type = fds[i] >= 0 ? ioctl(fds[i], NS_GET_NSTYPE) : -1;
+        if (type != joinable[i].type) {
+            int e = fds[i] < 0 ? -errno : type < 0 && errno != ENOTTY ? -errno : -EINVAL;
+            close_joins(fds);
+            if (e == -EINVAL)
+                return reef_err_set(err, e, "join %s namespace %s: not a %s namespace file",
+                                    joinable[i].what, paths[i], joinable[i].what);
+            return reef_err_errno(err, e, "join %s namespace %s", joinable[i].what, paths[i]);
+        }
+    }
+    return 0;
+}
+
 int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
                          struct reef_err *err)
 {
     *exit_code = REEF_EXIT_RUNTIME;
+    int joins[3];
+    int r = open_joins(s, joins, err);
+    if (r < 0)
+        return r;
     int syncp[2], errp[2];
-    if (pipe2(syncp, O_CLOEXEC) < 0)
+    if (pipe2(syncp, O_CLOEXEC) < 0) {
+        close_joins(joins);
         return reef_err_errno(err, -errno, "start container: pipe");
+    }
     if (pipe2(errp, O_CLOEXEC) < 0) {
         int e = -errno;
         close(syncp[0]);
         close(syncp[1]);
+        close_joins(joins);
         return reef_err_errno(err, e, "start container: pipe");
     }
     long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWNS | s->clone_flags) | SIGCHLD, NULL,
@@ -430,9 +481,22 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         if ((s->clone_flags & CLONE_NEWUSER) &&
             (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
             child_fail_errno(errp[1], "become root in the user namespace");
+        /* A pod's namespaces: joined before the root is built, so /sys shows the pod's
+         * network devices. A joined UTS namespace keeps the pod's host name. */
+        bool own_uts = joins[2] < 0;
+        for (int i = 0; i < 3; i++) {
+            if (joins[i] < 0)
+                continue;
+            if (setns(joins[i], joinable[i].type) < 0) {
+                char what[64];
+                snprintf(what, sizeof(what), "join the pod's %s namespace", joinable[i].what);
+                child_fail_errno(errp[1], what);
+            }
+            close(joins[i]);
+        }
         if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
             child_fail_errno(errp[1], "unshare cgroup namespace");
-        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+        if (s->hostname && own_uts && sethostname(s->hostname, strlen(s->hostname)) < 0)
             child_fail_errno(errp[1], "sethostname");
         if (s->rootfs && reef_rootfs_enter(s->rootfs, &cerr) < 0)
             child_fail_err(errp[1], &cerr);
@@ -441,12 +505,12 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
     int e = -errno;
     close(syncp[0]);
     close(errp[1]);
+    close_joins(joins);
     if (pid < 0) {
         close(syncp[1]);
         close(errp[0]);
         return reef_err_errno(err, e, "start container: clone");
     }
-    int r = 0;
     if (s->uid_map && (s->clone_flags & CLONE_NEWUSER))
         r = write_maps((pid_t)pid, s->uid_map, s->gid_map, err);
     if (r == 0 && s->placed)

@@ -58,6 +58,10 @@ struct reef_container_spec {
     int clone_flags;      /* CLONE_NEWNS is implied; add CLONE_NEWPID|NEWUTS|NEWIPC|NEWNET... */
     bool cgroup_ns;       /* unshare the cgroup namespace after being placed */
     const char *hostname; /* with CLONE_NEWUTS */
+    /* Namespace files (a pod's, runtime/pod) the child joins before building its root, instead
+     * of new namespaces: NULL or "" for none. The matching CLONE_NEW* flag must not be set.
+     * Not with CLONE_NEWUSER (a child in a new user namespace may not join the host's). */
+    const char *join_net, *join_ipc, *join_uts;
     /* With CLONE_NEWUSER: the mappings written for the child ("0 100000 65536"). */
     const char *uid_map, *gid_map;
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.

@@ -170,6 +170,17 @@ int reef_ctr_create(struct reef_ctrstore *s, struct reef_ctr_config *cfg, struct
                             "invalid container name \"%.128s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
                             "are allowed",
                             cfg->name);
+    for (size_t i = 0; i < cfg->nlabels; i++) {
+        const char *l = cfg->labels[i];
+        if (!l || !strchr(l, '=') || l[0] == '=')
+            return reef_err_set(err, -EINVAL, "invalid label \"%.128s\": expected key=value",
+                                l ? l : "");
+    }
+    const char *nss[] = {cfg->netns, cfg->ipcns, cfg->utsns};
+    for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++)
+        if (nss[i] && nss[i][0] && nss[i][0] != '/')
+            return reef_err_set(err, -EINVAL,
+                                "namespace file \"%.128s\" is not an absolute path", nss[i]);
     char link[PATH_MAX];
     for (int attempt = 0;; attempt++) {
         if (generated)
@@ -299,6 +310,15 @@ int reef_ctr_save_state(struct reef_ctrstore *s, const char *id, const struct re
         r = write_atomic(path, b.data, b.len, err);
     reef_buf_free(&b);
     return r;
+}
+
+const char *reef_ctr_label(const struct reef_ctr_config *cfg, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < cfg->nlabels; i++)
+        if (cfg->labels[i] && strncmp(cfg->labels[i], key, n) == 0 && cfg->labels[i][n] == '=')
+            return cfg->labels[i] + n + 1;
+    return NULL;
 }
 
 bool reef_ctr_shim_alive(struct reef_ctrstore *s, const char *id)
@@ -452,6 +472,15 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
     reef_json_put_str(&w, c->cgroup_parent ? c->cgroup_parent : "");
     reef_json_key(&w, "created");
     reef_json_put_int(&w, c->created);
+    reef_json_key(&w, "netns");
+    reef_json_put_str(&w, c->netns ? c->netns : "");
+    reef_json_key(&w, "ipcns");
+    reef_json_put_str(&w, c->ipcns ? c->ipcns : "");
+    reef_json_key(&w, "utsns");
+    reef_json_put_str(&w, c->utsns ? c->utsns : "");
+    put_strs(&w, "labels", c->labels, c->nlabels);
+    reef_json_key(&w, "noEtcFiles");
+    reef_json_put_bool(&w, c->no_etc_files);
     reef_json_end_object(&w);
     return reef_json_finish(&w, NULL);
 }
@@ -553,6 +582,10 @@ void reef_ctr_config_free(struct reef_ctr_config *c)
     free(c->volumes);
     free(c->cgroup_parent);
     free(c->seccomp_profile);
+    free(c->netns);
+    free(c->ipcns);
+    free(c->utsns);
+    free_strs(c->labels, c->nlabels);
     memset(c, 0, sizeof(*c));
 }
 
@@ -624,6 +657,12 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->stop_timeout = (int)get_int(&j, o, "stopTimeout");
     c->cgroup_parent = get_str(&j, o, "cgroupParent");
     c->created = get_int(&j, o, "created");
+    /* Absent from configurations written before pods existed: "" and none. */
+    c->netns = get_str(&j, o, "netns");
+    c->ipcns = get_str(&j, o, "ipcns");
+    c->utsns = get_str(&j, o, "utsns");
+    c->labels = get_strs(&j, o, "labels", &c->nlabels);
+    c->no_etc_files = get_bool(&j, o, "noEtcFiles");
     reef_json_doc_free(&d);
     if (j.r < 0) {
         reef_ctr_config_free(c);

@@ -62,6 +62,17 @@ struct reef_ctr_config {
     int stop_timeout;     /* seconds */
     char *cgroup_parent;  /* "" = "/reef" */
     int64_t created;      /* unix time in nanoseconds */
+    /* A pod's namespaces (runtime/pod): files of namespaces to join instead of creating new
+     * ones; "" (or NULL before saving) for a new one. With utsns the host name is the pod's and
+     * is not set again. */
+    char *netns, *ipcns, *utsns;
+    /* "key=value" strings (reef.pod.uid=..., reef.container.name=...): who made the container
+     * and why, so the node agent finds its containers again after a restart. */
+    char **labels;
+    size_t nlabels;
+    /* Do not write and bind /etc/hosts, /etc/hostname and /etc/resolv.conf: the caller provides
+     * its own as volumes (the node agent's per-pod files). */
+    bool no_etc_files;
 };
 
 enum reef_ctr_status {
@@ -110,6 +121,10 @@ int reef_ctr_load_state(struct reef_ctrstore *s, const char *id, struct reef_ctr
 int reef_ctr_save_state(struct reef_ctrstore *s, const char *id, const struct reef_ctr_state *st,
                         struct reef_err *err);
 const char *reef_ctr_status_name(enum reef_ctr_status st);
+
+/* The value of label key ("reef.pod.uid"), or NULL when the container has none. Points into
+ * cfg. */
+const char *reef_ctr_label(const struct reef_ctr_config *cfg, const char *key);
 
 /* True while the container's shim holds its lock. */
 bool reef_ctr_shim_alive(struct reef_ctrstore *s, const char *id);

@@ -187,7 +187,13 @@ static void on_trim(uv_timer_t *t)
 
 /* Starting */
 
-static int prepare_files(struct shim *s, struct reef_err *err)
+static bool set(const char *s)
+{
+    return s && s[0];
+}
+
+/* hosts, hostname and resolv.conf, bound onto the container's /etc. 0 or -errno. */
+static int write_etc_files(struct shim *s)
 {
     char path[PATH_MAX], text[1024];
     const char *host = s->cfg.hostname;
@@ -227,6 +233,13 @@ static int prepare_files(struct shim *s, struct reef_err *err)
         r = reef_fs_write_atomic(path, b.data ? b.data : "", b.len, 0644, false, NULL);
         reef_buf_free(&b);
     }
+    return r;
+}
+
+static int prepare_files(struct shim *s, struct reef_err *err)
+{
+    char path[PATH_MAX];
+    int r = s->cfg.no_etc_files ? 0 : write_etc_files(s); /* else the caller binds its own */
     /* The container's root user (host uid 100000 with --userns) must reach the files bound into
      * it: traversal only, no listing; what is private in here is mode 0600. */
     if (r == 0 && s->cfg.userns && chmod(s->dir, 0711) < 0)
@@ -276,10 +289,11 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .volatile_upper = s->cfg.remove,
         .volumes = vols,
         .nvolumes = nv,
-        .hosts = hosts,
-        .hostname = hostname,
-        .resolv = resolv,
-        .new_netns = !s->cfg.host_network,
+        .hosts = s->cfg.no_etc_files ? NULL : hosts,
+        .hostname = s->cfg.no_etc_files ? NULL : hostname,
+        .resolv = s->cfg.no_etc_files ? NULL : resolv,
+        /* A pod's network namespace is as much the container's own as a new one. */
+        .new_netns = set(s->cfg.netns) || !s->cfg.host_network,
     };
     /* In a user namespace the layers must be idmapped, which only the shim (root on the host)
      * can do: in a mount namespace of its own, so the mounts end with it. */
@@ -349,9 +363,15 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
                 .nrlimits = 1,
             },
         .rootfs = &rs,
-        .clone_flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                       (s->cfg.host_network ? 0 : CLONE_NEWNET) |
+        /* PID and mount namespaces are always the container's own; network, IPC and UTS are
+         * its pod's when it belongs to one. */
+        .clone_flags = CLONE_NEWPID | (set(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
+                       (set(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
+                       (s->cfg.host_network || set(s->cfg.netns) ? 0 : CLONE_NEWNET) |
                        (s->cfg.userns ? CLONE_NEWUSER : 0),
+        .join_net = s->cfg.netns,
+        .join_ipc = s->cfg.ipcns,
+        .join_uts = s->cfg.utsns,
         .uid_map = s->cfg.userns ? userns_map : NULL,
         .gid_map = s->cfg.userns ? userns_map : NULL,
         .cgroup_ns = true,

@@ -28,6 +28,20 @@ struct reef_shim_opts {
 /* Returns the container's last exit status, or a negative code when it could not start. */
 int reef_shim_run(const struct reef_shim_opts *opts, struct reef_err *err);
 
+/* Starts the shim of a created container (reef_ctr_create) detached from the caller: `reef shim`
+ * (this binary, /proc/self/exe) in a session of its own, with /dev/null as stdio, default signal
+ * handling and none of the caller's descriptors, and not the caller's child (the intermediate
+ * process is reaped here, so the caller sees no SIGCHLD for the shim; unless the caller is a
+ * child subreaper). Waits up to REEF_SHIM_START_TIMEOUT_MS until the container runs (0,
+ * *exit_code 0) or failed to start: *exit_code is then 125/126/127 and err says why
+ * ("exec: \"x\": executable file not found in $PATH"); the result is -ENOENT for 127,
+ * -EACCES for 126, else negative. -ETIMEDOUT leaves the shim running: its state.json tells the
+ * outcome later. Blocks the calling thread: usable from a process with a libuv loop and
+ * threads, off the loop's thread. */
+#define REEF_SHIM_START_TIMEOUT_MS 60000
+int reef_shim_start(const char *containers_dir, const char *id, int *exit_code,
+                    struct reef_err *err);
+
 /* Client side of the control socket: sends one request line and reads one reply line (timeout
  * in milliseconds, -1 for none). fds (may be NULL) are passed along with SCM_RIGHTS. Returns the
  * reply length or a negative code (-ECONNREFUSED / -ENOENT: no shim listening). */

@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -214,5 +218,136 @@ int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3
                                              : buf);
     }
     close(fd);
+    return r;
+}
+
+/* Starting a shim */
+
+extern char **environ;
+
+/* In the forked child of a process that may have had other threads: only system calls from here
+ * on (no allocation, no locks). The child makes a session of its own and forks the shim, which
+ * init (or a subreaper) inherits once the child exits. */
+static __attribute__((noreturn)) void exec_shim(int sock, int null, char *const argv[])
+{
+    if (setsid() < 0)
+        _exit(REEF_EXIT_RUNTIME);
+    pid_t pid = fork();
+    if (pid != 0)
+        _exit(pid < 0 ? REEF_EXIT_RUNTIME : 0);
+    /* Whatever the caller blocked or handled (libuv's loop does both) is the shim's business
+     * again: it relies on SIGCHLD in particular. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL); /* EINVAL for SIGKILL, SIGSTOP and gaps: fine */
+    /* Out of the way of 0-3 first: a caller with closed stdio got low numbers for them. */
+    int s = fcntl(sock, F_DUPFD_CLOEXEC, 10), n = fcntl(null, F_DUPFD_CLOEXEC, 10);
+    if (s < 0 || n < 0 || dup2(n, 0) < 0 || dup2(n, 1) < 0 || dup2(n, 2) < 0 || dup2(s, 3) < 0)
+        _exit(REEF_EXIT_RUNTIME);
+    /* None of the caller's descriptors (listening sockets, the store) may live on in the shim. */
+    if (syscall(SYS_close_range, 4, ~0U, 0) < 0) {
+        struct rlimit rl;
+        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur
+                                                                             : 65536;
+        for (int fd = 4; fd < max; fd++)
+            close(fd);
+    }
+    execve("/proc/self/exe", argv, environ);
+    _exit(REEF_EXIT_RUNTIME);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The shim's first message: "started <pid>" or "error <code> <message>". */
+static int start_reply(int fd, const char *id, int *exit_code, struct reef_err *err)
+{
+    int64_t deadline = mono_ms() + REEF_SHIM_START_TIMEOUT_MS;
+    struct pollfd p = {fd, POLLIN, 0};
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        int pr = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            return reef_err_errno(err, -errno, "container %.12s: wait for the shim", id);
+        if (pr == 0)
+            return reef_err_set(err, -ETIMEDOUT,
+                                "container %.12s: the shim did not report within %d s", id,
+                                REEF_SHIM_START_TIMEOUT_MS / 1000);
+        break;
+    }
+    char buf[1024];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return reef_err_errno(err, -errno, "container %.12s: shim", id);
+    if (n == 0)
+        return reef_err_set(err, -ECONNRESET,
+                            "container %.12s: the shim exited before starting it", id);
+    buf[n] = '\0';
+    if (strncmp(buf, "started ", 8) == 0) {
+        *exit_code = 0;
+        return 0;
+    }
+    if (strncmp(buf, "error ", 6) != 0)
+        return reef_err_set(err, -EPROTO, "container %.12s: unexpected reply from the shim", id);
+    char *end;
+    long code = strtol(buf + 6, &end, 10);
+    *exit_code = code > 0 && code < 256 ? (int)code : REEF_EXIT_RUNTIME;
+    const char *msg = *end == ' ' ? end + 1 : "failed to start the container";
+    int r = *exit_code == REEF_EXIT_NOTFOUND ? -ENOENT
+            : *exit_code == REEF_EXIT_NOEXEC ? -EACCES
+                                             : -EIO;
+    return reef_err_set(err, r, "%s", msg);
+}
+
+int reef_shim_start(const char *containers_dir, const char *id, int *exit_code,
+                    struct reef_err *err)
+{
+    *exit_code = REEF_EXIT_RUNTIME;
+    /* Everything the child needs is ready before fork: it must not allocate. */
+    char dir[PATH_MAX], cid[REEF_CTR_ID_LEN + 1];
+    if (reef_strlcpy(dir, containers_dir, sizeof(dir)) >= sizeof(dir))
+        return reef_err_set(err, -ENAMETOOLONG, "containers directory path too long");
+    if (reef_strlcpy(cid, id, sizeof(cid)) >= sizeof(cid) || !cid[0] || strchr(cid, '/'))
+        return reef_err_set(err, -EINVAL, "invalid container ID \"%.80s\"", id);
+    char *argv[] = {"reef", "shim", "--containers", dir, "--client-fd", "3", "--detached",
+                    cid, NULL};
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+        return reef_err_errno(err, -errno, "container %.12s: start the shim: socketpair", id);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) {
+        int e = -errno;
+        close(sp[0]);
+        close(sp[1]);
+        return reef_err_errno(err, e, "container %.12s: start the shim: /dev/null", id);
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_shim(sp[1], null, argv);
+    int e = -errno;
+    close(sp[1]);
+    close(null);
+    if (pid < 0) {
+        close(sp[0]);
+        return reef_err_errno(err, e, "container %.12s: start the shim: fork", id);
+    }
+    /* The intermediate process exits as soon as it has forked; ECHILD when the caller's SIGCHLD
+     * handling reaped it first, which is fine: the socket tells what happened. */
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    int r = start_reply(sp[0], id, exit_code, err);
+    close(sp[0]);
     return r;
 }

@@ -100,6 +100,21 @@ echo host-data > "$W/vol/in"
 t "bind mount read-write" sh -c '"$REEF" run --rm -v "$1/vol:/v" "$0" sh -c "cat /v/in; echo from-ctr > /v/out" | grep -q host-data && grep -q from-ctr "$1/vol/out"' "$BB" "$W"
 t "bind mount read-only" sh -c '"$REEF" run --rm -v "$1/vol:/v:ro" "$0" touch /v/x 2>&1 | grep -q "Read-only file system"' "$BB" "$W"
 t "/etc/hosts and resolv.conf" sh -c '"$REEF" run --rm "$0" sh -c "grep -q localhost /etc/hosts && test -e /etc/resolv.conf && echo yes" | grep -q yes' "$BB"
+t "/etc/hostname and /etc/hosts name the host" out_is "box2 127.0.1.1 box2" run --hostname box2 "$BB" sh -c 'echo $(cat /etc/hostname) $(grep 127.0.1.1 /etc/hosts)'
+t "a container's config has no pod namespaces or labels of its own" sh -c '
+    id=$("$REEF" run -d "$0" true); c="$REEF_DATA_DIR/containers/$id/config.json"
+    grep -q "\"netns\":\"\",\"ipcns\":\"\",\"utsns\":\"\",\"labels\":\[\],\"noEtcFiles\":false" "$c"
+    r=$?; "$REEF" rm -f "$id" > /dev/null; exit $r' "$BB"
+t "a configuration from before pods still loads and runs" sh -c '
+    rm -f "$1/vol/runs"
+    id=$("$REEF" run -d -v "$1/vol:/v" "$0" sh -c "echo ran >> /v/runs")
+    c="$REEF_DATA_DIR/containers/$id/config.json"
+    "$REEF" wait "$id" > /dev/null && sed -i "s/,\"netns\".*}\$/}/" "$c" && ! grep -q netns "$c" &&
+    "$REEF" inspect "$id" > /dev/null &&
+    "$REEF" shim --containers "$REEF_DATA_DIR/containers" --detached "$id" &&
+    [ "$(cat "$1/vol/runs")" = "ran
+ran" ]
+    r=$?; "$REEF" rm -f "$id" > /dev/null; exit $r' "$BB" "$W"
 t_expect_rc 137 "OOM kill under --memory 16m" run --memory 16m "$BB" sh -c 'x=a; while :; do x=$x$x; done'
 t "OOMKilled recorded" sh -c '"$REEF" run --name oomer --memory 16m "$0" sh -c "x=a; while :; do x=\$x\$x; done"; "$REEF" inspect oomer | grep -q "\"OOMKilled\": true"; r=$?; "$REEF" rm oomer > /dev/null; exit $r' "$BB"
 t "fork bomb stopped by --pids-limit" sh -c '"$REEF" run --rm --pids-limit 10 "$0" sh -c "for i in \$(seq 30); do sleep 5 & done; wait" 2>&1 | grep -q "can.t fork"' "$BB"
