@@ -384,7 +384,8 @@ static bool same_set(const struct pod *a, const struct pod *b, size_t n)
 /* Groups the pods by their resolved ports (RepackSubsets), in address order. */
 static size_t group_pods(struct desired *w)
 {
-    qsort(w->pods, w->npods, sizeof(*w->pods), cmp_pod);
+    if (w->npods)
+        qsort(w->pods, w->npods, sizeof(*w->pods), cmp_pod);
     size_t nsets = 0;
     for (size_t i = 0; i < w->npods; i++) {
         size_t j = 0;

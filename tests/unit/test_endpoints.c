@@ -12,6 +12,9 @@
 static uv_loop_t loop;
 static struct reef_ctl_env env;
 static struct reef_endpoints *ctl;
+/* Parsed documents point into their text: kept until the test ends. */
+static char *held[256];
+static size_t nheld;
 
 static void setup(void)
 {
@@ -48,6 +51,9 @@ static void teardown(void)
     reef_apiserver_free(env.api);
     reef_store_close(env.store);
     CHECK_INT(uv_loop_close(&loop), ==, 0);
+    for (size_t i = 0; i < nheld; i++)
+        free(held[i]);
+    nheld = 0;
 }
 
 static int api(const char *method, const char *target, const char *ctype, const char *body)
@@ -103,7 +109,8 @@ static bool get(const char *resource, const char *name, struct reef_json_doc *d,
         return false;
     reef_json_doc_free(d);
     CHECK_INT(reef_json_parse(d, obj, len, NULL, NULL), ==, 0);
-    free(obj);
+    CHECK(nheld < sizeof(held) / sizeof(held[0]));
+    held[nheld++] = obj;
     return true;
 }
 
