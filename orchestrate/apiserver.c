@@ -1,5 +1,6 @@
 /* apiserver: lifecycle, authentication, routing, Status bodies and the small fixed endpoints. */
 #include "orchestrate/apiserver.h"
+#include "orchestrate/apiserver_bind.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -271,6 +272,8 @@ static void dispatch(struct reef__api_call *c)
         }
         return;
     }
+    if (strcmp(c->sub, "binding") == 0 && (c->r->subs & REEF__API_SUB_BINDING))
+        return reef__api_bind(c);
     if (c->sub[0]) {
         bool ok = (strcmp(c->sub, "status") == 0 && (c->r->subs & REEF__API_SUB_STATUS)) ||
                   (strcmp(c->sub, "scale") == 0 && (c->r->subs & REEF__API_SUB_SCALE));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "orchestrate/apiserver.h"
+#include "orchestrate/apiserver_bind.h"
 
 /* Order: core first, then groups in the order discovery lists them. */
 const struct reef__api_res reef__api_resources[] = {
@@ -26,7 +27,7 @@ const struct reef__api_res reef__api_resources[] = {
      true,
      true,
      {"po"},
-     REEF__API_SUB_STATUS | REEF__API_SUB_LOG | REEF__API_SUB_EXEC},
+     REEF__API_SUB_STATUS | REEF__API_SUB_LOG | REEF__API_SUB_EXEC | REEF__API_SUB_BINDING},
     {"",
      "v1",
      "services",
@@ -124,6 +125,7 @@ struct sub {
     const char *verbs[3];
 };
 static const struct sub subs[] = {
+    {REEF__API_SUB_BINDING, "binding", NULL, "Binding", {"create"}},
     {REEF__API_SUB_EXEC, "exec", "", "PodExecOptions", {"create", "get"}},
     {REEF__API_SUB_LOG, "log", "", "Pod", {"get"}},
     {REEF__API_SUB_SCALE, "scale", "autoscaling", "Scale", {"get", "patch", "update"}},
