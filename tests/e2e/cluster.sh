@@ -19,7 +19,8 @@ if [ -z "${REEF_CLUSTER_NETNS:-}" ]; then
     fi
     trap 'ip netns del "$ns" 2> /dev/null' EXIT
     ip -n "$ns" link set lo up
-    REEF_CLUSTER_NETNS=$ns ip netns exec "$ns" bash "$0" "$@"
+    # nsenter, not `ip netns exec`: that one mounts a fresh /sys, hiding the cgroup hierarchies
+    REEF_CLUSTER_NETNS=$ns nsenter --net="/run/netns/$ns" bash "$0" "$@"
     exit $?
 fi
 
