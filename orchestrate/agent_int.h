@@ -108,8 +108,25 @@ int64_t reef__agent_now_ms(void);
 void reef__agent_queue(struct agent_pod *p); /* sync the pod soon, from the loop */
 void reef__agent_pod_free(struct agent_pod *p);
 
+/* A string member at path under from into out ("" and false when absent or not a string). */
+static inline bool reef__agent_jstr(const struct reef_json_doc *d, int from, const char *path,
+                                    char *out, size_t size)
+{
+    out[0] = '\0';
+    int v = reef_json_find(d, from, path, NULL);
+    return v >= 0 && reef_json_get_str(d, v, out, size, NULL) == 0;
+}
+
 /* agent_pod.c */
 void reef__agent_sync(struct agent_pod *p);
+/* A sync of the pod at at_ms (Unix ms), or sooner when one is due already. */
+void reef__agent_arm(struct agent_pod *p, int64_t at_ms);
+/* The container's entry in spec.containers or spec.initContainers, or -1. */
+int reef__agent_spec_of(const struct reef_json_doc *d, const struct agent_ctr *c);
+
+/* agent_status.c: writes the pod's status when it changed since the last write. */
+void reef__agent_write_status(struct agent_pod *p, const struct reef_json_doc *d,
+                              const char *phase, bool initialized);
 /* The container's state changed on disk (its shim wrote state.json). */
 void reef__agent_ctr_changed(struct agent_ctr *c);
 /* Starts watching a container's directory for its state. */

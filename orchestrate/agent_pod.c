@@ -17,13 +17,7 @@
 
 /* ---- small helpers ---- */
 
-static bool jstr(const struct reef_json_doc *d, int from, const char *path, char *out,
-                 size_t size)
-{
-    out[0] = '\0';
-    int v = reef_json_find(d, from, path, NULL);
-    return v >= 0 && reef_json_get_str(d, v, out, size, NULL) == 0;
-}
+#define jstr reef__agent_jstr
 
 static int64_t jint(const struct reef_json_doc *d, int from, const char *path, int64_t dflt)
 {
@@ -32,11 +26,6 @@ static int64_t jint(const struct reef_json_doc *d, int from, const char *path, i
     if (v < 0 || reef_json_get_int(d, v, &x, NULL) < 0)
         return dflt;
     return x;
-}
-
-static void ns_time(int64_t ns, char out[32])
-{
-    reef_ctl_time(ns / 1000000, out);
 }
 
 static void event(struct agent_pod *p, const char *type, const char *reason, const char *fmt, ...)
@@ -58,8 +47,7 @@ static void on_timer(uv_timer_t *t)
     reef__agent_sync(t->data);
 }
 
-/* A sync at at_ms (or sooner if one is due already). */
-static void arm(struct agent_pod *p, int64_t at_ms)
+void reef__agent_arm(struct agent_pod *p, int64_t at_ms)
 {
     int64_t delay = at_ms - reef__agent_now_ms();
     if (delay < 0)
@@ -77,8 +65,9 @@ static const char *restart_policy(const struct reef_json_doc *d, char buf[16])
     return buf;
 }
 
-/* The container's index in spec.containers / spec.initContainers. */
-static int spec_of(const struct reef_json_doc *d, const struct agent_ctr *c)
+#define spec_of reef__agent_spec_of
+
+int reef__agent_spec_of(const struct reef_json_doc *d, const struct agent_ctr *c)
 {
     int list = reef_json_find(d, REEF_JSON_ROOT, c->init ? "spec.initContainers" : "spec.containers",
                               NULL);
@@ -410,7 +399,7 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
                      p->pull_error);
             event(p, "Normal", "BackOff", "Back-off pulling image \"%s\"", ref);
         }
-        arm(p, p->pull_not_before);
+        reef__agent_arm(p, p->pull_not_before);
         return 0;
     }
     struct pull *pl = calloc(1, sizeof(*pl));
@@ -462,7 +451,7 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
             event(p, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
                   c->name, p->name, p->ns, p->uid);
         }
-        arm(p, c->not_before);
+        reef__agent_arm(p, c->not_before);
         return;
     }
     int spec = spec_of(d, c);
@@ -489,7 +478,7 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
             event(p, "Warning", "Failed", "Error: %s", err.msg);
         snprintf(c->wait_reason, sizeof(c->wait_reason), "CreateContainerConfigError");
         snprintf(c->wait_msg, sizeof(c->wait_msg), "%s", err.msg);
-        arm(p, now + 10000);
+        reef__agent_arm(p, now + 10000);
         return;
     }
     snprintf(c->image_ref, sizeof(c->image_ref), "%s", img->name[0] ? img->name : cfg.image);
@@ -500,7 +489,7 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
         event(p, "Warning", "Failed", "Error: %s", err.msg);
         snprintf(c->wait_reason, sizeof(c->wait_reason), "CreateContainerError");
         snprintf(c->wait_msg, sizeof(c->wait_msg), "%s", err.msg);
-        arm(p, now + 10000);
+        reef__agent_arm(p, now + 10000);
         return;
     }
     /* keep this attempt and the one before (logs --previous); older ones go */
@@ -622,7 +611,7 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
         p->kill_at = now + 5000; /* and again if something resists */
     }
     if (running) {
-        arm(p, p->kill_at);
+        reef__agent_arm(p, p->kill_at);
         return;
     }
     /* everything stopped: containers, sandbox and address go, then the object */
@@ -654,254 +643,6 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
     reef__agent_pod_free(p);
 }
 
-/* ---- status ---- */
-
-static void put_ctr_status(struct reef_json_writer *w, const struct agent_ctr *c,
-                           const char *image)
-{
-    char t[32];
-    reef_json_begin_object(w);
-    reef_json_key(w, "name");
-    reef_json_put_str(w, c->name);
-    reef_json_key(w, "state");
-    reef_json_begin_object(w);
-    if (c->state == ACTR_RUNNING) {
-        reef_json_key(w, "running");
-        reef_json_begin_object(w);
-        ns_time(c->started_ns, t);
-        reef_json_key(w, "startedAt");
-        reef_json_put_str(w, t);
-        reef_json_end_object(w);
-    } else if (c->state == ACTR_EXITED && !c->wait_reason[0]) {
-        reef_json_key(w, "terminated");
-        reef_json_begin_object(w);
-        reef_json_key(w, "exitCode");
-        reef_json_put_int(w, c->exit_code);
-        reef_json_key(w, "reason");
-        reef_json_put_str(w, c->term_reason);
-        ns_time(c->started_ns, t);
-        reef_json_key(w, "startedAt");
-        reef_json_put_str(w, t);
-        ns_time(c->finished_ns, t);
-        reef_json_key(w, "finishedAt");
-        reef_json_put_str(w, t);
-        if (c->id[0]) {
-            char cid[80];
-            snprintf(cid, sizeof(cid), "reef://%s", c->id);
-            reef_json_key(w, "containerID");
-            reef_json_put_str(w, cid);
-        }
-        reef_json_end_object(w);
-    } else {
-        reef_json_key(w, "waiting");
-        reef_json_begin_object(w);
-        reef_json_key(w, "reason");
-        reef_json_put_str(w, c->wait_reason[0] ? c->wait_reason : "ContainerCreating");
-        if (c->wait_msg[0]) {
-            reef_json_key(w, "message");
-            reef_json_put_str(w, c->wait_msg);
-        }
-        reef_json_end_object(w);
-    }
-    reef_json_end_object(w);
-    /* waiting to restart: the attempt that ended is the last state */
-    bool again = c->state == ACTR_EXITED && c->wait_reason[0];
-    reef_json_key(w, "lastState");
-    reef_json_begin_object(w);
-    if (again || c->has_last) {
-        reef_json_key(w, "terminated");
-        reef_json_begin_object(w);
-        reef_json_key(w, "exitCode");
-        reef_json_put_int(w, again ? c->exit_code : c->last_exit);
-        reef_json_key(w, "reason");
-        reef_json_put_str(w, again ? c->term_reason : c->last_reason);
-        ns_time(again ? c->started_ns : c->last_started_ns, t);
-        reef_json_key(w, "startedAt");
-        reef_json_put_str(w, t);
-        ns_time(again ? c->finished_ns : c->last_finished_ns, t);
-        reef_json_key(w, "finishedAt");
-        reef_json_put_str(w, t);
-        const char *lid = again ? c->id : c->prev_id;
-        if (lid[0]) {
-            char cid[80];
-            snprintf(cid, sizeof(cid), "reef://%s", lid);
-            reef_json_key(w, "containerID");
-            reef_json_put_str(w, cid);
-        }
-        reef_json_end_object(w);
-    }
-    reef_json_end_object(w);
-    reef_json_key(w, "ready");
-    reef_json_put_bool(w, c->state == ACTR_RUNNING && c->ready);
-    reef_json_key(w, "restartCount");
-    reef_json_put_int(w, c->attempt > 1 ? c->attempt - 1 : 0);
-    reef_json_key(w, "image");
-    reef_json_put_str(w, c->image_ref[0] ? c->image_ref : image);
-    reef_json_key(w, "imageID");
-    reef_json_put_str(w, c->image_id);
-    if (c->id[0]) {
-        char cid[80];
-        snprintf(cid, sizeof(cid), "reef://%s", c->id);
-        reef_json_key(w, "containerID");
-        reef_json_put_str(w, cid);
-    }
-    if (!c->init) {
-        reef_json_key(w, "started");
-        reef_json_put_bool(w, c->state == ACTR_RUNNING && c->started);
-    }
-    reef_json_end_object(w);
-}
-
-struct cond {
-    const char *type;
-    bool ok;
-    const char *reason; /* when not ok */
-    bool init;          /* about the init containers */
-};
-
-/* lastTransitionTime of a condition: kept from the stored status while its value holds. */
-static void transition_time(const struct reef_json_doc *d, const char *type, bool ok,
-                            char out[40])
-{
-    out[0] = '\0';
-    int conds = reef_json_find(d, REEF_JSON_ROOT, "status.conditions", NULL);
-    struct reef_json_iter it = reef_json_iter(d, conds);
-    while (reef_json_next(d, &it)) {
-        int t = reef_json_member(d, it.val, "type");
-        if (t < 0 || !reef_json_str_eq(d, t, type))
-            continue;
-        int st = reef_json_member(d, it.val, "status");
-        if (st >= 0 && reef_json_str_eq(d, st, ok ? "True" : "False"))
-            jstr(d, it.val, "lastTransitionTime", out, 40);
-    }
-    if (!out[0])
-        reef_ctl_time(reef__agent_now_ms(), out);
-}
-
-static void write_status(struct agent_pod *p, const struct reef_json_doc *d, const char *phase,
-                         bool initialized)
-{
-    struct reef_agent *a = p->a;
-    bool all_ready = true;
-    for (size_t i = p->ninit; i < p->nctrs; i++)
-        all_ready &= p->ctrs[i].state == ACTR_RUNNING && p->ctrs[i].ready;
-    struct cond conds[] = {{"PodReadyToStartContainers", p->sandbox_ready, NULL, false},
-                           {"Initialized", initialized, "ContainersNotInitialized", true},
-                           {"Ready", all_ready, "ContainersNotReady", false},
-                           {"ContainersReady", all_ready, "ContainersNotReady", false},
-                           {"PodScheduled", true, NULL, false}};
-    struct reef_buf b = REEF_BUF_INIT;
-    struct reef_json_writer w;
-    reef_json_writer_init(&w, &b, 0);
-    reef_json_begin_object(&w);
-    reef_json_key(&w, "status");
-    reef_json_begin_object(&w);
-    reef_json_key(&w, "phase");
-    reef_json_put_str(&w, phase);
-    reef_json_key(&w, "conditions");
-    reef_json_begin_array(&w);
-    for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
-        char t[40];
-        transition_time(d, conds[i].type, conds[i].ok, t);
-        reef_json_begin_object(&w);
-        reef_json_key(&w, "type");
-        reef_json_put_str(&w, conds[i].type);
-        reef_json_key(&w, "status");
-        reef_json_put_str(&w, conds[i].ok ? "True" : "False");
-        reef_json_key(&w, "lastProbeTime");
-        reef_json_put_null(&w);
-        reef_json_key(&w, "lastTransitionTime");
-        reef_json_put_str(&w, t);
-        if (!conds[i].ok && conds[i].reason) {
-            char msg[1024] = "";
-            size_t n = 0;
-            for (size_t k = conds[i].init ? 0 : p->ninit; k < (conds[i].init ? p->ninit : p->nctrs);
-                 k++) {
-                const struct agent_ctr *c = &p->ctrs[k];
-                bool ok = c->init ? c->state == ACTR_EXITED && c->exit_code == 0
-                                  : c->state == ACTR_RUNNING && c->ready;
-                if (!ok)
-                    n += (size_t)snprintf(msg + n, n < sizeof(msg) ? sizeof(msg) - n : 0, "%s%s",
-                                          n ? " " : "", c->name);
-            }
-            char full[1200];
-            snprintf(full, sizeof(full), "containers with %s: [%s]",
-                     conds[i].init ? "incomplete status" : "unready status", msg);
-            reef_json_key(&w, "reason");
-            reef_json_put_str(&w, conds[i].reason);
-            reef_json_key(&w, "message");
-            reef_json_put_str(&w, full);
-        }
-        reef_json_end_object(&w);
-    }
-    reef_json_end_array(&w);
-    reef_json_key(&w, "hostIP");
-    reef_json_put_str(&w, a->host_ip);
-    reef_json_key(&w, "hostIPs");
-    reef_json_begin_array(&w);
-    reef_json_begin_object(&w);
-    reef_json_key(&w, "ip");
-    reef_json_put_str(&w, a->host_ip);
-    reef_json_end_object(&w);
-    reef_json_end_array(&w);
-    if (p->ip[0]) {
-        reef_json_key(&w, "podIP");
-        reef_json_put_str(&w, p->ip);
-        reef_json_key(&w, "podIPs");
-        reef_json_begin_array(&w);
-        reef_json_begin_object(&w);
-        reef_json_key(&w, "ip");
-        reef_json_put_str(&w, p->ip);
-        reef_json_end_object(&w);
-        reef_json_end_array(&w);
-    }
-    if (p->start_ms) {
-        char t[32];
-        reef_ctl_time(p->start_ms, t);
-        reef_json_key(&w, "startTime");
-        reef_json_put_str(&w, t);
-    }
-    for (int k = 0; k < 2; k++) {
-        size_t from = k == 0 ? 0 : p->ninit, to = k == 0 ? p->ninit : p->nctrs;
-        if (from == to)
-            continue;
-        reef_json_key(&w, k == 0 ? "initContainerStatuses" : "containerStatuses");
-        reef_json_begin_array(&w);
-        for (size_t i = from; i < to; i++) {
-            char image[512] = "";
-            int spec = spec_of(d, &p->ctrs[i]);
-            if (spec >= 0)
-                jstr(d, spec, "image", image, sizeof(image));
-            put_ctr_status(&w, &p->ctrs[i], image);
-        }
-        reef_json_end_array(&w);
-    }
-    char qos[16] = "";
-    if (!jstr(d, REEF_JSON_ROOT, "status.qosClass", qos, sizeof(qos)) || !qos[0])
-        snprintf(qos, sizeof(qos), "BestEffort");
-    reef_json_key(&w, "qosClass");
-    reef_json_put_str(&w, qos);
-    reef_json_end_object(&w);
-    reef_json_end_object(&w);
-    struct reef_err err = {0};
-    if (reef_json_finish(&w, &err) < 0 ||
-        (p->last_status && strcmp(p->last_status, b.data) == 0)) {
-        reef_buf_free(&b);
-        return;
-    }
-    char path[600];
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", p->ns, p->name);
-    int st = reef_ctl_call(&a->env, "PATCH", path, "application/merge-patch+json", b.data, b.len,
-                           NULL, &err);
-    if (st == 200) {
-        free(p->last_status);
-        p->last_status = strdup(b.data);
-    } else if (st != 404) {
-        LOG_WARN("agent", "status of pod %s/%s: %s", p->ns, p->name, err.msg);
-        arm(p, reef__agent_now_ms() + 1000);
-    }
-    reef_buf_free(&b);
-}
 
 /* ---- the sync ---- */
 
@@ -923,7 +664,7 @@ static bool sandbox(struct agent_pod *p, const struct reef_json_doc *d)
         reef__agent_pod_files(p, d, &err) < 0) {
         event(p, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: %s",
               err.msg);
-        arm(p, reef__agent_now_ms() + 10000);
+        reef__agent_arm(p, reef__agent_now_ms() + 10000);
         return false;
     }
     if (host_net) {
@@ -1035,6 +776,6 @@ void reef__agent_sync(struct agent_pod *p)
     if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
         p->done = true;
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
-    write_status(p, &d, phase, initialized);
+    reef__agent_write_status(p, &d, phase, initialized);
     reef_json_doc_free(&d);
 }

@@ -19,13 +19,7 @@
 #include "runtime/caps.h"
 #include "runtime/images.h"
 
-static bool jstr(const struct reef_json_doc *d, int from, const char *path, char *out,
-                 size_t size)
-{
-    out[0] = '\0';
-    int v = reef_json_find(d, from, path, NULL);
-    return v >= 0 && reef_json_get_str(d, v, out, size, NULL) == 0;
-}
+#define jstr reef__agent_jstr
 
 static bool jbool(const struct reef_json_doc *d, int from, const char *path, bool dflt)
 {
