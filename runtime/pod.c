@@ -118,10 +118,11 @@ static int is_mount_root(const char *path, bool *root)
  * namespace files mounted below it then stay in this mount namespace. Idempotent. */
 static int make_private(const char *pods_dir, struct reef_err *err)
 {
-    if (reef_fs_mkdir_p(pods_dir, 0711) < 0 && errno != EEXIST)
-        return reef_err_errno(err, -errno, "pod sandbox: create %s", pods_dir);
+    int r = reef_fs_mkdir_p(pods_dir, 0711);
+    if (r < 0)
+        return reef_err_errno(err, r, "pod sandbox: create %s", pods_dir);
     bool root = false;
-    int r = is_mount_root(pods_dir, &root);
+    r = is_mount_root(pods_dir, &root);
     if (r < 0)
         return reef_err_errno(err, r, "pod sandbox: %s", pods_dir);
     if (!root && mount(pods_dir, pods_dir, NULL, MS_BIND | MS_REC, NULL) < 0)

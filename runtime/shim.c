@@ -236,6 +236,24 @@ static int write_etc_files(struct shim *s)
     return r;
 }
 
+/* The host name set in the UTS namespace file path (a pod's), for /etc/hostname and /etc/hosts:
+ * the shim steps into it and back (it is single-threaded). Left empty when that fails. */
+static void uts_hostname(const char *path, char *name, size_t sz)
+{
+    int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+    int pod = open(path, O_RDONLY | O_CLOEXEC);
+    if (self >= 0 && pod >= 0 && setns(pod, CLONE_NEWUTS) == 0) {
+        if (gethostname(name, sz - 1) < 0)
+            name[0] = '\0';
+        if (setns(self, CLONE_NEWUTS) < 0)
+            LOG_WARN("shim", "return to the host's UTS namespace: %s", strerror(errno));
+    }
+    if (self >= 0)
+        close(self);
+    if (pod >= 0)
+        close(pod);
+}
+
 static int prepare_files(struct shim *s, struct reef_err *err)
 {
     char path[PATH_MAX];
@@ -683,10 +701,13 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     }
     if (r == 0) {
         reef_ctr_load_state(s->store, o->id, &s->st, NULL);
-        /* Docker's default host name: the short ID (the host's own with --network host). */
+        /* Docker's default host name: the short ID (the host's own with --network host, the
+         * pod's in a pod's UTS namespace). */
         if (!s->cfg.hostname || !s->cfg.hostname[0]) {
             char name[65] = "";
-            if (s->cfg.host_network)
+            if (set(s->cfg.utsns))
+                uts_hostname(s->cfg.utsns, name, sizeof(name));
+            else if (s->cfg.host_network)
                 gethostname(name, sizeof(name) - 1);
             else
                 reef_strlcpy(name, s->cfg.id, 13);

@@ -391,11 +391,12 @@ static void test_containers_share_the_sandbox(void)
           0);
     char a[65], b[65];
     int code = -1;
-    /* a: listens on 8080 and answers once */
-    CHECK_OK(start(&sb, "web-0",
+    /* a: listens on 8080 and answers once; no host name of its own: the pod's */
+    CHECK_OK(start(&sb, "",
                    "readlink /proc/self/ns/net > /out/a.net; readlink /proc/self/ns/ipc > /out/a.ipc;"
                    "readlink /proc/self/ns/pid > /out/a.pid; hostname > /out/a.host;"
-                   "cat /etc/hosts > /out/a.hosts; echo ready > /out/a.ready;"
+                   "cat /etc/hosts > /out/a.hosts; cat /etc/hostname > /out/a.etchost;"
+                   "echo ready > /out/a.ready;"
                    "echo hello-from-a | nc -l -p 8080",
                    NULL, false, NULL, &code, a, &err),
              &err);
@@ -479,6 +480,8 @@ static void test_containers_share_the_sandbox(void)
     /* a got the shim's /etc/hosts (its host name on 127.0.1.1), b the agent's */
     out_file("a.hosts", buf, sizeof(buf));
     CHECK(strstr(buf, "127.0.1.1\tweb-0"));
+    out_file("a.etchost", buf, sizeof(buf));
+    CHECK_STR(buf, "web-0");
     out_file("b.hosts", buf, sizeof(buf));
     CHECK_STR(buf, "10.0.0.7\tweb-0 # agent's");
     char path[400];
