@@ -263,7 +263,8 @@ int reef_pod_sandbox_create(const char *pods_dir, const char *uid, const char *h
         return r;
     char nsdir[sizeof(sb.dir) + 8];
     snprintf(nsdir, sizeof(nsdir), "%s/ns", sb.dir);
-    if ((mkdir(sb.dir, 0711) < 0 && errno != EEXIST) || (mkdir(nsdir, 0700) < 0 && errno != EEXIST))
+    if ((mkdir(sb.dir, 0711) < 0 && errno != EEXIST) ||
+        (mkdir(nsdir, 0700) < 0 && errno != EEXIST))
         return reef_err_errno(err, -errno, "pod sandbox: create %s", nsdir);
     int flags = 0;
     for (int k = 0; k < NS_COUNT; k++) {

@@ -187,7 +187,7 @@ static void on_trim(uv_timer_t *t)
 
 /* Starting */
 
-static bool set(const char *s)
+static bool nonempty(const char *s)
 {
     return s && s[0];
 }
@@ -311,7 +311,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .hostname = s->cfg.no_etc_files ? NULL : hostname,
         .resolv = s->cfg.no_etc_files ? NULL : resolv,
         /* A pod's network namespace is as much the container's own as a new one. */
-        .new_netns = set(s->cfg.netns) || !s->cfg.host_network,
+        .new_netns = nonempty(s->cfg.netns) || !s->cfg.host_network,
     };
     /* In a user namespace the layers must be idmapped, which only the shim (root on the host)
      * can do: in a mount namespace of its own, so the mounts end with it. */
@@ -383,9 +383,9 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .rootfs = &rs,
         /* PID and mount namespaces are always the container's own; network, IPC and UTS are
          * its pod's when it belongs to one. */
-        .clone_flags = CLONE_NEWPID | (set(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
-                       (set(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
-                       (s->cfg.host_network || set(s->cfg.netns) ? 0 : CLONE_NEWNET) |
+        .clone_flags = CLONE_NEWPID | (nonempty(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
+                       (nonempty(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
+                       (s->cfg.host_network || nonempty(s->cfg.netns) ? 0 : CLONE_NEWNET) |
                        (s->cfg.userns ? CLONE_NEWUSER : 0),
         .join_net = s->cfg.netns,
         .join_ipc = s->cfg.ipcns,
@@ -705,7 +705,7 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
          * pod's in a pod's UTS namespace). */
         if (!s->cfg.hostname || !s->cfg.hostname[0]) {
             char name[65] = "";
-            if (set(s->cfg.utsns))
+            if (nonempty(s->cfg.utsns))
                 uts_hostname(s->cfg.utsns, name, sizeof(name));
             else if (s->cfg.host_network)
                 gethostname(name, sizeof(name) - 1);
