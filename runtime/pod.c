@@ -118,10 +118,11 @@ static int is_mount_root(const char *path, bool *root)
  * namespace files mounted below it then stay in this mount namespace. Idempotent. */
 static int make_private(const char *pods_dir, struct reef_err *err)
 {
-    if (reef_fs_mkdir_p(pods_dir, 0711) < 0 && errno != EEXIST)
-        return reef_err_errno(err, -errno, "pod sandbox: create %s", pods_dir);
+    int r = reef_fs_mkdir_p(pods_dir, 0711);
+    if (r < 0)
+        return reef_err_errno(err, r, "pod sandbox: create %s", pods_dir);
     bool root = false;
-    int r = is_mount_root(pods_dir, &root);
+    r = is_mount_root(pods_dir, &root);
     if (r < 0)
         return reef_err_errno(err, r, "pod sandbox: %s", pods_dir);
     if (!root && mount(pods_dir, pods_dir, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -262,7 +263,8 @@ int reef_pod_sandbox_create(const char *pods_dir, const char *uid, const char *h
         return r;
     char nsdir[sizeof(sb.dir) + 8];
     snprintf(nsdir, sizeof(nsdir), "%s/ns", sb.dir);
-    if ((mkdir(sb.dir, 0711) < 0 && errno != EEXIST) || (mkdir(nsdir, 0700) < 0 && errno != EEXIST))
+    if ((mkdir(sb.dir, 0711) < 0 && errno != EEXIST) ||
+        (mkdir(nsdir, 0700) < 0 && errno != EEXIST))
         return reef_err_errno(err, -errno, "pod sandbox: create %s", nsdir);
     int flags = 0;
     for (int k = 0; k < NS_COUNT; k++) {

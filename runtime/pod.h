@@ -10,7 +10,7 @@
  * volumes) is the agent's.
  *
  * Synchronous (a fork and a few mounts): any thread, off a libuv loop's thread when it must not
- * block. The caller is root in the host's mount namespace (or the one its containers run in). */
+ * block; calls for one pod are not made concurrently (the agent serialises each pod's work). The caller is root in the host's mount namespace (or the one its containers run in). */
 #ifndef REEF_RUNTIME_POD_H
 #define REEF_RUNTIME_POD_H
 

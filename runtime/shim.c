@@ -187,7 +187,7 @@ static void on_trim(uv_timer_t *t)
 
 /* Starting */
 
-static bool set(const char *s)
+static bool nonempty(const char *s)
 {
     return s && s[0];
 }
@@ -234,6 +234,24 @@ static int write_etc_files(struct shim *s)
         reef_buf_free(&b);
     }
     return r;
+}
+
+/* The host name set in the UTS namespace file path (a pod's), for /etc/hostname and /etc/hosts:
+ * the shim steps into it and back (it is single-threaded). Left empty when that fails. */
+static void uts_hostname(const char *path, char *name, size_t sz)
+{
+    int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+    int pod = open(path, O_RDONLY | O_CLOEXEC);
+    if (self >= 0 && pod >= 0 && setns(pod, CLONE_NEWUTS) == 0) {
+        if (gethostname(name, sz - 1) < 0)
+            name[0] = '\0';
+        if (setns(self, CLONE_NEWUTS) < 0)
+            LOG_WARN("shim", "return to the host's UTS namespace: %s", strerror(errno));
+    }
+    if (self >= 0)
+        close(self);
+    if (pod >= 0)
+        close(pod);
 }
 
 static int prepare_files(struct shim *s, struct reef_err *err)
@@ -293,7 +311,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .hostname = s->cfg.no_etc_files ? NULL : hostname,
         .resolv = s->cfg.no_etc_files ? NULL : resolv,
         /* A pod's network namespace is as much the container's own as a new one. */
-        .new_netns = set(s->cfg.netns) || !s->cfg.host_network,
+        .new_netns = nonempty(s->cfg.netns) || !s->cfg.host_network,
     };
     /* In a user namespace the layers must be idmapped, which only the shim (root on the host)
      * can do: in a mount namespace of its own, so the mounts end with it. */
@@ -365,9 +383,9 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .rootfs = &rs,
         /* PID and mount namespaces are always the container's own; network, IPC and UTS are
          * its pod's when it belongs to one. */
-        .clone_flags = CLONE_NEWPID | (set(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
-                       (set(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
-                       (s->cfg.host_network || set(s->cfg.netns) ? 0 : CLONE_NEWNET) |
+        .clone_flags = CLONE_NEWPID | (nonempty(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
+                       (nonempty(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
+                       (s->cfg.host_network || nonempty(s->cfg.netns) ? 0 : CLONE_NEWNET) |
                        (s->cfg.userns ? CLONE_NEWUSER : 0),
         .join_net = s->cfg.netns,
         .join_ipc = s->cfg.ipcns,
@@ -683,10 +701,13 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     }
     if (r == 0) {
         reef_ctr_load_state(s->store, o->id, &s->st, NULL);
-        /* Docker's default host name: the short ID (the host's own with --network host). */
+        /* Docker's default host name: the short ID (the host's own with --network host, the
+         * pod's in a pod's UTS namespace). */
         if (!s->cfg.hostname || !s->cfg.hostname[0]) {
             char name[65] = "";
-            if (s->cfg.host_network)
+            if (nonempty(s->cfg.utsns))
+                uts_hostname(s->cfg.utsns, name, sizeof(name));
+            else if (s->cfg.host_network)
                 gethostname(name, sizeof(name) - 1);
             else
                 reef_strlcpy(name, s->cfg.id, 13);

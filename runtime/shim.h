@@ -4,7 +4,8 @@
  * container, writes its output to the log (and to an attached client), reaps it, records its
  * state, restarts it by policy, answers the control socket, and cleans up at the end. It runs one
  * libuv loop and returns when the container is finished for good. The process calling it must be
- * single-threaded (the container is cloned from it). */
+ * single-threaded (the container is cloned from it). reef_shim_start, which runs it as a process
+ * of its own, and the client calls below may be called from any thread. */
 #ifndef REEF_RUNTIME_SHIM_H
 #define REEF_RUNTIME_SHIM_H
 

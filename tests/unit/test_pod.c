@@ -31,6 +31,7 @@ static pid_t owner;
 static char started[8][REEF_CTR_ID_LEN + 1];
 static int nstarted;
 static const char *uids[] = {"pod-a", "pod-b", "pod-c"};
+static bool host_net; /* start(): the container is on the host's network */
 
 static bool shim_gone(const char *id)
 {
@@ -153,6 +154,7 @@ static int start(const struct reef_pod_sandbox *sb, const char *hostname, const 
     c.stop_signal = SIGKILL;
     c.stop_timeout = 1;
     c.cgroup_parent = cgparent;
+    c.host_network = host_net;
     c.netns = sb ? (char *)sb->netns : "";
     c.ipcns = sb ? (char *)sb->ipcns : "";
     c.utsns = sb ? (char *)sb->utsns : "";
@@ -391,11 +393,13 @@ static void test_containers_share_the_sandbox(void)
           0);
     char a[65], b[65];
     int code = -1;
-    /* a: listens on 8080 and answers once */
-    CHECK_OK(start(&sb, "web-0",
-                   "readlink /proc/self/ns/net > /out/a.net; readlink /proc/self/ns/ipc > /out/a.ipc;"
+    /* a: listens on 8080 and answers once; no host name of its own: the pod's */
+    CHECK_OK(start(&sb, "",
+                   "readlink /proc/self/ns/net > /out/a.net;"
+                   "readlink /proc/self/ns/ipc > /out/a.ipc;"
                    "readlink /proc/self/ns/pid > /out/a.pid; hostname > /out/a.host;"
-                   "cat /etc/hosts > /out/a.hosts; echo ready > /out/a.ready;"
+                   "cat /etc/hosts > /out/a.hosts; cat /etc/hostname > /out/a.etchost;"
+                   "echo ready > /out/a.ready;"
                    "echo hello-from-a | nc -l -p 8080",
                    NULL, false, NULL, &code, a, &err),
              &err);
@@ -445,7 +449,8 @@ static void test_containers_share_the_sandbox(void)
 
     /* b: the agent's own /etc/hosts; connects to a over the pod's loopback */
     CHECK_OK(start(&sb, "web-0",
-                   "readlink /proc/self/ns/net > /out/b.net; readlink /proc/self/ns/ipc > /out/b.ipc;"
+                   "readlink /proc/self/ns/net > /out/b.net;"
+                   "readlink /proc/self/ns/ipc > /out/b.ipc;"
                    "readlink /proc/self/ns/pid > /out/b.pid; hostname > /out/b.host;"
                    "cat /etc/hosts > /out/b.hosts;"
                    "until nc 127.0.0.1 8080 > /tmp/got && test -s /tmp/got; do sleep 0.1; done;"
@@ -479,6 +484,8 @@ static void test_containers_share_the_sandbox(void)
     /* a got the shim's /etc/hosts (its host name on 127.0.1.1), b the agent's */
     out_file("a.hosts", buf, sizeof(buf));
     CHECK(strstr(buf, "127.0.1.1\tweb-0"));
+    out_file("a.etchost", buf, sizeof(buf));
+    CHECK_STR(buf, "web-0");
     out_file("b.hosts", buf, sizeof(buf));
     CHECK_STR(buf, "10.0.0.7\tweb-0 # agent's");
     char path[400];
@@ -517,6 +524,33 @@ static void test_start_failures(void)
     /* an unknown container */
     CHECK(reef_shim_start(ctrs, "0123", &code, &err) < 0);
     CHECK_INT(code, ==, REEF_EXIT_RUNTIME);
+}
+
+/* A pod on the host's network still has its own IPC and UTS namespaces. */
+static void test_host_network_pod(void)
+{
+    setup();
+    struct reef_err err = {0};
+    struct reef_pod_sandbox sb;
+    CHECK_OK(reef_pod_sandbox_create(pods, "pod-b", "hostnet-0", true, &sb, &err), &err);
+    host_net = true;
+    char id[65];
+    int code = -1;
+    CHECK_OK(start(&sb, "",
+                   "readlink /proc/self/ns/net > /out/net; readlink /proc/self/ns/ipc > /out/ipc;"
+                   "hostname > /out/host",
+                   NULL, false, NULL, &code, id, &err),
+             &err);
+    CHECK_INT(wait_exit(id), ==, 0);
+    char buf[128], want[64];
+    ns_name("net", "/proc/self/ns/net", want, sizeof(want));
+    out_file("net", buf, sizeof(buf));
+    CHECK_STR(buf, want);
+    ns_name("ipc", sb.ipcns, want, sizeof(want));
+    out_file("ipc", buf, sizeof(buf));
+    CHECK_STR(buf, want);
+    out_file("host", buf, sizeof(buf));
+    CHECK_STR(buf, "hostnet-0");
 }
 
 /* A field of /proc/<pid>/status as a number ("SigBlk", "SigIgn": hexadecimal masks). */
@@ -582,8 +616,8 @@ static void test_start_from_a_busy_process(void)
     struct reef_ctr_state st = state_of(id);
     CHECK(st.status == REEF_CTR_RUNNING && st.shim_pid > 0);
     CHECK_INT(status_mask(st.shim_pid, "SigBlk"), ==, 0);
-    CHECK_INT(status_mask(st.shim_pid, "SigIgn") & ((1ULL << (SIGTERM - 1)) | (1ULL << (SIGHUP - 1))),
-              ==, 0);
+    unsigned long long ours = (1ULL << (SIGTERM - 1)) | (1ULL << (SIGHUP - 1));
+    CHECK_INT(status_mask(st.shim_pid, "SigIgn") & ours, ==, 0);
     /* its descriptors: stdio on /dev/null, the client socket gone, none of ours */
     char fdpath[64];
     snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%d", st.shim_pid, stray);
@@ -636,6 +670,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_sandbox_lifecycle);
     TEST_RUN(test_containers_share_the_sandbox);
     TEST_RUN(test_start_failures);
+    TEST_RUN(test_host_network_pod);
     TEST_RUN(test_start_from_a_busy_process);
     return test_done();
 }
