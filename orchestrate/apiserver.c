@@ -382,6 +382,8 @@ static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct r
         return route_resource(c, "", "v1", seg + 2, n - 2);
     }
     if (n >= 1 && strcmp(seg[0], "apis") == 0) {
+        if (n >= 4 && strcmp(seg[1], REEF__API_METRICS_GROUP) == 0)
+            return reef__api_metrics(c, seg + 1, n - 1);
         if (n <= 3)
             return reef__api_discovery(c, p);
         return route_resource(c, seg[1], seg[2], seg + 3, n - 3);

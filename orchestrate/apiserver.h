@@ -88,6 +88,28 @@ typedef void (*reef_apiserver_pod_stream_fn)(void *ud, const char *sub, const ch
 int reef_apiserver_set_node_handler(struct reef_apiserver *a, const char *node,
                                     reef_apiserver_pod_stream_fn fn, void *ud);
 
+/* ---- metrics.k8s.io: what `kubectl top` reads, from the agents' cgroup figures ---- */
+
+struct reef_apiserver_usage {
+    char name[64];          /* a pod's container; "" for a node */
+    uint64_t cpu_nanocores; /* average over the window */
+    uint64_t memory_bytes;  /* working set */
+    int64_t timestamp_ms;   /* end of the window */
+    int64_t window_ms;
+};
+struct reef_apiserver_metrics {
+    /* The node's usage; -ENOENT when this provider has none for it. */
+    int (*node)(void *ud, const char *node, struct reef_apiserver_usage *u);
+    /* The usage of each running container of pod ns/name (at most max), *n set; -ENOENT when
+     * there are no figures for the pod yet. */
+    int (*pod)(void *ud, const char *ns, const char *name, struct reef_apiserver_usage *u,
+               size_t max, size_t *n);
+    void *ud;
+};
+/* Installs (m not NULL) or removes the provider of metrics.k8s.io figures. Without one, the API
+ * is discovered but has no figures. m is copied. */
+void reef_apiserver_set_metrics(struct reef_apiserver *a, const struct reef_apiserver_metrics *m);
+
 /* ---- internal: shared by apiserver*.c ---- */
 
 enum {
@@ -127,6 +149,7 @@ struct reef_apiserver {
     size_t nwatches;
     bool stopping; /* after reef_apiserver_shutdown */
     struct reef__api_node_handler *node_handlers; /* singly linked */
+    struct reef_apiserver_metrics metrics;        /* node == NULL: none */
 };
 
 /* One API request being answered. */
@@ -155,6 +178,14 @@ void reef__api_qualified_kind(const struct reef__api_res *r, char *out, size_t s
 
 /* Discovery documents (apiserver_res.c). */
 void reef__api_discovery(struct reef__api_call *c, const char *path);
+/* metrics.k8s.io (apiserver_metrics.c): its requests (seg: the path's segments after "apis"),
+ * and its entries in the discovery documents. */
+void reef__api_metrics(struct reef__api_call *c, char **seg, int n);
+void reef__api_metrics_aggregated(struct reef_json_writer *w);
+void reef__api_metrics_group(struct reef_json_writer *w, bool with_kind);
+void reef__api_metrics_resources(struct reef_json_writer *w);
+#define REEF__API_METRICS_GROUP "metrics.k8s.io"
+#define REEF__API_METRICS_VERSION "v1beta1"
 
 /* Status bodies. causes is a JSON array text or NULL. Finishes the response. */
 void reef__api_status(struct reef_http_res *res, int code, const char *reason, const char *name,

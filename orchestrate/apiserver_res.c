@@ -378,6 +378,7 @@ void reef__api_discovery(struct reef__api_call *c, const char *path)
         } else {
             for (size_t i = 0; i < API_NGROUPS; i++)
                 aggregated_group(&w, groups[i]);
+            reef__api_metrics_aggregated(&w);
         }
         reef_json_end_array(&w);
         reef_json_end_object(&w);
@@ -409,6 +410,7 @@ void reef__api_discovery(struct reef__api_call *c, const char *path)
         reef_json_begin_array(&w);
         for (size_t i = 0; i < API_NGROUPS; i++)
             group_entry(&w, groups[i], false);
+        reef__api_metrics_group(&w, false);
         reef_json_end_array(&w);
         reef_json_end_object(&w);
     } else if (strcmp(p, "/api/v1") == 0) {
@@ -422,16 +424,22 @@ void reef__api_discovery(struct reef__api_call *c, const char *path)
             gl = 0;
         memcpy(g, rest, gl);
         g[gl] = '\0';
-        if (!group_known(g) || (slash && strcmp(slash, "/v1") != 0)) {
+        if (strcmp(g, REEF__API_METRICS_GROUP) == 0 &&
+            (!slash || strcmp(slash, "/" REEF__API_METRICS_VERSION) == 0)) {
+            if (slash)
+                reef__api_metrics_resources(&w);
+            else
+                reef__api_metrics_group(&w, true);
+        } else if (!group_known(g) || (slash && strcmp(slash, "/v1") != 0)) {
             reef_buf_free(&b);
             reef__api_status(c->res, 404, "NotFound", NULL, NULL, NULL,
                              "the server could not find the requested resource");
             return;
-        }
-        if (slash)
+        } else if (slash) {
             resource_list(&w, g);
-        else
+        } else {
             group_entry(&w, g, true);
+        }
     } else {
         reef_buf_free(&b);
         reef__api_status(c->res, 404, "NotFound", NULL, NULL, NULL,
