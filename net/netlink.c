@@ -361,7 +361,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
             if (rc == 0 && fn) {
                 int r = fn(ud, h);
                 if (r != 0)
-                    rc = r;
+                    rc = fail(err, r < 0 && r > -4096 ? r : -EIO, type, what, "reply");
             }
         }
         if (left != 0 && rc == 0)

@@ -352,7 +352,7 @@ enum ns_op { NS_PROBE, NS_CONFIGURE };
 struct ns_job {
     enum ns_op op;
     uint32_t ip, gw;
-    int prefix;
+    int prefix, mtu;
     /* out */
     int rc;
     struct reef_err err;
@@ -367,7 +367,8 @@ static int ns_configure(struct reef_nl *nl, struct ns_job *j, struct reef_err *e
     if (!j->eth0.found)
         return reef_err_set(err, -ENODEV, "%s: missing", POD_IF);
     if ((r = addr_add(nl, j->eth0.index, POD_IF, j->ip, j->prefix, err)) < 0 ||
-        (r = link_set(nl, j->eth0.index, POD_IF, true, 0, 0, err)) < 0)
+        (r = link_set(nl, j->eth0.index, POD_IF, true, 0, j->eth0.mtu != j->mtu ? j->mtu : 0,
+                      err)) < 0)
         return r;
     struct link_info lo;
     if ((r = link_get(nl, "lo", &lo, err)) < 0)
@@ -503,7 +504,8 @@ static bool file_holds(int dirfd, const char *name, const char *uid)
 static int scan_dir(struct reef_podnet *pn, int (*fn)(void *ud, const char *name, uint32_t ip),
                     void *ud, struct reef_err *err)
 {
-    int dfd = dup(pn->dirfd);
+    /* A descriptor of its own: a dup() would share (and move) the offset of pn->dirfd. */
+    int dfd = openat(pn->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return reef_err_errno(err, -errno, "ipam %s", pn->state_dir);
     DIR *d = fdopendir(dfd);
@@ -512,7 +514,6 @@ static int scan_dir(struct reef_podnet *pn, int (*fn)(void *ud, const char *name
         close(dfd);
         return reef_err_errno(err, e, "ipam %s", pn->state_dir);
     }
-    rewinddir(d);
     int r = 0;
     struct dirent *de;
     errno = 0;
@@ -671,7 +672,7 @@ static int alloc_free(struct reef_podnet *pn, const char *uid, struct reef_err *
 /* Removes temporary records left by a process that died between writing and linking one. */
 static void remove_stale_tmp(struct reef_podnet *pn)
 {
-    int dfd = dup(pn->dirfd);
+    int dfd = openat(pn->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     if (!d) {
         if (dfd >= 0)
@@ -917,7 +918,8 @@ static int attach_links(struct reef_podnet *pn, const char *uid, const char *net
     if ((r = link_get(&pn->nl, hv, &host, err)) < 0)
         return r;
 
-    struct ns_job j = {.op = NS_PROBE, .ip = ip, .gw = pn->gw, .prefix = pn->prefix};
+    struct ns_job j = {
+        .op = NS_PROBE, .ip = ip, .gw = pn->gw, .prefix = pn->prefix, .mtu = pn->mtu};
     bool created = false;
     if (host.found) {
         if ((r = run_in_netns(nsfd, netns_path, &j, err)) < 0)
@@ -944,8 +946,8 @@ static int attach_links(struct reef_podnet *pn, const char *uid, const char *net
         }
     }
     /* The host end first, so eth0 has a carrier by the time its route goes in. */
-    if ((r = link_set(&pn->nl, host.index, hv, true, host.master != br.index ? br.index : 0, 0,
-                      err)) < 0)
+    if ((r = link_set(&pn->nl, host.index, hv, true, host.master != br.index ? br.index : 0,
+                      host.mtu != pn->mtu ? pn->mtu : 0, err)) < 0)
         goto undo;
     j.op = NS_CONFIGURE;
     if ((r = run_in_netns(nsfd, netns_path, &j, err)) < 0)

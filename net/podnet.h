@@ -52,7 +52,7 @@ int reef_podnet_attach(struct reef_podnet *pn, const char *pod_uid, const char *
 /* Deletes the host end (if still there; its peer goes with it) and frees the address; missing
  * pieces are not errors. */
 int reef_podnet_detach(struct reef_podnet *pn, const char *pod_uid, struct reef_err *err);
-/* The address held by pod_uid into ip, 0; -ENOENT when none. */
+/* The address held by pod_uid into ip, 0; -ENOENT when none, -EINVAL for a malformed uid. */
 int reef_podnet_lookup(struct reef_podnet *pn, const char *pod_uid, char ip[64]);
 /* "10.42.0.1"; owned by pn. */
 const char *reef_podnet_gateway(const struct reef_podnet *pn);

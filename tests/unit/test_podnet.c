@@ -707,6 +707,29 @@ static void test_reopen_keeps_allocations(void)
     reef_podnet_close(pn);
 }
 
+/* Reopening with another MTU changes the bridge, and every pod as it is attached again. */
+static void test_mtu_change(void)
+{
+    setup();
+    const char *a = new_netns("pod-a");
+    struct reef_podnet *pn = open_pn("10.99.0.0/24");
+    attach_ok(pn, "uid-a", a, "10.99.0.2");
+    reef_podnet_close(pn);
+    struct reef_podnet_opts o = {.bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE,
+                                 .mtu = 1300};
+    struct reef_err err = {0};
+    CHECK_OK(reef_podnet_open(&o, &pn, &err), &err);
+    CHECK_INT(get_link(BRIDGE).mtu, ==, 1300);
+    attach_ok(pn, "uid-a", a, "10.99.0.2");
+    char hv[16];
+    reef__podnet_veth_name("uid-a", hv);
+    CHECK_INT(get_link(hv).mtu, ==, 1300);
+    enter(a);
+    CHECK_INT(get_link("eth0").mtu, ==, 1300);
+    leave();
+    reef_podnet_close(pn);
+}
+
 static void test_exhaustion(void)
 {
     setup();
@@ -789,7 +812,7 @@ static void test_concurrent_allocators(void)
     const char *ns[2][PER];
     for (int p = 0; p < 2; p++)
         for (int i = 0; i < PER; i++) {
-            char name[16];
+            char name[32];
             snprintf(name, sizeof(name), "p%d-%d", p, i);
             ns[p][i] = new_netns(name);
         }
@@ -801,7 +824,7 @@ static void test_concurrent_allocators(void)
         if (kids[p] == 0) {
             struct reef_podnet *pn = open_pn("10.99.0.0/24");
             for (int i = 0; i < PER; i++) {
-                char uid[16], ip[64];
+                char uid[32], ip[64];
                 snprintf(uid, sizeof(uid), "uid-%d-%d", p, i);
                 struct reef_err err = {0};
                 CHECK_OK(reef_podnet_attach(pn, uid, ns[p][i], ip, &err), &err);
@@ -819,7 +842,7 @@ static void test_concurrent_allocators(void)
     struct reef_podnet *pn = open_pn("10.99.0.0/24");
     for (int p = 0; p < 2; p++)
         for (int i = 0; i < PER; i++) {
-            char uid[16], ip[64];
+            char uid[32], ip[64];
             snprintf(uid, sizeof(uid), "uid-%d-%d", p, i);
             CHECK_INT(reef_podnet_lookup(pn, uid, ip), ==, 0);
             uint32_t a;
@@ -860,6 +883,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_attach_replaces_stale_link);
     TEST_RUN(test_detach);
     TEST_RUN(test_reopen_keeps_allocations);
+    TEST_RUN(test_mtu_change);
     TEST_RUN(test_exhaustion);
     TEST_RUN(test_attach_errors);
     TEST_RUN(test_concurrent_allocators);
