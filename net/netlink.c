@@ -158,8 +158,7 @@ int reef_nl_parse(const struct rtattr *tb[], int max, const void *attrs, size_t 
     return 0;
 }
 
-int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h,
-                      size_t hdr_len)
+int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h, size_t hdr_len)
 {
     size_t off = NLMSG_SPACE(hdr_len);
     if (h->nlmsg_len < NLMSG_LENGTH(hdr_len)) {
@@ -295,8 +294,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     ssize_t n;
     do
-        n = sendto(nl->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&kernel,
-                   sizeof(kernel));
+        n = sendto(nl->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return fail(err, -errno, type, what, "send");
@@ -320,8 +318,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             int e = -errno;
-            return fail(err, e, type, what,
-                        e == -EAGAIN ? "no answer from the kernel" : "receive");
+            return fail(err, e, type, what, e == -EAGAIN ? "no answer from the kernel" : "receive");
         }
         if ((size_t)n > sizeof(rbuf.b))
             return fail(err, -EMSGSIZE, type, what, "answer larger than the receive buffer");

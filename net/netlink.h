@@ -88,8 +88,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
  * Returns -EBADMSG when an attribute's length is inconsistent. */
 int reef_nl_parse(const struct rtattr *tb[], int max, const void *attrs, size_t len);
 /* The same over the attributes following a message's family header of hdr_len bytes. */
-int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h,
-                      size_t hdr_len);
+int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h, size_t hdr_len);
 /* The same over a nested attribute's payload. */
 int reef_nl_parse_nested(const struct rtattr *tb[], int max, const struct rtattr *nest);
 

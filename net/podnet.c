@@ -113,8 +113,8 @@ int reef__podnet_parse_cidr(const char *s, uint32_t *net, int *prefix, struct re
     if (ip & ~mask_of((int)pl)) {
         char n[16];
         ip_str(ip & mask_of((int)pl), n);
-        return reef_err_set(err, -EINVAL, "pod CIDR \"%.64s\": host bits set (the network is %s/%u)",
-                            s, n, pl);
+        return reef_err_set(err, -EINVAL,
+                            "pod CIDR \"%.64s\": host bits set (the network is %s/%u)", s, n, pl);
     }
     *net = ip;
     *prefix = (int)pl;
@@ -187,8 +187,8 @@ static int check_ifname(const char *name, struct reef_err *err)
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.'))
-            return reef_err_set(err, -EINVAL, "bridge name \"%s\": character %zu not allowed",
-                                name, i);
+            return reef_err_set(err, -EINVAL, "bridge name \"%s\": character %zu not allowed", name,
+                                i);
     }
     return 0;
 }
@@ -260,8 +260,8 @@ static int link_get(struct reef_nl *nl, const char *name, struct link_info *li,
 }
 
 /* Sets flags (IFF_UP), master (> 0) and mtu (> 0) of an existing link. */
-static int link_set(struct reef_nl *nl, int index, const char *name, bool up, int master,
-                    int mtu, struct reef_err *err)
+static int link_set(struct reef_nl *nl, int index, const char *name, bool up, int master, int mtu,
+                    struct reef_err *err)
 {
     struct reef_nl_msg m;
     struct ifinfomsg *ifi = reef_nl_msg_init(&m, RTM_NEWLINK, 0, sizeof(*ifi));
@@ -327,8 +327,8 @@ static int addr_add(struct reef_nl *nl, int index, const char *ifname, uint32_t 
 static int route_default(struct reef_nl *nl, int oif, uint32_t gw, struct reef_err *err)
 {
     struct reef_nl_msg m;
-    struct rtmsg *rt = reef_nl_msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-                                        sizeof(*rt));
+    struct rtmsg *rt =
+        reef_nl_msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rt));
     if (rt) {
         rt->rtm_family = AF_INET;
         rt->rtm_table = RT_TABLE_MAIN;
@@ -579,8 +579,8 @@ static int sync_dir(struct reef_podnet *pn, struct reef_err *err)
 /* Takes the lowest free address for uid. The record is written whole under a temporary name and
  * then link()ed to the address's name: link fails with EEXIST exactly like O_CREAT|O_EXCL, so
  * two allocators never share an address, and a reader never sees a half-written record. */
-static int alloc_new(struct reef_podnet *pn, const char *uid, struct alloc_scan *s,
-                     uint32_t *out, struct reef_err *err)
+static int alloc_new(struct reef_podnet *pn, const char *uid, struct alloc_scan *s, uint32_t *out,
+                     struct reef_err *err)
 {
     static unsigned counter;
     char tmp[64];

@@ -50,10 +50,26 @@ static void test_parse_cidr(void)
     CHECK_INT(net, ==, 0xc0a80104);
 
     static const char *const bad[] = {
-        "",           "10.42.0.0",     "10.42.0.0/",     "10.42.0.0/33",    "10.42.0.1/24",
-        "10.42.0.0/31", "10.42.0.0/32", "10.0.0.0/7",    "010.42.0.0/24",   "10.42.0/24",
-        "10.42.0.0.0/24", "10.42.0.256/24", "10.42.0.0/24 ", " 10.42.0.0/24", "10.42.0.0/024",
-        "a.b.c.d/24", "10.42.0.0/-1",  "10.42.0.0/+24",  "fd00::/64",       "10.42.0.0/24/1",
+        "",
+        "10.42.0.0",
+        "10.42.0.0/",
+        "10.42.0.0/33",
+        "10.42.0.1/24",
+        "10.42.0.0/31",
+        "10.42.0.0/32",
+        "10.0.0.0/7",
+        "010.42.0.0/24",
+        "10.42.0/24",
+        "10.42.0.0.0/24",
+        "10.42.0.256/24",
+        "10.42.0.0/24 ",
+        " 10.42.0.0/24",
+        "10.42.0.0/024",
+        "a.b.c.d/24",
+        "10.42.0.0/-1",
+        "10.42.0.0/+24",
+        "fd00::/64",
+        "10.42.0.0/24/1",
         "10.42.0.0/99999999999",
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++) {
@@ -83,7 +99,7 @@ static void test_pick(void)
     CHECK_INT(reef__podnet_pick(net, 24, t1, 2), ==, net + 4);
     uint32_t t2[] = {net + 3};
     CHECK_INT(reef__podnet_pick(net, 24, t2, 1), ==, net + 2); /* the lowest free, a hole */
-    uint32_t t3[] = {net + 4, net + 2, net + 3, net + 3};       /* any order, duplicates */
+    uint32_t t3[] = {net + 4, net + 2, net + 3, net + 3};      /* any order, duplicates */
     CHECK_INT(reef__podnet_pick(net, 24, t3, 4), ==, net + 5);
     uint32_t t4[] = {net, net + 1, net + 255, 0x0b000002}; /* outside the pool: no effect */
     CHECK_INT(reef__podnet_pick(net, 24, t4, 4), ==, net + 2);
@@ -182,8 +198,7 @@ static struct reef_podnet *open_pn(const char *cidr)
     return pn;
 }
 
-static void attach_ok(struct reef_podnet *pn, const char *uid, const char *netns,
-                      const char *want)
+static void attach_ok(struct reef_podnet *pn, const char *uid, const char *netns, const char *want)
 {
     char ip[64];
     struct reef_err err = {0};
@@ -527,12 +542,13 @@ static void test_open_bad_options(void)
     }
     static const char *const names[] = {"", "a-bridge-name-too-long", "a/b", "a b", ".."};
     for (size_t i = 0; i < REEF_ARRAY_LEN(names); i++) {
-        struct reef_podnet_opts o = {.bridge = names[i], .cidr = "10.99.0.0/24", .state_dir = STATE};
+        struct reef_podnet_opts o = {
+            .bridge = names[i], .cidr = "10.99.0.0/24", .state_dir = STATE};
         CHECK_INT(reef_podnet_open(&o, &pn, &err), ==, -EINVAL);
         CHECK(strstr(err.msg, "bridge name") != NULL);
     }
-    struct reef_podnet_opts o = {.bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE,
-                                 .mtu = 10};
+    struct reef_podnet_opts o = {
+        .bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE, .mtu = 10};
     CHECK_INT(reef_podnet_open(&o, &pn, &err), ==, -EINVAL);
     CHECK_STR(err.msg, "mtu 10: outside 68..65535");
     o.mtu = 0;
@@ -715,8 +731,8 @@ static void test_mtu_change(void)
     struct reef_podnet *pn = open_pn("10.99.0.0/24");
     attach_ok(pn, "uid-a", a, "10.99.0.2");
     reef_podnet_close(pn);
-    struct reef_podnet_opts o = {.bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE,
-                                 .mtu = 1300};
+    struct reef_podnet_opts o = {
+        .bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE, .mtu = 1300};
     struct reef_err err = {0};
     CHECK_OK(reef_podnet_open(&o, &pn, &err), &err);
     CHECK_INT(get_link(BRIDGE).mtu, ==, 1300);
