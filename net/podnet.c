@@ -8,7 +8,9 @@
 #include <linux/nsfs.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,12 +260,19 @@ static int run_in_netns(int nsfd, const char *path, struct ns_job *j, struct ree
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return reef_err_errno(err, -errno, "netns %s: pipe", path);
+    /* The child runs with every signal blocked: a handler of the parent's (libuv's writes to
+     * the loop's signal pipe) must never run in it. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = fork();
+    int fork_errno = errno;
+    if (pid != 0)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
-        int e = -errno;
         close(p[0]);
         close(p[1]);
-        return reef_err_errno(err, e, "netns %s: fork", path);
+        return reef_err_errno(err, -fork_errno, "netns %s: fork", path);
     }
     if (pid == 0) {
         close(p[0]);

@@ -16,6 +16,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -869,6 +870,53 @@ static void test_concurrent_allocators(void)
     reef_podnet_close(pn);
 }
 
+struct thread_attach {
+    struct reef_podnet *pn;
+    const char *netns;
+    ino_t ns_before, ns_after;
+    int rc;
+    char ip[64];
+    struct reef_err err;
+};
+
+static ino_t my_netns(void)
+{
+    struct stat st;
+    CHECK_INT(stat("/proc/thread-self/ns/net", &st), ==, 0);
+    return st.st_ino;
+}
+
+static void *attach_thread(void *arg)
+{
+    struct thread_attach *t = arg;
+    t->ns_before = my_netns();
+    t->rc = reef_podnet_attach(t->pn, "uid-a", t->netns, t->ip, &t->err);
+    t->ns_after = my_netns();
+    return NULL;
+}
+
+/* From a second thread of a threaded process (as on libuv's thread pool): neither thread ever
+ * leaves the node's namespace. */
+static void test_attach_from_thread(void)
+{
+    setup();
+    const char *a = new_netns("pod-a");
+    struct reef_podnet *pn = open_pn("10.99.0.0/24");
+    ino_t main_ns = my_netns();
+    struct thread_attach t = {.pn = pn, .netns = a};
+    pthread_t th;
+    CHECK_INT(pthread_create(&th, NULL, attach_thread, &t), ==, 0);
+    CHECK_INT(pthread_join(th, NULL), ==, 0);
+    if (t.rc != 0)
+        TEST_FAIL("attach: %s", t.err.msg);
+    CHECK_STR(t.ip, "10.99.0.2");
+    CHECK_INT(t.ns_before, ==, main_ns);
+    CHECK_INT(t.ns_after, ==, main_ns);
+    CHECK_INT(my_netns(), ==, main_ns);
+    check_pod("uid-a", a, "10.99.0.2");
+    reef_podnet_close(pn);
+}
+
 /* Runs in the node's real network namespace, reading only: nothing from the tests is there. */
 static void test_node_namespace_untouched(void)
 {
@@ -903,6 +951,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_exhaustion);
     TEST_RUN(test_attach_errors);
     TEST_RUN(test_concurrent_allocators);
+    TEST_RUN(test_attach_from_thread);
     TEST_RUN(test_node_namespace_untouched);
     return test_done();
 }
