@@ -158,8 +158,7 @@ int reef_nl_parse(const struct rtattr *tb[], int max, const void *attrs, size_t 
     return 0;
 }
 
-int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h,
-                      size_t hdr_len)
+int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h, size_t hdr_len)
 {
     size_t off = NLMSG_SPACE(hdr_len);
     if (h->nlmsg_len < NLMSG_LENGTH(hdr_len)) {
@@ -295,8 +294,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     ssize_t n;
     do
-        n = sendto(nl->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&kernel,
-                   sizeof(kernel));
+        n = sendto(nl->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return fail(err, -errno, type, what, "send");
@@ -320,15 +318,24 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             int e = -errno;
-            return fail(err, e, type, what,
-                        e == -EAGAIN ? "no answer from the kernel" : "receive");
+            return fail(err, e, type, what, e == -EAGAIN ? "no answer from the kernel" : "receive");
         }
         if ((size_t)n > sizeof(rbuf.b))
             return fail(err, -EMSGSIZE, type, what, "answer larger than the receive buffer");
         if (from.nl_pid != 0)
             continue; /* not from the kernel */
-        size_t left = (size_t)n;
-        for (const struct nlmsghdr *h = &rbuf.h; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+        /* Walked by hand rather than with NLMSG_NEXT, whose unsigned arithmetic runs past the
+         * end when the last message's length is not a multiple of 4. */
+        size_t off = 0, total = (size_t)n;
+        for (;;) {
+            size_t left = total - off;
+            if (left < sizeof(struct nlmsghdr))
+                break;
+            const struct nlmsghdr *h = (const struct nlmsghdr *)(rbuf.b + off);
+            if (h->nlmsg_len < sizeof(struct nlmsghdr) || h->nlmsg_len > left)
+                break;
+            size_t step = NLMSG_ALIGN(h->nlmsg_len);
+            off = step < left ? off + step : total;
             if (h->nlmsg_seq != nl->seq)
                 continue; /* the tail of an earlier, abandoned call */
             if (h->nlmsg_flags & NLM_F_DUMP_INTR)
@@ -361,10 +368,10 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
             if (rc == 0 && fn) {
                 int r = fn(ud, h);
                 if (r != 0)
-                    rc = r;
+                    rc = fail(err, r < 0 && r > -4096 ? r : -EIO, type, what, "reply");
             }
         }
-        if (left != 0 && rc == 0)
-            rc = fail(err, -EBADMSG, type, what, "truncated message in the answer");
+        if (off != total) /* the end of the answer may be in what cannot be read */
+            return rc ? rc : fail(err, -EBADMSG, type, what, "truncated message in the answer");
     }
 }

@@ -70,9 +70,9 @@ void reef_nl_nest_end(struct reef_nl_msg *m);
 void *reef_nl_put_raw(struct reef_nl_msg *m, size_t len);
 
 /* Called for every reply message (not ACKs or errors) that answers the request. h is valid only
- * during the call. A nonzero return (a negative errno; the callback reports its own message
- * through its ud) becomes the call's result: the rest of the answer is still read, so the socket
- * stays usable, but no further replies are delivered. */
+ * during the call. A negative errno returned becomes the call's result, reported as
+ * "netlink: RTM_GETLINK <what>: <strerror> (reply)"; the rest of the answer is still read, so the
+ * socket stays usable, but no further replies are delivered. */
 typedef int (*reef_nl_reply_fn)(void *ud, const struct nlmsghdr *h);
 
 /* Sends m and reads the answer: replies go to fn (may be NULL), the call ends at the ACK, the
@@ -88,8 +88,7 @@ int reef_nl_call(struct reef_nl *nl, struct reef_nl_msg *m, reef_nl_reply_fn fn,
  * Returns -EBADMSG when an attribute's length is inconsistent. */
 int reef_nl_parse(const struct rtattr *tb[], int max, const void *attrs, size_t len);
 /* The same over the attributes following a message's family header of hdr_len bytes. */
-int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h,
-                      size_t hdr_len);
+int reef_nl_parse_msg(const struct rtattr *tb[], int max, const struct nlmsghdr *h, size_t hdr_len);
 /* The same over a nested attribute's payload. */
 int reef_nl_parse_nested(const struct rtattr *tb[], int max, const struct rtattr *nest);
 

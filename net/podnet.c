@@ -1,12 +1,14 @@
-#include "net/podnet.h"
+/* podnet: the links (bridge, veth pairs), the pod's namespace (configured from a forked child)
+ * and the public entry points. Addresses are podnet_ipam.c's. */
+#include "net/podnet_int.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/nsfs.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,132 +27,6 @@
 #include "net/netlink.h"
 
 #define POD_IF "eth0"
-#define UID_MAX_LEN 128
-
-struct reef_podnet {
-    char bridge[IFNAMSIZ];
-    char cidr[32];    /* canonical "10.42.0.0/24" */
-    char gateway[16]; /* "10.42.0.1" */
-    uint32_t net, gw; /* host byte order */
-    int prefix;
-    int mtu;
-    int dirfd; /* state_dir */
-    char *state_dir;
-    struct reef_nl nl; /* in the caller's namespace */
-};
-
-/* ---- Pure parts --------------------------------------------------------------------------- */
-
-static uint32_t mask_of(int prefix)
-{
-    return prefix <= 0 ? 0 : 0xffffffffu << (32 - prefix);
-}
-
-static uint32_t broadcast_of(uint32_t net, int prefix)
-{
-    return net | ~mask_of(prefix);
-}
-
-static void ip_str(uint32_t ip, char buf[16])
-{
-    snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
-}
-
-/* A decimal number without sign or leading zeros, at most max, ending at *end. */
-static int parse_dec(const char *s, unsigned max, unsigned *out, const char **end)
-{
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
-        return -EINVAL;
-    unsigned v = 0;
-    while (*s >= '0' && *s <= '9') {
-        v = v * 10 + (unsigned)(*s++ - '0');
-        if (v > max)
-            return -EINVAL;
-    }
-    *out = v;
-    *end = s;
-    return 0;
-}
-
-static int parse_quad(const char *s, uint32_t *ip, const char **end)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned o;
-        if (parse_dec(s, 255, &o, &s) < 0)
-            return -EINVAL;
-        if (i < 3 && *s++ != '.')
-            return -EINVAL;
-        v = v << 8 | o;
-    }
-    *ip = v;
-    *end = s;
-    return 0;
-}
-
-int reef__podnet_parse_ip(const char *s, uint32_t *ip)
-{
-    const char *end;
-    if (!s || parse_quad(s, ip, &end) < 0 || *end)
-        return -EINVAL;
-    return 0;
-}
-
-int reef__podnet_parse_cidr(const char *s, uint32_t *net, int *prefix, struct reef_err *err)
-{
-    if (!s)
-        return reef_err_set(err, -EINVAL, "pod CIDR missing");
-    const char *p;
-    uint32_t ip;
-    unsigned pl;
-    if (parse_quad(s, &ip, &p) < 0 || *p++ != '/' || parse_dec(p, 32, &pl, &p) < 0 || *p)
-        return reef_err_set(err, -EINVAL, "pod CIDR \"%.64s\": not an IPv4 a.b.c.d/n", s);
-    if (pl < 8 || pl > 30)
-        return reef_err_set(err, -EINVAL,
-                            "pod CIDR \"%.64s\": prefix /%u outside /8../30 (a /31 or /32 has "
-                            "no room for pods)",
-                            s, pl);
-    if (ip & ~mask_of((int)pl)) {
-        char n[16];
-        ip_str(ip & mask_of((int)pl), n);
-        return reef_err_set(err, -EINVAL, "pod CIDR \"%.64s\": host bits set (the network is %s/%u)",
-                            s, n, pl);
-    }
-    *net = ip;
-    *prefix = (int)pl;
-    return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-uint32_t reef__podnet_pick(uint32_t net, int prefix, const uint32_t *taken, size_t n)
-{
-    uint32_t last = broadcast_of(net, prefix) - 1;
-    uint32_t *sorted = NULL;
-    if (n) {
-        sorted = malloc(n * sizeof(*sorted));
-        if (!sorted)
-            return 0;
-        memcpy(sorted, taken, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_u32);
-    }
-    /* Walk candidates and the sorted taken list together: the first candidate the list skips
-     * over is free. */
-    uint32_t cand = net + 2;
-    for (size_t i = 0; i < n && cand <= last; i++) {
-        if (sorted[i] < cand)
-            continue;
-        if (sorted[i] > cand)
-            break;
-        cand++;
-    }
-    free(sorted);
-    return cand <= last ? cand : 0;
-}
 
 void reef__podnet_veth_name(const char *uid, char name[16])
 {
@@ -158,21 +34,6 @@ void reef__podnet_veth_name(const char *uid, char name[16])
     for (const unsigned char *p = (const unsigned char *)uid; *p; p++)
         h = (h ^ *p) * 16777619u;
     snprintf(name, 16, "veth%08x", h);
-}
-
-static int check_uid(const char *uid, struct reef_err *err)
-{
-    size_t n = uid ? strlen(uid) : 0;
-    if (n == 0 || n > UID_MAX_LEN)
-        return reef_err_set(err, -EINVAL, "pod uid: must be 1..%d characters", UID_MAX_LEN);
-    for (size_t i = 0; i < n; i++) {
-        char c = uid[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return reef_err_set(err, -EINVAL, "pod uid \"%.*s\": character %zu not allowed", 64,
-                                uid, i);
-    }
-    return 0;
 }
 
 static int check_ifname(const char *name, struct reef_err *err)
@@ -187,8 +48,8 @@ static int check_ifname(const char *name, struct reef_err *err)
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.'))
-            return reef_err_set(err, -EINVAL, "bridge name \"%s\": character %zu not allowed",
-                                name, i);
+            return reef_err_set(err, -EINVAL, "bridge name \"%s\": character %zu not allowed", name,
+                                i);
     }
     return 0;
 }
@@ -260,8 +121,8 @@ static int link_get(struct reef_nl *nl, const char *name, struct link_info *li,
 }
 
 /* Sets flags (IFF_UP), master (> 0) and mtu (> 0) of an existing link. */
-static int link_set(struct reef_nl *nl, int index, const char *name, bool up, int master,
-                    int mtu, struct reef_err *err)
+static int link_set(struct reef_nl *nl, int index, const char *name, bool up, int master, int mtu,
+                    struct reef_err *err)
 {
     struct reef_nl_msg m;
     struct ifinfomsg *ifi = reef_nl_msg_init(&m, RTM_NEWLINK, 0, sizeof(*ifi));
@@ -314,12 +175,13 @@ static int addr_add(struct reef_nl *nl, int index, const char *ifname, uint32_t 
         ifa->ifa_scope = RT_SCOPE_UNIVERSE;
         ifa->ifa_index = (unsigned)index;
     }
-    uint32_t a = htonl(ip), b = htonl(broadcast_of(ip & mask_of(prefix), prefix));
+    uint32_t a = htonl(ip),
+             b = htonl(reef__podnet_broadcast(ip & reef__podnet_mask(prefix), prefix));
     reef_nl_put_u32(&m, IFA_LOCAL, a);
     reef_nl_put_u32(&m, IFA_ADDRESS, a);
     reef_nl_put_u32(&m, IFA_BROADCAST, b);
     char what[64], s[16];
-    ip_str(ip, s);
+    reef__podnet_ip_str(ip, s);
     snprintf(what, sizeof(what), "%s/%d on %s", s, prefix, ifname);
     return reef_nl_call(nl, &m, NULL, NULL, what, err);
 }
@@ -327,8 +189,8 @@ static int addr_add(struct reef_nl *nl, int index, const char *ifname, uint32_t 
 static int route_default(struct reef_nl *nl, int oif, uint32_t gw, struct reef_err *err)
 {
     struct reef_nl_msg m;
-    struct rtmsg *rt = reef_nl_msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-                                        sizeof(*rt));
+    struct rtmsg *rt =
+        reef_nl_msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rt));
     if (rt) {
         rt->rtm_family = AF_INET;
         rt->rtm_table = RT_TABLE_MAIN;
@@ -339,7 +201,7 @@ static int route_default(struct reef_nl *nl, int oif, uint32_t gw, struct reef_e
     reef_nl_put_u32(&m, RTA_GATEWAY, htonl(gw));
     reef_nl_put_u32(&m, RTA_OIF, (uint32_t)oif);
     char what[48], s[16];
-    ip_str(gw, s);
+    reef__podnet_ip_str(gw, s);
     snprintf(what, sizeof(what), "default via %s", s);
     return reef_nl_call(nl, &m, NULL, NULL, what, err);
 }
@@ -352,7 +214,7 @@ enum ns_op { NS_PROBE, NS_CONFIGURE };
 struct ns_job {
     enum ns_op op;
     uint32_t ip, gw;
-    int prefix;
+    int prefix, mtu;
     /* out */
     int rc;
     struct reef_err err;
@@ -367,7 +229,8 @@ static int ns_configure(struct reef_nl *nl, struct ns_job *j, struct reef_err *e
     if (!j->eth0.found)
         return reef_err_set(err, -ENODEV, "%s: missing", POD_IF);
     if ((r = addr_add(nl, j->eth0.index, POD_IF, j->ip, j->prefix, err)) < 0 ||
-        (r = link_set(nl, j->eth0.index, POD_IF, true, 0, 0, err)) < 0)
+        (r = link_set(nl, j->eth0.index, POD_IF, true, 0, j->eth0.mtu != j->mtu ? j->mtu : 0,
+                      err)) < 0)
         return r;
     struct link_info lo;
     if ((r = link_get(nl, "lo", &lo, err)) < 0)
@@ -397,12 +260,19 @@ static int run_in_netns(int nsfd, const char *path, struct ns_job *j, struct ree
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return reef_err_errno(err, -errno, "netns %s: pipe", path);
+    /* The child runs with every signal blocked: a handler of the parent's (libuv's writes to
+     * the loop's signal pipe) must never run in it. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = fork();
+    int fork_errno = errno;
+    if (pid != 0)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
-        int e = -errno;
         close(p[0]);
         close(p[1]);
-        return reef_err_errno(err, e, "netns %s: fork", path);
+        return reef_err_errno(err, -fork_errno, "netns %s: fork", path);
     }
     if (pid == 0) {
         close(p[0]);
@@ -462,231 +332,6 @@ static int open_netns(const char *path, struct reef_err *err)
         a.st_ino == b.st_ino)
         return reef_err_set(err, -EINVAL, "netns %s: is the node's own network namespace", path);
     return REEF_STEAL_FD(fd);
-}
-
-/* ---- Allocations on disk ------------------------------------------------------------------ */
-
-struct alloc_scan {
-    uint32_t *taken; /* in-range addresses with a file */
-    size_t n, cap;
-    uint32_t mine; /* the lowest in-range address held by the uid, 0 when none */
-};
-
-static void scan_free(struct alloc_scan *s)
-{
-    free(s->taken);
-    s->taken = NULL;
-}
-
-/* Whether the file name holds uid (a file that cannot be read counts as someone else's). */
-static bool file_holds(int dirfd, const char *name, const char *uid)
-{
-    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return false;
-    char buf[UID_MAX_LEN + 2];
-    size_t got = 0;
-    while (got < sizeof(buf)) {
-        ssize_t n = read(fd, buf + got, sizeof(buf) - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    while (got && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
-        got--;
-    return got == strlen(uid) && memcmp(buf, uid, got) == 0;
-}
-
-/* Calls fn for every file in the state directory named like an address. */
-static int scan_dir(struct reef_podnet *pn, int (*fn)(void *ud, const char *name, uint32_t ip),
-                    void *ud, struct reef_err *err)
-{
-    int dfd = dup(pn->dirfd);
-    if (dfd < 0)
-        return reef_err_errno(err, -errno, "ipam %s", pn->state_dir);
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        int e = -errno;
-        close(dfd);
-        return reef_err_errno(err, e, "ipam %s", pn->state_dir);
-    }
-    rewinddir(d);
-    int r = 0;
-    struct dirent *de;
-    errno = 0;
-    while (r == 0 && (de = readdir(d))) {
-        uint32_t ip;
-        if (reef__podnet_parse_ip(de->d_name, &ip) == 0)
-            r = fn(ud, de->d_name, ip);
-        errno = 0;
-    }
-    if (r == 0 && errno != 0)
-        r = reef_err_errno(err, -errno, "ipam %s: read directory", pn->state_dir);
-    closedir(d);
-    return r;
-}
-
-struct scan_ctx {
-    struct reef_podnet *pn;
-    const char *uid;
-    struct alloc_scan *s;
-    struct reef_err *err;
-};
-
-static int scan_one(void *ud, const char *name, uint32_t ip)
-{
-    struct scan_ctx *c = ud;
-    struct reef_podnet *pn = c->pn;
-    if (ip <= pn->gw || ip >= broadcast_of(pn->net, pn->prefix) ||
-        (ip & mask_of(pn->prefix)) != pn->net)
-        return 0; /* a leftover of another CIDR: never handed out from this one */
-    struct alloc_scan *s = c->s;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        uint32_t *t = realloc(s->taken, cap * sizeof(*t));
-        if (!t)
-            return reef_err_set(c->err, -ENOMEM, "ipam %s: out of memory", pn->state_dir);
-        s->taken = t;
-        s->cap = cap;
-    }
-    s->taken[s->n++] = ip;
-    if (c->uid && (s->mine == 0 || ip < s->mine) && file_holds(pn->dirfd, name, c->uid))
-        s->mine = ip;
-    return 0;
-}
-
-static int scan_allocs(struct reef_podnet *pn, const char *uid, struct alloc_scan *s,
-                       struct reef_err *err)
-{
-    memset(s, 0, sizeof(*s));
-    struct scan_ctx c = {pn, uid, s, err};
-    int r = scan_dir(pn, scan_one, &c, err);
-    if (r < 0)
-        scan_free(s);
-    return r;
-}
-
-static int sync_dir(struct reef_podnet *pn, struct reef_err *err)
-{
-    if (fsync(pn->dirfd) < 0)
-        return reef_err_errno(err, -errno, "ipam %s: fsync", pn->state_dir);
-    return 0;
-}
-
-/* Takes the lowest free address for uid. The record is written whole under a temporary name and
- * then link()ed to the address's name: link fails with EEXIST exactly like O_CREAT|O_EXCL, so
- * two allocators never share an address, and a reader never sees a half-written record. */
-static int alloc_new(struct reef_podnet *pn, const char *uid, struct alloc_scan *s,
-                     uint32_t *out, struct reef_err *err)
-{
-    static unsigned counter;
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), ".tmp-%d-%u", (int)getpid(), __atomic_add_fetch(&counter, 1, 0));
-    int fd = openat(pn->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return reef_err_errno(err, -errno, "ipam %s/%s", pn->state_dir, tmp);
-    size_t len = strlen(uid), off = 0;
-    int r = 0;
-    while (off < len && r == 0) {
-        ssize_t w = write(fd, uid + off, len - off);
-        if (w < 0 && errno != EINTR)
-            r = -errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    close(fd);
-    if (r < 0) {
-        unlinkat(pn->dirfd, tmp, 0);
-        return reef_err_errno(err, r, "ipam %s/%s", pn->state_dir, tmp);
-    }
-    for (;;) {
-        uint32_t ip = reef__podnet_pick(pn->net, pn->prefix, s->taken, s->n);
-        if (ip == 0) {
-            r = reef_err_set(err, -ENOSPC, "ipam: no free address left in %s (%zu in use)",
-                             pn->cidr, s->n);
-            break;
-        }
-        char name[16];
-        ip_str(ip, name);
-        if (linkat(pn->dirfd, tmp, pn->dirfd, name, 0) == 0) {
-            *out = ip;
-            break;
-        }
-        if (errno != EEXIST) {
-            r = reef_err_errno(err, -errno, "ipam %s/%s", pn->state_dir, name);
-            break;
-        }
-        /* Someone else took it since the scan: count it taken and pick again. */
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 64;
-            uint32_t *t = realloc(s->taken, cap * sizeof(*t));
-            if (!t) {
-                r = reef_err_set(err, -ENOMEM, "ipam: out of memory");
-                break;
-            }
-            s->taken = t;
-            s->cap = cap;
-        }
-        s->taken[s->n++] = ip;
-    }
-    unlinkat(pn->dirfd, tmp, 0);
-    if (r == 0)
-        r = sync_dir(pn, err);
-    return r;
-}
-
-struct free_ctx {
-    struct reef_podnet *pn;
-    const char *uid;
-    struct reef_err *err;
-    int freed;
-};
-
-static int free_one(void *ud, const char *name, uint32_t ip)
-{
-    struct free_ctx *c = ud;
-    (void)ip;
-    if (!file_holds(c->pn->dirfd, name, c->uid))
-        return 0;
-    if (unlinkat(c->pn->dirfd, name, 0) < 0 && errno != ENOENT)
-        return reef_err_errno(c->err, -errno, "ipam %s/%s", c->pn->state_dir, name);
-    c->freed++;
-    return 0;
-}
-
-/* Frees every address uid holds, in this CIDR or left from another. */
-static int alloc_free(struct reef_podnet *pn, const char *uid, struct reef_err *err)
-{
-    struct free_ctx c = {pn, uid, err, 0};
-    int r = scan_dir(pn, free_one, &c, err);
-    if (r == 0 && c.freed)
-        r = sync_dir(pn, err);
-    return r;
-}
-
-/* Removes temporary records left by a process that died between writing and linking one. */
-static void remove_stale_tmp(struct reef_podnet *pn)
-{
-    int dfd = dup(pn->dirfd);
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    if (!d) {
-        if (dfd >= 0)
-            close(dfd);
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        int pid;
-        if (sscanf(de->d_name, ".tmp-%d-", &pid) != 1 || pid == getpid())
-            continue;
-        if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
-            unlinkat(pn->dirfd, de->d_name, 0);
-    }
-    closedir(d);
 }
 
 /* ---- Bridge ------------------------------------------------------------------------------- */
@@ -797,9 +442,9 @@ int reef_podnet_open(const struct reef_podnet_opts *o, struct reef_podnet **out,
     pn->gw = net + 1;
     pn->mtu = mtu;
     char n[16];
-    ip_str(net, n);
+    reef__podnet_ip_str(net, n);
     snprintf(pn->cidr, sizeof(pn->cidr), "%s/%d", n, prefix);
-    ip_str(pn->gw, pn->gateway);
+    reef__podnet_ip_str(pn->gw, pn->gateway);
     pn->state_dir = strdup(o->state_dir);
     if (!pn->state_dir) {
         r = reef_err_set(err, -ENOMEM, "podnet: out of memory");
@@ -814,7 +459,7 @@ int reef_podnet_open(const struct reef_podnet_opts *o, struct reef_podnet **out,
         r = reef_err_errno(err, -errno, "ipam %s", pn->state_dir);
         goto fail;
     }
-    remove_stale_tmp(pn);
+    reef__podnet_ipam_clean(pn);
     if ((r = reef_nl_open(&pn->nl, err)) < 0)
         goto fail;
 
@@ -847,22 +492,6 @@ void reef_podnet_close(struct reef_podnet *pn)
 const char *reef_podnet_gateway(const struct reef_podnet *pn)
 {
     return pn->gateway;
-}
-
-int reef_podnet_lookup(struct reef_podnet *pn, const char *pod_uid, char ip[64])
-{
-    if (check_uid(pod_uid, NULL) < 0)
-        return -EINVAL;
-    struct alloc_scan s;
-    int r = scan_allocs(pn, pod_uid, &s, NULL);
-    if (r < 0)
-        return r;
-    uint32_t mine = s.mine;
-    scan_free(&s);
-    if (!mine)
-        return -ENOENT;
-    ip_str(mine, ip);
-    return 0;
 }
 
 /* Whether the host veth li and the pod's eth0 are the two ends of one pair. */
@@ -917,7 +546,8 @@ static int attach_links(struct reef_podnet *pn, const char *uid, const char *net
     if ((r = link_get(&pn->nl, hv, &host, err)) < 0)
         return r;
 
-    struct ns_job j = {.op = NS_PROBE, .ip = ip, .gw = pn->gw, .prefix = pn->prefix};
+    struct ns_job j = {
+        .op = NS_PROBE, .ip = ip, .gw = pn->gw, .prefix = pn->prefix, .mtu = pn->mtu};
     bool created = false;
     if (host.found) {
         if ((r = run_in_netns(nsfd, netns_path, &j, err)) < 0)
@@ -944,8 +574,8 @@ static int attach_links(struct reef_podnet *pn, const char *uid, const char *net
         }
     }
     /* The host end first, so eth0 has a carrier by the time its route goes in. */
-    if ((r = link_set(&pn->nl, host.index, hv, true, host.master != br.index ? br.index : 0, 0,
-                      err)) < 0)
+    if ((r = link_set(&pn->nl, host.index, hv, true, host.master != br.index ? br.index : 0,
+                      host.mtu != pn->mtu ? pn->mtu : 0, err)) < 0)
         goto undo;
     j.op = NS_CONFIGURE;
     if ((r = run_in_netns(nsfd, netns_path, &j, err)) < 0)
@@ -962,36 +592,26 @@ undo:
 int reef_podnet_attach(struct reef_podnet *pn, const char *pod_uid, const char *netns_path,
                        char ip[64], struct reef_err *err)
 {
-    int r = check_uid(pod_uid, err);
+    int r = reef__podnet_check_uid(pod_uid, err);
     if (r < 0)
         return r;
-    struct alloc_scan s;
-    if ((r = scan_allocs(pn, pod_uid, &s, err)) < 0)
+    uint32_t addr;
+    bool fresh;
+    if ((r = reef__podnet_ipam_acquire(pn, pod_uid, &addr, &fresh, err)) < 0)
         return reef_err_wrap(err, "attach pod %s", pod_uid);
-    uint32_t addr = s.mine;
-    bool fresh = addr == 0;
-    if (fresh)
-        r = alloc_new(pn, pod_uid, &s, &addr, err);
-    scan_free(&s);
-    if (r < 0)
-        return reef_err_wrap(err, "attach pod %s", pod_uid);
-
     if ((r = attach_links(pn, pod_uid, netns_path, addr, err)) < 0) {
-        if (fresh) {
-            char name[16];
-            ip_str(addr, name);
-            unlinkat(pn->dirfd, name, 0);
-        }
+        if (fresh)
+            reef__podnet_ipam_release(pn, addr);
         return reef_err_wrap(err, "attach pod %s", pod_uid);
     }
-    ip_str(addr, ip);
+    reef__podnet_ip_str(addr, ip);
     LOG_DEBUG("net", "attached pod=%s ip=%s netns=%s", pod_uid, ip, netns_path);
     return 0;
 }
 
 int reef_podnet_detach(struct reef_podnet *pn, const char *pod_uid, struct reef_err *err)
 {
-    int r = check_uid(pod_uid, err);
+    int r = reef__podnet_check_uid(pod_uid, err);
     if (r < 0)
         return r;
     char hv[16];
@@ -999,7 +619,7 @@ int reef_podnet_detach(struct reef_podnet *pn, const char *pod_uid, struct reef_
     struct link_info host;
     if ((r = link_get(&pn->nl, hv, &host, err)) < 0 ||
         (host.found && (r = link_del(&pn->nl, host.index, hv, err)) < 0) ||
-        (r = alloc_free(pn, pod_uid, err)) < 0)
+        (r = reef__podnet_ipam_free(pn, pod_uid, err)) < 0)
         return reef_err_wrap(err, "detach pod %s", pod_uid);
     LOG_DEBUG("net", "detached pod=%s", pod_uid);
     return 0;

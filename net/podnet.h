@@ -52,7 +52,7 @@ int reef_podnet_attach(struct reef_podnet *pn, const char *pod_uid, const char *
 /* Deletes the host end (if still there; its peer goes with it) and frees the address; missing
  * pieces are not errors. */
 int reef_podnet_detach(struct reef_podnet *pn, const char *pod_uid, struct reef_err *err);
-/* The address held by pod_uid into ip, 0; -ENOENT when none. */
+/* The address held by pod_uid into ip, 0; -ENOENT when none, -EINVAL for a malformed uid. */
 int reef_podnet_lookup(struct reef_podnet *pn, const char *pod_uid, char ip[64]);
 /* "10.42.0.1"; owned by pn. */
 const char *reef_podnet_gateway(const struct reef_podnet *pn);
@@ -65,8 +65,8 @@ int reef__podnet_parse_cidr(const char *s, uint32_t *net, int *prefix, struct re
 /* Parses a dotted quad strictly into host byte order; -EINVAL otherwise. */
 int reef__podnet_parse_ip(const char *s, uint32_t *ip);
 /* The lowest address of net/prefix above the gateway (net + 1) and below the broadcast address
- * that is not in taken (n entries, any order); 0 when there is none. Pure. */
-uint32_t reef__podnet_pick(uint32_t net, int prefix, const uint32_t *taken, size_t n);
+ * that is not in taken (n entries, any order; sorted in place); 0 when there is none. Pure. */
+uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n);
 /* "veth" + 8 lowercase hex digits of a 32-bit FNV-1a hash of uid; name has room for 16. */
 void reef__podnet_veth_name(const char *uid, char name[16]);
 

@@ -16,6 +16,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,10 +51,26 @@ static void test_parse_cidr(void)
     CHECK_INT(net, ==, 0xc0a80104);
 
     static const char *const bad[] = {
-        "",           "10.42.0.0",     "10.42.0.0/",     "10.42.0.0/33",    "10.42.0.1/24",
-        "10.42.0.0/31", "10.42.0.0/32", "10.0.0.0/7",    "010.42.0.0/24",   "10.42.0/24",
-        "10.42.0.0.0/24", "10.42.0.256/24", "10.42.0.0/24 ", " 10.42.0.0/24", "10.42.0.0/024",
-        "a.b.c.d/24", "10.42.0.0/-1",  "10.42.0.0/+24",  "fd00::/64",       "10.42.0.0/24/1",
+        "",
+        "10.42.0.0",
+        "10.42.0.0/",
+        "10.42.0.0/33",
+        "10.42.0.1/24",
+        "10.42.0.0/31",
+        "10.42.0.0/32",
+        "10.0.0.0/7",
+        "010.42.0.0/24",
+        "10.42.0/24",
+        "10.42.0.0.0/24",
+        "10.42.0.256/24",
+        "10.42.0.0/24 ",
+        " 10.42.0.0/24",
+        "10.42.0.0/024",
+        "a.b.c.d/24",
+        "10.42.0.0/-1",
+        "10.42.0.0/+24",
+        "fd00::/64",
+        "10.42.0.0/24/1",
         "10.42.0.0/99999999999",
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(bad); i++) {
@@ -83,7 +100,7 @@ static void test_pick(void)
     CHECK_INT(reef__podnet_pick(net, 24, t1, 2), ==, net + 4);
     uint32_t t2[] = {net + 3};
     CHECK_INT(reef__podnet_pick(net, 24, t2, 1), ==, net + 2); /* the lowest free, a hole */
-    uint32_t t3[] = {net + 4, net + 2, net + 3, net + 3};       /* any order, duplicates */
+    uint32_t t3[] = {net + 4, net + 2, net + 3, net + 3};      /* any order, duplicates */
     CHECK_INT(reef__podnet_pick(net, 24, t3, 4), ==, net + 5);
     uint32_t t4[] = {net, net + 1, net + 255, 0x0b000002}; /* outside the pool: no effect */
     CHECK_INT(reef__podnet_pick(net, 24, t4, 4), ==, net + 2);
@@ -182,8 +199,7 @@ static struct reef_podnet *open_pn(const char *cidr)
     return pn;
 }
 
-static void attach_ok(struct reef_podnet *pn, const char *uid, const char *netns,
-                      const char *want)
+static void attach_ok(struct reef_podnet *pn, const char *uid, const char *netns, const char *want)
 {
     char ip[64];
     struct reef_err err = {0};
@@ -527,12 +543,13 @@ static void test_open_bad_options(void)
     }
     static const char *const names[] = {"", "a-bridge-name-too-long", "a/b", "a b", ".."};
     for (size_t i = 0; i < REEF_ARRAY_LEN(names); i++) {
-        struct reef_podnet_opts o = {.bridge = names[i], .cidr = "10.99.0.0/24", .state_dir = STATE};
+        struct reef_podnet_opts o = {
+            .bridge = names[i], .cidr = "10.99.0.0/24", .state_dir = STATE};
         CHECK_INT(reef_podnet_open(&o, &pn, &err), ==, -EINVAL);
         CHECK(strstr(err.msg, "bridge name") != NULL);
     }
-    struct reef_podnet_opts o = {.bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE,
-                                 .mtu = 10};
+    struct reef_podnet_opts o = {
+        .bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE, .mtu = 10};
     CHECK_INT(reef_podnet_open(&o, &pn, &err), ==, -EINVAL);
     CHECK_STR(err.msg, "mtu 10: outside 68..65535");
     o.mtu = 0;
@@ -707,6 +724,29 @@ static void test_reopen_keeps_allocations(void)
     reef_podnet_close(pn);
 }
 
+/* Reopening with another MTU changes the bridge, and every pod as it is attached again. */
+static void test_mtu_change(void)
+{
+    setup();
+    const char *a = new_netns("pod-a");
+    struct reef_podnet *pn = open_pn("10.99.0.0/24");
+    attach_ok(pn, "uid-a", a, "10.99.0.2");
+    reef_podnet_close(pn);
+    struct reef_podnet_opts o = {
+        .bridge = BRIDGE, .cidr = "10.99.0.0/24", .state_dir = STATE, .mtu = 1300};
+    struct reef_err err = {0};
+    CHECK_OK(reef_podnet_open(&o, &pn, &err), &err);
+    CHECK_INT(get_link(BRIDGE).mtu, ==, 1300);
+    attach_ok(pn, "uid-a", a, "10.99.0.2");
+    char hv[16];
+    reef__podnet_veth_name("uid-a", hv);
+    CHECK_INT(get_link(hv).mtu, ==, 1300);
+    enter(a);
+    CHECK_INT(get_link("eth0").mtu, ==, 1300);
+    leave();
+    reef_podnet_close(pn);
+}
+
 static void test_exhaustion(void)
 {
     setup();
@@ -789,7 +829,7 @@ static void test_concurrent_allocators(void)
     const char *ns[2][PER];
     for (int p = 0; p < 2; p++)
         for (int i = 0; i < PER; i++) {
-            char name[16];
+            char name[32];
             snprintf(name, sizeof(name), "p%d-%d", p, i);
             ns[p][i] = new_netns(name);
         }
@@ -801,7 +841,7 @@ static void test_concurrent_allocators(void)
         if (kids[p] == 0) {
             struct reef_podnet *pn = open_pn("10.99.0.0/24");
             for (int i = 0; i < PER; i++) {
-                char uid[16], ip[64];
+                char uid[32], ip[64];
                 snprintf(uid, sizeof(uid), "uid-%d-%d", p, i);
                 struct reef_err err = {0};
                 CHECK_OK(reef_podnet_attach(pn, uid, ns[p][i], ip, &err), &err);
@@ -819,7 +859,7 @@ static void test_concurrent_allocators(void)
     struct reef_podnet *pn = open_pn("10.99.0.0/24");
     for (int p = 0; p < 2; p++)
         for (int i = 0; i < PER; i++) {
-            char uid[16], ip[64];
+            char uid[32], ip[64];
             snprintf(uid, sizeof(uid), "uid-%d-%d", p, i);
             CHECK_INT(reef_podnet_lookup(pn, uid, ip), ==, 0);
             uint32_t a;
@@ -827,6 +867,53 @@ static void test_concurrent_allocators(void)
             CHECK(a >= 0x0a630002 && a < 0x0a630002 + 2 * PER); /* .2 .. .13, each once */
             check_pod(uid, ns[p][i], ip);
         }
+    reef_podnet_close(pn);
+}
+
+struct thread_attach {
+    struct reef_podnet *pn;
+    const char *netns;
+    ino_t ns_before, ns_after;
+    int rc;
+    char ip[64];
+    struct reef_err err;
+};
+
+static ino_t my_netns(void)
+{
+    struct stat st;
+    CHECK_INT(stat("/proc/thread-self/ns/net", &st), ==, 0);
+    return st.st_ino;
+}
+
+static void *attach_thread(void *arg)
+{
+    struct thread_attach *t = arg;
+    t->ns_before = my_netns();
+    t->rc = reef_podnet_attach(t->pn, "uid-a", t->netns, t->ip, &t->err);
+    t->ns_after = my_netns();
+    return NULL;
+}
+
+/* From a second thread of a threaded process (as on libuv's thread pool): neither thread ever
+ * leaves the node's namespace. */
+static void test_attach_from_thread(void)
+{
+    setup();
+    const char *a = new_netns("pod-a");
+    struct reef_podnet *pn = open_pn("10.99.0.0/24");
+    ino_t main_ns = my_netns();
+    struct thread_attach t = {.pn = pn, .netns = a};
+    pthread_t th;
+    CHECK_INT(pthread_create(&th, NULL, attach_thread, &t), ==, 0);
+    CHECK_INT(pthread_join(th, NULL), ==, 0);
+    if (t.rc != 0)
+        TEST_FAIL("attach: %s", t.err.msg);
+    CHECK_STR(t.ip, "10.99.0.2");
+    CHECK_INT(t.ns_before, ==, main_ns);
+    CHECK_INT(t.ns_after, ==, main_ns);
+    CHECK_INT(my_netns(), ==, main_ns);
+    check_pod("uid-a", a, "10.99.0.2");
     reef_podnet_close(pn);
 }
 
@@ -860,9 +947,11 @@ int main(int argc, char **argv)
     TEST_RUN(test_attach_replaces_stale_link);
     TEST_RUN(test_detach);
     TEST_RUN(test_reopen_keeps_allocations);
+    TEST_RUN(test_mtu_change);
     TEST_RUN(test_exhaustion);
     TEST_RUN(test_attach_errors);
     TEST_RUN(test_concurrent_allocators);
+    TEST_RUN(test_attach_from_thread);
     TEST_RUN(test_node_namespace_untouched);
     return test_done();
 }
