@@ -387,6 +387,16 @@ static void inspect_one(struct reef_json_writer *w, const struct ctr *c)
     reef_json_put_str(w, f->workdir);
     reef_json_key(w, "StopSignal");
     reef_json_put_int(w, f->stop_signal);
+    reef_json_key(w, "Labels");
+    reef_json_begin_object(w);
+    for (size_t i = 0; i < f->nlabels; i++) {
+        const char *eq = strchr(f->labels[i], '=');
+        if (!eq)
+            continue;
+        reef_json_keyn(w, f->labels[i], (size_t)(eq - f->labels[i]));
+        reef_json_put_str(w, eq + 1);
+    }
+    reef_json_end_object(w);
     reef_json_end_object(w);
     reef_json_key(w, "HostConfig");
     reef_json_begin_object(w);

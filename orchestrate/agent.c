@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "orchestrate/podio.h"
+#include "runtime/cgroup.h"
 #include "runtime/shim.h"
 
 #ifndef REEF_VERSION
@@ -694,6 +695,8 @@ int reef_agent_start(const struct reef_agent_opts *o, struct reef_agent **out,
                               &a->pod_watch, err)) < 0)
         goto fail_handles;
     reef_apiserver_set_node_handler(a->env.api, a->node, pod_stream, a);
+    if (reef__agent_metrics_start(a, err) < 0)
+        LOG_WARN("agent", "no metrics: %s", err->msg);
     LOG_INFO("agent", "node %s ready (pods %s on %s)", a->node, a->pod_cidr,
              o->bridge ? o->bridge : "reef0");
     *out = a;
@@ -712,6 +715,7 @@ fail:
 static void agent_closed(uv_handle_t *h)
 {
     struct reef_agent *a = h->data;
+    reef_cgroup_layout_free(a->cg_layout);
     reef_podnet_close(a->net);
     reef_ctrstore_close(a->cs);
     free(a->registries_yaml);
@@ -724,6 +728,8 @@ void reef_agent_stop(struct reef_agent *a)
         return;
     a->stopping = true;
     reef_apiserver_set_node_handler(a->env.api, a->node, NULL, NULL);
+    if (a->cg_layout)
+        reef__agent_metrics_stop(a);
     reef_store_unwatch(a->pod_watch);
     a->pod_watch = NULL;
     while (a->pods)

@@ -51,6 +51,10 @@ struct agent_ctr {
     uv_fs_event_t watch;
     bool watching;
     char image_ref[512], image_id[80];
+    /* metrics: the last two samples of the attempt m_id */
+    char m_id[REEF_CTR_ID_LEN + 1];
+    uint64_t m_cpu0, m_cpu1, m_mem;
+    int64_t m_t0, m_t1;
 };
 
 struct agent_pod {
@@ -101,6 +105,11 @@ struct reef_agent {
     bool idle_active;
     bool stopping;
     int64_t node_status_at; /* ms of the last node status write */
+    /* metrics (agent_metrics.c) */
+    struct reef_cgroup_layout *cg_layout;
+    uv_timer_t metrics_timer;
+    uint64_t m_cpu0, m_cpu1, m_mem;
+    int64_t m_t0, m_t1;
 };
 
 /* agent.c */
@@ -123,6 +132,10 @@ void reef__agent_sync(struct agent_pod *p);
 void reef__agent_arm(struct agent_pod *p, int64_t at_ms);
 /* The container's entry in spec.containers or spec.initContainers, or -1. */
 int reef__agent_spec_of(const struct reef_json_doc *d, const struct agent_ctr *c);
+
+/* agent_metrics.c: samples usage for metrics.k8s.io and installs the API server's provider. */
+int reef__agent_metrics_start(struct reef_agent *a, struct reef_err *err);
+void reef__agent_metrics_stop(struct reef_agent *a);
 
 /* agent_status.c: writes the pod's status when it changed since the last write. */
 void reef__agent_write_status(struct agent_pod *p, const struct reef_json_doc *d,
