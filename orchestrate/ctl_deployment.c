@@ -95,8 +95,8 @@ static bool rs_older(const struct wl_rs *a, const struct wl_rs *b)
 }
 
 /* ReplicaSetsByCreationTimestamp */
-void reef__wl_sort_rs(struct wl_rs **v, size_t n, bool (*less)(const struct wl_rs *,
-                                                                 const struct wl_rs *))
+void reef__wl_sort_rs(struct wl_rs **v, size_t n,
+                      bool (*less)(const struct wl_rs *, const struct wl_rs *))
 {
     for (size_t i = 1; i < n; i++) {
         struct wl_rs *x = v[i];
@@ -237,45 +237,39 @@ static bool skip_copy(const char *k)
            strcmp(k, "deprecated.deployment.rollback.to") == 0;
 }
 
-/* Pending annotation values of one ReplicaSet write. */
+/* The annotations one ReplicaSet write sets, and room for one more change after them. */
+#define ANN_MAX_SETS 64
 struct ann_set {
-    struct wl_set sets[64];
-    struct reef_buf vals[64];
+    char *key[ANN_MAX_SETS];
+    struct reef_buf val[ANN_MAX_SETS]; /* JSON strings */
+    struct wl_set sets[ANN_MAX_SETS + 1];
     size_t n;
 };
 
 static void ann_put(struct ann_set *a, const char *key, const char *val)
 {
-    if (a->n >= REEF_ARRAY_LEN(a->sets))
+    if (a->n >= ANN_MAX_SETS || !(a->key[a->n] = strdup(key)))
         return;
-    struct reef_buf *b = &a->vals[a->n];
-    reef_buf_init(b);
-    reef_buf_json_str(b, val, strlen(val));
-    /* the key's storage must outlive the write: keep it after the value */
-    size_t off = b->len;
-    reef_buf_append(b, key, strlen(key) + 1);
-    struct wl_set *s = &a->sets[a->n++];
-    s->path[0] = "metadata";
-    s->path[1] = "annotations";
-    s->path[2] = NULL; /* set below, b->data may move until now */
-    s->raw = NULL;
-    s->len = off;
-    (void)off;
+    reef_buf_init(&a->val[a->n]);
+    reef_buf_json_str(&a->val[a->n], val, strlen(val));
+    a->n++;
 }
 
-static void ann_fix(struct ann_set *a)
+/* The rewrite of metadata.annotations for what was put; sets[n] is free for the caller. */
+static struct wl_set *ann_sets(struct ann_set *a)
 {
-    for (size_t i = 0; i < a->n; i++) {
-        a->sets[i].raw = a->vals[i].data;
-        a->sets[i].path[2] = a->vals[i].data + a->sets[i].len;
-        a->sets[i].path[3] = NULL;
-    }
+    for (size_t i = 0; i < a->n; i++)
+        a->sets[i] = (struct wl_set){
+            {"metadata", "annotations", a->key[i], NULL}, a->val[i].data, a->val[i].len};
+    return a->sets;
 }
 
 static void ann_free(struct ann_set *a)
 {
-    for (size_t i = 0; i < a->n; i++)
-        reef_buf_free(&a->vals[i]);
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->key[i]);
+        reef_buf_free(&a->val[i]);
+    }
     a->n = 0;
 }
 
@@ -367,20 +361,18 @@ static bool new_rs_annotations(const struct wl_dep *d, const struct wl_obj *rs,
             }
         }
     }
-    if (!exists &&
-        replicas_annotations(rs, d->replicas, d->replicas + reef__wl_max_surge(d), a))
+    if (!exists && replicas_annotations(rs, d->replicas, d->replicas + reef__wl_max_surge(d), a))
         changed = true;
     return changed;
 }
 
 /* ---- writes to ReplicaSets ---- */
 
-static int put_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs,
-                  struct wl_set *sets, size_t n)
+static int put_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs, struct wl_set *sets,
+                  size_t n)
 {
     char target[800];
-    snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/replicasets/%s", d->ns,
-             rs->name);
+    snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/replicasets/%s", d->ns, rs->name);
     struct reef_buf body = REEF_BUF_INIT, out = REEF_BUF_INIT;
     int r = reef__wl_rewrite(&rs->o, sets, n, &body);
     if (r == 0)
@@ -397,8 +389,8 @@ static int put_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs,
 }
 
 /* scaleReplicaSet: *scaled when the size changed. */
-int reef__wl_scale_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs,
-                      int64_t scale, const char *op, bool *scaled)
+int reef__wl_scale_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs, int64_t scale,
+                      const char *op, bool *scaled)
 {
     if (scaled)
         *scaled = false;
@@ -410,22 +402,9 @@ int reef__wl_scale_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *r
         int64_t old = rs->replicas;
         char num[32];
         snprintf(num, sizeof(num), "%lld", (long long)scale);
-        if (a.n < REEF_ARRAY_LEN(a.sets)) {
-            reef_buf_init(&a.vals[a.n]);
-            reef_buf_puts(&a.vals[a.n], num);
-            a.sets[a.n].path[0] = "spec";
-            a.sets[a.n].path[1] = "replicas";
-            a.sets[a.n].path[2] = NULL;
-            a.sets[a.n].len = 0;
-            a.n++;
-        }
-        ann_fix(&a);
-        /* the replicas entry is no annotation: undo what ann_fix did to it */
-        struct wl_set *last = &a.sets[a.n - 1];
-        last->path[2] = NULL;
-        last->raw = a.vals[a.n - 1].data;
-        last->len = a.vals[a.n - 1].len;
-        r = put_rs(w, d, rs, a.sets, a.n);
+        struct wl_set *sets = ann_sets(&a);
+        sets[a.n] = (struct wl_set){{"spec", "replicas", NULL}, num, strlen(num)};
+        r = put_rs(w, d, rs, sets, a.n + 1);
         if (r == 0 && size) {
             if (scaled)
                 *scaled = true;
@@ -582,8 +561,7 @@ static int set_deploy_revision(struct reef_workload *w, struct wl_dep *d, const 
     reef_buf_json_str(&val, rev, strlen(rev));
     struct wl_set set = {{"metadata", "annotations", ANN_REVISION, NULL}, val.data, val.len};
     char target[800];
-    snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/deployments/%s", d->ns,
-             d->name);
+    snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/deployments/%s", d->ns, d->name);
     int r = reef__wl_rewrite(&d->o, &set, 1, &body);
     if (r == 0)
         r = reef__wl_call(w, "PUT", target, body.data, body.len, &out, NULL);
@@ -597,9 +575,9 @@ static int set_deploy_revision(struct reef_workload *w, struct wl_dep *d, const 
 
 /* getNewReplicaSet: *out is the new ReplicaSet (an element of rsets, or the created one stored
  * in d->created) or NULL. */
-static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
-                      size_t nrs, struct wl_rs **olds, size_t nold, struct wl_rs *found,
-                      bool create, struct wl_rs **out)
+static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets, size_t nrs,
+                      struct wl_rs **olds, size_t nold, struct wl_rs *found, bool create,
+                      struct wl_rs **out)
 {
     *out = NULL;
     int64_t new_rev = max_revision(olds, nold) + 1;
@@ -614,9 +592,7 @@ static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **
         if (ann || mrs != d->min_ready) {
             char num[32];
             snprintf(num, sizeof(num), "%lld", (long long)d->min_ready);
-            ann_fix(&a);
-            struct wl_set sets[REEF_ARRAY_LEN(a.sets) + 1];
-            memcpy(sets, a.sets, a.n * sizeof(sets[0]));
+            struct wl_set *sets = ann_sets(&a);
             sets[a.n] = (struct wl_set){{"spec", "minReadySeconds", NULL}, num, strlen(num)};
             r = put_rs(w, d, found, sets, a.n + 1);
             ann_free(&a);
@@ -660,7 +636,6 @@ static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **
 
     struct ann_set a = {0};
     new_rs_annotations(d, NULL, new_rev, false, &a);
-    ann_fix(&a);
     struct reef_buf body = REEF_BUF_INIT, ref = REEF_BUF_INIT, resp = REEF_BUF_INIT;
     reef__wl_controller_ref(&ref, "apps/v1", "Deployment", d->name, d->uid);
     struct reef_json_writer jw;
@@ -695,8 +670,8 @@ static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **
     reef_json_key(&jw, "annotations");
     reef_json_begin_object(&jw);
     for (size_t i = 0; i < a.n; i++) {
-        reef_json_key(&jw, a.sets[i].path[2]);
-        reef_json_put_raw(&jw, a.sets[i].raw, a.sets[i].len);
+        reef_json_key(&jw, a.key[i]);
+        reef_json_put_raw(&jw, a.val[i].data, a.val[i].len);
     }
     reef_json_end_object(&jw);
     reef_json_key(&jw, "ownerReferences");
@@ -723,8 +698,7 @@ static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **
     struct reef_err err = {0};
     int st = r;
     if (r == 0)
-        st = reef_ctl_call(reef__wl_env(w), "POST", target, NULL, body.data, body.len, &resp,
-                           &err);
+        st = reef_ctl_call(reef__wl_env(w), "POST", target, NULL, body.data, body.len, &resp, &err);
     reef_buf_free(&body);
     reef_buf_free(&ref);
     const struct reef_ctl_env *env = reef__wl_env(w);
@@ -736,8 +710,8 @@ static int get_new_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs **
         char *json = NULL;
         size_t len = 0;
         struct wl_rs *rs = &d->created;
-        if (reef_store_get(env->store, "replicasets.apps", d->ns, name, &json, &len, NULL,
-                           NULL) < 0)
+        if (reef_store_get(env->store, "replicasets.apps", d->ns, name, &json, &len, NULL, NULL) <
+            0)
             return -EAGAIN;
         reef__wl_rs_load(rs, json, len);
         d->have_created = true;
@@ -837,8 +811,8 @@ int reef__wl_cleanup(struct reef_workload *w, struct wl_dep *d, struct wl_rs **o
             if (rs->st_replicas != 0 || rs->replicas != 0 || rs->generation > rs->st_observed)
                 continue;
             char target[800];
-            snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/replicasets/%s",
-                     d->ns, rs->name);
+            snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/replicasets/%s", d->ns,
+                     rs->name);
             int x = reef__wl_call(w, "DELETE", target, NULL, 0, NULL, NULL);
             if (x < 0 && x != -ENOENT) {
                 r = x;

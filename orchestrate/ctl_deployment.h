@@ -21,7 +21,7 @@ struct wl_dep {
     struct wl_obj o;
     char ns[WL_NAME_MAX], name[WL_NAME_MAX], uid[REEF_STORE_UID_LEN + 1];
     int64_t replicas, generation, min_ready, history_limit, deadline; /* < 0: none */
-    int64_t surge, unavailable; /* resolved fenceposts */
+    int64_t surge, unavailable;                                       /* resolved fenceposts */
     bool recreate, paused, deleting;
     struct wl_dstatus cur; /* the status as this sync changes it (upstream's d.Status) */
     struct wl_rs created;  /* a ReplicaSet created (or found by name) in this sync */
@@ -34,16 +34,15 @@ int64_t reef__wl_new_rs_replicas(const struct wl_dep *d, struct wl_rs **all, siz
                                  int64_t new_replicas);
 void reef__wl_sort_rs(struct wl_rs **v, size_t n,
                       bool (*less)(const struct wl_rs *, const struct wl_rs *));
-int reef__wl_scale_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs,
-                      int64_t scale, const char *op, bool *scaled);
+int reef__wl_scale_rs(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs, int64_t scale,
+                      const char *op, bool *scaled);
 int reef__wl_scale_rs_event(struct reef_workload *w, struct wl_dep *d, struct wl_rs *rs,
                             int64_t scale, bool *scaled);
 /* olds has room for nrs entries. */
 int reef__wl_new_and_old(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
                          size_t nrs, bool create, struct wl_rs **newrs, struct wl_rs **olds,
                          size_t *nold);
-int reef__wl_cleanup(struct reef_workload *w, struct wl_dep *d, struct wl_rs **olds,
-                     size_t nold);
+int reef__wl_cleanup(struct reef_workload *w, struct wl_dep *d, struct wl_rs **olds, size_t nold);
 
 /* ctl_deployment_rollout.c */
 void reef__wl_dstatus_load(struct wl_dep *d);
@@ -56,10 +55,9 @@ int reef__wl_write_status(struct reef_workload *w, struct wl_dep *d, const struc
 int reef__wl_sync_status_only(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
                               size_t n);
 int reef__wl_paused_conditions(struct reef_workload *w, struct wl_dep *d);
-int reef__wl_sync_scale(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
-                        size_t n);
-int reef__wl_is_scaling(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
-                        size_t n, bool *scaling);
+int reef__wl_sync_scale(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets, size_t n);
+int reef__wl_is_scaling(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets, size_t n,
+                        bool *scaling);
 int reef__wl_rollout_rolling(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
                              size_t n);
 int reef__wl_rollout_recreate(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,

@@ -31,8 +31,7 @@ void reef__wl_dstatus_load(struct wl_dep *d)
         memset(c, 0, sizeof(*c));
         static const char *const keys[] = {"type", "status", "reason", "message"};
         char *dst[] = {c->type, c->status, c->reason, c->message};
-        size_t sz[] = {sizeof(c->type), sizeof(c->status), sizeof(c->reason),
-                       sizeof(c->message)};
+        size_t sz[] = {sizeof(c->type), sizeof(c->status), sizeof(c->reason), sizeof(c->message)};
         for (size_t k = 0; k < 4; k++) {
             int v = reef_json_member(&o->d, it.val, keys[k]);
             if (v < 0 || reef_json_get_str(&o->d, v, dst[k], sz[k], NULL) < 0)
@@ -103,8 +102,7 @@ static void put_status(struct reef_json_writer *jw, const struct wl_dstatus *s)
     reef_json_begin_object(jw);
     const char *keys[] = {"observedGeneration", "replicas",          "updatedReplicas",
                           "readyReplicas",      "availableReplicas", "unavailableReplicas"};
-    int64_t vals[] = {s->observed, s->replicas, s->updated, s->ready, s->available,
-                      s->unavailable};
+    int64_t vals[] = {s->observed, s->replicas, s->updated, s->ready, s->available, s->unavailable};
     for (size_t i = 0; i < REEF_ARRAY_LEN(keys); i++) {
         if (!vals[i])
             continue;
@@ -164,8 +162,8 @@ int reef__wl_write_status(struct reef_workload *w, struct wl_dep *d, const struc
         struct reef_buf body = REEF_BUF_INIT, out = REEF_BUF_INIT;
         struct wl_set set = {{"status", NULL}, st.data, st.len};
         char target[800];
-        snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/deployments/%s/status",
-                 d->ns, d->name);
+        snprintf(target, sizeof(target), "/apis/apps/v1/namespaces/%s/deployments/%s/status", d->ns,
+                 d->name);
         r = reef__wl_rewrite(&d->o, &set, 1, &body);
         if (r == 0)
             r = reef__wl_call(w, "PUT", target, body.data, body.len, &out, NULL);
@@ -208,8 +206,8 @@ static void calc_status(const struct wl_dep *d, struct wl_rs **all, size_t n,
 
 static bool deploy_complete(const struct wl_dep *d, const struct wl_dstatus *s)
 {
-    return s->updated == d->replicas && s->replicas == d->replicas &&
-           s->available == d->replicas && s->observed >= d->generation;
+    return s->updated == d->replicas && s->replicas == d->replicas && s->available == d->replicas &&
+           s->observed >= d->generation;
 }
 
 static bool deploy_progressing(const struct wl_dstatus *old, const struct wl_dstatus *s)
@@ -276,8 +274,8 @@ static int sync_rollout_status(struct reef_workload *w, struct wl_dep *d, struct
     if (d->deadline < 0)
         cond_remove(&s, "Progressing");
     const struct wl_cond *cur = reef__wl_cond_get(&d->cur, "Progressing");
-    bool complete = s.replicas == s.updated && cur &&
-                    strcmp(cur->reason, "NewReplicaSetAvailable") == 0;
+    bool complete =
+        s.replicas == s.updated && cur && strcmp(cur->reason, "NewReplicaSetAvailable") == 0;
     char msg[600];
     if (d->deadline >= 0 && !complete) {
         if (deploy_complete(d, &s)) {
@@ -303,8 +301,7 @@ static int sync_rollout_status(struct reef_workload *w, struct wl_dep *d, struct
                 snprintf(msg, sizeof(msg), "ReplicaSet \"%s\" has timed out progressing.",
                          newrs->name);
             else
-                snprintf(msg, sizeof(msg), "Deployment \"%s\" has timed out progressing.",
-                         d->name);
+                snprintf(msg, sizeof(msg), "Deployment \"%s\" has timed out progressing.", d->name);
             reef__wl_cond_set(&s, "Progressing", "False", "ProgressDeadlineExceeded", msg, now);
         }
     }
@@ -559,8 +556,7 @@ static int scale(struct reef_workload *w, struct wl_dep *d, struct rsets *s)
     return r;
 }
 
-int reef__wl_sync_scale(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
-                        size_t n)
+int reef__wl_sync_scale(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets, size_t n)
 {
     struct rsets s;
     int r = rsets_get(w, d, rsets, n, false, &s);
@@ -574,8 +570,8 @@ int reef__wl_sync_scale(struct reef_workload *w, struct wl_dep *d, struct wl_rs 
     return r;
 }
 
-int reef__wl_is_scaling(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets,
-                        size_t n, bool *scaling)
+int reef__wl_is_scaling(struct reef_workload *w, struct wl_dep *d, struct wl_rs **rsets, size_t n,
+                        bool *scaling)
 {
     struct rsets s;
     *scaling = false;
@@ -604,8 +600,7 @@ static int64_t sum_spec(struct wl_rs **v, size_t n)
     return s;
 }
 
-static int reconcile_old(struct reef_workload *w, struct wl_dep *d, struct rsets *s,
-                         bool *scaled)
+static int reconcile_old(struct reef_workload *w, struct wl_dep *d, struct rsets *s, bool *scaled)
 {
     *scaled = false;
     struct wl_rs **olds = calloc(s->nold + 1, sizeof(*olds)), **all = NULL;

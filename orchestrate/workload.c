@@ -263,8 +263,8 @@ bool reef__wl_annotation(const struct wl_obj *o, const char *key, char *dst, siz
     return true;
 }
 
-bool reef__wl_controller(const struct wl_obj *o, char *kind, size_t ksize, char *name,
-                         size_t nsize, char *uid, size_t usize)
+bool reef__wl_controller(const struct wl_obj *o, char *kind, size_t ksize, char *name, size_t nsize,
+                         char *uid, size_t usize)
 {
     kind[0] = name[0] = uid[0] = '\0';
     int refs = reef__wl_find(o, "metadata.ownerReferences");
@@ -620,8 +620,8 @@ void reef__wl_rs_free(struct wl_rs *r, size_t n)
 
 /* ---- writes ---- */
 
-int reef__wl_call(struct reef_workload *w, const char *method, const char *target,
-                  const char *body, size_t len, struct reef_buf *out, struct reef_err *err)
+int reef__wl_call(struct reef_workload *w, const char *method, const char *target, const char *body,
+                  size_t len, struct reef_buf *out, struct reef_err *err)
 {
     struct reef_err e = {0};
     int st = reef_ctl_call(&w->env, method, target, NULL, body, len, out, &e);
@@ -823,8 +823,8 @@ void reef_workload_stop(struct reef_workload *w)
     uv_close((uv_handle_t *)&w->timer, on_closed);
 }
 
-int reef_workload_template_hash(const char *tmpl, size_t len, int64_t collision_count,
-                                char out[16], struct reef_err *err)
+int reef_workload_template_hash(const char *tmpl, size_t len, int64_t collision_count, char out[16],
+                                struct reef_err *err)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
     int r = reef_json_parse(&d, tmpl, len, NULL, err);

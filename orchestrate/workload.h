@@ -33,7 +33,7 @@ void reef_workload_stop(struct reef_workload *w);
  * and a Deployment's status.collisionCount (< 0: none): FNV-32a of the template as
  * Kubernetes' controller.ComputeHash prints it, in SafeEncodeString's alphabet. out gets at most
  * 10 characters and the NUL. -EINVAL when the template is not a JSON object. */
-int reef_workload_template_hash(const char *tmpl, size_t len, int64_t collision_count,
-                                char out[16], struct reef_err *err);
+int reef_workload_template_hash(const char *tmpl, size_t len, int64_t collision_count, char out[16],
+                                struct reef_err *err);
 
 #endif

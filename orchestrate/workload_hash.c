@@ -117,10 +117,10 @@ static void parse_quantity(const char *str, struct quantity *q)
     static const struct {
         const char *s;
         int base, exp;
-    } sfx[] = {{"", 10, 0},    {"n", 10, -9},  {"u", 10, -6},  {"m", 10, -3},  {"k", 10, 3},
-               {"M", 10, 6},   {"G", 10, 9},   {"T", 10, 12},  {"P", 10, 15},  {"E", 10, 18},
-               {"Ki", 2, 10},  {"Mi", 2, 20},  {"Gi", 2, 30},  {"Ti", 2, 40},  {"Pi", 2, 50},
-               {"Ei", 2, 60}};
+    } sfx[] = {{"", 10, 0},   {"n", 10, -9}, {"u", 10, -6}, {"m", 10, -3},
+               {"k", 10, 3},  {"M", 10, 6},  {"G", 10, 9},  {"T", 10, 12},
+               {"P", 10, 15}, {"E", 10, 18}, {"Ki", 2, 10}, {"Mi", 2, 20},
+               {"Gi", 2, 30}, {"Ti", 2, 40}, {"Pi", 2, 50}, {"Ei", 2, 60}};
     bool known = false;
     for (size_t i = 0; i < REEF_ARRAY_LEN(sfx) && !known; i++) {
         if (strcmp(suffix, sfx[i].s) == 0) {

@@ -91,8 +91,8 @@ int64_t reef__wl_time(const struct wl_obj *o, const char *path); /* Unix ms, 0 w
 /* metadata.annotations[key] into dst; false when absent. */
 bool reef__wl_annotation(const struct wl_obj *o, const char *key, char *dst, size_t size);
 /* The controller ownerReference (kind, name, uid); false when none. */
-bool reef__wl_controller(const struct wl_obj *o, char *kind, size_t ksize, char *name,
-                         size_t nsize, char *uid, size_t usize);
+bool reef__wl_controller(const struct wl_obj *o, char *kind, size_t ksize, char *name, size_t nsize,
+                         char *uid, size_t usize);
 
 /* Object rewriting: a copy of the object with values at paths replaced, added or removed. A
  * path is a NULL-terminated list of keys; raw NULL removes the member. */
@@ -121,8 +121,8 @@ bool reef__wl_matches(const struct reef_label_selector *sel, const struct wl_obj
 
 /* The answer of a write: 0, -EAGAIN for a conflict (409: sync again soon), -ENOENT (404), or
  * another negative code (err says why). The body is appended to out (may be NULL). */
-int reef__wl_call(struct reef_workload *w, const char *method, const char *target,
-                  const char *body, size_t len, struct reef_buf *out, struct reef_err *err);
+int reef__wl_call(struct reef_workload *w, const char *method, const char *target, const char *body,
+                  size_t len, struct reef_buf *out, struct reef_err *err);
 
 /* Sets the owner's controller reference in the object's ownerReferences (adopt) or removes the
  * reference to owner_uid (release), with a PUT at the object's resourceVersion. */

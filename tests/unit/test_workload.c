@@ -128,13 +128,13 @@ static void test_rank(void)
         p[i].ready_ms = now - 3600 * 1000;
         p[i].created_ms = now - 7200 * 1000;
     }
-    p[0].restarts = 5;              /* ready but crashing */
-    p[1].node[0] = '\0';            /* unscheduled */
-    p[1].phase = 0;                 /* Pending */
+    p[0].restarts = 5;   /* ready but crashing */
+    p[1].node[0] = '\0'; /* unscheduled */
+    p[1].phase = 0;      /* Pending */
     p[1].ready = false;
-    p[2].phase = 0;                 /* scheduled, pending */
+    p[2].phase = 0; /* scheduled, pending */
     p[2].ready = false;
-    p[3].ready = false;             /* running, not ready */
+    p[3].ready = false;              /* running, not ready */
     p[4].ready_ms = now - 10 * 1000; /* ready recently */
     /* p[5]: ready for an hour, never restarted: kept longest */
     for (int i = 0; i < 6; i++)

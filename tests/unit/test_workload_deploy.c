@@ -101,7 +101,8 @@ static void rs_info(struct rsinfo *ri)
 static bool complete(int replicas)
 {
     return dep_int("status.observedGeneration") >= dep_int("metadata.generation") &&
-           dep_int("status.updatedReplicas") == replicas && dep_int("status.replicas") == replicas &&
+           dep_int("status.updatedReplicas") == replicas &&
+           dep_int("status.replicas") == replicas &&
            dep_int("status.availableReplicas") == replicas;
 }
 
@@ -164,8 +165,10 @@ static void test_create(void)
     CHECK(complete(3));
     CHECK_INT(dep_int("status.readyReplicas"), ==, 3);
     CHECK_INT(dep_int("status.unavailableReplicas"), ==, 0);
-    snprintf(msg, sizeof(msg), "True/NewReplicaSetAvailable/ReplicaSet \"%s\" has successfully "
-                               "progressed.", name);
+    snprintf(msg, sizeof(msg),
+             "True/NewReplicaSetAvailable/ReplicaSet \"%s\" has successfully "
+             "progressed.",
+             name);
     CHECK_STR(dep_cond("Progressing"), msg);
     CHECK_STR(dep_cond("Available"),
               "True/MinimumReplicasAvailable/Deployment has minimum availability.");

@@ -169,8 +169,8 @@ static void test_sensitivity(void)
     CHECK(strcmp(a, b) != 0);
     free(t);
     hash_of("{\"metadata\":{\"labels\":{\"app\":\"web\"}}}", -1, a);
-    hash_of("{\"metadata\":{\"labels\":{\"app\":\"web\"},\"annotations\":null},\"spec\":null}",
-            -1, b);
+    hash_of("{\"metadata\":{\"labels\":{\"app\":\"web\"},\"annotations\":null},\"spec\":null}", -1,
+            b);
     CHECK_STR(a, b);
     hash_of("{\"metadata\":{\"labels\":{\"app\":\"web\"},\"annotations\":{}}}", -1, b);
     CHECK(strcmp(a, b) != 0); /* an empty map is not a nil one */

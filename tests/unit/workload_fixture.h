@@ -220,8 +220,7 @@ static int kubelet_finish_deletes(void)
         if (!pod_deleting(&s.o[i]))
             continue;
         char target[600];
-        snprintf(target, sizeof(target),
-                 "/api/v1/namespaces/" NS "/pods/%s?gracePeriodSeconds=0",
+        snprintf(target, sizeof(target), "/api/v1/namespaces/" NS "/pods/%s?gracePeriodSeconds=0",
                  str_of(&s.o[i], "metadata.name"));
         CHECK_INT(api("DELETE", target, NULL, NULL, NULL), ==, 200);
         done++;
