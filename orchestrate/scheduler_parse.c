@@ -91,11 +91,10 @@ int reef_sched_quantity(const char *s, int scale, int64_t *out)
     if (exp10 >= 0) {
         if (sticky)
             return -ERANGE; /* dropped digits only happen for values far beyond int64 */
-        for (int i = 0; i < exp10; i++) {
+        for (int i = 0; i < exp10 && m <= max; i++)
             m *= 10;
-            if (m > max)
-                return -ERANGE;
-        }
+        if (m > max)
+            return -ERANGE;
     } else {
         bool rem = sticky;
         for (int i = 0; i < -exp10 && m; i++) {
