@@ -6,7 +6,8 @@
  *             the in-process API and the Scheduled event, on an in-memory store;
  *   disk      the same on an on-disk store (every write a fsync'd SQLite transaction).
  *
- * Usage: scheduler_bench PODS NODES DIR   (DIR: where the on-disk store goes) */
+ * Usage: scheduler_bench PODS NODES DIR [disk-only]   (DIR: where the on-disk store goes) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,8 +193,12 @@ int main(int argc, char **argv)
     const char *dir = argc > 3 ? argv[3] : NULL;
     if (npods <= 0 || nnodes <= 0)
         return 2;
-    int r = decision(npods, nnodes);
-    r |= full("memory", NULL, npods, nnodes);
+    bool disk_only = argc > 4 && strcmp(argv[4], "disk-only") == 0;
+    int r = 0;
+    if (!disk_only) {
+        r |= decision(npods, nnodes);
+        r |= full("memory", NULL, npods, nnodes);
+    }
     if (dir) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/state.db", dir);

@@ -731,6 +731,69 @@ static void test_loop_restart(void)
     teardown();
 }
 
+static void test_loop_wakeups(void)
+{
+    setup();
+    const char *tainted = "{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":"
+                          "\"t\"},\"spec\":{\"taints\":[{\"key\":\"gpu\",\"effect\":"
+                          "\"NoSchedule\"}]},\"status\":{\"allocatable\":{\"cpu\":\"1\","
+                          "\"memory\":\"1Gi\",\"pods\":\"10\"},\"conditions\":[{\"type\":"
+                          "\"Ready\",\"status\":\"True\",\"lastHeartbeatTime\":"
+                          "\"2026-11-28T10:00:00Z\"}]}}";
+    CHECK_INT(call("POST", "/api/v1/nodes", tainted, NULL), ==, 201);
+    struct reef_err err = {0};
+    CHECK_OK(reef_scheduler_start(&env, &sched, &err), &err);
+    reef__scheduler_set_backoff(sched, 1, 2, 3600 * 1000);
+    mk_pod("p", "1Mi", NULL);
+    char v[1024];
+    for (int i = 0; i < 2000; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        pod_field("p", "status.conditions[0].message", v, sizeof(v));
+        if (v[0])
+            break;
+        usleep(1000);
+    }
+    CHECK_STR(v, "0/1 nodes are available: 1 node(s) had untolerated taint {gpu: }. preemption: "
+                 "0/1 nodes are available: 1 Preemption is not helpful for scheduling.");
+    /* a heartbeat changes nothing scheduling reads: no new attempt */
+    struct reef_scheduler_stats st, st2;
+    reef_scheduler_stats(sched, &st);
+    CHECK_INT(call("PATCH", "/api/v1/nodes/t/status",
+                   "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+                   "\"lastHeartbeatTime\":\"2026-11-28T10:00:10Z\"}]}}",
+                   NULL),
+              ==, 200);
+    for (int i = 0; i < 50; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(500);
+    }
+    reef_scheduler_stats(sched, &st2);
+    CHECK_INT(st2.attempts, ==, st.attempts);
+    /* a label on the pod (no spec change) does not either */
+    CHECK_INT(call("PATCH", "/api/v1/namespaces/default/pods/p",
+                   "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", NULL),
+              ==, 200);
+    for (int i = 0; i < 50; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(500);
+    }
+    reef_scheduler_stats(sched, &st2);
+    CHECK_INT(st2.attempts, ==, st.attempts);
+    /* a toleration added to the pod's spec retries it */
+    CHECK_INT(call("PATCH", "/api/v1/namespaces/default/pods/p",
+                   "{\"spec\":{\"tolerations\":[{\"key\":\"gpu\",\"operator\":\"Exists\"}]}}",
+                   NULL),
+              ==, 200);
+    RUN_UNTIL(bound_to("p", "t"));
+    /* with no change at all a pod is still retried after the flush period */
+    reef__scheduler_set_backoff(sched, 1, 2, 30);
+    mk_pod("q", "2Gi", NULL);
+    RUN_UNTIL(sched && (reef_scheduler_stats(sched, &st), st.unschedulable >= 2));
+    RUN_UNTIL((reef_scheduler_stats(sched, &st2), st2.unschedulable >= st.unschedulable + 2));
+    stop_sched();
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
@@ -745,5 +808,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_loop_binds);
     TEST_RUN(test_loop_unschedulable);
     TEST_RUN(test_loop_restart);
+    TEST_RUN(test_loop_wakeups);
     return test_done();
 }
