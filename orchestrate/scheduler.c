@@ -633,8 +633,8 @@ void reef_sched_pick(const struct reef_sched_cluster *c, const struct reef_sched
         return;
     }
     struct cand stack[256];
-    struct cand *cands = c->present <= REEF_ARRAY_LEN(stack) ? stack
-                                                             : malloc(c->present * sizeof(*cands));
+    struct cand *cands =
+        c->present <= REEF_ARRAY_LEN(stack) ? stack : malloc(c->present * sizeof(*cands));
     struct hist *h = NULL;
     size_t unresolvable = 0, nf = 0;
     const struct owner *o = owner_find(c, p->owner_uid);

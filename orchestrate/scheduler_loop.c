@@ -21,7 +21,7 @@ struct smap {
     struct sent {
         char *key; /* NULL: empty; TOMB: deleted */
         void *val;
-    } *e;
+    } * e;
     size_t cap, n, used;
 };
 
@@ -311,7 +311,7 @@ struct lister {
         char ns[REEF_STORE_MAX_NAME + 1], name[REEF_STORE_MAX_NAME + 1];
         char *json;
         size_t len;
-    } *items;
+    } * items;
     size_t n, cap;
 };
 
@@ -435,8 +435,7 @@ static void split_key(const char *key, char *ns, char *name)
 
 /* The PodScheduled condition of the stored pod equals (False, Unschedulable, msg)? Its
  * lastTransitionTime when it was False already. */
-static bool condition_same(const char *json, size_t len, const char *msg, char *since,
-                           size_t size)
+static bool condition_same(const char *json, size_t len, const char *msg, char *since, size_t size)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
     bool same = false;
@@ -495,11 +494,11 @@ static void report_unschedulable(struct reef_scheduler *s, const char *ns, const
         struct reef_err err = {0};
         char path[600];
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", ns, name);
-        int st = reef_json_finish(&w, &err) < 0
-                     ? -EINVAL
-                     : reef_ctl_call(&s->env, "PATCH", path,
-                                     "application/strategic-merge-patch+json", b.data, b.len, NULL,
-                                     &err);
+        int st =
+            reef_json_finish(&w, &err) < 0
+                ? -EINVAL
+                : reef_ctl_call(&s->env, "PATCH", path, "application/strategic-merge-patch+json",
+                                b.data, b.len, NULL, &err);
         if (st != 200)
             LOG_WARN("scheduler", "pod %s/%s: setting PodScheduled: %s", ns, name, err.msg);
         reef_buf_free(&b);
@@ -510,7 +509,7 @@ static void report_unschedulable(struct reef_scheduler *s, const char *ns, const
 
 /* Binds the pod to the node in slot. Returns the HTTP status (or a negative code). */
 static int bind_pod(struct reef_scheduler *s, const char *key, const char *ns, const char *name,
-                struct reef_sched_pod *p, int slot)
+                    struct reef_sched_pod *p, int slot)
 {
     char node[REEF_STORE_MAX_NAME + 1];
     reef_strlcpy(node, reef_sched_cluster_node(s->cluster, slot)->name, sizeof(node));
@@ -540,9 +539,9 @@ static int bind_pod(struct reef_scheduler *s, const char *key, const char *ns, c
     reef_json_end_object(&w);
     reef_json_end_object(&w);
     struct reef_err err = {0};
-    int st = reef_json_finish(&w, &err) < 0 ? -EINVAL
-                                             : reef_ctl_call(&s->env, "POST", path, NULL, b.data,
-                                                             b.len, NULL, &err);
+    int st = reef_json_finish(&w, &err) < 0
+                 ? -EINVAL
+                 : reef_ctl_call(&s->env, "POST", path, NULL, b.data, b.len, NULL, &err);
     reef_buf_free(&b);
     /* on success the pod's watch event replaced the assumption with the stored pod */
     struct bound *bd = smap_get(&s->bound, key);
@@ -703,7 +702,8 @@ int reef_scheduler_start(const struct reef_ctl_env *env, struct reef_scheduler *
 {
     *out = NULL;
     struct reef_scheduler *s = calloc(1, sizeof(*s));
-    if (!s || !(s->cluster = reef_sched_cluster_new()) || !(s->timer = malloc(sizeof(uv_timer_t)))) {
+    if (!s || !(s->cluster = reef_sched_cluster_new()) ||
+        !(s->timer = malloc(sizeof(uv_timer_t)))) {
         if (s)
             reef_sched_cluster_free(s->cluster);
         free(s);

@@ -229,8 +229,8 @@ struct req {
 
 /* One quantity of a container: requests.name, else limits.name (the API's defaulting of
  * requests from limits). *set says whether either was there. */
-static int res_of(const struct reef_json_doc *d, int res, const char *name, int scale,
-                  int64_t *out, bool *set, struct reef_err *err)
+static int res_of(const struct reef_json_doc *d, int res, const char *name, int scale, int64_t *out,
+                  bool *set, struct reef_err *err)
 {
     *out = 0;
     *set = false;
@@ -364,8 +364,9 @@ static int exprs(void **mem, const struct reef_json_doc *d, int arr, struct reef
 static int affinity(void **mem, const struct reef_json_doc *d, int spec, struct reef_sched_pod *p,
                     struct reef_err *err)
 {
-    int req = reef_json_find(d, spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuring"
-                                      "Execution",
+    int req = reef_json_find(d, spec,
+                             "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuring"
+                             "Execution",
                              NULL);
     if (req < 0 || reef_json_kind(d, req) != REEF_JSON_OBJECT)
         return 0;
@@ -412,8 +413,7 @@ static int tolerations(void **mem, const struct reef_json_doc *d, int spec,
     return 0;
 }
 
-static int host_ports(void **mem, const struct reef_json_doc *d, int spec,
-                      struct reef_sched_pod *p)
+static int host_ports(void **mem, const struct reef_json_doc *d, int spec, struct reef_sched_pod *p)
 {
     int cs = reef_json_member(d, spec, "containers");
     size_t cap = 0;

@@ -93,13 +93,13 @@ static const char *C1 = "{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}";
 
 static void test_requests(void)
 {
-    struct reef_sched_pod *p = pod(
-        "{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"100m\","
-        "\"memory\":\"64Mi\"}}},{\"name\":\"b\",\"resources\":{\"requests\":{\"cpu\":\"200m\"},"
-        "\"limits\":{\"memory\":\"1Gi\"}}}],\"initContainers\":[{\"name\":\"i\",\"resources\":{"
-        "\"requests\":{\"cpu\":\"500m\",\"memory\":\"10Mi\"}}}]}");
-    CHECK_INT(p->cpu, ==, 500);                  /* the init container needs more */
-    CHECK_INT(p->mem, ==, (64 + 1024) << 20);    /* limits stand in for requests */
+    struct reef_sched_pod *p =
+        pod("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"100m\","
+            "\"memory\":\"64Mi\"}}},{\"name\":\"b\",\"resources\":{\"requests\":{\"cpu\":\"200m\"},"
+            "\"limits\":{\"memory\":\"1Gi\"}}}],\"initContainers\":[{\"name\":\"i\",\"resources\":{"
+            "\"requests\":{\"cpu\":\"500m\",\"memory\":\"10Mi\"}}}]}");
+    CHECK_INT(p->cpu, ==, 500);               /* the init container needs more */
+    CHECK_INT(p->mem, ==, (64 + 1024) << 20); /* limits stand in for requests */
     CHECK_INT(p->nz_cpu, ==, 500);
     CHECK_INT(p->nz_mem, ==, (64 + 1024) << 20);
     reef_sched_pod_free(p);
@@ -121,7 +121,8 @@ static void test_requests(void)
     p = pod("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":2}}}]}");
     CHECK_INT(p->cpu, ==, 2000);
     reef_sched_pod_free(p);
-    const char *bad = "{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"2x\"}}}]}}";
+    const char *bad =
+        "{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"2x\"}}}]}}";
     struct reef_sched_pod *bp = NULL;
     struct reef_err err = {0};
     CHECK_INT(reef_sched_pod_parse(bad, strlen(bad), &bp, &err), ==, -EINVAL);
@@ -132,13 +133,14 @@ static void test_requests(void)
 static void test_message(void)
 {
     struct reef_sched_cluster *c = reef_sched_cluster_new();
-    node(c, "n1", "4", "8Gi", "110", "\"taints\":[{\"key\":\"node-role\",\"value\":\"x\","
-                                     "\"effect\":\"NoSchedule\"}]",
+    node(c, "n1", "4", "8Gi", "110",
+         "\"taints\":[{\"key\":\"node-role\",\"value\":\"x\","
+         "\"effect\":\"NoSchedule\"}]",
          NULL, NULL);
     node(c, "n2", "4", "1Gi", "110", NULL, NULL, NULL);
     node(c, "n3", "4", "1Gi", "110", NULL, NULL, NULL);
-    struct reef_sched_pod *p =
-        pod("{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"2Gi\"}}}]}");
+    struct reef_sched_pod *p = pod(
+        "{\"containers\":[{\"name\":\"a\",\"resources\":{\"requests\":{\"memory\":\"2Gi\"}}}]}");
     struct reef_sched_result r;
     reef_sched_pick(c, p, &r);
     CHECK_INT(r.slot, ==, -1);
@@ -231,7 +233,8 @@ static void test_taints(void)
         const char *tols;
         int fits_a;
     } cases[] = {
-        {"[{\"key\":\"gpu\",\"operator\":\"Equal\",\"value\":\"yes\",\"effect\":\"NoExecute\"}]", 1},
+        {"[{\"key\":\"gpu\",\"operator\":\"Equal\",\"value\":\"yes\",\"effect\":\"NoExecute\"}]",
+         1},
         {"[{\"key\":\"gpu\",\"value\":\"yes\"}]", 1},
         {"[{\"key\":\"gpu\",\"operator\":\"Exists\"}]", 1},
         {"[{\"operator\":\"Exists\"}]", 1},
@@ -272,7 +275,7 @@ static void test_affinity(void)
         {"\"nodeSelector\":{\"zone\":\"a\"}", 1, 0},
         {"\"nodeSelector\":{\"zone\":\"a\",\"disk\":\"hdd\"}", 0, 0},
 #define REQ(terms)                                                                                 \
-    "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{"        \
+    "\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{"         \
     "\"nodeSelectorTerms\":" terms "}}}"
         {REQ("[{\"matchExpressions\":[{\"key\":\"zone\",\"operator\":\"In\",\"values\":[\"b\","
              "\"c\"]}]}]"),
@@ -371,11 +374,12 @@ static void test_ports_and_pods(void)
 static struct reef_sched_pod *owned(const char *owner, const char *cpu)
 {
     char json[1024];
-    snprintf(json, sizeof(json),
-             "{\"metadata\":{\"name\":\"r\",\"namespace\":\"d\",\"ownerReferences\":[{\"uid\":"
-             "\"other\"},{\"uid\":\"%s\",\"controller\":true}]},\"spec\":{\"containers\":[{"
-             "\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"100Mi\"}}}]}}",
-             owner, cpu);
+    snprintf(
+        json, sizeof(json),
+        "{\"metadata\":{\"name\":\"r\",\"namespace\":\"d\",\"ownerReferences\":[{\"uid\":"
+        "\"other\"},{\"uid\":\"%s\",\"controller\":true}]},\"spec\":{\"containers\":[{"
+        "\"name\":\"a\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"100Mi\"}}}]}}",
+        owner, cpu);
     struct reef_sched_pod *p = NULL;
     CHECK_INT(reef_sched_pod_parse(json, strlen(json), &p, NULL), ==, 0);
     CHECK_STR(p->owner_uid, owner);
@@ -506,8 +510,9 @@ static void test_binding(void)
 {
     setup();
     mk_pod("web", "1Mi", NULL);
-    const char *bind = "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"web\"},"
-                       "\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}";
+    const char *bind =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":{\"name\":\"web\"},"
+        "\"target\":{\"kind\":\"Node\",\"name\":\"n1\"}}";
     struct reef_buf out = REEF_BUF_INIT;
     CHECK_INT(call("POST", "/api/v1/namespaces/default/pods/web/binding", bind, &out), ==, 201);
     CHECK(strstr(out.data, "\"status\":\"Success\"") != NULL);
@@ -527,8 +532,9 @@ static void test_binding(void)
                    "{\"target\":{\"name\":\"n1\"}}", NULL),
               ==, 404);
     mk_pod("other", "1Mi", NULL);
-    CHECK_INT(call("POST", "/api/v1/namespaces/default/pods/other/binding", "{\"target\":{}}", NULL),
-              ==, 422);
+    CHECK_INT(
+        call("POST", "/api/v1/namespaces/default/pods/other/binding", "{\"target\":{}}", NULL), ==,
+        422);
     CHECK_INT(call("POST", "/api/v1/namespaces/default/pods/other/binding",
                    "{\"metadata\":{\"name\":\"web\"},\"target\":{\"name\":\"n1\"}}", NULL),
               ==, 400);
@@ -550,7 +556,7 @@ static struct reef_scheduler *sched;
 /* Runs the loop (without blocking) until cond holds, for up to about 2 s. */
 #define RUN_UNTIL(cond)                                                                            \
     do {                                                                                           \
-        for (int i_ = 0; i_ < 2000 && !(cond); i_++) {                                            \
+        for (int i_ = 0; i_ < 2000 && !(cond); i_++) {                                             \
             uv_run(&loop, UV_RUN_NOWAIT);                                                          \
             if (!(cond))                                                                           \
                 usleep(1000);                                                                      \
@@ -675,8 +681,7 @@ static void test_loop_unschedulable(void)
     CHECK_STR(v, "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
                  "1 No preemption victims found for incoming pod.");
     /* a pod that goes frees its place: p3 is retried and bound */
-    CHECK_INT(call("DELETE", "/api/v1/namespaces/default/pods/p1?gracePeriodSeconds=0", NULL,
-                   NULL),
+    CHECK_INT(call("DELETE", "/api/v1/namespaces/default/pods/p1?gracePeriodSeconds=0", NULL, NULL),
               ==, 200);
     RUN_UNTIL(bound_to("p3", "small"));
     /* a finished pod frees its place too */
