@@ -340,7 +340,8 @@ struct why {
 static bool tolerates(const struct reef_sched_toleration *t, const char *key, const char *value,
                       enum reef_sched_effect effect)
 {
-    if (t->effect != REEF_SCHED_ANY && t->effect != effect)
+    if (t->effect == REEF_SCHED_UNKNOWN_EFFECT ||
+        (t->effect != REEF_SCHED_ANY && t->effect != effect))
         return false;
     if (t->key[0] && strcmp(t->key, key) != 0)
         return false;

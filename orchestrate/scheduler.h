@@ -68,6 +68,7 @@ enum reef_sched_effect {
     REEF_SCHED_NO_SCHEDULE,
     REEF_SCHED_PREFER_NO_SCHEDULE,
     REEF_SCHED_NO_EXECUTE,
+    REEF_SCHED_UNKNOWN_EFFECT, /* tolerates nothing, and no filter looks at such a taint */
 };
 
 enum reef_sched_op {
@@ -125,6 +126,7 @@ struct reef_sched_pod {
     bool terminal;                  /* status.phase Succeeded or Failed */
     bool deleting;                  /* metadata.deletionTimestamp set */
     bool never_preempt;             /* spec.preemptionPolicy Never */
+    bool gated;                     /* spec.schedulingGates present: not to be scheduled yet */
     int64_t generation;             /* metadata.generation (changes with the spec) */
     int64_t cpu, mem;               /* requests (milli-cpu, bytes) as Kubernetes sums them */
     int64_t nz_cpu, nz_mem;         /* the same with 100m / 200Mi for containers without requests

@@ -298,7 +298,7 @@ static void pod_seen(struct reef_scheduler *s, const char *ns, const char *name,
         return;
     }
     bool ours = strcmp(p->scheduler_name, "default-scheduler") == 0;
-    if (ours && !p->deleting && !p->terminal)
+    if (ours && !p->deleting && !p->terminal && !p->gated)
         q_offer(s, key, p->generation);
     else
         q_remove(s, key);
@@ -573,7 +573,7 @@ static void cycle(struct reef_scheduler *s, struct qent *q, uint64_t now)
     struct reef_sched_pod *p = NULL;
     if (r == 0)
         r = reef_sched_pod_parse(json, len, &p, &err);
-    if (r < 0 || p->node_name[0] || p->deleting || p->terminal ||
+    if (r < 0 || p->node_name[0] || p->deleting || p->terminal || p->gated ||
         strcmp(p->scheduler_name, "default-scheduler") != 0) {
         q_remove(s, key);
         reef_sched_pod_free(p);

@@ -215,7 +215,7 @@ static enum reef_sched_effect effect_of(const char *s)
         return REEF_SCHED_PREFER_NO_SCHEDULE;
     if (strcmp(s, "NoExecute") == 0)
         return REEF_SCHED_NO_EXECUTE;
-    return REEF_SCHED_ANY;
+    return s[0] ? REEF_SCHED_UNKNOWN_EFFECT : REEF_SCHED_ANY;
 }
 
 /* ---- pods ---- */
@@ -407,8 +407,11 @@ static int tolerations(void **mem, const struct reef_json_doc *d, int spec,
         struct reef_sched_toleration *t = &p->tols[p->ntols++];
         t->key = str_path(mem, d, it.val, "key");
         t->value = str_path(mem, d, it.val, "value");
-        t->exists = strcmp(str_path(mem, d, it.val, "operator"), "Exists") == 0;
         t->effect = effect_of(str_path(mem, d, it.val, "effect"));
+        const char *op = str_path(mem, d, it.val, "operator");
+        t->exists = strcmp(op, "Exists") == 0;
+        if (!t->exists && op[0] && strcmp(op, "Equal") != 0)
+            t->effect = REEF_SCHED_UNKNOWN_EFFECT; /* an unknown operator tolerates nothing */
     }
     return 0;
 }
@@ -486,6 +489,7 @@ int reef_sched_pod_parse(const char *json, size_t len, struct reef_sched_pod **o
     if (!p->scheduler_name[0])
         p->scheduler_name = "default-scheduler";
     p->never_preempt = strcmp(str_path(&mem, &d, spec, "preemptionPolicy"), "Never") == 0;
+    p->gated = reef_json_count(&d, reef_json_member(&d, spec, "schedulingGates")) > 0;
     struct req rq = {0};
     r = spec >= 0 ? pod_requests(&d, spec, &rq, err) : 0;
     if (r == 0) {

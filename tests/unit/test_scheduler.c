@@ -241,6 +241,8 @@ static void test_taints(void)
         {"[{\"key\":\"gpu\",\"value\":\"no\"}]", 0},
         {"[{\"key\":\"gpu\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]", 0},
         {"[{\"key\":\"other\",\"operator\":\"Exists\"}]", 0},
+        {"[{\"operator\":\"Exists\",\"effect\":\"Sometimes\"}]", 0},
+        {"[{\"key\":\"gpu\",\"operator\":\"Like\",\"value\":\"yes\"}]", 0},
     };
     for (size_t i = 0; i < REEF_ARRAY_LEN(cases); i++) {
         char spec[512];
@@ -609,11 +611,13 @@ static void test_loop_binds(void)
     mk_pod("after", "100Mi", NULL);
     RUN_UNTIL(bound_to("after", "n2")); /* the emptier node */
     mk_pod("theirs", "1Mi", "\"schedulerName\":\"other\",");
+    mk_pod("gated", "1Mi", "\"schedulingGates\":[{\"name\":\"wait\"}],");
     mk_pod("ours", "1Mi", "\"schedulerName\":\"default-scheduler\",");
     RUN_UNTIL(bound_to("ours", NULL));
     for (int i = 0; i < 20; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     CHECK(!bound_to("theirs", NULL));
+    CHECK(!bound_to("gated", NULL));
     struct evs e;
     events(&e);
     CHECK(strstr(e.all, "\"message\":\"Successfully assigned default/before to n1\"") != NULL);
