@@ -65,7 +65,8 @@ struct session {
     struct reef_buf inq; /* stdin not yet written */
     bool in_closing;     /* v5 closed stdin: close the pipe once inq is written */
     bool exited, finished, paused;
-    int handles; /* open libuv handles */
+    unsigned short rows, cols; /* the terminal's size asked for before it existed */
+    int handles;               /* open libuv handles */
 };
 
 static void session_maybe_free(struct session *s)
@@ -412,6 +413,10 @@ static void started(uv_work_t *w, int status)
         s->out.fd = s->master;
         s->in_w = s->want_in ? s->master : -1;
         fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+        if (s->rows && s->cols) {
+            struct winsize ws = {.ws_row = s->rows, .ws_col = s->cols};
+            ioctl(s->master, TIOCSWINSZ, &ws);
+        }
     }
     if (!s->ws) {
         teardown_io(s);
@@ -508,8 +513,10 @@ static void resize(struct session *s, const uint8_t *data, size_t len)
         return;
     if (!s->attach) {
         struct winsize ws = {.ws_row = (unsigned short)hgt, .ws_col = (unsigned short)wdt};
-        if (s->out.fd >= 0)
+        if (s->out.fd >= 0 && !s->busy)
             ioctl(s->out.fd, TIOCSWINSZ, &ws);
+        else
+            s->rows = ws.ws_row, s->cols = ws.ws_col; /* applied once it exists */
         return;
     }
     /* The container's own terminal belongs to its shim. */

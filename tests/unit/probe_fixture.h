@@ -21,6 +21,7 @@
 static char ctr_data[64];       /* the data directory */
 static char ctr_containers[PATH_MAX]; /* <data>/containers */
 static char ctr_id[128];              /* the running container's ID */
+static char ctr_image[32];            /* its image (an ID prefix) */
 static char ctr_reef[1024];      /* the reef binary */
 static char ctr_setup_error[512];
 
@@ -82,8 +83,9 @@ static inline int ctr_setup(void)
         snprintf(ctr_setup_error, sizeof(ctr_setup_error), "image import failed: %s", img);
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s run -d --data-dir %s/data %.19s sleep 3600 2>&1", ctr_reef,
-             ctr_data, img + 7);
+    snprintf(ctr_image, sizeof(ctr_image), "%.19s", img + 7);
+    snprintf(cmd, sizeof(cmd), "%s run -d --data-dir %s/data %s sleep 3600 2>&1", ctr_reef,
+             ctr_data, ctr_image);
     if (sh_out(cmd, ctr_id, sizeof(ctr_id)) != 0 || strlen(ctr_id) != 64) {
         snprintf(ctr_setup_error, sizeof(ctr_setup_error), "reef run failed: %s", ctr_id);
         ctr_id[0] = '\0';
