@@ -134,7 +134,7 @@ int64_t reef__podio_parse_time(const char *s)
 
 static void open_files(struct logs *l)
 {
-    char p[PATH_MAX + 8];
+    char p[sizeof(l->path) + 16];
     for (int i = MAX_FILES - 1; i >= 1; i--) {
         snprintf(p, sizeof(p), "%s.%d", l->path, i);
         int fd = open(p, O_RDONLY | O_CLOEXEC);

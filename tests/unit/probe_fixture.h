@@ -51,8 +51,11 @@ static inline int sh_out(const char *cmd, char *out, size_t outsz)
     if (out)
         out[0] = '\0';
     while (fgets(line, sizeof(line), f))
-        if (out && line[0] != '\n')
-            snprintf(out, outsz, "%s", line);
+        if (out && line[0] != '\n') {
+            size_t n = strnlen(line, outsz - 1);
+            memcpy(out, line, n);
+            out[n] = '\0';
+        }
     int st = pclose(f);
     if (out)
         out[strcspn(out, "\n")] = '\0';

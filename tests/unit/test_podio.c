@@ -46,10 +46,14 @@ static void handler(void *ud, struct reef_http_req *req, struct reef_http_res *r
     (void)ud;
 }
 
+static uv_timer_t count_timer;
+
 static void server_closed(void *ud)
 {
     reef_http_server_free(server);
+    server = NULL;
     uv_close((uv_handle_t *)&stop_async, NULL);
+    uv_close((uv_handle_t *)&count_timer, NULL);
     (void)ud;
 }
 
@@ -62,11 +66,8 @@ static void on_stop(uv_async_t *a)
 static void on_count(uv_timer_t *t)
 {
     atomic_store(&server_conns, (int)reef_http_server_connections(server));
-    if (uv_is_closing((uv_handle_t *)&stop_async))
-        uv_close((uv_handle_t *)t, NULL);
+    (void)t;
 }
-
-static uv_timer_t count_timer;
 
 static void *server_main(void *arg)
 {
