@@ -66,6 +66,7 @@ struct session {
     bool in_closing;     /* v5 closed stdin: close the pipe once inq is written */
     bool exited, finished, paused;
     unsigned short rows, cols; /* the terminal's size asked for before it existed */
+    char lost[REEF_ERR_MSG_MAX]; /* why the exit status is unknown (the shim went away) */
     int handles;               /* open libuv handles */
 };
 
@@ -241,7 +242,14 @@ static void finish(struct session *s)
     if (s->finished)
         return;
     s->finished = true;
-    send_exit_status(s, s->code);
+    if (s->lost[0]) {
+        char msg[REEF_ERR_MSG_MAX + 80];
+        snprintf(msg, sizeof(msg), "Internal error occurred: error executing command in "
+                                   "container: %s", s->lost);
+        send_status(s, "Failure", msg, "InternalError", 500, -1);
+    } else {
+        send_exit_status(s, s->code);
+    }
     teardown_io(s);
     if (s->ws)
         reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
@@ -354,7 +362,9 @@ static void on_exit_msg(uv_poll_t *h, int status, int events)
     int code = 0;
     int r = reef_shim_exec_wait(s->sock, &code, &err); /* readable: does not wait */
     s->sock = -1;
-    s->code = r < 0 ? 0 : code;
+    s->code = code;
+    if (r < 0)
+        snprintf(s->lost, sizeof(s->lost), "%s", err.msg);
     s->exited = true;
     close_handle(s, (uv_handle_t *)&s->sock_poll, &s->sock_init);
     if (s->out.eof && s->err.eof) {

@@ -782,8 +782,9 @@ static int parse_http(struct reef_probe *p, const struct reef_json_doc *d, int h
     struct reef_http_client_opts o = {
         .insecure_skip_verify = true,
         .no_redirects = true,
-        .connect_timeout_ms = (unsigned)p->timeout_s * 1000,
-        .response_timeout_ms = (unsigned)p->timeout_s * 1000,
+        /* The probe's own deadline ends an attempt; these only back it up. */
+        .connect_timeout_ms = (unsigned)p->timeout_s * 1000 + 1000,
+        .response_timeout_ms = (unsigned)p->timeout_s * 1000 + 1000,
         .max_body = 65536,
     };
     p->hc = reef_http_client_new(p->loop, &o, err);
