@@ -347,6 +347,12 @@ static void test_grpc_and_invalid(void)
     CHECK_INT(loop_finish(&loop), ==, 0);
 }
 
+static bool one_request(void *ud)
+{
+    (void)ud;
+    return atomic_load(&requests) == 1;
+}
+
 static void test_stop_during_attempt(void)
 {
     setup();
@@ -357,8 +363,7 @@ static void test_stop_during_attempt(void)
              http_port);
     struct rec rc = {0};
     struct reef_probe *p = start_probe(j, &local, &rc);
-    run_until(&loop, never, NULL, 300); /* the request is in flight */
-    CHECK_INT(atomic_load(&requests), ==, 1);
+    CHECK(run_until(&loop, one_request, NULL, 5000)); /* the request is in flight */
     reef_probe_stop(p);
     run_until(&loop, never, NULL, 2500);
     CHECK_INT(rc.n, ==, 0);
@@ -453,6 +458,12 @@ static void test_exec_timeout_kills(void)
     finish_probe(p);
 }
 
+static bool sleeper_running(void *ud)
+{
+    (void)ud;
+    return count_procs("sleep\0" "4243\0", 11) == 1;
+}
+
 static void test_exec_stop_while_running(void)
 {
     need_container();
@@ -462,8 +473,7 @@ static void test_exec_stop_while_running(void)
     struct reef_probe *p = start_probe("{\"exec\":{\"command\":[\"sleep\",\"4243\"]},"
                                        "\"timeoutSeconds\":5}",
                                        &t, &rc);
-    run_until(&loop, never, NULL, 700);
-    CHECK_INT(count_procs("sleep\0" "4243\0", 11), ==, 1);
+    CHECK(run_until(&loop, sleeper_running, NULL, 5000));
     reef_probe_stop(p);
     CHECK_INT(loop_finish(&loop), ==, 0);
     for (int i = 0; i < 100 && count_procs("sleep\0" "4243\0", 11); i++)
