@@ -65,9 +65,9 @@ struct session {
     struct reef_buf inq; /* stdin not yet written */
     bool in_closing;     /* v5 closed stdin: close the pipe once inq is written */
     bool exited, finished, paused;
-    unsigned short rows, cols; /* the terminal's size asked for before it existed */
+    unsigned short rows, cols;   /* the terminal's size asked for before it existed */
     char lost[REEF_ERR_MSG_MAX]; /* why the exit status is unknown (the shim went away) */
-    int handles;               /* open libuv handles */
+    int handles;                 /* open libuv handles */
 };
 
 static void session_maybe_free(struct session *s)
@@ -244,8 +244,10 @@ static void finish(struct session *s)
     s->finished = true;
     if (s->lost[0]) {
         char msg[REEF_ERR_MSG_MAX + 80];
-        snprintf(msg, sizeof(msg), "Internal error occurred: error executing command in "
-                                   "container: %s", s->lost);
+        snprintf(msg, sizeof(msg),
+                 "Internal error occurred: error executing command in "
+                 "container: %s",
+                 s->lost);
         send_status(s, "Failure", msg, "InternalError", 500, -1);
     } else {
         send_exit_status(s, s->code);
@@ -473,8 +475,7 @@ static void started(uv_work_t *w, int status)
     if (!ok) {
         s->code = 0;
         s->finished = true;
-        send_status(s, "Failure", "Internal error occurred: poll failed", "InternalError", 500,
-                    -1);
+        send_status(s, "Failure", "Internal error occurred: poll failed", "InternalError", 500, -1);
         teardown_io(s);
         reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
         return;
@@ -557,7 +558,9 @@ static void on_ws_message(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode
         if (!s->busy)
             flush_input(s);
         break;
-    case CH_RESIZE: resize(s, data + 1, len - 1); break;
+    case CH_RESIZE:
+        resize(s, data + 1, len - 1);
+        break;
     case CH_CLOSE:
         if (len >= 2 && data[1] == CH_STDIN) {
             s->in_closing = true;
@@ -565,7 +568,8 @@ static void on_ws_message(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode
                 flush_input(s);
         }
         break;
-    default: break;
+    default:
+        break;
     }
     (void)ws;
     (void)op;

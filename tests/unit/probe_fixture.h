@@ -18,11 +18,11 @@
 
 #include "tests/unit/test.h"
 
-static char ctr_data[64];       /* the data directory */
+static char ctr_data[64];             /* the data directory */
 static char ctr_containers[PATH_MAX]; /* <data>/containers */
 static char ctr_id[128];              /* the running container's ID */
 static char ctr_image[32];            /* its image (an ID prefix) */
-static char ctr_reef[1024];      /* the reef binary */
+static char ctr_reef[1024];           /* the reef binary */
 static char ctr_setup_error[512];
 
 /* The release binary beside the test (build/tests/x -> build/reef), or build/reef for the other

@@ -103,7 +103,8 @@ static void server_stop(void)
 static int connect_server(void)
 {
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CHECK(connect(s, (struct sockaddr *)&a, sizeof(a)) == 0);
     return s;
@@ -350,8 +351,9 @@ static void test_logs_rotated_files(void)
     snprintf(p, sizeof(p), "%s.1", log_path);
     CHECK(access(p, F_OK) == 0); /* it did rotate */
     /* What survived rotation, in order: the lines still in the files. */
-    snprintf(p, sizeof(p), "cat %s.2 %s.1 %s 2>/dev/null | sed 's/.*\"log\":\"\\([^\\\\]*\\).*/\\1/'",
-             log_path, log_path, log_path);
+    snprintf(p, sizeof(p),
+             "cat %s.2 %s.1 %s 2>/dev/null | sed 's/.*\"log\":\"\\([^\\\\]*\\).*/\\1/'", log_path,
+             log_path, log_path);
     FILE *f = popen(p, "r");
     while (fgets(line, sizeof(line), f))
         strcat(want, line);
@@ -755,8 +757,8 @@ static void test_attach_output_until_exit(void)
     CHECK(strstr(str(&c.got.ch[3]), "\"status\":\"Success\"") != NULL);
     ws_close_free(&c);
     server_stop();
-    snprintf(cmd, sizeof(cmd), "%s rm -f --data-dir %s/data %s >/dev/null 2>&1", ctr_reef,
-             ctr_data, id);
+    snprintf(cmd, sizeof(cmd), "%s rm -f --data-dir %s/data %s >/dev/null 2>&1", ctr_reef, ctr_data,
+             id);
     (void)system(cmd);
 }
 
