@@ -88,6 +88,8 @@ cleanup_containers() {
 }
 defer cleanup_containers
 defer stop_server
+# REEF_KEEP_LOG=FILE keeps the server's log for a look after a failure
+defer '[ -n "${REEF_KEEP_LOG:-}" ] && cp "$D/server.log" "$REEF_KEEP_LOG"'
 t "reef server starts with its agent" start_server
 
 # until SECONDS CMD...: CMD succeeds within SECONDS (polling)
