@@ -74,7 +74,7 @@ struct agent_pod {
     size_t nctrs, ninit;
     bool pulling;
     char pull_error[512];
-    int64_t pull_backoff_ms, pull_not_before;
+    int64_t pull_backoff_ms, pull_not_before, pull_failed_at;
     char pulled_ref[512];   /* the image the last pull was for */
     int64_t start_ms;       /* status.startTime */
     char *last_status;      /* the status last written */

@@ -355,7 +355,8 @@ static void pull_done(uv_work_t *w, int status)
         p->pull_backoff_ms = p->pull_backoff_ms ? p->pull_backoff_ms * 2 : AGENT_BACKOFF_START_MS;
         if (p->pull_backoff_ms > AGENT_BACKOFF_MAX_MS)
             p->pull_backoff_ms = AGENT_BACKOFF_MAX_MS;
-        p->pull_not_before = reef__agent_now_ms() + p->pull_backoff_ms;
+        p->pull_failed_at = reef__agent_now_ms();
+        p->pull_not_before = p->pull_failed_at + p->pull_backoff_ms;
         for (size_t i = 0; i < p->nctrs; i++)
             if (strcmp(p->ctrs[i].image_ref, pl->ref) == 0 || !p->ctrs[i].id[0]) {
                 snprintf(p->ctrs[i].wait_reason, sizeof(p->ctrs[i].wait_reason), "ErrImagePull");
@@ -399,6 +400,11 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
         return 0;
     int64_t now = reef__agent_now_ms();
     if (p->pull_error[0] && now < p->pull_not_before) {
+        /* the failure shows as ErrImagePull for a moment, then as the back-off */
+        if (now < p->pull_failed_at + 2000) {
+            reef__agent_arm(p, p->pull_failed_at + 2000);
+            return 0;
+        }
         if (strcmp(c->wait_reason, "ImagePullBackOff") != 0) {
             snprintf(c->wait_reason, sizeof(c->wait_reason), "ImagePullBackOff");
             snprintf(c->wait_msg, sizeof(c->wait_msg), "Back-off pulling image \"%s\": %s", ref,
