@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "orchestrate/store_int.h"
+#include "orchestrate/store_plan.h"
 
 /* Continue tokens are base64url("<rev>\n<namespace>\n<name>"): the first page's revision and the
  * last key returned. They come back from clients, so they are parsed strictly. */
@@ -66,6 +67,86 @@ static void add(struct reef_buf *sql, struct binds *b, const char *clause, const
     b->v[b->n++] = v;
 }
 
+/* The SQL's shape depends only on which filters are present, never on their values.
+ *
+ * Without ANALYZE statistics SQLite prefers the (resource, namespace, name) unique index for
+ * every list, because it yields the ORDER BY for free: a list of one node's pods then walks
+ * every pod. A node, phase or owner filter is far more selective than the sort is costly, so
+ * with one of them the ordering (and the continue bound) is written on `+column`, which no
+ * index can serve, and owners are joined from their index with CROSS JOIN (SQLite keeps the
+ * written order of a CROSS JOIN's tables). after_ns NULL: no continue bound. */
+static int build_sql(const char *resource, const struct reef_store_list_opts *o,
+                     const char *after_ns, const char *after_name, struct reef_buf *sql,
+                     struct binds *b, struct reef_err *err)
+{
+    bool narrow = o->node_name || o->phase || o->owner_uid;
+    const char *plus = narrow ? "+" : "";
+    if (o->owner_uid) {
+        add(sql, b,
+            "SELECT o.namespace, o.name, o.rev, o.data FROM owner w CROSS JOIN object o"
+            " WHERE w.uid=? AND o.id=w.obj",
+            o->owner_uid);
+        add(sql, b, " AND o.resource=?", resource);
+    } else {
+        add(sql, b,
+            "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?",
+            resource);
+    }
+    if (o->namespace)
+        add(sql, b, " AND o.namespace=?", o->namespace);
+    if (o->name)
+        add(sql, b, " AND o.name=?", o->name);
+    if (o->node_name)
+        add(sql, b, " AND o.node=?", o->node_name);
+    if (o->phase)
+        add(sql, b, " AND o.phase=?", o->phase);
+    for (size_t i = 0; i < o->nlabels; i++) {
+        if (!o->labels[i].key || !o->labels[i].value) {
+            reef_buf_free(sql);
+            return reef_err_set(err, -EINVAL, "store: list: label filter without key or value");
+        }
+        add(sql, b, " AND EXISTS(SELECT 1 FROM label l WHERE l.obj=o.id AND l.key=?",
+            o->labels[i].key);
+        add(sql, b, " AND l.value=?)", o->labels[i].value);
+    }
+    if (after_ns) {
+        reef_buf_printf(sql, " AND (%so.namespace, %so.name) > (?", plus, plus);
+        b->v[b->n++] = after_ns;
+        add(sql, b, ", ?)", after_name);
+    }
+    reef_buf_printf(sql, " ORDER BY %so.namespace, %so.name", plus, plus);
+    if (!sql->data) {
+        reef_buf_free(sql);
+        return reef_err_set(err, -ENOMEM, "store: out of memory");
+    }
+    return 0;
+}
+
+int reef__store_list_plan(struct reef_store *s, const char *resource,
+                          const struct reef_store_list_opts *o, struct reef_buf *out,
+                          struct reef_err *err)
+{
+    struct reef_buf sql = REEF_BUF_INIT;
+    struct binds b = {.n = 0};
+    reef_buf_puts(&sql, "EXPLAIN QUERY PLAN ");
+    int r = build_sql(resource, o, o->continue_token ? "" : NULL, "", &sql, &b, err);
+    if (r < 0)
+        return r;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(reef_db_handle(s->db), sql.data, (int)sql.len, &st, NULL);
+    reef_buf_free(&sql);
+    if (rc != SQLITE_OK)
+        return reef_db_error(s->db, rc, err, "list plan");
+    for (int i = 0; i < b.n; i++)
+        sqlite3_bind_text(st, i + 1, b.v[i], -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        reef_buf_printf(out, "%s\n", d ? d : "");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : reef_db_error(s->db, rc, err, "list plan");
+}
+
 int reef_store_list(struct reef_store *s, const char *resource,
                     const struct reef_store_list_opts *opts, reef_store_list_cb cb, void *arg,
                     struct reef_store_list_result *res, struct reef_err *err)
@@ -96,40 +177,11 @@ int reef_store_list(struct reef_store *s, const char *resource,
                                 (long long)list_rev);
     }
 
-    /* The SQL's shape depends only on which filters are present, never on their values. */
     struct reef_buf sql = REEF_BUF_INIT;
     struct binds b = {.n = 0};
-    add(&sql, &b, "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?",
-        resource);
-    if (o->namespace)
-        add(&sql, &b, " AND o.namespace=?", o->namespace);
-    if (o->name)
-        add(&sql, &b, " AND o.name=?", o->name);
-    if (o->node_name)
-        add(&sql, &b, " AND o.node=?", o->node_name);
-    if (o->phase)
-        add(&sql, &b, " AND o.phase=?", o->phase);
-    if (o->owner_uid)
-        add(&sql, &b, " AND EXISTS(SELECT 1 FROM owner w WHERE w.obj=o.id AND w.uid=?)",
-            o->owner_uid);
-    for (size_t i = 0; i < o->nlabels; i++) {
-        if (!o->labels[i].key || !o->labels[i].value) {
-            reef_buf_free(&sql);
-            return reef_err_set(err, -EINVAL, "store: list: label filter without key or value");
-        }
-        add(&sql, &b, " AND EXISTS(SELECT 1 FROM label l WHERE l.obj=o.id AND l.key=?",
-            o->labels[i].key);
-        add(&sql, &b, " AND l.value=?)", o->labels[i].value);
-    }
-    if (cont) {
-        add(&sql, &b, " AND (o.namespace, o.name) > (?", after_ns);
-        add(&sql, &b, ", ?)", after_name);
-    }
-    reef_buf_puts(&sql, " ORDER BY o.namespace, o.name");
-    if (!sql.data) {
-        reef_buf_free(&sql);
-        return reef_err_set(err, -ENOMEM, "store: out of memory");
-    }
+    int r = build_sql(resource, o, cont ? after_ns : NULL, after_name, &sql, &b, err);
+    if (r < 0)
+        return r;
     sqlite3 *h = reef_db_handle(s->db);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(h, sql.data, (int)sql.len, &st, NULL);
@@ -142,7 +194,7 @@ int reef_store_list(struct reef_store *s, const char *resource,
     struct reef_json_doc doc = REEF_JSON_DOC_INIT;
     char key[3 * (REEF_STORE_MAX_NAME + 1)];
     char last_ns[REEF_STORE_MAX_NAME + 1] = "", last_name[REEF_STORE_MAX_NAME + 1] = "";
-    int r = 0;
+    r = 0;
     size_t count = 0;
     bool more = false;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
