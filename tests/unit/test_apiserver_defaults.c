@@ -111,9 +111,236 @@ static void test_list_plans(void)
     reef_store_close(s);
 }
 
+/* ---- defaults ---- */
+
+/* js(), but NULL when the member is absent. */
+static const char *jsn(struct resp *r, const char *path)
+{
+    if (!r->json || reef_json_find(&r->d, REEF_JSON_ROOT, path, NULL) < 0)
+        return NULL;
+    return js(r, path);
+}
+
+#define CONTAINER_WITH_EVERYTHING                                                                  \
+    "{\"name\":\"c\",\"image\":\"nginx:1\",\"ports\":[{\"containerPort\":80}],\"env\":[{"         \
+    "\"name\":\"N\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}],"            \
+    "\"livenessProbe\":{\"httpGet\":{\"port\":80}},\"readinessProbe\":{\"grpc\":{\"port\":9},"    \
+    "\"periodSeconds\":0,\"timeoutSeconds\":5},\"startupProbe\":{\"exec\":{\"command\":[\"t\"]}}," \
+    "\"lifecycle\":{\"preStop\":{\"httpGet\":{\"port\":81,\"path\":\"/q\"}}},\"resources\":{"     \
+    "\"limits\":{\"cpu\":\"1\"}}}"
+#define VOLUMES                                                                                    \
+    "[{\"name\":\"e\"},{\"name\":\"cm\",\"configMap\":{\"name\":\"x\"}},{\"name\":\"s\","         \
+    "\"secret\":{\"secretName\":\"x\",\"defaultMode\":256}},{\"name\":\"h\",\"hostPath\":{"       \
+    "\"path\":\"/x\"}},{\"name\":\"d\",\"downwardAPI\":{\"items\":[{\"path\":\"n\",\"fieldRef\":{" \
+    "\"fieldPath\":\"metadata.name\"}}]}},{\"name\":\"p\",\"projected\":{\"sources\":[{"           \
+    "\"serviceAccountToken\":{\"path\":\"t\"}}]}}]"
+
+/* What every pod spec and pod template spec gets (SetDefaults_PodSpec and the generated
+ * walker), checked under prefix. */
+static void check_spec_defaults(struct resp *r, const char *prefix)
+{
+    char f[256];
+#define AT(path)                                                                                   \
+    (snprintf(f, sizeof(f), "%s.%s", prefix, path), jsn(r, f) ? jsn(r, f) : "(absent)")
+    CHECK_STR(AT("dnsPolicy"), "ClusterFirst");
+    CHECK_STR(AT("schedulerName"), "default-scheduler");
+    CHECK_STR(AT("restartPolicy"), "Always");
+    CHECK_STR(AT("terminationGracePeriodSeconds"), "30");
+    CHECK_STR(AT("containers[0].terminationMessagePath"), "/dev/termination-log");
+    CHECK_STR(AT("containers[0].terminationMessagePolicy"), "File");
+    CHECK_STR(AT("containers[0].ports[0].protocol"), "TCP");
+    CHECK_STR(AT("containers[0].env[0].valueFrom.fieldRef.apiVersion"), "v1");
+    CHECK_STR(AT("containers[0].livenessProbe.timeoutSeconds"), "1");
+    CHECK_STR(AT("containers[0].livenessProbe.periodSeconds"), "10");
+    CHECK_STR(AT("containers[0].livenessProbe.successThreshold"), "1");
+    CHECK_STR(AT("containers[0].livenessProbe.failureThreshold"), "3");
+    CHECK_STR(AT("containers[0].livenessProbe.httpGet.path"), "/");
+    CHECK_STR(AT("containers[0].livenessProbe.httpGet.scheme"), "HTTP");
+    CHECK_STR(AT("containers[0].readinessProbe.grpc.service"), "");
+    CHECK_STR(AT("containers[0].readinessProbe.periodSeconds"), "10"); /* 0 is unset */
+    CHECK_STR(AT("containers[0].readinessProbe.timeoutSeconds"), "5"); /* given stays */
+    CHECK_STR(AT("containers[0].startupProbe.failureThreshold"), "3");
+    CHECK_STR(AT("containers[0].lifecycle.preStop.httpGet.scheme"), "HTTP");
+    CHECK_STR(AT("containers[0].lifecycle.preStop.httpGet.path"), "/q");
+    CHECK_STR(AT("volumes[0].emptyDir"), "{}");
+    CHECK_STR(AT("volumes[1].configMap.defaultMode"), "420");
+    CHECK_STR(AT("volumes[2].secret.defaultMode"), "256");
+    CHECK_STR(AT("volumes[3].hostPath.type"), "");
+    CHECK_STR(AT("volumes[4].downwardAPI.defaultMode"), "420");
+    CHECK_STR(AT("volumes[4].downwardAPI.items[0].fieldRef.apiVersion"), "v1");
+    CHECK_STR(AT("volumes[5].projected.defaultMode"), "420");
+    CHECK_STR(AT("volumes[5].projected.sources[0].serviceAccountToken.expirationSeconds"), "3600");
+    CHECK_STR(AT("securityContext"), "{}");
+#undef AT
+}
+
+static void test_pod_defaults(void)
+{
+    srv_start();
+    struct resp r = post("/api/v1/namespaces/default/pods",
+                         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"volumes\":" VOLUMES
+                         ",\"containers\":[" CONTAINER_WITH_EVERYTHING "]}}");
+    CHECK_INT(r.status, ==, 201);
+    check_spec_defaults(&r, "spec");
+    /* SetDefaults_Pod: pods only */
+    CHECK_STR(js(&r, "spec.enableServiceLinks"), "true");
+    CHECK_STR(js(&r, "spec.containers[0].resources.requests.cpu"), "1");
+    CHECK_STR(js(&r, "status.qosClass"), "Burstable");
+    CHECK_STR(js(&r, "status.phase"), "Pending");
+    resp_free(&r);
+    /* host networking makes container ports host ports */
+    r = post("/api/v1/namespaces/default/pods",
+             "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"hostNetwork\":true,\"enableServiceLinks\":"
+             "false,\"securityContext\":null,\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+             "\"resources\":null,\"ports\":[{\"containerPort\":8080}]}]}}");
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "spec.containers[0].ports[0].hostPort"), "8080");
+    CHECK_STR(js(&r, "spec.enableServiceLinks"), "false");
+    CHECK_STR(js(&r, "spec.securityContext"), "{}");
+    CHECK_STR(js(&r, "spec.containers[0].resources"), "{}");
+    CHECK_STR(js(&r, "status.qosClass"), "BestEffort");
+    resp_free(&r);
+    srv_stop();
+}
+
+static void test_template_defaults(void)
+{
+    srv_start();
+    static const char *const kinds[][2] = {{"deployments", "d"}, {"replicasets", "rs"}};
+    for (size_t k = 0; k < 2; k++) {
+        char path[128], body[4096];
+        snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/default/%s", kinds[k][0]);
+        snprintf(body, sizeof(body),
+                 "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"selector\":{\"matchLabels\":{"
+                 "\"app\":\"a\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"a\"}},"
+                 "\"spec\":{\"volumes\":" VOLUMES ",\"containers\":[" CONTAINER_WITH_EVERYTHING
+                 "]}}}}",
+                 kinds[k][1]);
+        struct resp r = post(path, body);
+        CHECK_INT(r.status, ==, 201);
+        check_spec_defaults(&r, "spec.template.spec");
+        CHECK_STR(js(&r, "spec.replicas"), "1");
+        /* SetDefaults_Pod's part is not applied to templates (it would change their hash) */
+        CHECK(jsn(&r, "spec.template.spec.enableServiceLinks") == NULL);
+        CHECK(jsn(&r, "spec.template.spec.containers[0].resources.requests") == NULL);
+        resp_free(&r);
+    }
+    srv_stop();
+}
+
+static void test_service_defaults(void)
+{
+    srv_start();
+    struct resp r = post("/api/v1/namespaces/default/services",
+                         "{\"metadata\":{\"name\":\"lb\"},\"spec\":{\"type\":\"LoadBalancer\","
+                         "\"sessionAffinity\":\"ClientIP\",\"ports\":[{\"port\":80,\"targetPort\":"
+                         "0},{\"port\":81,\"protocol\":\"UDP\",\"targetPort\":\"http\"}]}}");
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "spec.externalTrafficPolicy"), "Cluster");
+    CHECK_STR(js(&r, "spec.internalTrafficPolicy"), "Cluster");
+    CHECK_STR(js(&r, "spec.allocateLoadBalancerNodePorts"), "true");
+    CHECK_STR(js(&r, "spec.sessionAffinityConfig.clientIP.timeoutSeconds"), "10800");
+    CHECK_STR(js(&r, "spec.ports[0].targetPort"), "80");
+    CHECK_STR(js(&r, "spec.ports[0].protocol"), "TCP");
+    CHECK_STR(js(&r, "spec.ports[1].targetPort"), "http");
+    CHECK_STR(js(&r, "spec.ports[1].protocol"), "UDP");
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/services",
+             "{\"metadata\":{\"name\":\"c\"},\"spec\":{\"sessionAffinityConfig\":{\"clientIP\":{"
+             "\"timeoutSeconds\":5}},\"ports\":[{\"port\":80}]}}");
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "spec.type"), "ClusterIP");
+    CHECK_STR(js(&r, "spec.sessionAffinity"), "None");
+    CHECK(jsn(&r, "spec.sessionAffinityConfig") == NULL);
+    CHECK(jsn(&r, "spec.externalTrafficPolicy") == NULL);
+    CHECK(jsn(&r, "spec.allocateLoadBalancerNodePorts") == NULL);
+    CHECK_STR(js(&r, "spec.internalTrafficPolicy"), "Cluster");
+    resp_free(&r);
+    /* externally reachable through externalIPs */
+    r = post("/api/v1/namespaces/default/services",
+             "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"externalIPs\":[\"192.0.2.1\"],\"ports\":"
+             "[{\"port\":80}]}}");
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "spec.externalTrafficPolicy"), "Cluster");
+    resp_free(&r);
+    r = post("/api/v1/namespaces/default/services",
+             "{\"metadata\":{\"name\":\"en\"},\"spec\":{\"type\":\"ExternalName\",\"externalName\":"
+             "\"example.com\",\"ports\":[{\"port\":80}]}}");
+    CHECK_INT(r.status, ==, 201);
+    CHECK_STR(js(&r, "spec.ports[0].protocol"), "TCP");
+    CHECK_STR(js(&r, "spec.ports[0].targetPort"), "80");
+    CHECK(jsn(&r, "spec.internalTrafficPolicy") == NULL);
+    CHECK(jsn(&r, "spec.clusterIP") == NULL);
+    resp_free(&r);
+    srv_stop();
+}
+
+/* status.qosClass by Kubernetes' rules (only cpu and memory, only quantities above zero). */
+static void test_qos(void)
+{
+    srv_start();
+    static const struct {
+        const char *containers, *want;
+    } cases[] = {
+        {"{\"name\":\"a\",\"image\":\"i\"}", "BestEffort"},
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"0\"},"
+         "\"limits\":{\"ephemeral-storage\":\"1Gi\"}}}",
+         "BestEffort"},
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}",
+         "Burstable"},
+        /* limits only: requests default to them */
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":"
+         "\"1Gi\"}}}",
+         "Guaranteed"},
+        /* equal however written */
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"1000m\","
+         "\"memory\":\"1073741824\"},\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}",
+         "Guaranteed"},
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"requests\":{\"cpu\":\"0.5\",\"memory\":"
+         "\"1Gi\"},\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}",
+         "Burstable"},
+        /* every container must limit both */
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":"
+         "\"1G\"}}},{\"name\":\"b\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"1\"}}}",
+         "Burstable"},
+        {"{\"name\":\"a\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":"
+         "\"1e9\"}}},{\"name\":\"b\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":\"2\","
+         "\"memory\":\"1M\"}}}",
+         "Guaranteed"},
+        {"{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\",\"resources\":{"
+         "\"limits\":{\"memory\":\"64Mi\"}}}",
+         "Burstable"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[2048];
+        snprintf(body, sizeof(body),
+                 "{\"metadata\":{\"name\":\"q%zu\"},\"spec\":{\"containers\":[%s]},\"status\":{"
+                 "\"qosClass\":\"Guaranteed\"}}",
+                 i, cases[i].containers);
+        struct resp r = post("/api/v1/namespaces/default/pods", body);
+        CHECK_INT(r.status, ==, 201);
+        if (strcmp(js(&r, "status.qosClass"), cases[i].want) != 0)
+            fprintf(stderr, "case %zu: %s\n", i, js(&r, "status.qosClass"));
+        CHECK_STR(js(&r, "status.qosClass"), cases[i].want);
+        resp_free(&r);
+    }
+    /* an init container counts too */
+    struct resp r = post("/api/v1/namespaces/default/pods",
+                         "{\"metadata\":{\"name\":\"init\"},\"spec\":{\"initContainers\":[{"
+                         "\"name\":\"i\",\"image\":\"i\",\"resources\":{\"requests\":{\"memory\":"
+                         "\"1Mi\"}}}],\"containers\":[{\"name\":\"a\",\"image\":\"i\"}]}}");
+    CHECK_STR(js(&r, "status.qosClass"), "Burstable");
+    resp_free(&r);
+    srv_stop();
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_list_plans);
+    TEST_RUN(test_pod_defaults);
+    TEST_RUN(test_template_defaults);
+    TEST_RUN(test_service_defaults);
+    TEST_RUN(test_qos);
     return test_done();
 }
