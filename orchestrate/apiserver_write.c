@@ -7,6 +7,7 @@
 
 #include "core/yaml.h"
 #include "orchestrate/apiserver.h"
+#include "orchestrate/apiserver_int2.h"
 #include "orchestrate/patch.h"
 #include "orchestrate/selector.h"
 #include "orchestrate/smp.h"
@@ -119,6 +120,9 @@ static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum re
     if (!obj || obj->kind != REEF_JSON_OBJECT)
         return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL,
                                 "the object provided is not a JSON object");
+    /* Go's decoding comes first upstream: a mistyped field is a 400 before anything else */
+    if (reef__api_check_types(c->r, obj, &err) < 0)
+        return reef__api_status(c->res, 400, "BadRequest", NULL, NULL, NULL, "%s", err.msg);
     char gv[128];
     if (c->r->group[0])
         snprintf(gv, sizeof(gv), "%s/%s", c->r->group, c->r->version);

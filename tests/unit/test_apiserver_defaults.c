@@ -334,6 +334,157 @@ static void test_qos(void)
     srv_stop();
 }
 
+/* ---- JSON types: Go's decoding errors, worded as kube-apiserver words them ---- */
+
+static void test_types(void)
+{
+    srv_start();
+    static const struct {
+        const char *path, *body, *msg;
+    } cases[] = {
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "true}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal bool into Go "
+         "struct field Container.spec.containers.image of type string"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"command\":[\"sh\",true]}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal bool into Go "
+         "struct field Container.spec.containers.command of type string"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"args\":\"x\"}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into "
+         "Go struct field Container.spec.containers.args of type []string"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"env\":[{\"name\":\"A\",\"value\":1}]}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into "
+         "Go struct field EnvVar.spec.containers.env.value of type string"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"ports\":[{\"containerPort\":\"80\"}]}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into "
+         "Go struct field ContainerPort.spec.containers.ports.containerPort of type int32"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"livenessProbe\":{\"periodSeconds\":1.5}}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number 1.5 "
+         "into Go struct field Probe.spec.containers.livenessProbe.periodSeconds of type int32"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"resources\":{\"limits\":[]}}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal array into "
+         "Go struct field ResourceRequirements.spec.containers.resources.limits of type "
+         "v1.ResourceList"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"hostNetwork\":\"yes\",\"containers\":[]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into "
+         "Go struct field PodSpec.spec.hostNetwork of type bool"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[\"c\"]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal string into "
+         "Go struct field PodSpec.spec.containers of type v1.Container"},
+        {"/api/v1/namespaces/default/pods", "{\"metadata\":{\"name\":7}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into "
+         "Go struct field ObjectMeta.metadata.name of type string"},
+        {"/api/v1/namespaces/default/pods", "{\"metadata\":[],\"spec\":{}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal array into "
+         "Go struct field Pod.metadata of type v1.ObjectMeta"},
+        {"/apis/apps/v1/namespaces/default/deployments",
+         "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":\"3\"}}",
+         "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot "
+         "unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"},
+        {"/apis/apps/v1/namespaces/default/deployments",
+         "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"replicas\":3000000000}}",
+         "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot "
+         "unmarshal number 3000000000 into Go struct field DeploymentSpec.spec.replicas of type "
+         "int32"},
+        {"/apis/apps/v1/namespaces/default/deployments",
+         "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{\"matchLabels\":{\"a\":true}}}}",
+         "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot "
+         "unmarshal bool into Go struct field LabelSelector.spec.selector.matchLabels of type "
+         "string"},
+        {"/apis/apps/v1/namespaces/default/replicasets",
+         "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"template\":{\"metadata\":{\"labels\":[]}}}}",
+         "ReplicaSet in version \"v1\" cannot be handled as a ReplicaSet: json: cannot "
+         "unmarshal array into Go struct field ObjectMeta.spec.template.metadata.labels of type "
+         "map[string]string"},
+        {"/apis/apps/v1/namespaces/default/replicasets",
+         "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"template\":\"t\"}}",
+         "ReplicaSet in version \"v1\" cannot be handled as a ReplicaSet: json: cannot "
+         "unmarshal string into Go struct field ReplicaSetSpec.spec.template of type "
+         "v1.PodTemplateSpec"},
+        {"/api/v1/namespaces/default/services",
+         "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"ports\":[{\"port\":\"80\"}]}}",
+         "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal "
+         "string into Go struct field ServicePort.spec.ports.port of type int32"},
+        {"/api/v1/namespaces/default/services",
+         "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"type\":1,\"ports\":[{\"port\":80}]}}",
+         "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal "
+         "number into Go struct field ServiceSpec.spec.type of type string"},
+        {"/api/v1/namespaces/default/services",
+         "{\"metadata\":{\"name\":\"s\"},\"spec\":{\"selector\":{\"app\":{}}}}",
+         "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal "
+         "object into Go struct field ServiceSpec.spec.selector of type string"},
+        {"/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"x\",\"n\":1}}",
+         "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal "
+         "number into Go struct field ConfigMap.data of type string"},
+        /* the first mismatch in document order is the one reported */
+        {"/api/v1/namespaces/default/configmaps",
+         "{\"data\":{\"n\":false},\"metadata\":{\"name\":1}}",
+         "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal "
+         "bool into Go struct field ConfigMap.data of type string"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct resp r = post(cases[i].path, cases[i].body);
+        CHECK_INT(r.status, ==, 400);
+        CHECK_STR(js(&r, "reason"), "BadRequest");
+        if (strcmp(js(&r, "message"), cases[i].msg) != 0)
+            fprintf(stderr, "case %zu: %s\n", i, js(&r, "message"));
+        CHECK_STR(js(&r, "message"), cases[i].msg);
+        resp_free(&r);
+    }
+    /* null is Go's zero value, not a mismatch; YAML's unquoted `image: y` is a boolean */
+    struct resp r = post("/api/v1/namespaces/default/pods",
+                         "{\"metadata\":{\"name\":\"p\",\"labels\":null},\"spec\":{\"containers\":"
+                         "[{\"name\":\"c\",\"image\":\"i\",\"command\":null,\"env\":[null]}]}}");
+    if (r.status != 201)
+        fprintf(stderr, "%s\n", r.body);
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("POST", "/api/v1/namespaces/default/pods", "application/yaml",
+            "metadata:\n  name: yy\nspec:\n  containers:\n  - name: c\n    image: y\n", TOKEN,
+            NULL);
+    CHECK_INT(r.status, ==, 400);
+    CHECK(strstr(js(&r, "message"), "cannot unmarshal bool into Go struct field "
+                                    "Container.spec.containers.image of type string") != NULL);
+    resp_free(&r);
+    /* patches and updates are checked the same way, and nothing is written */
+    r = post("/apis/apps/v1/namespaces/default/deployments",
+             "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\""
+             "}},\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":[{"
+             "\"name\":\"c\",\"image\":\"i\"}]}}}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("PATCH", "/apis/apps/v1/namespaces/default/deployments/d",
+            "application/merge-patch+json", "{\"spec\":{\"replicas\":\"2\"}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 400);
+    CHECK(strstr(js(&r, "message"), "DeploymentSpec.spec.replicas of type int32") != NULL);
+    resp_free(&r);
+    r = req("PUT", "/apis/apps/v1/namespaces/default/deployments/d", "application/json",
+            "{\"metadata\":{\"name\":\"d\"},\"spec\":{\"paused\":1}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 400);
+    resp_free(&r);
+    r = get("/apis/apps/v1/namespaces/default/deployments/d");
+    CHECK_STR(js(&r, "spec.replicas"), "1");
+    CHECK_STR(js(&r, "metadata.generation"), "1");
+    resp_free(&r);
+    srv_stop();
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
@@ -342,5 +493,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_template_defaults);
     TEST_RUN(test_service_defaults);
     TEST_RUN(test_qos);
+    TEST_RUN(test_types);
     return test_done();
 }
