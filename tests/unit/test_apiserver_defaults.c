@@ -485,6 +485,278 @@ static void test_types(void)
     srv_stop();
 }
 
+/* ---- deletion: Orphan, Foreground, finalizers ---- */
+
+#define DEPS "/apis/apps/v1/namespaces/default/deployments"
+#define RSS "/apis/apps/v1/namespaces/default/replicasets"
+#define PODS "/api/v1/namespaces/default/pods"
+#define CMS "/api/v1/namespaces/default/configmaps"
+
+/* ownerReferences text naming a Deployment/ReplicaSet/ConfigMap by name and uid. */
+static void ref(char *out, size_t size, const char *kind, const char *name, const char *uid,
+                bool block)
+{
+    snprintf(out, size,
+             "{\"apiVersion\":\"%s\",\"kind\":\"%s\",\"name\":\"%s\",\"uid\":\"%s\","
+             "\"controller\":true,\"blockOwnerDeletion\":%s}",
+             strcmp(kind, "ConfigMap") == 0 ? "v1" : "apps/v1", kind, name, uid,
+             block ? "true" : "false");
+}
+
+/* Creates an object and returns its uid in uid. meta: extra metadata members (",..." or ""). */
+static void create(const char *coll, const char *name, const char *meta, char uid[64])
+{
+    char body[4096];
+    const char *tmpl = "\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"template\":{"
+                       "\"metadata\":{\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":[{"
+                       "\"name\":\"c\",\"image\":\"i\"}]}}}";
+    if (strcmp(coll, PODS) == 0)
+        tmpl = strncmp(name, "bound", 5) == 0
+                   ? "\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"image\":"
+                     "\"i\"}]}"
+                   : "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}";
+    else if (strcmp(coll, CMS) == 0)
+        tmpl = "\"data\":{}";
+    snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"%s\"%s},%s}", name, meta, tmpl);
+    struct resp r = post(coll, body);
+    if (r.status != 201)
+        fprintf(stderr, "%s: %s\n", body, r.body);
+    CHECK_INT(r.status, ==, 201);
+    snprintf(uid, 64, "%s", js(&r, "metadata.uid"));
+    resp_free(&r);
+}
+
+/* The HTTP status of a GET of coll/name. */
+static int status_of(const char *coll, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", coll, name);
+    struct resp r = get(path);
+    int st = r.status;
+    resp_free(&r);
+    return st;
+}
+
+static struct resp get_item(const char *coll, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", coll, name);
+    return get(path);
+}
+
+static void test_orphan(void)
+{
+    srv_start();
+    char du[64], ru[64], pu[64], cu[64], c2u[64], meta[1200], r1[512], r2[512];
+    create(DEPS, "d", "", du);
+    ref(r1, sizeof(r1), "Deployment", "d", du, true);
+    ref(r2, sizeof(r2), "Deployment", "other", "00000000-0000-0000-0000-000000000001", false);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s,%s]", r1, r2);
+    create(RSS, "rs", meta, ru);
+    ref(r1, sizeof(r1), "ReplicaSet", "rs", ru, true);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(PODS, "p", meta, pu);
+
+    /* the query's Orphan: the ReplicaSet stays, without its reference to d */
+    struct resp r = req("DELETE", DEPS "/d?propagationPolicy=Orphan", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(DEPS, "d"), ==, 404);
+    r = get_item(RSS, "rs");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.ownerReferences[0].name"), "other");
+    CHECK(jsn(&r, "metadata.ownerReferences[1]") == NULL);
+    resp_free(&r);
+
+    /* DeleteOptions' Orphan: the pod loses its only reference, so the field goes */
+    r = req("DELETE", RSS "/rs", "application/json",
+            "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Orphan\"}",
+            TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(RSS, "rs"), ==, 404);
+    r = get_item(PODS, "p");
+    CHECK_INT(r.status, ==, 200);
+    CHECK(jsn(&r, "metadata.ownerReferences") == NULL);
+    resp_free(&r);
+
+    /* orphanDependents: true (the older form) */
+    create(CMS, "c", "", cu);
+    ref(r1, sizeof(r1), "ConfigMap", "c", cu, false);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(CMS, "c2", meta, c2u);
+    r = req("DELETE", CMS "/c", "application/json", "{\"orphanDependents\":true}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get_item(CMS, "c2");
+    CHECK_INT(r.status, ==, 200);
+    CHECK(jsn(&r, "metadata.ownerReferences") == NULL);
+    resp_free(&r);
+
+    /* Background (the default) still takes the dependents along */
+    create(CMS, "c", "", cu);
+    ref(r1, sizeof(r1), "ConfigMap", "c", cu, false);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(CMS, "c3", meta, c2u);
+    r = req("DELETE", CMS "/c", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "c3"), ==, 404);
+    srv_stop();
+}
+
+static void test_foreground(void)
+{
+    srv_start();
+    char du[64], ru[64], u[64], meta[1024], r1[512];
+    create(DEPS, "d", "", du);
+    ref(r1, sizeof(r1), "Deployment", "d", du, true);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(RSS, "rs", meta, ru);
+    ref(r1, sizeof(r1), "ReplicaSet", "rs", ru, true);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(PODS, "bound-1", meta, u);
+    create(PODS, "loose", meta, u);
+
+    struct resp r =
+        req("DELETE", DEPS "/d?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
+    CHECK_STR(js(&r, "metadata.finalizers[0]"), "foregroundDeletion");
+    resp_free(&r);
+    /* the owner waits for its blocking dependents: the ReplicaSet waits for its pods in turn */
+    r = get_item(DEPS, "d");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.finalizers"), "[\"foregroundDeletion\"]");
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "0");
+    resp_free(&r);
+    r = get_item(RSS, "rs");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.finalizers[0]"), "foregroundDeletion");
+    CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "loose"), ==, 404);
+    r = get_item(PODS, "bound-1");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "30");
+    resp_free(&r);
+    /* a second DELETE changes nothing */
+    r = req("DELETE", DEPS "/d?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.finalizers"), "[\"foregroundDeletion\"]");
+    resp_free(&r);
+    /* the node agent removes the pod: the ReplicaSet, then the Deployment go */
+    r = req("DELETE", PODS "/bound-1?gracePeriodSeconds=0", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-1"), ==, 404);
+    CHECK_INT(status_of(RSS, "rs"), ==, 404);
+    CHECK_INT(status_of(DEPS, "d"), ==, 404);
+
+    /* a dependent without blockOwnerDeletion does not hold its owner */
+    create(DEPS, "d2", "", du);
+    ref(r1, sizeof(r1), "Deployment", "d2", du, false);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(PODS, "bound-2", meta, u);
+    r = req("DELETE", DEPS "/d2", "application/json", "{\"propagationPolicy\":\"Foreground\"}",
+            TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(DEPS, "d2"), ==, 404);
+    r = get_item(PODS, "bound-2");
+    CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
+    resp_free(&r);
+
+    /* nothing to wait for, but another finalizer: only foregroundDeletion goes */
+    create(DEPS, "d3", ",\"finalizers\":[\"example.com/keep\"]", du);
+    r = req("DELETE", DEPS "/d3?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get_item(DEPS, "d3");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.finalizers"), "[\"example.com/keep\"]");
+    resp_free(&r);
+    r = req("PATCH", DEPS "/d3", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(DEPS, "d3"), ==, 404);
+    srv_stop();
+}
+
+static void test_finalizers(void)
+{
+    srv_start();
+    char cu[64], u[64], meta[1024], r1[512];
+    create(CMS, "f", ",\"finalizers\":[\"example.com/a\",\"example.com/b\"]", cu);
+    ref(r1, sizeof(r1), "ConfigMap", "f", cu, true);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s]", r1);
+    create(CMS, "dep", meta, u);
+    struct resp r = req("DELETE", CMS "/f", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
+    char ts[64];
+    snprintf(ts, sizeof(ts), "%s", js(&r, "metadata.deletionTimestamp"));
+    resp_free(&r);
+    /* only marked; Background waits for the owner to go */
+    r = get_item(CMS, "f");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "0");
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "dep"), ==, 200);
+    /* updates cannot clear the mark */
+    r = req("PUT", CMS "/f", "application/json",
+            "{\"metadata\":{\"name\":\"f\",\"finalizers\":[\"example.com/a\"]},\"data\":{\"x\":"
+            "\"1\"}}",
+            TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.deletionTimestamp"), ts);
+    CHECK_STR(js(&r, "data.x"), "1");
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "f"), ==, 200);
+    /* the last finalizer removed: gone, and its dependents with it */
+    r = req("PATCH", CMS "/f", "application/json-patch+json",
+            "[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "f"), ==, 404);
+    CHECK_INT(status_of(CMS, "dep"), ==, 404);
+
+    /* finalizers of an object nobody deletes are just data */
+    create(CMS, "g", ",\"finalizers\":[\"example.com/a\"]", cu);
+    r = req("PATCH", CMS "/g", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "g"), ==, 200);
+
+    /* a bound pod with a finalizer: graceful first, then held by the finalizer */
+    create(PODS, "bound-f", ",\"finalizers\":[\"example.com/a\"]", u);
+    r = req("DELETE", PODS "/bound-f", NULL, NULL, TOKEN, NULL);
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "30");
+    resp_free(&r);
+    /* a status write by the agent in the grace period deletes nothing */
+    r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":[]}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-f"), ==, 200);
+    r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":[\"example.com/a\"]}}", TOKEN, NULL);
+    resp_free(&r);
+    r = req("DELETE", PODS "/bound-f?gracePeriodSeconds=0", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "0");
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-f"), ==, 200);
+    r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-f"), ==, 404);
+    srv_stop();
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
@@ -494,5 +766,8 @@ int main(int argc, char **argv)
     TEST_RUN(test_service_defaults);
     TEST_RUN(test_qos);
     TEST_RUN(test_types);
+    TEST_RUN(test_orphan);
+    TEST_RUN(test_foreground);
+    TEST_RUN(test_finalizers);
     return test_done();
 }
