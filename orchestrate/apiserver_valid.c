@@ -608,6 +608,29 @@ int reef__api_validate_update(const struct reef__api_res *r, const struct reef__
     reef_buf_init(&e.msg);
     const char *k = r->kind;
     const struct reef__jv *spec = member(obj, "spec"), *ospec = member(old, "spec");
+    /* an object being deleted takes no new finalizers */
+    const struct reef__jv *omd = member(old, "metadata");
+    const struct reef__jv *of = member(omd, "finalizers");
+    const struct reef__jv *nf = member(member(obj, "metadata"), "finalizers");
+    if (member(omd, "deletionTimestamp") && nf && nf->kind == REEF_JSON_ARRAY) {
+        struct reef_buf extra;
+        reef_buf_init(&extra);
+        for (size_t i = 0; i < nf->len; i++) {
+            bool known = false;
+            for (size_t j = 0; of && of->kind == REEF_JSON_ARRAY && j < of->len && !known; j++)
+                known = reef__jv_equal(nf->items[i], of->items[j]);
+            if (!known && nf->items[i]->kind == REEF_JSON_STRING) {
+                reef_buf_puts(&extra, extra.len ? ", " : "");
+                reef_buf_json_str(&extra, nf->items[i]->s.p, nf->items[i]->s.n);
+            }
+        }
+        if (extra.len)
+            verr(&e, "FieldValueForbidden", "metadata.finalizers",
+                 "Forbidden: no new finalizers can be added if the object is being deleted, found "
+                 "new finalizers []string{%s}",
+                 extra.data);
+        reef_buf_free(&extra);
+    }
     if (strcmp(k, "Deployment") == 0 || strcmp(k, "ReplicaSet") == 0) {
         if (!same(member(spec, "selector"), member(ospec, "selector")))
             verr(&e, "FieldValueInvalid", "spec.selector", "Invalid value: %s: field is immutable",

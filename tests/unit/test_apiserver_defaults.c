@@ -730,30 +730,47 @@ static void test_finalizers(void)
     resp_free(&r);
     CHECK_INT(status_of(CMS, "g"), ==, 200);
 
-    /* a bound pod with a finalizer: graceful first, then held by the finalizer */
+    /* an object being deleted takes no new finalizers */
+    create(CMS, "h", ",\"finalizers\":[\"example.com/a\"]", cu);
+    r = req("DELETE", CMS "/h", NULL, NULL, TOKEN, NULL);
+    resp_free(&r);
+    r = req("PATCH", CMS "/h", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":[\"example.com/a\",\"example.com/new\"]}}", TOKEN,
+            NULL);
+    CHECK_INT(r.status, ==, 422);
+    CHECK_STR(js(&r, "message"),
+              "ConfigMap \"h\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be "
+              "added if the object is being deleted, found new finalizers []string{\"example.com/"
+              "new\"}");
+    resp_free(&r);
+
+    /* a bound pod with a finalizer: removing it within the grace period deletes nothing (the
+     * node agent still has to stop the containers), and the agent's final DELETE then does */
     create(PODS, "bound-f", ",\"finalizers\":[\"example.com/a\"]", u);
     r = req("DELETE", PODS "/bound-f", NULL, NULL, TOKEN, NULL);
     CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "30");
     resp_free(&r);
-    /* a status write by the agent in the grace period deletes nothing */
     r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
             "{\"metadata\":{\"finalizers\":[]}}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
     resp_free(&r);
     CHECK_INT(status_of(PODS, "bound-f"), ==, 200);
-    r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
-            "{\"metadata\":{\"finalizers\":[\"example.com/a\"]}}", TOKEN, NULL);
-    resp_free(&r);
     r = req("DELETE", PODS "/bound-f?gracePeriodSeconds=0", NULL, NULL, TOKEN, NULL);
-    CHECK_INT(r.status, ==, 200);
-    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "0");
-    resp_free(&r);
-    CHECK_INT(status_of(PODS, "bound-f"), ==, 200);
-    r = req("PATCH", PODS "/bound-f", "application/merge-patch+json",
-            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
     resp_free(&r);
     CHECK_INT(status_of(PODS, "bound-f"), ==, 404);
+    /* with the finalizer still there, the final DELETE only marks it */
+    create(PODS, "bound-g", ",\"finalizers\":[\"example.com/a\"]", u);
+    r = req("DELETE", PODS "/bound-g?gracePeriodSeconds=0", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.deletionGracePeriodSeconds"), "0");
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-g"), ==, 200);
+    r = req("PATCH", PODS "/bound-g", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    CHECK_INT(status_of(PODS, "bound-g"), ==, 404);
     srv_stop();
 }
 
