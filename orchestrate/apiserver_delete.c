@@ -546,11 +546,17 @@ static int delete_object(struct reef_apiserver *a, const struct reef__api_res *r
     char uid[REEF_STORE_UID_LEN + 1] = "";
     if (uid_of(obj))
         reef_strlcpy(uid, uid_of(obj), sizeof(uid));
-    if (r->namespaced && (pol == POL_FOREGROUND || nfinalizers(obj) > 0)) {
+    if (pol == POL_FOREGROUND || nfinalizers(obj) > 0) {
         rc = mark(a, r, ns, name, obj, rev, pol, res, err);
         reef__jv_free(obj);
         if (rc < 0)
             return rc;
+        /* dependents are namespaced objects in their owner's namespace */
+        if (!r->namespaced) {
+            if (pol == POL_FOREGROUND)
+                finalize_foreground(a, r, ns, name, uid, depth);
+            return 1;
+        }
         if (pol == POL_ORPHAN) {
             orphan_dependents(a, ns, uid);
         } else if (pol == POL_FOREGROUND) {

@@ -730,6 +730,26 @@ static void test_finalizers(void)
     resp_free(&r);
     CHECK_INT(status_of(CMS, "g"), ==, 200);
 
+    /* cluster-scoped objects too */
+    r = post("/api/v1/nodes", "{\"metadata\":{\"name\":\"nf\",\"finalizers\":[\"x.io/y\"]}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    r = req("DELETE", "/api/v1/nodes/nf?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get("/api/v1/nodes/nf");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.finalizers"), "[\"x.io/y\"]");
+    CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
+    resp_free(&r);
+    r = req("PATCH", "/api/v1/nodes/nf", "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}", TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get("/api/v1/nodes/nf");
+    CHECK_INT(r.status, ==, 404);
+    resp_free(&r);
+
     /* an object being deleted takes no new finalizers */
     create(CMS, "h", ",\"finalizers\":[\"example.com/a\"]", cu);
     r = req("DELETE", CMS "/h", NULL, NULL, TOKEN, NULL);
