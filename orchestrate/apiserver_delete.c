@@ -248,9 +248,55 @@ static size_t blocking_dependents(struct reef_apiserver *a, const char *ns, cons
     return bc.n;
 }
 
-/* Background or Foreground cascade: every dependent of uid is deleted. Under a foreground
- * deletion, a dependent with dependents of its own is deleted in the foreground too, so the
- * chain of blockOwnerDeletion holds (as the garbage collector does). */
+/* Another owner than uid that exists and is not itself waiting for its dependents to go: the
+ * garbage collector's "solid" owner, which keeps a dependent alive. */
+static bool solid_owner(struct reef_apiserver *a, const char *ns, const struct reef__jv *dep,
+                        const char *uid)
+{
+    const struct reef__jv *md = reef__jv_get(dep, "metadata");
+    const struct reef__jv *refs =
+        md && md->kind == REEF_JSON_OBJECT ? reef__jv_get(md, "ownerReferences") : NULL;
+    for (size_t i = 0; refs && refs->kind == REEF_JSON_ARRAY && i < refs->len; i++) {
+        const struct reef__jv *ref = refs->items[i];
+        const struct reef__api_res *r = owner_res(ref);
+        const char *name = reef__api_jv_str(ref, "name");
+        const char *ouid = reef__api_jv_str(ref, "uid");
+        if (!r || !name || !ouid || strcmp(ouid, uid) == 0 || strlen(name) > REEF_STORE_MAX_NAME)
+            continue;
+        int64_t rev;
+        struct reef__jv *owner = load(a, r->store_key, ns, name, &rev);
+        const char *cur = owner ? uid_of(owner) : NULL;
+        bool solid = cur && strcmp(cur, ouid) == 0 &&
+                     !(terminating(owner) && finalizer_index(owner, FOREGROUND_FINALIZER) >= 0);
+        reef__jv_free(owner);
+        if (solid)
+            return true;
+    }
+    return false;
+}
+
+/* Removes dep's ownerReferences to uid (the field goes with the last) and stores it. */
+static void strip_ref(struct reef_apiserver *a, const struct reef__api_res *r, const char *ns,
+                      const char *name, struct reef__jv *dep, int64_t rev, const char *uid)
+{
+    struct reef__jv *md = meta_of(dep);
+    struct reef__jv *refs = md ? reef__jv_get(md, "ownerReferences") : NULL;
+    if (!refs || refs->kind != REEF_JSON_ARRAY)
+        return;
+    for (size_t k = refs->len; k-- > 0;)
+        if (reef__jv_is_str(reef__jv_get(refs->items[k], "uid"), uid))
+            reef__jv_free(reef__jv_take(refs, k));
+    if (refs->len == 0)
+        reef__jv_del(md, "ownerReferences", 15);
+    struct reef_store_result res = {0};
+    store_update(a, r->store_key, ns, name, rev, dep, &res, NULL);
+    reef_store_result_free(&res);
+}
+
+/* Background or Foreground cascade: every dependent of uid is deleted, except one that another
+ * solid owner keeps: that one only loses its reference to uid. Under a foreground deletion, a
+ * dependent with dependents of its own is deleted in the foreground too, so the chain of
+ * blockOwnerDeletion holds (as the garbage collector does). */
 static void delete_dependents(struct reef_apiserver *a, const char *ns, const char *uid,
                               bool foreground, int depth)
 {
@@ -263,15 +309,21 @@ static void delete_dependents(struct reef_apiserver *a, const char *ns, const ch
         struct ns_collect nc = {0};
         owned_by(a, r, ns, uid, &nc);
         for (size_t j = 0; j < nc.n; j++) {
-            enum policy pol = POL_BACKGROUND;
-            if (foreground && strcmp(r->plural, "pods") != 0) {
-                int64_t rev;
-                struct reef__jv *dep = load(a, r->store_key, ns, nc.items[j].name, &rev);
-                const char *duid = dep ? uid_of(dep) : NULL;
-                if (duid && has_dependents(a, ns, duid))
-                    pol = POL_FOREGROUND;
+            int64_t rev;
+            struct reef__jv *dep = load(a, r->store_key, ns, nc.items[j].name, &rev);
+            if (!dep)
+                continue;
+            if (solid_owner(a, ns, dep, uid)) {
+                strip_ref(a, r, ns, nc.items[j].name, dep, rev, uid);
                 reef__jv_free(dep);
+                continue;
             }
+            enum policy pol = POL_BACKGROUND;
+            const char *duid = uid_of(dep);
+            if (foreground && strcmp(r->plural, "pods") != 0 && duid &&
+                has_dependents(a, ns, duid))
+                pol = POL_FOREGROUND;
+            reef__jv_free(dep);
             struct reef_store_result res = {0};
             delete_object(a, r, ns, nc.items[j].name, 0, -1, pol, depth + 1, &res, NULL);
             reef_store_result_free(&res);
@@ -294,18 +346,8 @@ static void orphan_dependents(struct reef_apiserver *a, const char *ns, const ch
         for (size_t j = 0; j < nc.n; j++) {
             int64_t rev;
             struct reef__jv *dep = load(a, r->store_key, ns, nc.items[j].name, &rev);
-            struct reef__jv *md = dep ? meta_of(dep) : NULL;
-            struct reef__jv *refs = md ? reef__jv_get(md, "ownerReferences") : NULL;
-            if (refs && refs->kind == REEF_JSON_ARRAY) {
-                for (size_t k = refs->len; k-- > 0;)
-                    if (reef__jv_is_str(reef__jv_get(refs->items[k], "uid"), uid))
-                        reef__jv_free(reef__jv_take(refs, k));
-                if (refs->len == 0)
-                    reef__jv_del(md, "ownerReferences", 15);
-                struct reef_store_result res = {0};
-                store_update(a, r->store_key, ns, nc.items[j].name, rev, dep, &res, NULL);
-                reef_store_result_free(&res);
-            }
+            if (dep)
+                strip_ref(a, r, ns, nc.items[j].name, dep, rev, uid);
             reef__jv_free(dep);
         }
         free(nc.items);

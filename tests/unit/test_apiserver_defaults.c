@@ -602,6 +602,26 @@ static void test_orphan(void)
     CHECK_INT(r.status, ==, 200);
     resp_free(&r);
     CHECK_INT(status_of(CMS, "c3"), ==, 404);
+
+    /* a dependent another owner still holds only loses the dead owner's reference */
+    char o1[64], o2[64];
+    create(CMS, "o1", "", o1);
+    create(CMS, "o2", "", o2);
+    ref(r1, sizeof(r1), "ConfigMap", "o1", o1, true);
+    ref(r2, sizeof(r2), "ConfigMap", "o2", o2, false);
+    snprintf(meta, sizeof(meta), ",\"ownerReferences\":[%s,%s]", r1, r2);
+    create(CMS, "shared", meta, c2u);
+    r = req("DELETE", CMS "/o1", NULL, NULL, TOKEN, NULL);
+    CHECK_INT(r.status, ==, 200);
+    resp_free(&r);
+    r = get_item(CMS, "shared");
+    CHECK_INT(r.status, ==, 200);
+    CHECK_STR(js(&r, "metadata.ownerReferences[0].name"), "o2");
+    CHECK(jsn(&r, "metadata.ownerReferences[1]") == NULL);
+    resp_free(&r);
+    r = req("DELETE", CMS "/o2", NULL, NULL, TOKEN, NULL);
+    resp_free(&r);
+    CHECK_INT(status_of(CMS, "shared"), ==, 404);
     srv_stop();
 }
 
