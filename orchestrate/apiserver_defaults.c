@@ -550,6 +550,11 @@ static bool quantity_nano(const struct reef__jv *v, __int128 *out)
     if (!v || (v->kind != REEF_JSON_STRING && v->kind != REEF_JSON_NUMBER))
         return false;
     const char *p = v->s.p, *end = v->s.p + v->s.n;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    const char *start = p;
     bool neg = false;
     if (p < end && (*p == '+' || *p == '-'))
         neg = *p++ == '-';
@@ -569,7 +574,7 @@ static bool quantity_nano(const struct reef__jv *v, __int128 *out)
             return false; /* far too large for any resource */
         }
     }
-    if (p == v->s.p + neg)
+    if (p == start + neg)
         return false;
     int exp10 = 9 - frac, bin = 0;
     size_t rest = (size_t)(end - p);

@@ -18,7 +18,7 @@ enum gt {
     G_STRS,   /* []string */
     G_STRUCT, /* go: the struct's type, s: its fields */
     G_LIST,   /* go: "[]v1.X", s: the element struct */
-    G_OBJ,    /* an object whose values are not checked (v1.ResourceList) */
+    G_QTYMAP, /* v1.ResourceList: resource.Quantity values */
 };
 
 struct gfield;
@@ -78,8 +78,8 @@ static const struct gstruct s_env = {"EnvVar", f_env};
 static const struct gfield f_cport[] = {STR("name"),    I32("hostPort"), I32("containerPort"),
                                         STR("protocol"), STR("hostIP"),  END};
 static const struct gstruct s_cport = {"ContainerPort", f_cport};
-static const struct gfield f_resources[] = {{"limits", G_OBJ, "v1.ResourceList", NULL},
-                                            {"requests", G_OBJ, "v1.ResourceList", NULL}, END};
+static const struct gfield f_resources[] = {{"limits", G_QTYMAP, "v1.ResourceList", NULL},
+                                            {"requests", G_QTYMAP, "v1.ResourceList", NULL}, END};
 static const struct gstruct s_resources = {"ResourceRequirements", f_resources};
 static const struct gfield f_exec[] = {STRS("command"), END};
 static const struct gstruct s_exec = {"ExecAction", f_exec};
@@ -252,11 +252,66 @@ static const struct gfield f_secret[] = {
 static const struct gfield f_other[] = {STR("apiVersion"), STR("kind"),
                                         STRUCT("metadata", "v1.ObjectMeta", s_meta), END};
 
+/* Go saves the first type mismatch and decodes on, but a custom decoder's error (Quantity's)
+ * ends decoding at once and is the one reported. */
 struct walk {
     char path[512];
-    const char *value, *go, *strct; /* the first mismatch */
+    char at[512];                   /* the path of the first mismatch */
+    const char *value, *go, *strct; /* the first mismatch; go NULL: none */
     char number[64];                /* "number 1.5" */
+    const char *hard;               /* the error that ended decoding */
 };
+
+#define QTY_FORMAT                                                                                 \
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+#define QTY_SUFFIX "unable to parse quantity's suffix"
+
+/* resource.ParseQuantity's verdict on a Quantity's JSON value: NULL when it parses, else its
+ * error. */
+static const char *quantity_error(const struct reef__jv *v)
+{
+    const char *p, *end;
+    if (v->kind == REEF_JSON_STRING || v->kind == REEF_JSON_NUMBER) {
+        p = v->s.p;
+        end = v->s.p + v->s.n;
+    } else {
+        return QTY_FORMAT; /* true, [..], {..} are not quantities */
+    }
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    if (p == end)
+        return QTY_FORMAT;
+    if (*p == '+' || *p == '-')
+        p++;
+    const char *num = p;
+    while (p < end && ((*p >= '0' && *p <= '9') || *p == '.'))
+        p++;
+    if (p == num)
+        return QTY_FORMAT;
+    const char *sfx = p;
+    while (p < end && strchr("eEinumkKMGTP", *p))
+        p++;
+    const char *exp = p;
+    if (p < end && (*p == '+' || *p == '-'))
+        p++;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    if (p != end)
+        return QTY_FORMAT;
+    size_t n = (size_t)(end - sfx);
+    static const char *const known[] = {"",   "n",  "u",  "m",  "k",  "M",  "G", "T",
+                                        "P",  "E",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strlen(known[i]) == n && memcmp(known[i], sfx, n) == 0)
+            return NULL;
+    /* a decimal exponent: e or E, then an optionally signed integer */
+    if (exp == sfx + 1 && (*sfx == 'e' || *sfx == 'E') && end > exp &&
+        (end - exp > 1 || (*exp >= '0' && *exp <= '9')))
+        return NULL;
+    return QTY_SUFFIX;
+}
 
 static bool is_int(const struct reef__jv *v, long long lo, long long hi)
 {
@@ -280,13 +335,17 @@ static const char *kind_name(const struct reef__jv *v)
     }
 }
 
-/* Records the mismatch of v against Go type go, as field path of struct strct. */
+/* Records the mismatch of v against Go type go, as field path of struct strct, when it is the
+ * first. Decoding goes on (true). */
 static bool mismatch(struct walk *w, const char *strct, const struct reef__jv *v, const char *go)
 {
+    if (w->go)
+        return true;
     w->strct = strct;
     w->go = go;
     w->value = kind_name(v);
-    return false;
+    memcpy(w->at, w->path, sizeof(w->at));
+    return true;
 }
 
 static bool check_struct(struct walk *w, const struct gstruct *s, struct reef__jv *o);
@@ -309,11 +368,13 @@ static bool check_value(struct walk *w, const char *strct, const struct gfield *
         if (f->t == G_I32 ? is_int(v, INT32_MIN, INT32_MAX) : is_int(v, INT64_MIN, INT64_MAX))
             return true;
         /* Go names the literal it could not fit */
-        mismatch(w, strct, v, f->go);
-        snprintf(w->number, sizeof(w->number), "number %.*s", (int)(v->s.n < 40 ? v->s.n : 40),
-                 v->s.p);
-        w->value = w->number;
-        return false;
+        if (!w->go) {
+            mismatch(w, strct, v, f->go);
+            snprintf(w->number, sizeof(w->number), "number %.*s",
+                     (int)(v->s.n < 40 ? v->s.n : 40), v->s.p);
+            w->value = w->number;
+        }
+        return true;
     case G_STRMAP:
         if (v->kind != REEF_JSON_OBJECT)
             return mismatch(w, strct, v, f->go);
@@ -328,8 +389,13 @@ static bool check_value(struct walk *w, const char *strct, const struct gfield *
             if (v->items[i]->kind != REEF_JSON_STRING && v->items[i]->kind != REEF_JSON_NULL)
                 return mismatch(w, strct, v->items[i], "string");
         return true;
-    case G_OBJ:
-        return v->kind == REEF_JSON_OBJECT || mismatch(w, strct, v, f->go);
+    case G_QTYMAP:
+        if (v->kind != REEF_JSON_OBJECT)
+            return mismatch(w, strct, v, f->go);
+        for (size_t i = 0; i < v->len; i++)
+            if (v->items[i]->kind != REEF_JSON_NULL && (w->hard = quantity_error(v->items[i])))
+                return false;
+        return true;
     case G_STRUCT:
         if (v->kind != REEF_JSON_OBJECT)
             return mismatch(w, strct, v, f->go);
@@ -341,8 +407,10 @@ static bool check_value(struct walk *w, const char *strct, const struct gfield *
             struct reef__jv *it = v->items[i];
             if (it->kind == REEF_JSON_NULL)
                 continue;
-            if (it->kind != REEF_JSON_OBJECT)
-                return mismatch(w, strct, it, f->go + 2); /* the element type */
+            if (it->kind != REEF_JSON_OBJECT) {
+                mismatch(w, strct, it, f->go + 2); /* the element type */
+                continue;
+            }
             if (!check_struct(w, f->s, it))
                 return false;
         }
@@ -392,10 +460,13 @@ int reef__api_check_types(const struct reef__api_res *r, struct reef__jv *obj,
             top = kinds[i].f;
     const struct gstruct s = {r->kind, top};
     struct walk w = {.path = ""};
-    if (check_struct(&w, &s, obj))
+    if (!check_struct(&w, &s, obj) && w.hard)
+        return reef_err_set(err, -EINVAL, "%s in version \"%s\" cannot be handled as a %s: %s",
+                            r->kind, r->version, r->kind, w.hard);
+    if (!w.go)
         return 0;
     return reef_err_set(err, -EINVAL,
                         "%s in version \"%s\" cannot be handled as a %s: json: cannot unmarshal %s "
                         "into Go struct field %s.%s of type %s",
-                        r->kind, r->version, r->kind, w.value, w.strct, w.path, w.go);
+                        r->kind, r->version, r->kind, w.value, w.strct, w.at, w.go);
 }

@@ -432,6 +432,21 @@ static void test_types(void)
          "{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"x\",\"n\":1}}",
          "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal "
          "number into Go struct field ConfigMap.data of type string"},
+        /* resource.Quantity's own decoder: its error ends decoding, and wins */
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":7},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"lots\"}}}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular "
+         "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"resources\":{\"requests\":{\"cpu\":true}}}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular "
+         "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"},
+        {"/api/v1/namespaces/default/pods",
+         "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":"
+         "\"i\",\"resources\":{\"requests\":{\"memory\":\"1iG\"}}}]}}",
+         "Pod in version \"v1\" cannot be handled as a Pod: unable to parse quantity's suffix"},
         /* the first mismatch in document order is the one reported */
         {"/api/v1/namespaces/default/configmaps",
          "{\"data\":{\"n\":false},\"metadata\":{\"name\":1}}",
@@ -447,8 +462,16 @@ static void test_types(void)
         CHECK_STR(js(&r, "message"), cases[i].msg);
         resp_free(&r);
     }
-    /* null is Go's zero value, not a mismatch; YAML's unquoted `image: y` is a boolean */
+    /* quantities in every spelling Kubernetes takes */
     struct resp r = post("/api/v1/namespaces/default/pods",
+                         "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"containers\":[{\"name\":"
+                         "\"c\",\"image\":\"i\",\"resources\":{\"limits\":{\"cpu\":1.5,"
+                         "\"memory\":\"1.5Gi\",\"ephemeral-storage\":\"+2E3\"},\"requests\":{"
+                         "\"cpu\":\" 100m \",\"memory\":\"1e3\",\"ephemeral-storage\":null}}}]}}");
+    CHECK_INT(r.status, ==, 201);
+    resp_free(&r);
+    /* null is Go's zero value, not a mismatch; YAML's unquoted `image: y` is a boolean */
+    r = post("/api/v1/namespaces/default/pods",
                          "{\"metadata\":{\"name\":\"p\",\"labels\":null},\"spec\":{\"containers\":"
                          "[{\"name\":\"c\",\"image\":\"i\",\"command\":null,\"env\":[null]}]}}");
     if (r.status != 201)
