@@ -52,8 +52,8 @@ static int set_default_nonzero(struct reef__jv *o, const char *key, int64_t val)
 {
     const struct reef__jv *v = o && o->kind == REEF_JSON_OBJECT ? reef__jv_get(o, key) : NULL;
     if (!o || o->kind != REEF_JSON_OBJECT ||
-        (v && !(v->kind == REEF_JSON_NULL || (v->kind == REEF_JSON_NUMBER && v->s.n == 1 &&
-                                               v->s.p[0] == '0'))))
+        (v && !(v->kind == REEF_JSON_NULL ||
+                (v->kind == REEF_JSON_NUMBER && v->s.n == 1 && v->s.p[0] == '0'))))
         return 0;
     return reef__api_jv_set_int(o, key, val);
 }
@@ -86,7 +86,6 @@ static struct reef__jv *item_obj(const struct reef__jv *a, size_t i)
 {
     return a->items[i]->kind == REEF_JSON_OBJECT ? a->items[i] : NULL;
 }
-
 
 static bool get_int(const struct reef__jv *v, int64_t *out)
 {
@@ -581,10 +580,10 @@ static bool quantity_nano(const struct reef__jv *v, __int128 *out)
     static const struct {
         const char *s;
         int e10, e2;
-    } sfx[] = {{"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"", 0, 0},    {"k", 3, 0},
-               {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},
-               {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-               {"Ei", 0, 60}};
+    } sfx[] = {{"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"", 0, 0},
+               {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},
+               {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+               {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60}};
     bool found = false;
     for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]) && !found; i++)
         if (strlen(sfx[i].s) == rest && memcmp(sfx[i].s, p, rest) == 0) {
@@ -724,4 +723,3 @@ int reef__api_default(struct reef_apiserver *a, const struct reef__api_res *r, s
         return reef_err_set(err, -ENOMEM, "out of memory");
     return rc;
 }
-

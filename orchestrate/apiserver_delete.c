@@ -141,7 +141,8 @@ static long finalizer_index(const struct reef__jv *obj, const char *name)
 static bool terminating(const struct reef__jv *obj)
 {
     const struct reef__jv *md = reef__jv_get(obj, "metadata");
-    const struct reef__jv *dt = md && md->kind == REEF_JSON_OBJECT ? reef__jv_get(md, "deletionTimestamp") : NULL;
+    const struct reef__jv *dt =
+        md && md->kind == REEF_JSON_OBJECT ? reef__jv_get(md, "deletionTimestamp") : NULL;
     return dt && dt->kind == REEF_JSON_STRING;
 }
 
@@ -320,8 +321,7 @@ static void delete_dependents(struct reef_apiserver *a, const char *ns, const ch
             }
             enum policy pol = POL_BACKGROUND;
             const char *duid = uid_of(dep);
-            if (foreground && strcmp(r->plural, "pods") != 0 && duid &&
-                has_dependents(a, ns, duid))
+            if (foreground && strcmp(r->plural, "pods") != 0 && duid && has_dependents(a, ns, duid))
                 pol = POL_FOREGROUND;
             reef__jv_free(dep);
             struct reef_store_result res = {0};
@@ -405,7 +405,8 @@ static void finalize_owners(struct reef_apiserver *a, const char *ns, const stru
                             int depth)
 {
     const struct reef__jv *md = reef__jv_get(obj, "metadata");
-    const struct reef__jv *refs = md && md->kind == REEF_JSON_OBJECT ? reef__jv_get(md, "ownerReferences") : NULL;
+    const struct reef__jv *refs =
+        md && md->kind == REEF_JSON_OBJECT ? reef__jv_get(md, "ownerReferences") : NULL;
     for (size_t i = 0; refs && refs->kind == REEF_JSON_ARRAY && i < refs->len; i++) {
         const struct reef__jv *ref = refs->items[i];
         const struct reef__api_res *r = owner_res(ref);
@@ -416,9 +417,8 @@ static void finalize_owners(struct reef_apiserver *a, const char *ns, const stru
     }
 }
 
-void reef__api_after_update(struct reef_apiserver *a, const struct reef__api_res *r,
-                            const char *ns, const struct reef__jv *old, const char *stored,
-                            size_t len)
+void reef__api_after_update(struct reef_apiserver *a, const struct reef__api_res *r, const char *ns,
+                            const struct reef__jv *old, const char *stored, size_t len)
 {
     if (nfinalizers(old) == 0)
         return;

@@ -18,8 +18,7 @@ int reef__api_check_types(const struct reef__api_res *r, struct reef__jv *obj,
 /* After an update of r's object ns/name stored as stored (old: the state before): an object
  * being deleted (deletionTimestamp, deletionGracePeriodSeconds 0) whose update removed its
  * last finalizer is deleted now, with what follows from that (apiserver_delete.c). */
-void reef__api_after_update(struct reef_apiserver *a, const struct reef__api_res *r,
-                            const char *ns, const struct reef__jv *old, const char *stored,
-                            size_t len);
+void reef__api_after_update(struct reef_apiserver *a, const struct reef__api_res *r, const char *ns,
+                            const struct reef__jv *old, const char *stored, size_t len);
 
 #endif

@@ -33,6 +33,7 @@ struct gfield {
     const struct gstruct *s;
 };
 
+/* clang-format off */
 #define STR(j) {j, G_STR, "string", NULL}
 #define BOOL(j) {j, G_BOOL, "bool", NULL}
 #define I32(j) {j, G_I32, "int32", NULL}
@@ -42,10 +43,11 @@ struct gfield {
 #define STRUCT(j, go, s) {j, G_STRUCT, go, &s}
 #define LIST(j, go, s) {j, G_LIST, go, &s}
 #define END {NULL, G_STR, NULL, NULL}
+/* clang-format on */
 
-static const struct gfield f_owner_ref[] = {STR("apiVersion"), STR("kind"), STR("name"),
-                                            STR("uid"), BOOL("controller"),
-                                            BOOL("blockOwnerDeletion"), END};
+static const struct gfield f_owner_ref[] = {
+    STR("apiVersion"),          STR("kind"), STR("name"), STR("uid"), BOOL("controller"),
+    BOOL("blockOwnerDeletion"), END};
 static const struct gstruct s_owner_ref = {"OwnerReference", f_owner_ref};
 static const struct gfield f_meta[] = {STR("name"),
                                        STR("generateName"),
@@ -75,19 +77,19 @@ static const struct gstruct s_env_source = {"EnvVarSource", f_env_source};
 static const struct gfield f_env[] = {STR("name"), STR("value"),
                                       STRUCT("valueFrom", "v1.EnvVarSource", s_env_source), END};
 static const struct gstruct s_env = {"EnvVar", f_env};
-static const struct gfield f_cport[] = {STR("name"),    I32("hostPort"), I32("containerPort"),
-                                        STR("protocol"), STR("hostIP"),  END};
+static const struct gfield f_cport[] = {STR("name"),     I32("hostPort"), I32("containerPort"),
+                                        STR("protocol"), STR("hostIP"),   END};
 static const struct gstruct s_cport = {"ContainerPort", f_cport};
 static const struct gfield f_resources[] = {{"limits", G_QTYMAP, "v1.ResourceList", NULL},
-                                            {"requests", G_QTYMAP, "v1.ResourceList", NULL}, END};
+                                            {"requests", G_QTYMAP, "v1.ResourceList", NULL},
+                                            END};
 static const struct gstruct s_resources = {"ResourceRequirements", f_resources};
 static const struct gfield f_exec[] = {STRS("command"), END};
 static const struct gstruct s_exec = {"ExecAction", f_exec};
 static const struct gfield f_header[] = {STR("name"), STR("value"), END};
 static const struct gstruct s_header = {"HTTPHeader", f_header};
-static const struct gfield f_http_get[] = {
-    STR("path"), STR("host"), STR("scheme"), LIST("httpHeaders", "[]v1.HTTPHeader", s_header),
-    END};
+static const struct gfield f_http_get[] = {STR("path"), STR("host"), STR("scheme"),
+                                           LIST("httpHeaders", "[]v1.HTTPHeader", s_header), END};
 static const struct gstruct s_http_get = {"HTTPGetAction", f_http_get};
 static const struct gfield f_tcp[] = {STR("host"), END};
 static const struct gstruct s_tcp = {"TCPSocketAction", f_tcp};
@@ -140,9 +142,8 @@ static const struct gfield f_container[] = {
     BOOL("tty"),
     END};
 static const struct gstruct s_container = {"Container", f_container};
-static const struct gfield f_toleration[] = {STR("key"),    STR("operator"),
-                                             STR("value"),  STR("effect"),
-                                             I64("tolerationSeconds"), END};
+static const struct gfield f_toleration[] = {STR("key"),    STR("operator"),          STR("value"),
+                                             STR("effect"), I64("tolerationSeconds"), END};
 static const struct gstruct s_toleration = {"Toleration", f_toleration};
 static const struct gfield f_local_ref[] = {STR("name"), END};
 static const struct gstruct s_local_ref = {"LocalObjectReference", f_local_ref};
@@ -185,29 +186,28 @@ static const struct gstruct s_template = {"PodTemplateSpec", f_template};
 static const struct gfield f_sel_req[] = {STR("key"), STR("operator"), STRS("values"), END};
 static const struct gstruct s_sel_req = {"LabelSelectorRequirement", f_sel_req};
 static const struct gfield f_selector[] = {
-    STRMAP("matchLabels"),
-    LIST("matchExpressions", "[]v1.LabelSelectorRequirement", s_sel_req), END};
+    STRMAP("matchLabels"), LIST("matchExpressions", "[]v1.LabelSelectorRequirement", s_sel_req),
+    END};
 static const struct gstruct s_selector = {"LabelSelector", f_selector};
 static const struct gfield f_strategy[] = {STR("type"), END};
 static const struct gstruct s_strategy = {"DeploymentStrategy", f_strategy};
-static const struct gfield f_deploy_spec[] = {I32("replicas"),
-                                              STRUCT("selector", "v1.LabelSelector", s_selector),
-                                              STRUCT("template", "v1.PodTemplateSpec", s_template),
-                                              STRUCT("strategy", "v1.DeploymentStrategy",
-                                                     s_strategy),
-                                              I32("minReadySeconds"),
-                                              I32("revisionHistoryLimit"),
-                                              BOOL("paused"),
-                                              I32("progressDeadlineSeconds"),
-                                              END};
+static const struct gfield f_deploy_spec[] = {
+    I32("replicas"),
+    STRUCT("selector", "v1.LabelSelector", s_selector),
+    STRUCT("template", "v1.PodTemplateSpec", s_template),
+    STRUCT("strategy", "v1.DeploymentStrategy", s_strategy),
+    I32("minReadySeconds"),
+    I32("revisionHistoryLimit"),
+    BOOL("paused"),
+    I32("progressDeadlineSeconds"),
+    END};
 static const struct gstruct s_deploy_spec = {"DeploymentSpec", f_deploy_spec};
-static const struct gfield f_rs_spec[] = {I32("replicas"), I32("minReadySeconds"),
-                                          STRUCT("selector", "v1.LabelSelector", s_selector),
-                                          STRUCT("template", "v1.PodTemplateSpec", s_template),
-                                          END};
+static const struct gfield f_rs_spec[] = {
+    I32("replicas"), I32("minReadySeconds"), STRUCT("selector", "v1.LabelSelector", s_selector),
+    STRUCT("template", "v1.PodTemplateSpec", s_template), END};
 static const struct gstruct s_rs_spec = {"ReplicaSetSpec", f_rs_spec};
-static const struct gfield f_sport[] = {STR("name"),        STR("protocol"), STR("appProtocol"),
-                                        I32("port"),        I32("nodePort"), END};
+static const struct gfield f_sport[] = {STR("name"), STR("protocol"), STR("appProtocol"),
+                                        I32("port"), I32("nodePort"), END};
 static const struct gstruct s_sport = {"ServicePort", f_sport};
 static const struct gfield f_service_spec[] = {LIST("ports", "[]v1.ServicePort", s_sport),
                                                STRMAP("selector"),
@@ -232,23 +232,25 @@ static const struct gstruct s_service_spec = {"ServiceSpec", f_service_spec};
 
 /* The top level of each kind checked: TypeMeta is embedded, so apiVersion and kind are the
  * kind's own fields. */
+/* clang-format off */
 #define TOP(spec_go, spec_s)                                                                       \
     {STR("apiVersion"), STR("kind"), STRUCT("metadata", "v1.ObjectMeta", s_meta),                \
      STRUCT("spec", spec_go, spec_s), END}
+/* clang-format on */
 static const struct gfield f_pod[] = TOP("v1.PodSpec", s_pod_spec);
 static const struct gfield f_deploy[] = TOP("v1.DeploymentSpec", s_deploy_spec);
 static const struct gfield f_rs[] = TOP("v1.ReplicaSetSpec", s_rs_spec);
 static const struct gfield f_service[] = TOP("v1.ServiceSpec", s_service_spec);
-static const struct gfield f_configmap[] = {STR("apiVersion"),
-                                            STR("kind"),
-                                            STRUCT("metadata", "v1.ObjectMeta", s_meta),
-                                            BOOL("immutable"),
-                                            STRMAP("data"),
-                                            END};
-static const struct gfield f_secret[] = {
-    STR("apiVersion"), STR("kind"),          STRUCT("metadata", "v1.ObjectMeta", s_meta),
-    BOOL("immutable"), STRMAP("stringData"), STR("type"),
-    END};
+static const struct gfield f_configmap[] = {
+    STR("apiVersion"), STR("kind"),    STRUCT("metadata", "v1.ObjectMeta", s_meta),
+    BOOL("immutable"), STRMAP("data"), END};
+static const struct gfield f_secret[] = {STR("apiVersion"),
+                                         STR("kind"),
+                                         STRUCT("metadata", "v1.ObjectMeta", s_meta),
+                                         BOOL("immutable"),
+                                         STRMAP("stringData"),
+                                         STR("type"),
+                                         END};
 static const struct gfield f_other[] = {STR("apiVersion"), STR("kind"),
                                         STRUCT("metadata", "v1.ObjectMeta", s_meta), END};
 
@@ -301,8 +303,8 @@ static const char *quantity_error(const struct reef__jv *v)
     if (p != end)
         return QTY_FORMAT;
     size_t n = (size_t)(end - sfx);
-    static const char *const known[] = {"",   "n",  "u",  "m",  "k",  "M",  "G", "T",
-                                        "P",  "E",  "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+    static const char *const known[] = {"",  "n", "u",  "m",  "k",  "M",  "G",  "T",
+                                        "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (strlen(known[i]) == n && memcmp(known[i], sfx, n) == 0)
             return NULL;
@@ -370,8 +372,8 @@ static bool check_value(struct walk *w, const char *strct, const struct gfield *
         /* Go names the literal it could not fit */
         if (!w->go) {
             mismatch(w, strct, v, f->go);
-            snprintf(w->number, sizeof(w->number), "number %.*s",
-                     (int)(v->s.n < 40 ? v->s.n : 40), v->s.p);
+            snprintf(w->number, sizeof(w->number), "number %.*s", (int)(v->s.n < 40 ? v->s.n : 40),
+                     v->s.p);
             w->value = w->number;
         }
         return true;
@@ -444,15 +446,14 @@ static bool check_struct(struct walk *w, const struct gstruct *s, struct reef__j
     return true;
 }
 
-int reef__api_check_types(const struct reef__api_res *r, struct reef__jv *obj,
-                          struct reef_err *err)
+int reef__api_check_types(const struct reef__api_res *r, struct reef__jv *obj, struct reef_err *err)
 {
     if (!obj || obj->kind != REEF_JSON_OBJECT)
         return 0;
     static const struct {
         const char *kind;
         const struct gfield *f;
-    } kinds[] = {{"Pod", f_pod},         {"Deployment", f_deploy}, {"ReplicaSet", f_rs},
+    } kinds[] = {{"Pod", f_pod},         {"Deployment", f_deploy},   {"ReplicaSet", f_rs},
                  {"Service", f_service}, {"ConfigMap", f_configmap}, {"Secret", f_secret}};
     const struct gfield *top = f_other;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -88,8 +88,7 @@ static int build_sql(const char *resource, const struct reef_store_list_opts *o,
             o->owner_uid);
         add(sql, b, " AND o.resource=?", resource);
     } else {
-        add(sql, b,
-            "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?",
+        add(sql, b, "SELECT o.namespace, o.name, o.rev, o.data FROM object o WHERE o.resource=?",
             resource);
     }
     if (o->namespace)

@@ -122,15 +122,15 @@ static const char *jsn(struct resp *r, const char *path)
 }
 
 #define CONTAINER_WITH_EVERYTHING                                                                  \
-    "{\"name\":\"c\",\"image\":\"nginx:1\",\"ports\":[{\"containerPort\":80}],\"env\":[{"         \
-    "\"name\":\"N\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}],"            \
-    "\"livenessProbe\":{\"httpGet\":{\"port\":80}},\"readinessProbe\":{\"grpc\":{\"port\":9},"    \
+    "{\"name\":\"c\",\"image\":\"nginx:1\",\"ports\":[{\"containerPort\":80}],\"env\":[{"          \
+    "\"name\":\"N\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}}],"             \
+    "\"livenessProbe\":{\"httpGet\":{\"port\":80}},\"readinessProbe\":{\"grpc\":{\"port\":9},"     \
     "\"periodSeconds\":0,\"timeoutSeconds\":5},\"startupProbe\":{\"exec\":{\"command\":[\"t\"]}}," \
-    "\"lifecycle\":{\"preStop\":{\"httpGet\":{\"port\":81,\"path\":\"/q\"}}},\"resources\":{"     \
+    "\"lifecycle\":{\"preStop\":{\"httpGet\":{\"port\":81,\"path\":\"/q\"}}},\"resources\":{"      \
     "\"limits\":{\"cpu\":\"1\"}}}"
 #define VOLUMES                                                                                    \
-    "[{\"name\":\"e\"},{\"name\":\"cm\",\"configMap\":{\"name\":\"x\"}},{\"name\":\"s\","         \
-    "\"secret\":{\"secretName\":\"x\",\"defaultMode\":256}},{\"name\":\"h\",\"hostPath\":{"       \
+    "[{\"name\":\"e\"},{\"name\":\"cm\",\"configMap\":{\"name\":\"x\"}},{\"name\":\"s\","          \
+    "\"secret\":{\"secretName\":\"x\",\"defaultMode\":256}},{\"name\":\"h\",\"hostPath\":{"        \
     "\"path\":\"/x\"}},{\"name\":\"d\",\"downwardAPI\":{\"items\":[{\"path\":\"n\",\"fieldRef\":{" \
     "\"fieldPath\":\"metadata.name\"}}]}},{\"name\":\"p\",\"projected\":{\"sources\":[{"           \
     "\"serviceAccountToken\":{\"path\":\"t\"}}]}}]"
@@ -140,8 +140,7 @@ static const char *jsn(struct resp *r, const char *path)
 static void check_spec_defaults(struct resp *r, const char *prefix)
 {
     char f[256];
-#define AT(path)                                                                                   \
-    (snprintf(f, sizeof(f), "%s.%s", prefix, path), jsn(r, f) ? jsn(r, f) : "(absent)")
+#define AT(path) (snprintf(f, sizeof(f), "%s.%s", prefix, path), jsn(r, f) ? jsn(r, f) : "(absent)")
     CHECK_STR(AT("dnsPolicy"), "ClusterFirst");
     CHECK_STR(AT("schedulerName"), "default-scheduler");
     CHECK_STR(AT("restartPolicy"), "Always");
@@ -472,8 +471,8 @@ static void test_types(void)
     resp_free(&r);
     /* null is Go's zero value, not a mismatch; YAML's unquoted `image: y` is a boolean */
     r = post("/api/v1/namespaces/default/pods",
-                         "{\"metadata\":{\"name\":\"p\",\"labels\":null},\"spec\":{\"containers\":"
-                         "[{\"name\":\"c\",\"image\":\"i\",\"command\":null,\"env\":[null]}]}}");
+             "{\"metadata\":{\"name\":\"p\",\"labels\":null},\"spec\":{\"containers\":"
+             "[{\"name\":\"c\",\"image\":\"i\",\"command\":null,\"env\":[null]}]}}");
     if (r.status != 201)
         fprintf(stderr, "%s\n", r.body);
     CHECK_INT(r.status, ==, 201);
@@ -661,8 +660,7 @@ static void test_foreground(void)
     create(PODS, "bound-1", meta, u);
     create(PODS, "loose", meta, u);
 
-    struct resp r =
-        req("DELETE", DEPS "/d?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
+    struct resp r = req("DELETE", DEPS "/d?propagationPolicy=Foreground", NULL, NULL, TOKEN, NULL);
     CHECK_INT(r.status, ==, 200);
     CHECK(jsn(&r, "metadata.deletionTimestamp") != NULL);
     CHECK_STR(js(&r, "metadata.finalizers[0]"), "foregroundDeletion");
@@ -798,13 +796,13 @@ static void test_finalizers(void)
     r = req("DELETE", CMS "/h", NULL, NULL, TOKEN, NULL);
     resp_free(&r);
     r = req("PATCH", CMS "/h", "application/merge-patch+json",
-            "{\"metadata\":{\"finalizers\":[\"example.com/a\",\"example.com/new\"]}}", TOKEN,
-            NULL);
+            "{\"metadata\":{\"finalizers\":[\"example.com/a\",\"example.com/new\"]}}", TOKEN, NULL);
     CHECK_INT(r.status, ==, 422);
-    CHECK_STR(js(&r, "message"),
-              "ConfigMap \"h\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be "
-              "added if the object is being deleted, found new finalizers []string{\"example.com/"
-              "new\"}");
+    CHECK_STR(
+        js(&r, "message"),
+        "ConfigMap \"h\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be "
+        "added if the object is being deleted, found new finalizers []string{\"example.com/"
+        "new\"}");
     resp_free(&r);
 
     /* a bound pod with a finalizer: removing it within the grace period deletes nothing (the
