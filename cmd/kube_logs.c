@@ -144,7 +144,6 @@ static int run_streams(struct reef_kube *k, struct stream *st, size_t n)
     struct reef_http_header h[2] = {{.name = "Accept", .value = "*/*"},
                                     {.name = "User-Agent", .value = "reef"}};
     int status = 0;
-    size_t started = 0;
     for (size_t i = 0; i < n; i++) {
         reef_buf_reset(&url);
         reef_buf_puts(&url, k->cfg.server);
@@ -161,9 +160,7 @@ static int run_streams(struct reef_kube *k, struct stream *st, size_t n)
         if (reef_http_client_request(cl, &rq, on_done, &st[i], NULL, &st[i].err) < 0) {
             st[i].done = true;
             st[i].result = st[i].err.code ? st[i].err.code : -EINVAL;
-            continue;
         }
-        started++;
     }
     reef_buf_free(&url);
     for (;;) {
@@ -187,7 +184,6 @@ out:
     for (size_t i = 0; i < n && st[i].o->ignore_errors; i++)
         if (st[i].done && (st[i].result < 0 || st[i].status >= 300))
             report(&st[i], k);
-    (void)started;
     reef_http_client_free(cl);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -256,41 +252,42 @@ static int add_pod(struct logs_opts *o, const struct reef_json_doc *pod, struct 
     char name[256], ns[256];
     reef__kube_pod_name(pod, name, sizeof(name), ns, sizeof(ns));
     char c[256];
-    const char *lists[3] = {"spec.initContainers", "spec.containers", "spec.ephemeralContainers"};
     if (o->all) {
-    } else if (o->container) {
+        /* kubectl visits init containers, containers, then ephemeral ones */
+        const char *lists[3] = {"spec.initContainers", "spec.containers",
+                                "spec.ephemeralContainers"};
+        for (int l = 0; l < 3; l++) {
+            int a = reef_json_find(pod, REEF_JSON_ROOT, lists[l], NULL);
+            struct reef_json_iter it = reef_json_iter(pod, a);
+            while (a >= 0 && reef_json_next(pod, &it)) {
+                int nm = reef_json_member(pod, it.val, "name");
+                if (nm >= 0 && reef_json_get_str(pod, nm, c, sizeof(c), NULL) >= 0 &&
+                    push(st, n, o, ns, name, c))
+                    return 1;
+            }
+        }
+        return 0;
+    }
+    if (o->container) {
         if (!reef__kube_pod_has_container(pod, o->container)) {
             fprintf(stderr, "error: container %s is not valid for pod %s\n", o->container, name);
             return 1;
         }
-        snprintf(c, sizeof(c), "%s", o->container);
-    } else {
-        int ann = reef_json_find(pod, REEF_JSON_ROOT, "metadata.annotations", NULL);
-        int v = ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container")
-                         : -ENOENT;
-        char want[256] = "";
-        if (v >= 0)
-            reef_json_get_str(pod, v, want, sizeof(want), NULL);
-        if (want[0] && !reef__kube_pod_has_container(pod, want))
-            fprintf(stderr, "Default container name \"%s\" not found in pod %s\n", want, name);
-        if (reef__kube_pod_default_container(pod, false, c, sizeof(c)) < 0) {
-            fprintf(stderr, "error: pod %s/%s does not have any containers\n", ns, name);
-            return 1;
-        }
+        return push(st, n, o, ns, name, o->container);
     }
-    if (!o->all)
-        return push(st, n, o, ns, name, c);
-    for (int l = 0; l < 3; l++) {
-        int a = reef_json_find(pod, REEF_JSON_ROOT, lists[l], NULL);
-        struct reef_json_iter it = reef_json_iter(pod, a);
-        while (a >= 0 && reef_json_next(pod, &it)) {
-            int nm = reef_json_member(pod, it.val, "name");
-            if (nm >= 0 && reef_json_get_str(pod, nm, c, sizeof(c), NULL) >= 0 &&
-                push(st, n, o, ns, name, c))
-                return 1;
-        }
+    int ann = reef_json_find(pod, REEF_JSON_ROOT, "metadata.annotations", NULL);
+    int v = ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container")
+                     : -ENOENT;
+    char want[256] = "";
+    if (v >= 0)
+        reef_json_get_str(pod, v, want, sizeof(want), NULL);
+    if (want[0] && !reef__kube_pod_has_container(pod, want))
+        fprintf(stderr, "Default container name \"%s\" not found in pod %s\n", want, name);
+    if (reef__kube_pod_default_container(pod, false, c, sizeof(c)) < 0) {
+        fprintf(stderr, "error: pod %s/%s does not have any containers\n", ns, name);
+        return 1;
     }
-    return 0;
+    return push(st, n, o, ns, name, c);
 }
 
 static const char usage_err[] = "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c "
