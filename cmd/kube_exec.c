@@ -69,13 +69,18 @@ static int on_message(void *ud, enum reef_ws_opcode op, const uint8_t *data, siz
     if (op != REEF_WS_BINARY || len == 0)
         return 0;
     switch (data[0]) {
-    case CH_STDOUT: write_out(1, data + 1, len - 1); break;
-    case CH_STDERR: write_out(2, data + 1, len - 1); break;
+    case CH_STDOUT:
+        write_out(1, data + 1, len - 1);
+        break;
+    case CH_STDERR:
+        write_out(2, data + 1, len - 1);
+        break;
     case CH_ERROR:
         reef_buf_append(&s->status, data + 1, len - 1);
         s->got_status = true;
         break;
-    default: break;
+    default:
+        break;
     }
     return 0;
 }
@@ -86,8 +91,8 @@ static void send_size(struct reef_kube_ws *ws)
     if (ioctl(1, TIOCGWINSZ, &w) < 0)
         return;
     char msg[64];
-    int n = snprintf(msg, sizeof(msg), "%c{\"Width\":%u,\"Height\":%u}", CH_RESIZE, w.ws_col,
-                     w.ws_row);
+    int n =
+        snprintf(msg, sizeof(msg), "%c{\"Width\":%u,\"Height\":%u}", CH_RESIZE, w.ws_col, w.ws_row);
     reef__kube_ws_send(ws, msg, (size_t)n, NULL);
 }
 
@@ -224,20 +229,45 @@ int reef__kube_exec_run(int argc, char **argv)
                                        {0}};
     extern const struct reef_cmd reef_cmd_exec;
     bool in = false, tty = false, quiet = false;
+    long long timeout_s = 60;
     const char *container = NULL, *ns = NULL, *kcfg = NULL;
     reef_kube_permute(argc, argv, "itc:n:q", lo);
     int c;
     while ((c = reef_cmd_getopt(&reef_cmd_exec, argc, argv, "itc:n:q", lo)) != -1) {
         switch (c) {
-        case 'h': return 0;
-        case '?': return REEF_EXIT_USAGE;
-        case 'i': in = true; break;
-        case 't': tty = true; break;
-        case 'q': quiet = true; break;
-        case 'c': container = optarg; break;
-        case 'n': ns = optarg; break;
-        case O_KC: kcfg = optarg; break;
-        default: break;
+        case 'h':
+            return 0;
+        case '?':
+            return REEF_EXIT_USAGE;
+        case 'i':
+            in = true;
+            break;
+        case 't':
+            tty = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'c':
+            container = optarg;
+            break;
+        case 'n':
+            ns = optarg;
+            break;
+        case O_KC:
+            kcfg = optarg;
+            break;
+        case O_TIMEOUT:
+            if ((timeout_s = reef__kube_duration_s(optarg)) < 0) {
+                fprintf(stderr,
+                        "Error: invalid argument \"%s\" for \"--pod-running-timeout\" flag: "
+                        "time: invalid duration \"%s\"\nSee 'kubectl exec --help' for usage.\n",
+                        optarg, optarg);
+                return 1;
+            }
+            break;
+        default:
+            break;
         }
     }
     /* operands: POD [--] CMD...; getopt may have eaten the "--" */
@@ -272,7 +302,7 @@ int reef__kube_exec_run(int argc, char **argv)
     if (reef_kube_open(&k, kcfg, ns, &err) < 0)
         return reef_kube_fail(err.msg);
     struct reef_kube_podobj pod;
-    int status = reef__kube_pod_get(&k, pod_arg, REEF_KUBE_PICK_EXEC, &pod);
+    int status = reef__kube_pod_get(&k, pod_arg, REEF_KUBE_PICK_EXEC, timeout_s, &pod);
     char name[256], pns[256], cname[256] = "";
     if (!status) {
         reef__kube_pod_name(&pod.d, name, sizeof(name), pns, sizeof(pns));
@@ -281,8 +311,9 @@ int reef__kube_exec_run(int argc, char **argv)
         if (v >= 0)
             reef_json_get_str(&pod.d, v, phase, sizeof(phase), NULL);
         if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0) {
-            fprintf(stderr, "error: cannot exec into a container in a completed pod; current "
-                            "phase is %s\n",
+            fprintf(stderr,
+                    "error: cannot exec into a container in a completed pod; current "
+                    "phase is %s\n",
                     phase);
             status = 1;
         } else if (container) {

@@ -106,8 +106,8 @@ static int report(struct stream *s, struct reef_kube *k)
         }
         return reef_kube_fail(s->err.msg);
     }
-    struct reef_http_result r = {.status = s->status, .body = s->errbody.data,
-                                 .body_len = s->errbody.len};
+    struct reef_http_result r = {
+        .status = s->status, .body = s->errbody.data, .body_len = s->errbody.len};
     if (s->o->ignore_errors) {
         /* kubectl writes a stream's error among the logs and goes on */
         struct reef_json_doc d = REEF_JSON_DOC_INIT;
@@ -234,8 +234,8 @@ static void stream_free(struct stream *s)
     reef_buf_free(&s->errbody);
 }
 
-static int push(struct stream **st, size_t *n, struct logs_opts *o, const char *ns,
-                const char *pod, const char *container)
+static int push(struct stream **st, size_t *n, struct logs_opts *o, const char *ns, const char *pod,
+                const char *container)
 {
     struct stream *more = realloc(*st, (*n + 1) * sizeof(**st));
     if (!more)
@@ -276,8 +276,8 @@ static int add_pod(struct logs_opts *o, const struct reef_json_doc *pod, struct 
         return push(st, n, o, ns, name, o->container);
     }
     int ann = reef_json_find(pod, REEF_JSON_ROOT, "metadata.annotations", NULL);
-    int v = ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container")
-                     : -ENOENT;
+    int v =
+        ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container") : -ENOENT;
     char want[256] = "";
     if (v >= 0)
         reef_json_get_str(pod, v, want, sizeof(want), NULL);
@@ -294,40 +294,15 @@ static const char usage_err[] = "error: expected 'logs [-f] [-p] (POD | TYPE/NAM
                                 "CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the "
                                 "logs command\nSee 'kubectl logs -h' for help and examples\n";
 
-/* Go's time.ParseDuration, rounded to whole seconds as kubectl sends it; -1 when invalid. */
-static long long parse_duration(const char *s)
+/* A flag value kubectl's flag parser refuses, in its words. */
+static int bad_flag(const char *flag, const char *value, const char *why)
 {
-    static const struct {
-        const char *u;
-        double ns;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9},
-                 {"h", 3600e9}};
-    double total = 0;
-    if (strcmp(s, "0") == 0)
-        return 0;
-    if (!*s)
-        return -1;
-    while (*s) {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || v < 0)
-            return -1;
-        s = end;
-        size_t best = 0;
-        double mul = 0;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t l = strlen(units[i].u);
-            if (strncmp(s, units[i].u, l) == 0 && l > best) {
-                best = l;
-                mul = units[i].ns;
-            }
-        }
-        if (!best)
-            return -1;
-        s += best;
-        total += v * mul;
-    }
-    return (long long)(total / 1e9 + 0.5);
+    bool syntax = strncmp(why, "strconv", 7) == 0;
+    fprintf(stderr,
+            "Error: invalid argument \"%s\" for \"--%s\" flag: %s \"%s\"%s\n"
+            "See 'kubectl logs --help' for usage.\n",
+            value, flag, why, value, syntax ? ": invalid syntax" : "");
+    return 1;
 }
 
 int reef__kube_logs_run(int argc, char **argv)
@@ -369,41 +344,72 @@ int reef__kube_logs_run(int argc, char **argv)
         {0}};
     struct logs_opts o = {.tail = -1, .max_requests = 5};
     const char *since = NULL;
+    long long timeout_s = 20;
     extern const struct reef_cmd reef_cmd_logs;
     reef_kube_permute(argc, argv, "fc:pn:l:t", lo);
     int c;
     while ((c = reef_cmd_getopt(&reef_cmd_logs, argc, argv, "fc:pn:l:t", lo)) != -1) {
         switch (c) {
-        case 'h': return 0;
-        case '?': return REEF_EXIT_USAGE;
-        case 'f': o.follow = true; break;
+        case 'h':
+            return 0;
+        case '?':
+            return REEF_EXIT_USAGE;
+        case 'f':
+            o.follow = true;
+            break;
         case 't':
-        case O_TS: o.timestamps = true; break;
-        case 'c': o.container = optarg; break;
-        case 'p': o.previous = true; break;
-        case 'n': o.ns = optarg; break;
-        case 'l': o.selector = optarg; break;
-        case O_KC: o.kcfg = optarg; break;
-        case O_ALL: o.all = true; break;
-        case O_PREFIX: o.prefix = true; break;
-        case O_IGNORE: o.ignore_errors = true; break;
-        case O_INSECURE: o.insecure_backend = true; break;
-        case O_SINCE: since = optarg; break;
-        case O_SINCE_TIME: o.since_time = optarg; break;
+        case O_TS:
+            o.timestamps = true;
+            break;
+        case 'c':
+            o.container = optarg;
+            break;
+        case 'p':
+            o.previous = true;
+            break;
+        case 'n':
+            o.ns = optarg;
+            break;
+        case 'l':
+            o.selector = optarg;
+            break;
+        case O_KC:
+            o.kcfg = optarg;
+            break;
+        case O_ALL:
+            o.all = true;
+            break;
+        case O_PREFIX:
+            o.prefix = true;
+            break;
+        case O_IGNORE:
+            o.ignore_errors = true;
+            break;
+        case O_INSECURE:
+            o.insecure_backend = true;
+            break;
+        case O_SINCE:
+            since = optarg;
+            break;
+        case O_SINCE_TIME:
+            o.since_time = optarg;
+            break;
         case O_DATA:
-        case O_TIMEOUT: break;
+            break;
+        case O_TIMEOUT:
+            if ((timeout_s = reef__kube_duration_s(optarg)) < 0) {
+                return bad_flag("pod-running-timeout", optarg, "time: invalid duration");
+            }
+            break;
         case O_TAIL:
         case O_LIMIT:
         case O_MAXREQ: {
             long long v;
-            const char *flag = c == O_TAIL ? "tail" : c == O_LIMIT ? "limit-bytes"
-                                                                    : "max-log-requests";
+            const char *flag = c == O_TAIL    ? "tail"
+                               : c == O_LIMIT ? "limit-bytes"
+                                              : "max-log-requests";
             if (reef_str_to_ll(optarg, -(1LL << 62), 1LL << 62, &v) < 0) {
-                fprintf(stderr,
-                        "error: invalid argument \"%s\" for \"--%s\" flag: strconv.ParseInt: "
-                        "parsing \"%s\": invalid syntax\n",
-                        optarg, flag, optarg);
-                return 1;
+                return bad_flag(flag, optarg, "strconv.ParseInt: parsing");
             }
             if (c == O_TAIL) {
                 o.tail = v;
@@ -440,12 +446,9 @@ int reef__kube_logs_run(int argc, char **argv)
         o.container = argv[optind + 1];
     }
     if (since) {
-        o.since_s = parse_duration(since);
+        o.since_s = reef__kube_duration_s(since);
         if (o.since_s < 0) {
-            fprintf(stderr, "error: invalid argument \"%s\" for \"--since\" flag: time: invalid "
-                            "duration \"%s\"\n",
-                    since, since);
-            return 1;
+            return bad_flag("since", since, "time: invalid duration");
         }
     }
     if (o.selector && !o.tail_given)
@@ -483,8 +486,8 @@ int reef__kube_logs_run(int argc, char **argv)
         reef_buf_puts(&path, "/pods?labelSelector=");
         reef_kube_escape(&path, o.selector);
         struct reef_kube_podobj list = {0};
-        int rc = reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &list.res,
-                              &err);
+        int rc =
+            reef_kube_do(&k, "GET", path.data, "application/json", NULL, NULL, 0, &list.res, &err);
         status = reef__kube_status(rc, &list.res, &err);
         if (!status && reef_json_parse(&list.d, list.res.body, list.res.body_len, NULL, NULL) < 0)
             status = reef_kube_fail("the server's answer is not JSON");
@@ -505,7 +508,7 @@ int reef__kube_logs_run(int argc, char **argv)
         reef_buf_free(&path);
     } else {
         struct reef_kube_podobj pod;
-        status = reef__kube_pod_get(&k, res, REEF_KUBE_PICK_LOGS, &pod);
+        status = reef__kube_pod_get(&k, res, REEF_KUBE_PICK_LOGS, timeout_s, &pod);
         if (!status)
             status = add_pod(&o, &pod.d, &st, &n);
         reef__kube_podobj_free(&pod);

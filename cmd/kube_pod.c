@@ -74,7 +74,8 @@ static int get_failed(int rc, const struct reef_kube_podobj *o, const struct ree
 
 /* A label selector's query form from a LabelSelector (matchLabels, matchExpressions) or, for a
  * Service, a plain map. */
-static void selector_string(const struct reef_json_doc *d, int sel, bool plain, struct reef_buf *out)
+static void selector_string(const struct reef_json_doc *d, int sel, bool plain,
+                            struct reef_buf *out)
 {
     int ml = plain ? sel : reef_json_member(d, sel, "matchLabels");
     struct reef_json_iter it;
@@ -126,7 +127,8 @@ struct cand {
     int64_t restarts;
 };
 
-static void cand_of(const struct reef_json_doc *d, int pod, struct cand *c)
+static void cand_of(const struct reef_json_doc *d, int pod, enum reef_kube_pick pick,
+                    struct cand *c)
 {
     memset(c, 0, sizeof(*c));
     str_at(d, pod, "metadata.name", c->name, sizeof(c->name));
@@ -135,8 +137,12 @@ static void cand_of(const struct reef_json_doc *d, int pod, struct cand *c)
     str_at(d, pod, "spec.nodeName", s, sizeof(s));
     c->assigned = s[0] != 0;
     str_at(d, pod, "status.phase", s, sizeof(s));
-    /* Go's map lookup gives 0 for a phase it does not list, like Running */
+    /* Go's map lookup gives 0 for a phase it does not list: like Running for logs, like
+     * Pending for exec (whose map runs the other way) */
+    bool listed = !strcmp(s, "Running") || !strcmp(s, "Unknown") || !strcmp(s, "Pending");
     c->phase = strcmp(s, "Unknown") == 0 ? 1 : strcmp(s, "Pending") == 0 ? 2 : 0;
+    if (!listed && pick == REEF_KUBE_PICK_EXEC)
+        c->phase = 2;
     int conds = reef_json_find(d, pod, "status.conditions", NULL);
     struct reef_json_iter it = reef_json_iter(d, conds);
     while (conds >= 0 && reef_json_next(d, &it)) {
@@ -178,8 +184,7 @@ static bool cand_before(const struct cand *a, const struct cand *b, enum reef_ku
     if (a->ready && b->ready && strcmp(a->ready_since, b->ready_since) != 0)
         return after_or_zero(b->ready_since, a->ready_since);
     if (a->restarts != b->restarts)
-        return pick == REEF_KUBE_PICK_LOGS ? a->restarts > b->restarts
-                                           : a->restarts < b->restarts;
+        return pick == REEF_KUBE_PICK_LOGS ? a->restarts > b->restarts : a->restarts < b->restarts;
     if (strcmp(a->created, b->created) != 0)
         return after_or_zero(b->created, a->created);
     return false;
@@ -187,7 +192,7 @@ static bool cand_before(const struct cand *a, const struct cand *b, enum reef_ku
 
 /* The first pod of a selector by kubectl's order; 0 with name set, 1 after an error. */
 static int first_pod(struct reef_kube *k, const char *selector, enum reef_kube_pick pick,
-                     char *name, size_t namesz)
+                     long long timeout_s, char *name, size_t namesz)
 {
     struct reef_buf path = REEF_BUF_INIT;
     reef_buf_puts(&path, "/api/v1/namespaces/");
@@ -197,7 +202,7 @@ static int first_pod(struct reef_kube *k, const char *selector, enum reef_kube_p
     struct reef_kube_podobj o = {0};
     struct reef_err err = {0};
     int status = 0;
-    /* kubectl waits for a pod to appear (its --pod-running-timeout, 20 s) */
+    /* kubectl waits for a pod to appear (its --pod-running-timeout) */
     for (int tries = 0;; tries++) {
         reef__kube_podobj_free(&o);
         memset(&o, 0, sizeof(o));
@@ -209,7 +214,7 @@ static int first_pod(struct reef_kube *k, const char *selector, enum reef_kube_p
         int items = reef_json_member(&o.d, REEF_JSON_ROOT, "items");
         int n = items >= 0 ? reef_json_count(&o.d, items) : 0;
         if (n == 0) {
-            if (tries >= 20) {
+            if (tries >= timeout_s) {
                 status = reef_kube_fail("timed out waiting for the condition");
                 break;
             }
@@ -226,7 +231,7 @@ static int first_pod(struct reef_kube *k, const char *selector, enum reef_kube_p
         int m = 0;
         while (reef_json_next(&o.d, &it) && m < n) {
             struct cand x;
-            cand_of(&o.d, it.val, &x);
+            cand_of(&o.d, it.val, pick, &x);
             int j = m++;
             while (j > 0 && cand_before(&x, &c[j - 1], pick)) {
                 c[j] = c[j - 1];
@@ -246,7 +251,7 @@ static int first_pod(struct reef_kube *k, const char *selector, enum reef_kube_p
 }
 
 int reef__kube_pod_get(struct reef_kube *k, const char *arg, enum reef_kube_pick pick,
-                       struct reef_kube_podobj *pod)
+                       long long timeout_s, struct reef_kube_podobj *pod)
 {
     memset(pod, 0, sizeof(*pod));
     const struct reef_kube_type *t = reef_kube_type_find("pods");
@@ -274,27 +279,28 @@ int reef__kube_pod_get(struct reef_kube *k, const char *arg, enum reef_kube_pick
             status = get_failed(rc, &o, &err, pick, k->ns);
         } else {
             bool plain = strcmp(t->kind, "Service") == 0;
-            int sel = plain || strcmp(t->kind, "Deployment") == 0 ||
-                              strcmp(t->kind, "ReplicaSet") == 0
-                          ? reef_json_find(&o.d, REEF_JSON_ROOT, "spec.selector", NULL)
-                          : -ENOENT;
+            int sel =
+                plain || strcmp(t->kind, "Deployment") == 0 || strcmp(t->kind, "ReplicaSet") == 0
+                    ? reef_json_find(&o.d, REEF_JSON_ROOT, "spec.selector", NULL)
+                    : -ENOENT;
             if (sel < 0 && !plain) {
                 fprintf(stderr, "error: cannot %s *%s.%s: selector for *%s.%s not implemented\n",
-                        pick == REEF_KUBE_PICK_LOGS ? "get the logs from" : "attach to",
-                        t->version, t->kind, t->version, t->kind);
+                        pick == REEF_KUBE_PICK_LOGS ? "get the logs from" : "attach to", t->version,
+                        t->kind, t->version, t->kind);
                 status = 1;
             } else {
                 struct reef_buf s = REEF_BUF_INIT;
                 if (sel >= 0)
                     selector_string(&o.d, sel, plain, &s);
                 if (s.len == 0) {
-                    fprintf(stderr, "error: cannot %s *%s.%s: invalid service '%s': Service is "
-                                    "defined without a selector\n",
+                    fprintf(stderr,
+                            "error: cannot %s *%s.%s: invalid service '%s': Service is "
+                            "defined without a selector\n",
                             pick == REEF_KUBE_PICK_LOGS ? "get the logs from" : "attach to",
                             t->version, t->kind, name);
                     status = 1;
                 } else {
-                    status = first_pod(k, s.data, pick, podname, sizeof(podname));
+                    status = first_pod(k, s.data, pick, timeout_s, podname, sizeof(podname));
                     name = podname;
                 }
                 reef_buf_free(&s);
@@ -340,8 +346,8 @@ int reef__kube_pod_default_container(const struct reef_json_doc *pod, bool quiet
 {
     char want[256];
     int ann = reef_json_find(pod, REEF_JSON_ROOT, "metadata.annotations", NULL);
-    int v = ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container")
-                     : -ENOENT;
+    int v =
+        ann >= 0 ? reef_json_member(pod, ann, "kubectl.kubernetes.io/default-container") : -ENOENT;
     if (v >= 0 && reef_json_get_str(pod, v, want, sizeof(want), NULL) >= 0 && want[0] &&
         reef__kube_pod_has_container(pod, want)) {
         snprintf(out, outsz, "%s", want);
@@ -375,6 +381,41 @@ int reef__kube_pod_default_container(const struct reef_json_doc *pod, bool quiet
     return 0;
 }
 
+long long reef__kube_duration_s(const char *s)
+{
+    static const struct {
+        const char *u;
+        double ns;
+    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    double total = 0;
+    if (strcmp(s, "0") == 0)
+        return 0;
+    if (!*s)
+        return -1;
+    while (*s) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || v < 0)
+            return -1;
+        s = end;
+        size_t best = 0;
+        double mul = 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t l = strlen(units[i].u);
+            if (strncmp(s, units[i].u, l) == 0 && l > best) {
+                best = l;
+                mul = units[i].ns;
+            }
+        }
+        if (!best)
+            return -1;
+        s += best;
+        total += v * mul;
+    }
+    return (long long)(total / 1e9 + 0.5);
+}
+
 /* ---- does an argv name a pod? ---- */
 
 static bool kubeconfig_exists(const char *flag)
@@ -389,8 +430,8 @@ static bool kubeconfig_exists(const char *flag)
 bool reef__kube_wants_pod(int argc, char **argv, bool exec)
 {
     /* options of the local commands that take a value; everything else is a flag */
-    static const char *const local_long[] = {"--tail", "--data-dir", "--env", "--user",
-                                             "--workdir", NULL};
+    static const char *const local_long[] = {"--tail", "--data-dir", "--env",
+                                             "--user", "--workdir",  NULL};
     const char *local_short = exec ? "euw" : "";
     const char *data = NULL;
     const char *operand[2] = {NULL, NULL};
@@ -408,11 +449,21 @@ bool reef__kube_wants_pod(int argc, char **argv, bool exec)
             continue;
         }
         if (a[1] == '-') {
-            static const char *const pod_long[] = {
-                "--namespace", "--container", "--previous", "--kubeconfig", "--all-containers",
-                "--selector", "--since", "--since-time", "--limit-bytes", "--prefix",
-                "--max-log-requests", "--ignore-errors", "--pod-running-timeout", "--quiet",
-                NULL};
+            static const char *const pod_long[] = {"--namespace",
+                                                   "--container",
+                                                   "--previous",
+                                                   "--kubeconfig",
+                                                   "--all-containers",
+                                                   "--selector",
+                                                   "--since",
+                                                   "--since-time",
+                                                   "--limit-bytes",
+                                                   "--prefix",
+                                                   "--max-log-requests",
+                                                   "--ignore-errors",
+                                                   "--pod-running-timeout",
+                                                   "--quiet",
+                                                   NULL};
             size_t n = strcspn(a, "=");
             for (int j = 0; pod_long[j]; j++)
                 if (strlen(pod_long[j]) == n && strncmp(a, pod_long[j], n) == 0)

@@ -38,11 +38,15 @@ struct reef_kube_podobj {
 void reef__kube_podobj_free(struct reef_kube_podobj *p);
 
 /* Resolves "NAME", "pod/NAME" or "TYPE/NAME" (a deployment, replica set or service: the first pod
- * of its selector, as kubectl picks it) to a pod in k->ns, GETting it into *pod (the caller frees
+ * of its selector, as kubectl picks it, waiting up to timeout_s seconds for one to exist, as its
+ * --pod-running-timeout) to a pod in k->ns, GETting it into *pod (the caller frees
  * it with reef__kube_podobj_free, also after a failure). Returns 0, or 1 after printing kubectl's
  * error (logs and exec word a missing object differently). */
 int reef__kube_pod_get(struct reef_kube *k, const char *arg, enum reef_kube_pick pick,
-                       struct reef_kube_podobj *pod);
+                       long long timeout_s, struct reef_kube_podobj *pod);
+/* Go's time.ParseDuration ("1m30s", "500ms", "2h"), rounded to whole seconds as kubectl rounds
+ * --since; -1 when s is not a duration. */
+long long reef__kube_duration_s(const char *s);
 
 /* The container kubectl defaults to: the kubectl.kubernetes.io/default-container annotation when
  * it names one, else the first, with "Defaulted container "a" out of: a, b, init (init)" on
@@ -74,8 +78,7 @@ const char *reef__kube_ws_protocol(const struct reef_kube_ws *ws);
 int reef__kube_ws_fd(const struct reef_kube_ws *ws);
 bool reef__kube_ws_pending(const struct reef_kube_ws *ws);
 /* Sends one binary message (blocking until written). */
-int reef__kube_ws_send(struct reef_kube_ws *ws, const void *data, size_t len,
-                       struct reef_err *err);
+int reef__kube_ws_send(struct reef_kube_ws *ws, const void *data, size_t len, struct reef_err *err);
 /* Reads what arrived and calls cb once per data message (pings are answered here). Returns 1
  * while the connection is open, 0 once it ended (a close frame or the end of the stream), or a
  * negative code with err set. */

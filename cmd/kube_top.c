@@ -139,13 +139,13 @@ static void tw_write_lines(struct tw *t, size_t l0, size_t l1)
 static void tw_format(struct tw *t, size_t l0, size_t l1)
 {
     size_t column = t->nwidths;
-    for (size_t this = l0; this < l1; this++) {
+    for (size_t this = l0; this < l1; this ++) {
         if (column + 1 >= t->lines[this].n)
             continue;
         tw_write_lines(t, l0, this);
         l0 = this;
         size_t width = 6;
-        for (; this < l1; this++) {
+        for (; this < l1; this ++) {
             struct tw_line *ln = &t->lines[this];
             if (column + 1 >= ln->n)
                 break;
@@ -294,16 +294,16 @@ static void put_usage(struct reef_buf *b, const struct row *r)
 {
     reef_buf_printf(b, "%lldm\t", milli(r->cpu));
     if (r->have_avail)
-        reef_buf_printf(b, "%lld%%\t", r->avail_cpu == 0 ? 0LL
-                                                          : (long long)((double)milli(r->cpu) /
-                                                                        (double)milli(r->avail_cpu) *
-                                                                        100));
+        reef_buf_printf(b, "%lld%%\t",
+                        r->avail_cpu == 0 ? 0LL
+                                          : (long long)((double)milli(r->cpu) /
+                                                        (double)milli(r->avail_cpu) * 100));
     reef_buf_printf(b, "%lldMi\t", value(r->mem) / (1024 * 1024));
     if (r->have_avail)
-        reef_buf_printf(b, "%lld%%\t", r->avail_mem == 0 ? 0LL
-                                                          : (long long)((double)milli(r->mem) /
-                                                                        (double)milli(r->avail_mem) *
-                                                                        100));
+        reef_buf_printf(b, "%lld%%\t",
+                        r->avail_mem == 0 ? 0LL
+                                          : (long long)((double)milli(r->mem) /
+                                                        (double)milli(r->avail_mem) * 100));
     reef_buf_putc(b, '\n');
 }
 
@@ -375,8 +375,8 @@ static int empty_pod_metrics(struct reef_kube *k, const struct top_opts *o, cons
             if (age > 120LL * 1000000000) {
                 char dur[64];
                 go_duration(age, dur, sizeof(dur));
-                fprintf(stderr, "error: Metrics not available for pod %s/%s, age: %s\n", pns,
-                        pname, dur);
+                fprintf(stderr, "error: Metrics not available for pod %s/%s, age: %s\n", pns, pname,
+                        dur);
                 status = 1;
             }
         }
@@ -665,19 +665,42 @@ static int run_top(int argc, char **argv)
     int c;
     while ((c = reef_cmd_getopt(&reef_cmd_top, argc, argv, "n:Al:", lo)) != -1) {
         switch (c) {
-        case 'h': return 0;
-        case '?': return REEF_EXIT_USAGE;
-        case 'n': o.ns = optarg; break;
-        case 'A': o.all_ns = true; break;
-        case 'l': o.selector = optarg; break;
-        case O_KC: o.kcfg = optarg; break;
-        case O_CONT: o.containers = true; break;
-        case O_NOHEAD: o.no_headers = true; break;
-        case O_SORT: sort = optarg; break;
-        case O_SUM: o.sum = true; break;
-        case O_FIELD: o.field_selector = optarg; break;
-        case O_CAP: o.show_capacity = true; break;
-        default: break;
+        case 'h':
+            return 0;
+        case '?':
+            return REEF_EXIT_USAGE;
+        case 'n':
+            o.ns = optarg;
+            break;
+        case 'A':
+            o.all_ns = true;
+            break;
+        case 'l':
+            o.selector = optarg;
+            break;
+        case O_KC:
+            o.kcfg = optarg;
+            break;
+        case O_CONT:
+            o.containers = true;
+            break;
+        case O_NOHEAD:
+            o.no_headers = true;
+            break;
+        case O_SORT:
+            sort = optarg;
+            break;
+        case O_SUM:
+            o.sum = true;
+            break;
+        case O_FIELD:
+            o.field_selector = optarg;
+            break;
+        case O_CAP:
+            o.show_capacity = true;
+            break;
+        default:
+            break;
         }
     }
     if (optind >= argc) {
@@ -686,8 +709,7 @@ static int run_top(int argc, char **argv)
     }
     const char *what = argv[optind];
     bool pod = strcmp(what, "pod") == 0 || strcmp(what, "pods") == 0 || strcmp(what, "po") == 0;
-    bool node = strcmp(what, "node") == 0 || strcmp(what, "nodes") == 0 ||
-                strcmp(what, "no") == 0;
+    bool node = strcmp(what, "node") == 0 || strcmp(what, "nodes") == 0 || strcmp(what, "no") == 0;
     if (!pod && !node) {
         fprintf(stderr, "error: unknown command \"%s\" for \"reef top\"\n", what);
         return 1;

@@ -309,16 +309,14 @@ int reef__kube_ws_open(struct reef_kube *k, const char *path, const char *const 
         struct reef_tls_client_opts to = {.ca_pem = k->cfg.ca_pem,
                                           .cert_pem = k->cfg.cert_pem,
                                           .key_pem = k->cfg.key_pem,
-                                          .insecure_skip_verify =
-                                              k->cfg.insecure_skip_tls_verify};
+                                          .insecure_skip_verify = k->cfg.insecure_skip_tls_verify};
         cfg = reef_tls_config_client_new(&to, err);
         if (!cfg) {
             r = err ? err->code : -EINVAL;
             goto fail;
         }
-        const char *name = k->cfg.tls_server_name && *k->cfg.tls_server_name
-                               ? k->cfg.tls_server_name
-                               : host;
+        const char *name =
+            k->cfg.tls_server_name && *k->cfg.tls_server_name ? k->cfg.tls_server_name : host;
         ws->tls = reef_tls_new(cfg, name, err);
         if (!ws->tls) {
             r = err ? err->code : -EINVAL;
@@ -337,8 +335,9 @@ int reef__kube_ws_open(struct reef_kube *k, const char *path, const char *const 
     bool v6 = strchr(host, ':') != NULL;
     reef_buf_printf(&rq, "GET %.*s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n", (int)strcspn(prefix, "?"),
                     prefix, path, v6 ? "[" : "", host, v6 ? "]" : "", port);
-    reef_buf_printf(&rq, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                         "Sec-WebSocket-Version: 13\r\nUser-Agent: reef\r\n",
+    reef_buf_printf(&rq,
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                    "Sec-WebSocket-Version: 13\r\nUser-Agent: reef\r\n",
                     key.data);
     reef_buf_free(&key);
     if (protocols && protocols[0]) {
@@ -394,8 +393,7 @@ int reef__kube_ws_open(struct reef_kube *k, const char *path, const char *const 
         refused->body = reef_buf_steal(&a.body);
         if (!refused->body)
             refused->body = strdup("");
-        r = reef_err_set(err, -EPROTO, "the server did not upgrade the connection: %d",
-                         a.status);
+        r = reef_err_set(err, -EPROTO, "the server did not upgrade the connection: %d", a.status);
         goto fail;
     }
     if (strcasecmp(a.upgrade_hdr, "websocket") != 0 || strcmp(a.accept, want) != 0) {
@@ -447,8 +445,8 @@ bool reef__kube_ws_pending(const struct reef_kube_ws *ws)
     return ws->early.len > 0;
 }
 
-static int send_frame(struct reef_kube_ws *ws, enum reef_ws_opcode op, const void *data,
-                      size_t len, struct reef_err *err)
+static int send_frame(struct reef_kube_ws *ws, enum reef_ws_opcode op, const void *data, size_t len,
+                      struct reef_err *err)
 {
     uint8_t mask[4];
     int r = reef_crypto_random(mask, sizeof(mask), err);
@@ -467,8 +465,7 @@ static int send_frame(struct reef_kube_ws *ws, enum reef_ws_opcode op, const voi
     return r;
 }
 
-int reef__kube_ws_send(struct reef_kube_ws *ws, const void *data, size_t len,
-                       struct reef_err *err)
+int reef__kube_ws_send(struct reef_kube_ws *ws, const void *data, size_t len, struct reef_err *err)
 {
     if (ws->closed || ws->ended)
         return reef_err_set(err, -EPIPE, "websocket: the connection is closed");
@@ -485,8 +482,10 @@ static int on_frame(void *ud, enum reef_ws_opcode op, const uint8_t *data, size_
 {
     struct dispatch *d = ud;
     switch (op) {
-    case REEF_WS_PING: return send_frame(d->ws, REEF_WS_PONG, data, len, NULL) < 0 ? -EPIPE : 0;
-    case REEF_WS_PONG: return 0;
+    case REEF_WS_PING:
+        return send_frame(d->ws, REEF_WS_PONG, data, len, NULL) < 0 ? -EPIPE : 0;
+    case REEF_WS_PONG:
+        return 0;
     case REEF_WS_CLOSE:
         d->ws->ended = true;
         if (!d->ws->closed) {
@@ -494,7 +493,8 @@ static int on_frame(void *ud, enum reef_ws_opcode op, const uint8_t *data, size_
             send_frame(d->ws, REEF_WS_CLOSE, NULL, 0, NULL);
         }
         return 0;
-    default: return d->ws->ended ? 0 : d->cb(d->ud, op, data, len);
+    default:
+        return d->ws->ended ? 0 : d->cb(d->ud, op, data, len);
     }
 }
 
@@ -518,8 +518,8 @@ int reef__kube_ws_read(struct reef_kube_ws *ws, reef_ws_on_message cb, void *ud,
         return (int)n;
     }
     if (in.len) {
-        ssize_t used = reef_ws_reader_feed(ws->rd, (const uint8_t *)in.data, in.len, on_frame,
-                                           &d, NULL, err);
+        ssize_t used =
+            reef_ws_reader_feed(ws->rd, (const uint8_t *)in.data, in.len, on_frame, &d, NULL, err);
         if (used < 0) {
             reef_buf_free(&in);
             return (int)used;
