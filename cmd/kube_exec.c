@@ -39,6 +39,15 @@ static void restore_terminal(void)
     raw_mode = false;
 }
 
+/* A signal that ends the command leaves the terminal as it found it. */
+static void on_fatal(int sig)
+{
+    if (raw_mode)
+        tcsetattr(0, TCSANOW, &saved_termios);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 struct session {
     struct reef_buf status; /* the Status on channel 3 */
     bool got_status;
@@ -376,6 +385,8 @@ int reef__kube_exec_run(int argc, char **argv)
         cfmakeraw(&t);
         raw_mode = tcsetattr(0, TCSANOW, &t) == 0;
         atexit(restore_terminal);
+        signal(SIGTERM, on_fatal);
+        signal(SIGHUP, on_fatal);
     }
     struct session s = {.status = REEF_BUF_INIT};
     status = relay(ws, in, tty, &s);
