@@ -28,7 +28,7 @@ fi
 . "$here/../images/registry.sh"
 
 KUBECTL=${KUBECTL:-kubectl}
-for tool in "$KUBECTL" docker-registry skopeo busybox jq script; do
+for tool in "$KUBECTL" docker-registry skopeo busybox jq script curl nsenter; do
     if ! command -v "$tool" > /dev/null 2>&1; then
         echo "not ok - $tool is installed"
         exit 1
@@ -170,7 +170,7 @@ served() {
     local ip n=0
     for ip in $(pod_ips); do
         case "$ip" in 10.42.0.*) ;; *) echo "address $ip"; return 1 ;; esac
-        busybox wget -q -T 2 -O - "http://$ip:8080/etc/hostname" > "$D/got" 2>&1
+        curl -s --max-time 2 "http://$ip:8080/etc/hostname" > "$D/got" 2>&1
         grep -q '^web-' "$D/got" || { echo "from $ip:"; cat "$D/got"; return 1; }
         n=$((n + 1))
     done
