@@ -904,7 +904,11 @@ static int run_rollout(int argc, char **argv)
             fputs(reef_cmd_rollout.usage, stderr);
             return 1;
         }
-        fprintf(stderr, "error: unknown command \"%s\" for \"reef rollout\"\n", sub);
+        /* kubectl names the command with its operands */
+        fprintf(stderr, "error: unknown command \"");
+        for (int j = optind; j < argc; j++)
+            fprintf(stderr, "%s%s", j > optind ? " " : "", argv[j]);
+        fprintf(stderr, "\"\nSee 'reef rollout --help' for usage.\n");
         return 1;
     }
     int i = optind + 1;

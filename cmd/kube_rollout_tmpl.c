@@ -392,31 +392,52 @@ static void print_volumes(struct reef_buf *b, const struct reef_json_doc *d, int
     }
 }
 
+struct toleration {
+    char key[256], val[256], eff[64], op[32];
+    int64_t seconds;
+    bool has_seconds;
+};
+
+/* printPodTolerationsMultiline: sorted by key. */
 static void print_tolerations(struct reef_buf *b, const struct reef_json_doc *d, int arr)
 {
     int n = arr >= 0 ? reef_json_count(d, arr) : 0;
     reef_buf_puts(b, "  Tolerations:\t");
-    if (n <= 0)
+    struct toleration *t = n > 0 ? calloc((size_t)n, sizeof(*t)) : NULL;
+    if (!t) {
         reef_buf_puts(b, "<none>\n");
+        return;
+    }
+    size_t k = 0;
     struct reef_json_iter it = reef_json_iter(d, arr);
-    while (n > 0 && reef_json_next(d, &it)) {
-        char key[256], val[256], eff[64], op[32];
-        str_at(d, it.val, "key", key, sizeof(key));
-        str_at(d, it.val, "value", val, sizeof(val));
-        str_at(d, it.val, "effect", eff, sizeof(eff));
-        str_at(d, it.val, "operator", op, sizeof(op));
-        reef_buf_printf(b, "%s%s", it.index ? "\t" : "", key);
-        if (val[0])
-            reef_buf_printf(b, "=%s", val);
-        if (eff[0])
-            reef_buf_printf(b, ":%s", eff);
-        if (strcmp(op, "Exists") == 0 && !val[0])
-            reef_buf_puts(b, key[0] || eff[0] ? " op=Exists" : "op=Exists");
+    while (reef_json_next(d, &it) && k < (size_t)n) {
+        struct toleration x = {0};
+        str_at(d, it.val, "key", x.key, sizeof(x.key));
+        str_at(d, it.val, "value", x.val, sizeof(x.val));
+        str_at(d, it.val, "effect", x.eff, sizeof(x.eff));
+        str_at(d, it.val, "operator", x.op, sizeof(x.op));
         int ts = reef_json_member(d, it.val, "tolerationSeconds");
-        if (ts >= 0 && !reef_json_is_null(d, ts))
-            reef_buf_printf(b, " for %" PRId64 "s", int_at(d, it.val, "tolerationSeconds", 0));
+        x.has_seconds = ts >= 0 && !reef_json_is_null(d, ts);
+        x.seconds = int_at(d, it.val, "tolerationSeconds", 0);
+        /* insertion keeps equal keys in their order */
+        size_t j = k++;
+        for (; j > 0 && strcmp(t[j - 1].key, x.key) > 0; j--)
+            t[j] = t[j - 1];
+        t[j] = x;
+    }
+    for (size_t i = 0; i < k; i++) {
+        reef_buf_printf(b, "%s%s", i ? "\t" : "", t[i].key);
+        if (t[i].val[0])
+            reef_buf_printf(b, "=%s", t[i].val);
+        if (t[i].eff[0])
+            reef_buf_printf(b, ":%s", t[i].eff);
+        if (strcmp(t[i].op, "Exists") == 0 && !t[i].val[0])
+            reef_buf_puts(b, t[i].key[0] || t[i].eff[0] ? " op=Exists" : "op=Exists");
+        if (t[i].has_seconds)
+            reef_buf_printf(b, " for %" PRId64 "s", t[i].seconds);
         reef_buf_putc(b, '\n');
     }
+    free(t);
 }
 
 void reef__kube_print_pod_template(struct reef_buf *b, const struct reef_json_doc *d, int t,

@@ -143,6 +143,81 @@ K create deployment lonely --image=nginx > /dev/null 2>&1 ||
     K create -f <(sed 's/name: web$/name: lonely/' dep.yaml) > /dev/null
 K create configmap conf > /dev/null
 
+# a Deployment whose one revision's template uses most of what describe prints
+cat > rich.yaml << 'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rich}
+spec:
+  selector: {matchLabels: {app: rich}}
+  template:
+    metadata: {labels: {app: rich}}
+    spec:
+      containers: [{name: c, image: busybox}]
+EOF
+K create -f rich.yaml > /dev/null
+RUID=$(K get deploy rich -o 'jsonpath={.metadata.uid}')
+cat > rich-rs.yaml << EOF
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: rich-1
+  labels: {app: rich, pod-template-hash: "11"}
+  annotations: {deployment.kubernetes.io/revision: "1"}
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: rich, uid: $RUID, controller: true}]
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: rich, pod-template-hash: "11"}}
+  template:
+    metadata:
+      labels: {app: rich, pod-template-hash: "11", tier: back}
+      annotations:
+        short: one
+        long: "$(printf 'x%.0s' $(seq 1 150))"
+        multi: "line one\nline two\n"
+    spec:
+      serviceAccountName: robot
+      priorityClassName: high
+      nodeSelector: {disk: ssd, zone: a}
+      tolerations:
+      - {key: k1, operator: Equal, value: v1, effect: NoSchedule}
+      - {operator: Exists}
+      - {key: k2, operator: Exists, effect: NoExecute, tolerationSeconds: 30}
+      initContainers:
+      - {name: init, image: busybox, command: [sh, -c, "echo hi\necho there"]}
+      containers:
+      - name: app
+        image: busybox:1.36
+        command: [/bin/app]
+        args: [--port, "8080"]
+        ports: [{containerPort: 8080, hostPort: 18080}, {containerPort: 53, protocol: UDP}]
+        resources:
+          limits: {memory: 128Mi, cpu: 500m}
+          requests: {cpu: 100m}
+        livenessProbe: {httpGet: {path: /healthz, port: 8080}, initialDelaySeconds: 3}
+        readinessProbe: {tcpSocket: {port: 8080}}
+        startupProbe: {exec: {command: [cat, /tmp/ready]}, failureThreshold: 30}
+        env:
+        - {name: PLAIN, value: "a\nb"}
+        - {name: FROM_FIELD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+        - {name: FROM_SECRET, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}
+        - {name: FROM_CM, valueFrom: {configMapKeyRef: {name: c, key: k}}}
+        volumeMounts:
+        - {name: data, mountPath: /data}
+        - {name: conf, mountPath: /etc/conf, readOnly: true, subPath: app.conf}
+      - name: side
+        image: busybox
+        ports: [{containerPort: 9090}]
+      volumes:
+      - {name: data, emptyDir: {}}
+      - {name: conf, configMap: {name: app}}
+      - {name: sec, secret: {secretName: creds, optional: true}}
+      - {name: host, hostPath: {path: /var/log}}
+      - {name: mem, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
+EOF
+t "a ReplicaSet with a rich template is created" K create -f rich-rs.yaml
+t "history --revision of a rich template" same rollout history deploy rich --revision 1
+
 # ---- history ----
 t "history" same rollout history deployment web
 t "history deploy/NAME" same rollout history deploy/web
