@@ -225,16 +225,31 @@ static bool is_deployment(const struct reef_kube_type *t)
     return strcmp(t->kind, "Deployment") == 0;
 }
 
-static int history(struct opts *o, const struct reef_json_doc *dep)
+/* kubectl's refusal of a kind without a history viewer or rollbacker: the kinds its
+ * GroupKindElement visitor knows (of reef's: Pod, ReplicaSet) get "no history viewer has been
+ * implemented", the others the visitor's own error. */
+static int unsupported(const struct reef_kube_type *t, const char *viewer, const char *what)
 {
     char gk[128], gkv[128];
-    group_kind(o->o.t, gk, sizeof(gk), gkv, sizeof(gkv));
-    if (!is_deployment(o->o.t)) {
-        fprintf(stderr,
-                "error: error retrieving history for \"%s\", no visitor method exists for %s\n", gk,
-                gkv);
-        return 1;
-    }
+    group_kind(t, gk, sizeof(gk), gkv, sizeof(gkv));
+    if (strcmp(t->kind, "Pod") == 0 || strcmp(t->kind, "ReplicaSet") == 0)
+        fprintf(stderr, "error: no %s has been implemented for \"%s\"\n", viewer, gk);
+    else
+        fprintf(stderr, "error: error retrieving %s for \"%s\", no visitor method exists for %s\n",
+                what, gk, gkv);
+    return 1;
+}
+
+/* "deployments.apps": how kubectl's pause, resume and restart name a resource. */
+static void resource_name(const struct reef_kube_type *t, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s", t->plural, t->group[0] ? "." : "", t->group);
+}
+
+static int history(struct opts *o, const struct reef_json_doc *dep)
+{
+    if (!is_deployment(o->o.t))
+        return unsupported(o->o.t, "history viewer", "history");
     struct history h = {.d = REEF_JSON_DOC_INIT};
     int status = history_load(o, dep, &h);
     if (status)
@@ -417,14 +432,8 @@ static int undo_patch(struct reef_buf *p, const struct reef_json_doc *dep,
 
 static int undo(struct opts *o, const struct reef_json_doc *dep)
 {
-    char gk[128], gkv[128];
-    group_kind(o->o.t, gk, sizeof(gk), gkv, sizeof(gkv));
-    if (!is_deployment(o->o.t)) {
-        fprintf(stderr,
-                "error: error retrieving rollbacker for \"%s\", no visitor method exists for %s\n",
-                gk, gkv);
-        return 1;
-    }
+    if (!is_deployment(o->o.t))
+        return unsupported(o->o.t, "rollbacker", "rollbacker");
     char msg[128];
     if (o->revision < 0) {
         snprintf(msg, sizeof(msg), "unable to find specified revision %" PRId64 " in history",
@@ -517,8 +526,7 @@ static int pause_resume(struct opts *o, const struct reef_json_doc *dep, bool pa
 {
     const char *verb = pause ? "pausing" : "resuming";
     char res_name[128];
-    snprintf(res_name, sizeof(res_name), "%s%s%s", o->o.t->plural, o->o.t->group[0] ? "." : "",
-             o->o.t->group);
+    resource_name(o->o.t, res_name, sizeof(res_name));
     if (!is_deployment(o->o.t)) {
         fprintf(stderr, "error: %s \"%s\" %s is not supported\n", res_name, o->o.name, verb);
         return 1;
@@ -560,8 +568,9 @@ static int restart(struct opts *o)
 {
     if (!is_deployment(o->o.t)) {
         /* checked after the object is found, as kubectl does */
-        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", o->o.t->plural,
-                o->o.name);
+        char rn[128];
+        resource_name(o->o.t, rn, sizeof(rn));
+        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", rn, o->o.name);
         return 1;
     }
     /* RFC 3339 in local time, as Go's time.Now().Format(time.RFC3339) */
@@ -832,6 +841,51 @@ static int parse_bool(const char *s, bool *out)
     return -EINVAL;
 }
 
+/* reef__kube_one_get, with kubectl's resource.Info lookup: an object missing from a namespace
+ * other than default is reported as its namespace missing, when that is so. */
+static int get_object(struct opts *o, struct reef_http_result *res, struct reef_json_doc *d)
+{
+    struct reef_err err = {0};
+    int rc =
+        reef_kube_do(&o->o.k, "GET", o->o.path.data, "application/json", NULL, NULL, 0, res, &err);
+    if (rc == 0 && res->status == 404 && o->o.t->namespaced && strcmp(o->o.k.ns, "default") != 0) {
+        struct reef_buf p = REEF_BUF_INIT;
+        struct reef_http_result nres = {0};
+        struct reef_err nerr = {0};
+        reef_buf_puts(&p, "/api/v1/namespaces/");
+        reef_kube_escape(&p, o->o.k.ns);
+        bool gone = reef_kube_do(&o->o.k, "GET", p.data, "application/json", NULL, NULL, 0, &nres,
+                                 &nerr) == 0 &&
+                    nres.status == 404;
+        if (gone)
+            reef_kube_print_status(&nres);
+        reef_http_result_free(&nres);
+        reef_buf_free(&p);
+        if (gone)
+            return 1;
+    }
+    if (reef__kube_status(rc, res, &err))
+        return 1;
+    if (reef_json_parse(d, res->body, res->body_len, NULL, NULL) < 0)
+        return reef_kube_fail("the server's answer is not JSON");
+    return 0;
+}
+
+/* "-w=false" is Go's spelling for a short boolean flag's value: getopt's is "--watch=false". */
+static void long_watch(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strncmp(argv[i], "-w=", 3) == 0) {
+            static char buf[64];
+            snprintf(buf, sizeof(buf), "--watch=%s", argv[i] + 3);
+            argv[i] = buf;
+            break;
+        }
+    }
+}
+
 static int run_rollout(int argc, char **argv)
 {
     enum { O_WATCH = REEF_KUBE_O_KC + 1, O_TIMEOUT, O_REVISION, O_TO_REVISION };
@@ -845,6 +899,7 @@ static int run_rollout(int argc, char **argv)
     struct opts o = {.watch = true};
     const char *revision_flag = NULL;
     int c;
+    long_watch(argc, argv);
     reef_kube_permute(argc, argv, "n:w", lo);
     while ((c = reef_cmd_getopt(&reef_cmd_rollout, argc, argv, "n:w", lo)) != -1) {
         long long n;
@@ -925,7 +980,7 @@ static int run_rollout(int argc, char **argv)
         return 1;
     struct reef_http_result res = {0};
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
-    int st = reef__kube_one_get(&o.o, &res, &d);
+    int st = get_object(&o, &res, &d);
     if (!st) {
         switch (which) {
         case 0:

@@ -233,6 +233,12 @@ t "history without ReplicaSets" same rollout history deploy lonely
 t "history of a missing deployment" same rollout history deploy nope
 t "history of a configmap" same rollout history configmap conf
 t "history -n" same rollout history deploy web -n default
+t "history in a missing namespace" same rollout history deploy web -n nowhere
+t "history in another namespace" same rollout history deploy web -n kube-system
+t "history of a replica set" same rollout history rs/web-1a
+t "undo of a replica set" same rollout undo rs web-1a
+t "restart of a replica set" same rollout restart rs web-1a
+t "pause of a replica set" same rollout pause replicaset web-1a
 
 # ---- status: the Deployment's status set as the controller would ----
 set_status() { # OBSERVED-GENERATION-OFFSET REPLICAS UPDATED AVAILABLE [REASON]
@@ -254,6 +260,7 @@ t "status of a configmap" same rollout status configmap/conf
 t "status of a replica set" same rollout status rs/web-1a
 set_status -1 3 3 3
 t "status --watch=false, spec not observed" same rollout status deploy web --watch=false
+t "status -w=false" same rollout status deploy web -w=false
 set_status 0 3 1 1
 t "status --watch=false, replicas being updated" same rollout status deploy web --watch=false
 set_status 0 4 3 3
@@ -312,11 +319,13 @@ state() { K get deploy web -o 'jsonpath={.spec.template}{"\n"}{.metadata.annotat
 mutating() {
     local ro rc ko kc rs ks
     restore
+    # shellcheck disable=SC2086
     [ -n "${PRE:-}" ] && K $PRE > /dev/null
     ro=$(R "$@" 2>&1)
     rc=$?
     rs=$(state)
     restore
+    # shellcheck disable=SC2086
     [ -n "${PRE:-}" ] && K $PRE > /dev/null
     ko=$(K "$@" 2>&1)
     kc=$?
