@@ -139,8 +139,9 @@ int reef__ep_add_pod(void *arg, const struct reef_store_item *item)
     str_at(&d, REEF_JSON_ROOT, "status.phase", phase, sizeof(phase));
     struct reef__ep_pod p = {0};
     str_at(&d, REEF_JSON_ROOT, "status.podIP", p.ip, sizeof(p.ip));
-    /* endpointsliceutil.ShouldPodBeInEndpoints: an address, not finished, not being deleted */
-    if (!reef_label_selector_matches(w->sel, &d, labels) || !p.ip[0] ||
+    /* endpointsliceutil.ShouldPodBeInEndpoints: an address, not finished, not being deleted;
+     * and an IPv4 one, the family of reef's Services and slices */
+    if (!reef_label_selector_matches(w->sel, &d, labels) || !p.ip[0] || strchr(p.ip, ':') ||
         strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0 ||
         reef_json_find(&d, REEF_JSON_ROOT, "metadata.deletionTimestamp", NULL) >= 0)
         goto out;
