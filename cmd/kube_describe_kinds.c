@@ -1,0 +1,1637 @@
+/* reef describe: pods (and the pod templates of workloads), deployments, replica sets and nodes,
+ * section by section as kubectl describe 1.32, and resource quantities as Go prints them. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/kube.h"
+#include "cmd/kube_describe.h"
+#include "core/json.h"
+#include "orchestrate/tables.h"
+
+#define W reef__desc_w
+#define S reef__ds
+#define J reef__dj
+#define I reef__di
+#define N reef__dn
+
+/* ---- quantities (apimachinery's resource.Quantity) ---- */
+
+static const __int128 BILLION = 1000000000;
+
+static bool mul_ok(__int128 *v, __int128 m)
+{
+    const __int128 lim = ((__int128)1) << 120;
+    if (*v > lim / m || *v < -lim / m)
+        return false;
+    *v *= m;
+    return true;
+}
+
+struct reef__qty reef__qty_parse(const char *str)
+{
+    struct reef__qty q = {.s = str};
+    if (!str || !*str)
+        return q;
+    if (strcmp(str, "0") == 0) {
+        q.ok = true;
+        return q;
+    }
+    const char *p = str;
+    bool neg = false;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    while (*p == '0')
+        p++;
+    const char *num = p;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    size_t nnum = (size_t)(p - num);
+    const char *den = p;
+    size_t nden = 0;
+    if (*p == '.') {
+        den = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        nden = (size_t)(p - den);
+    }
+    const char *suf = p;
+    int base = 10, exp = 0;
+    if (!*suf) {
+        q.format = 0;
+    } else if (suf[1] == 'i' && !suf[2] && strchr("KMGTPE", suf[0])) {
+        base = 2;
+        exp = 10 * (int)(strchr("KMGTPE", suf[0]) - "KMGTPE" + 1);
+        q.format = 1;
+    } else if (!suf[1] && strchr("numkMGTPE", suf[0])) {
+        static const int e[] = {-9, -6, -3, 3, 6, 9, 12, 15, 18};
+        exp = e[strchr("numkMGTPE", suf[0]) - "numkMGTPE"];
+    } else if (suf[0] == 'e' || suf[0] == 'E') {
+        long long x;
+        if (reef_str_to_ll(suf + 1, -1000, 1000, &x) < 0)
+            return q;
+        exp = (int)x;
+        q.format = 2;
+    } else {
+        return q;
+    }
+    if (nnum + nden > 30)
+        return q;
+    __int128 v = 0;
+    for (size_t i = 0; i < nnum; i++)
+        v = v * 10 + (num[i] - '0');
+    for (size_t i = 0; i < nden; i++)
+        v = v * 10 + (den[i] - '0');
+    /* Go keeps the text when it is already canonical (its fast path) */
+    bool keep = false;
+    if (base == 10) {
+        int scale = exp - (int)nden;
+        char shifted[64];
+        snprintf(shifted, sizeof(shifted), "%.*s%.*s", (int)nnum, num, (int)nden, den);
+        size_t sl = strlen(shifted);
+        if (!sl)
+            strcpy(shifted, "0"), sl = 1;
+        if ((int)(18 - (nnum ? nnum : 1) - nden) >= 0 && scale >= -9)
+            keep = scale % 3 == 0 && !(sl >= 3 && strcmp(shifted + sl - 3, "000") == 0) &&
+                   shifted[0] != '0';
+        int pw = scale + 9;
+        if (pw >= 0) {
+            for (int i = 0; i < pw; i++)
+                if (!mul_ok(&v, 10))
+                    return q;
+        } else {
+            __int128 dv = 1;
+            for (int i = 0; i < -pw; i++)
+                if (!mul_ok(&dv, 10))
+                    return q;
+            v = (v + dv - 1) / dv; /* rounded up to a billionth, as Go does */
+        }
+    } else {
+        int prec = 15 - (int)(nnum ? nnum : 1) - (int)((float)exp * 3 / 10) - 1;
+        if (nden == 0 && prec >= 0)
+            keep = exp % 10 == 0 && (v & 7) != 0;
+        for (int i = 0; i < exp; i++)
+            if (!mul_ok(&v, 2))
+                return q;
+        int pw = 9 - (int)nden;
+        if (pw >= 0) {
+            for (int i = 0; i < pw; i++)
+                if (!mul_ok(&v, 10))
+                    return q;
+        } else {
+            __int128 dv = 1;
+            for (int i = 0; i < -pw; i++)
+                if (!mul_ok(&dv, 10))
+                    return q;
+            v = (v + dv - 1) / dv;
+        }
+        if (v > 0 && v < BILLION)
+            q.format = 0;
+    }
+    q.nano = neg ? -v : v;
+    q.ok = true;
+    if (!keep)
+        q.s = NULL;
+    return q;
+}
+
+static void i128_str(__int128 v, char *dst, size_t size)
+{
+    char tmp[64];
+    size_t n = 0;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-v) : (unsigned __int128)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u && n < sizeof(tmp) - 1);
+    size_t j = 0;
+    if (neg && j + 1 < size)
+        dst[j++] = '-';
+    while (n && j + 1 < size)
+        dst[j++] = tmp[--n];
+    dst[j] = 0;
+}
+
+void reef__qty_string(const struct reef__qty *q, char *dst, size_t size)
+{
+    if (!q->ok || q->s) {
+        snprintf(dst, size, "%s", q->s ? q->s : "");
+        return;
+    }
+    if (q->nano == 0) {
+        snprintf(dst, size, "0");
+        return;
+    }
+    int format = q->format;
+    if (format == 1) {
+        __int128 a = q->nano < 0 ? -q->nano : q->nano;
+        if (a < 1024 * BILLION || q->nano % BILLION != 0)
+            format = 0;
+    }
+    char num[64];
+    if (format == 1) {
+        __int128 m = q->nano / BILLION;
+        int e = 0;
+        while (m % 1024 == 0 && e < 6) {
+            m /= 1024;
+            e++;
+        }
+        static const char *const bs[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+        i128_str(m, num, sizeof(num));
+        snprintf(dst, size, "%s%s", num, bs[e]);
+        return;
+    }
+    __int128 m = q->nano;
+    int e = -9;
+    while (m % 10 == 0) {
+        m /= 10;
+        e++;
+    }
+    while (((e % 3) + 3) % 3 != 0) {
+        m *= 10;
+        e--;
+    }
+    i128_str(m, num, sizeof(num));
+    static const char *const ds[] = {"n", "u", "m", "", "k", "M", "G", "T", "P", "E"};
+    if (format == 0 && e >= -9 && e <= 18)
+        snprintf(dst, size, "%s%s", num, ds[(e + 9) / 3]);
+    else if (e == 0)
+        snprintf(dst, size, "%s", num);
+    else
+        snprintf(dst, size, "%se%d", num, e);
+}
+
+void reef__qty_add(struct reef__qty *q, const struct reef__qty *y)
+{
+    if (q->nano == 0)
+        q->format = y->format;
+    q->nano += y->nano;
+    q->s = NULL;
+    q->ok = q->ok && y->ok;
+}
+
+static const char *qty_text(struct reef__desc *c, const char *s)
+{
+    struct reef__qty q = reef__qty_parse(s);
+    char buf[96];
+    reef__qty_string(&q, buf, sizeof(buf));
+    return reef__desc_keep(c, strdup(buf));
+}
+
+/* ---- selectors ---- */
+
+struct req {
+    const char *key;
+    char *text;
+};
+
+static int req_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct req *)a)->key, ((const struct req *)b)->key);
+}
+
+void reef__desc_selector(struct reef_buf *out, const struct reef_json_doc *d, int sel)
+{
+    struct reef__desc tmp = {0};
+    int ml = J(d, sel, "matchLabels"), me = J(d, sel, "matchExpressions");
+    size_t cap = (size_t)N(d, sel, "matchLabels") + (size_t)N(d, sel, "matchExpressions") + 1;
+    struct req *r = calloc(cap, sizeof(*r));
+    size_t n = 0;
+    if (!r)
+        return;
+    size_t nk;
+    const char **keys = reef__desc_keys(&tmp, d, ml, &nk);
+    for (size_t i = 0; keys && i < nk && n < cap; i++) {
+        r[n].key = keys[i];
+        const char *val = "";
+        int x = reef_json_member(d, ml, keys[i]);
+        if (x >= 0)
+            val = S(&tmp, d, x, "");
+        if (asprintf(&r[n].text, "%s=%s", keys[i], val) < 0)
+            r[n].text = NULL;
+        n++;
+    }
+    struct reef_json_iter it = reef_json_iter(d, me);
+    while (me >= 0 && reef_json_next(d, &it) && n < cap) {
+        const char *key = S(&tmp, d, it.val, "key"), *op = S(&tmp, d, it.val, "operator");
+        r[n].key = key;
+        size_t nv = 0;
+        int vals = J(d, it.val, "values");
+        const char **vs = calloc((size_t)N(d, it.val, "values") + 1, sizeof(*vs));
+        struct reef_json_iter vi = reef_json_iter(d, vals);
+        while (vs && vals >= 0 && reef_json_next(d, &vi))
+            vs[nv++] = S(&tmp, d, vi.val, "");
+        /* sorted values, insertion (few of them) */
+        for (size_t a = 1; vs && a < nv; a++)
+            for (size_t b = a; b > 0 && strcmp(vs[b], vs[b - 1]) < 0; b--) {
+                const char *t = vs[b];
+                vs[b] = vs[b - 1];
+                vs[b - 1] = t;
+            }
+        struct reef_buf b;
+        reef_buf_init(&b);
+        if (strcmp(op, "Exists") == 0)
+            reef_buf_puts(&b, key);
+        else if (strcmp(op, "DoesNotExist") == 0)
+            reef_buf_printf(&b, "!%s", key);
+        else {
+            reef_buf_printf(&b, "%s %s (", key, strcmp(op, "In") == 0 ? "in" : "notin");
+            for (size_t a = 0; vs && a < nv; a++)
+                reef_buf_printf(&b, "%s%s", a ? "," : "", vs[a]);
+            reef_buf_putc(&b, ')');
+        }
+        free(vs);
+        r[n++].text = reef_buf_steal(&b);
+    }
+    qsort(r, n, sizeof(*r), req_cmp);
+    for (size_t i = 0; i < n; i++) {
+        reef_buf_printf(out, "%s%s", i ? "," : "", r[i].text ? r[i].text : "");
+        free(r[i].text);
+    }
+    free(r);
+    reef__desc_reset(&tmp);
+    free(tmp.strs);
+    reef_buf_free(&tmp.pend);
+    reef_buf_free(&tmp.out);
+}
+
+/* ---- pods and containers ---- */
+
+static const char *controlled_by(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    int refs = J(d, v, "metadata.ownerReferences");
+    struct reef_json_iter it = reef_json_iter(d, refs);
+    while (refs >= 0 && reef_json_next(d, &it)) {
+        if (reef__db(d, it.val, "controller")) {
+            char *s = NULL;
+            if (asprintf(&s, "%s/%s", S(c, d, it.val, "kind"), S(c, d, it.val, "name")) < 0)
+                return "";
+            return reef__desc_keep(c, s);
+        }
+    }
+    return "";
+}
+
+static void resources(struct reef__desc *c, const struct reef_json_doc *d, int res, int level)
+{
+    static const char *const which[] = {"limits", "requests"};
+    static const char *const title[] = {"Limits", "Requests"};
+    for (int i = 0; i < 2; i++) {
+        int m = J(d, res, which[i]);
+        size_t n;
+        const char **keys = reef__desc_keys(c, d, m, &n);
+        if (n)
+            W(c, level, "%s:\n", title[i]);
+        for (size_t k = 0; keys && k < n; k++)
+            W(c, level + 1, "%s:\t%s\n", keys[k],
+              qty_text(c, S(c, d, reef_json_member(d, m, keys[k]), "")));
+    }
+}
+
+static const char *int_or_string(struct reef__desc *c, const struct reef_json_doc *d, int v,
+                                 const char *path)
+{
+    int x = J(d, v, path);
+    if (x < 0)
+        return "<nil>";
+    return S(c, d, x, "");
+}
+
+static const char *probe_text(struct reef__desc *c, const struct reef_json_doc *d, int p)
+{
+    char attrs[256];
+    snprintf(attrs, sizeof(attrs), "delay=%llds timeout=%llds period=%llds #success=%lld #failure=%lld",
+             (long long)I(d, p, "initialDelaySeconds"), (long long)I(d, p, "timeoutSeconds"),
+             (long long)I(d, p, "periodSeconds"), (long long)I(d, p, "successThreshold"),
+             (long long)I(d, p, "failureThreshold"));
+    struct reef_buf b;
+    reef_buf_init(&b);
+    if (J(d, p, "exec") >= 0) {
+        reef_buf_puts(&b, "exec [");
+        int cmd = J(d, p, "exec.command");
+        struct reef_json_iter it = reef_json_iter(d, cmd);
+        while (cmd >= 0 && reef_json_next(d, &it))
+            reef_buf_printf(&b, "%s%s", it.index ? " " : "", S(c, d, it.val, ""));
+        reef_buf_printf(&b, "] %s", attrs);
+    } else if (J(d, p, "httpGet") >= 0) {
+        const char *scheme = S(c, d, p, "httpGet.scheme");
+        const char *host = S(c, d, p, "httpGet.host");
+        const char *port = J(d, p, "httpGet.port") >= 0 ? S(c, d, p, "httpGet.port") : "0";
+        const char *path = S(c, d, p, "httpGet.path");
+        reef_buf_puts(&b, "http-get ");
+        for (const char *s = scheme; *s; s++)
+            reef_buf_putc(&b, (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s));
+        if (*scheme)
+            reef_buf_putc(&b, ':');
+        if (*port)
+            reef_buf_printf(&b, strchr(host, ':') ? "//[%s]:%s" : "//%s:%s", host, port);
+        else
+            reef_buf_printf(&b, "//%s", host);
+        if (*path && path[0] != '/')
+            reef_buf_putc(&b, '/');
+        reef_buf_printf(&b, "%s %s", path, attrs);
+    } else if (J(d, p, "tcpSocket") >= 0) {
+        reef_buf_printf(&b, "tcp-socket %s:%s %s", S(c, d, p, "tcpSocket.host"),
+                        J(d, p, "tcpSocket.port") >= 0 ? S(c, d, p, "tcpSocket.port") : "0", attrs);
+    } else if (J(d, p, "grpc") >= 0) {
+        reef_buf_printf(&b, "grpc <pod>:%lld %s %s", (long long)I(d, p, "grpc.port"),
+                        S(c, d, p, "grpc.service"), attrs);
+    } else {
+        reef_buf_printf(&b, "unknown %s", attrs);
+    }
+    return reef__desc_keep(c, reef_buf_steal(&b));
+}
+
+/* A fieldRef value as kubectl resolves it for a pod (metadata fields only). */
+static const char *field_ref(struct reef__desc *c, const struct reef_json_doc *pd, int pod,
+                             const char *path)
+{
+    if (!pd)
+        return "";
+    static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid"};
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(path, plain[i]) == 0)
+            return S(c, pd, pod, path);
+    static const char *const maps[] = {"metadata.labels", "metadata.annotations"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t l = strlen(maps[i]);
+        if (strncmp(path, maps[i], l) != 0)
+            continue;
+        int m = J(pd, pod, maps[i]);
+        if (path[l] == '[' && (path[l + 1] == '\'' || path[l + 1] == '"')) {
+            char key[512];
+            snprintf(key, sizeof(key), "%s", path + l + 2);
+            size_t kl = strlen(key);
+            if (kl >= 2)
+                key[kl - 2] = 0;
+            int x = m >= 0 ? reef_json_member(pd, m, key) : -1;
+            return x >= 0 ? S(c, pd, x, "") : "";
+        }
+        if (path[l])
+            return "";
+        size_t n;
+        const char **keys = reef__desc_keys(c, pd, m, &n);
+        struct reef_buf b;
+        reef_buf_init(&b);
+        for (size_t k = 0; keys && k < n; k++)
+            reef_buf_printf(&b, "%s%s=\"%s\"", k ? "\n" : "", keys[k],
+                            S(c, pd, reef_json_member(pd, m, keys[k]), ""));
+        return b.data ? reef__desc_keep(c, reef_buf_steal(&b)) : "";
+    }
+    return "";
+}
+
+static const char *resource_ref(struct reef__desc *c, const struct reef_json_doc *d, int ctr,
+                                int ref)
+{
+    const char *res = S(c, d, ref, "resource");
+    const char *div = S(c, d, ref, "divisor");
+    struct reef__qty dq = reef__qty_parse(*div ? div : "1");
+    if (dq.nano == 0)
+        dq = reef__qty_parse("1");
+    char path[128];
+    const char *dot = strchr(res, '.');
+    if (!dot)
+        return "";
+    snprintf(path, sizeof(path), "resources.%.*s", (int)(dot - res), res);
+    int m = J(d, ctr, path);
+    int x = m >= 0 ? reef_json_member(d, m, dot + 1) : -1;
+    struct reef__qty q = reef__qty_parse(x >= 0 ? S(c, d, x, "") : "0");
+    if (!q.ok || dq.nano <= 0)
+        return "";
+    double r;
+    if (strcmp(dot + 1, "cpu") == 0) {
+        __int128 qm = (q.nano + 999999) / 1000000, dm = (dq.nano + 999999) / 1000000;
+        r = ceil((double)qm / (double)dm);
+    } else {
+        __int128 qv = (q.nano + BILLION - 1) / BILLION, dv = (dq.nano + BILLION - 1) / BILLION;
+        r = ceil((double)qv / (double)dv);
+    }
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%lld", (long long)r);
+    if (strcmp(buf, "0") == 0 && (strcmp(res, "limits.cpu") == 0 || strcmp(res, "limits.memory") == 0))
+        return "node allocatable";
+    return reef__desc_keep(c, strdup(buf));
+}
+
+static void container_state(struct reef__desc *c, const char *title, const struct reef_json_doc *d,
+                            int st)
+{
+    if (J(d, st, "running") >= 0) {
+        W(c, 2, "%s:\tRunning\n", title);
+        W(c, 3, "Started:\t%s\n", reef__desc_time(c, d, st, "running.startedAt"));
+    } else if (J(d, st, "waiting") >= 0) {
+        W(c, 2, "%s:\tWaiting\n", title);
+        if (*S(c, d, st, "waiting.reason"))
+            W(c, 3, "Reason:\t%s\n", S(c, d, st, "waiting.reason"));
+    } else if (J(d, st, "terminated") >= 0) {
+        int t = J(d, st, "terminated");
+        W(c, 2, "%s:\tTerminated\n", title);
+        if (*S(c, d, t, "reason"))
+            W(c, 3, "Reason:\t%s\n", S(c, d, t, "reason"));
+        if (*S(c, d, t, "message"))
+            W(c, 3, "Message:\t%s\n", S(c, d, t, "message"));
+        W(c, 3, "Exit Code:\t%lld\n", (long long)I(d, t, "exitCode"));
+        if (I(d, t, "signal") > 0)
+            W(c, 3, "Signal:\t%lld\n", (long long)I(d, t, "signal"));
+        W(c, 3, "Started:\t%s\n", reef__desc_time(c, d, t, "startedAt"));
+        W(c, 3, "Finished:\t%s\n", reef__desc_time(c, d, t, "finishedAt"));
+    } else {
+        W(c, 2, "%s:\tWaiting\n", title);
+    }
+}
+
+static void print_lines(struct reef__desc *c, int level, const char *s)
+{
+    for (;;) {
+        const char *nl = strchr(s, '\n');
+        W(c, level, "%.*s\n", (int)(nl ? nl - s : (long)strlen(s)), s);
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+}
+
+struct mount {
+    const char *path, *name, *sub;
+    bool ro;
+};
+
+static int mount_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct mount *)a)->path, ((const struct mount *)b)->path);
+}
+
+/* describeContainers: pd/pod is the pod (NULL for a template), statuses its container statuses */
+static void containers(struct reef__desc *c, const char *label, const struct reef_json_doc *d,
+                       int list, int statuses, const char *space, int pod)
+{
+    int n = list >= 0 ? reef_json_count(d, list) : 0;
+    W(c, 0, "%s%s:%s\n", space, label, n > 0 ? "" : " <none>");
+    struct reef_json_iter it = reef_json_iter(d, list);
+    while (list >= 0 && reef_json_next(d, &it)) {
+        int ct = it.val;
+        const char *name = S(c, d, ct, "name");
+        int st = -1;
+        struct reef_json_iter si = reef_json_iter(d, statuses);
+        while (statuses >= 0 && reef_json_next(d, &si))
+            if (strcmp(S(c, d, si.val, "name"), name) == 0)
+                st = si.val;
+        W(c, 1, "%s%s:\n", *space ? " " : "", name);
+        if (st >= 0)
+            W(c, 2, "Container ID:\t%s\n", S(c, d, st, "containerID"));
+        W(c, 2, "Image:\t%s\n", S(c, d, ct, "image"));
+        if (st >= 0)
+            W(c, 2, "Image ID:\t%s\n", S(c, d, st, "imageID"));
+        for (int host = 0; host < 2; host++) {
+            struct reef_buf b;
+            reef_buf_init(&b);
+            int ports = J(d, ct, "ports");
+            struct reef_json_iter pi = reef_json_iter(d, ports);
+            while (ports >= 0 && reef_json_next(d, &pi))
+                reef_buf_printf(&b, "%s%lld/%s", pi.index ? ", " : "",
+                                (long long)I(d, pi.val, host ? "hostPort" : "containerPort"),
+                                S(c, d, pi.val, "protocol"));
+            bool many = b.data && strchr(b.data, ',');
+            W(c, 2, "%s%s:\t%s\n", host ? "Host Port" : "Port", many ? "s" : "",
+              b.len ? b.data : "<none>");
+            reef_buf_free(&b);
+        }
+        if (J(d, ct, "securityContext.seccompProfile") >= 0) {
+            W(c, 2, "SeccompProfile:\t%s\n", S(c, d, ct, "securityContext.seccompProfile.type"));
+            if (strcmp(S(c, d, ct, "securityContext.seccompProfile.type"), "Localhost") == 0)
+                W(c, 3, "LocalhostProfile:\t%s\n",
+                  S(c, d, ct, "securityContext.seccompProfile.localhostProfile"));
+        }
+        static const char *const cmdk[] = {"command", "args"};
+        static const char *const cmdt[] = {"Command", "Args"};
+        for (int k = 0; k < 2; k++) {
+            int a = J(d, ct, cmdk[k]);
+            if (N(d, ct, cmdk[k]) <= 0)
+                continue;
+            W(c, 2, "%s:\n", cmdt[k]);
+            struct reef_json_iter ai = reef_json_iter(d, a);
+            while (reef_json_next(d, &ai))
+                print_lines(c, 3, S(c, d, ai.val, ""));
+        }
+        if (st >= 0) {
+            container_state(c, "State", d, J(d, st, "state"));
+            if (J(d, st, "lastState.terminated") >= 0)
+                container_state(c, "Last State", d, J(d, st, "lastState"));
+            W(c, 2, "Ready:\t%s\n", reef__db(d, st, "ready") ? "True" : "False");
+            W(c, 2, "Restart Count:\t%lld\n", (long long)I(d, st, "restartCount"));
+        }
+        resources(c, d, J(d, ct, "resources"), 2);
+        static const char *const pk[] = {"livenessProbe", "readinessProbe", "startupProbe"};
+        static const char *const pt[] = {"Liveness", "Readiness", "Startup"};
+        for (int k = 0; k < 3; k++)
+            if (J(d, ct, pk[k]) >= 0)
+                W(c, 2, "%s:\t%s\n", pt[k], probe_text(c, d, J(d, ct, pk[k])));
+        int ef = J(d, ct, "envFrom");
+        if (N(d, ct, "envFrom") > 0) {
+            W(c, 2, "Environment Variables from:\n");
+            struct reef_json_iter ei = reef_json_iter(d, ef);
+            while (reef_json_next(d, &ei)) {
+                const char *from = "", *nm = "";
+                bool opt = false;
+                if (J(d, ei.val, "configMapRef") >= 0) {
+                    from = "ConfigMap";
+                    nm = S(c, d, ei.val, "configMapRef.name");
+                    opt = reef__db(d, ei.val, "configMapRef.optional");
+                } else if (J(d, ei.val, "secretRef") >= 0) {
+                    from = "Secret";
+                    nm = S(c, d, ei.val, "secretRef.name");
+                    opt = reef__db(d, ei.val, "secretRef.optional");
+                }
+                const char *prefix = S(c, d, ei.val, "prefix");
+                if (!*prefix)
+                    W(c, 3, "%s\t%s\tOptional: %s\n", nm, from, opt ? "true" : "false");
+                else
+                    W(c, 3, "%s\t%s with prefix '%s'\tOptional: %s\n", nm, from, prefix,
+                      opt ? "true" : "false");
+            }
+        }
+        int env = J(d, ct, "env");
+        W(c, 2, "Environment:%s\n", N(d, ct, "env") > 0 ? "" : "\t<none>");
+        struct reef_json_iter ei = reef_json_iter(d, env);
+        while (env >= 0 && reef_json_next(d, &ei)) {
+            int e = ei.val;
+            const char *en = S(c, d, e, "name");
+            if (J(d, e, "valueFrom") < 0) {
+                const char *val = S(c, d, e, "value");
+                bool firstl = true;
+                for (;;) {
+                    const char *nl = strchr(val, '\n');
+                    int l = (int)(nl ? nl - val : (long)strlen(val));
+                    if (firstl)
+                        W(c, 3, "%s:\t%.*s\n", en, l, val);
+                    else
+                        W(c, 3, "\t%.*s\n", l, val);
+                    firstl = false;
+                    if (!nl)
+                        break;
+                    val = nl + 1;
+                }
+            } else if (J(d, e, "valueFrom.fieldRef") >= 0) {
+                const char *fp = S(c, d, e, "valueFrom.fieldRef.fieldPath");
+                W(c, 3, "%s:\t%s (%s:%s)\n", en, field_ref(c, pod >= 0 ? d : NULL, pod, fp),
+                  S(c, d, e, "valueFrom.fieldRef.apiVersion"), fp);
+            } else if (J(d, e, "valueFrom.resourceFieldRef") >= 0) {
+                W(c, 3, "%s:\t%s (%s)\n", en,
+                  resource_ref(c, d, ct, J(d, e, "valueFrom.resourceFieldRef")),
+                  S(c, d, e, "valueFrom.resourceFieldRef.resource"));
+            } else if (J(d, e, "valueFrom.secretKeyRef") >= 0) {
+                W(c, 3, "%s:\t<set to the key '%s' in secret '%s'>\tOptional: %s\n", en,
+                  S(c, d, e, "valueFrom.secretKeyRef.key"),
+                  S(c, d, e, "valueFrom.secretKeyRef.name"),
+                  reef__db(d, e, "valueFrom.secretKeyRef.optional") ? "true" : "false");
+            } else if (J(d, e, "valueFrom.configMapKeyRef") >= 0) {
+                W(c, 3, "%s:\t<set to the key '%s' of config map '%s'>\tOptional: %s\n", en,
+                  S(c, d, e, "valueFrom.configMapKeyRef.key"),
+                  S(c, d, e, "valueFrom.configMapKeyRef.name"),
+                  reef__db(d, e, "valueFrom.configMapKeyRef.optional") ? "true" : "false");
+            }
+        }
+        int vm = J(d, ct, "volumeMounts");
+        int nvm = N(d, ct, "volumeMounts");
+        W(c, 2, "Mounts:%s\n", nvm > 0 ? "" : "\t<none>");
+        struct mount *m = calloc((size_t)nvm + 1, sizeof(*m));
+        size_t nm = 0;
+        struct reef_json_iter mi = reef_json_iter(d, vm);
+        while (m && vm >= 0 && reef_json_next(d, &mi) && nm < (size_t)nvm)
+            m[nm++] = (struct mount){S(c, d, mi.val, "mountPath"), S(c, d, mi.val, "name"),
+                                     S(c, d, mi.val, "subPath"), reef__db(d, mi.val, "readOnly")};
+        /* sort.Sort of so few mounts is an insertion sort: stable */
+        for (size_t a = 1; m && a < nm; a++)
+            for (size_t b = a; b > 0 && mount_cmp(&m[b], &m[b - 1]) < 0; b--) {
+                struct mount t = m[b];
+                m[b] = m[b - 1];
+                m[b - 1] = t;
+            }
+        for (size_t a = 0; m && a < nm; a++) {
+            if (*m[a].sub)
+                W(c, 3, "%s from %s (%s,path=\"%s\")\n", m[a].path, m[a].name, m[a].ro ? "ro" : "rw",
+                  m[a].sub);
+            else
+                W(c, 3, "%s from %s (%s)\n", m[a].path, m[a].name, m[a].ro ? "ro" : "rw");
+        }
+        free(m);
+        int vd = J(d, ct, "volumeDevices");
+        if (N(d, ct, "volumeDevices") > 0) {
+            W(c, 2, "Devices:%s\n", nvm > 0 ? "" : "\t<none>");
+            struct reef_json_iter di = reef_json_iter(d, vd);
+            while (reef_json_next(d, &di))
+                W(c, 3, "%s from %s\n", S(c, d, di.val, "devicePath"), S(c, d, di.val, "name"));
+        }
+    }
+}
+
+static const char *tf(bool b)
+{
+    return b ? "true" : "false";
+}
+
+static void volumes(struct reef__desc *c, const struct reef_json_doc *d, int list,
+                    const char *space)
+{
+    if (list < 0 || reef_json_count(d, list) <= 0) {
+        W(c, 0, "%sVolumes:\t<none>\n", space);
+        return;
+    }
+    W(c, 0, "%sVolumes:\n", space);
+    struct reef_json_iter it = reef_json_iter(d, list);
+    while (reef_json_next(d, &it)) {
+        int v = it.val;
+        W(c, 1, "%s%s:\n", *space ? " " : "", S(c, d, v, "name"));
+        int x;
+        if ((x = J(d, v, "hostPath")) >= 0) {
+            const char *t = S(c, d, x, "type");
+            W(c, 2, "Type:\tHostPath (bare host directory volume)\n    Path:\t%s\n    HostPathType:\t%s\n",
+              S(c, d, x, "path"), J(d, x, "type") >= 0 ? t : "<none>");
+        } else if ((x = J(d, v, "emptyDir")) >= 0) {
+            const char *sl = "<unset>";
+            if (J(d, x, "sizeLimit") >= 0) {
+                struct reef__qty q = reef__qty_parse(S(c, d, x, "sizeLimit"));
+                if (q.nano > 0)
+                    sl = qty_text(c, S(c, d, x, "sizeLimit"));
+            }
+            W(c, 2,
+              "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t%s\n    "
+              "SizeLimit:\t%s\n",
+              S(c, d, x, "medium"), sl);
+        } else if ((x = J(d, v, "secret")) >= 0) {
+            W(c, 2, "Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t%s\n    Optional:\t%s\n",
+              S(c, d, x, "secretName"), tf(reef__db(d, x, "optional")));
+        } else if ((x = J(d, v, "configMap")) >= 0) {
+            W(c, 2, "Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t%s\n    Optional:\t%s\n",
+              S(c, d, x, "name"), tf(reef__db(d, x, "optional")));
+        } else if ((x = J(d, v, "nfs")) >= 0) {
+            W(c, 2,
+              "Type:\tNFS (an NFS mount that lasts the lifetime of a pod)\n    Server:\t%s\n    Path:\t%s\n    "
+              "ReadOnly:\t%s\n",
+              S(c, d, x, "server"), S(c, d, x, "path"), tf(reef__db(d, x, "readOnly")));
+        } else if ((x = J(d, v, "persistentVolumeClaim")) >= 0) {
+            W(c, 2,
+              "Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+              "namespace)\n    ClaimName:\t%s\n    ReadOnly:\t%s\n",
+              S(c, d, x, "claimName"), tf(reef__db(d, x, "readOnly")));
+        } else if ((x = J(d, v, "downwardAPI")) >= 0) {
+            W(c, 2, "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n");
+            int items = J(d, x, "items");
+            struct reef_json_iter ii = reef_json_iter(d, items);
+            while (items >= 0 && reef_json_next(d, &ii)) {
+                if (J(d, ii.val, "fieldRef") >= 0)
+                    W(c, 3, "%s -> %s\n", S(c, d, ii.val, "fieldRef.fieldPath"), S(c, d, ii.val, "path"));
+                if (J(d, ii.val, "resourceFieldRef") >= 0)
+                    W(c, 3, "%s -> %s\n", S(c, d, ii.val, "resourceFieldRef.resource"),
+                      S(c, d, ii.val, "path"));
+            }
+        } else if ((x = J(d, v, "projected")) >= 0) {
+            W(c, 2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n");
+            int srcs = J(d, x, "sources");
+            struct reef_json_iter si = reef_json_iter(d, srcs);
+            while (srcs >= 0 && reef_json_next(d, &si)) {
+                int s = si.val;
+                if (J(d, s, "secret") >= 0)
+                    W(c, 2, "SecretName:\t%s\n    SecretOptionalName:\t%s\n", S(c, d, s, "secret.name"),
+                      J(d, s, "secret.optional") >= 0 ? "<set>" : "<nil>");
+                else if (J(d, s, "downwardAPI") >= 0)
+                    W(c, 2, "DownwardAPI:\ttrue\n");
+                else if (J(d, s, "configMap") >= 0)
+                    W(c, 2, "ConfigMapName:\t%s\n    ConfigMapOptional:\t%s\n",
+                      S(c, d, s, "configMap.name"),
+                      J(d, s, "configMap.optional") >= 0 ? "<set>" : "<nil>");
+                else if (J(d, s, "serviceAccountToken") >= 0)
+                    W(c, 2, "TokenExpirationSeconds:\t%lld\n",
+                      (long long)I(d, s, "serviceAccountToken.expirationSeconds"));
+            }
+        } else if ((x = J(d, v, "csi")) >= 0) {
+            W(c, 2,
+              "Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t%s\n    "
+              "FSType:\t%s\n    ReadOnly:\t%s\n",
+              S(c, d, x, "driver"), S(c, d, x, "fsType"), tf(reef__db(d, x, "readOnly")));
+            int attrs = J(d, x, "volumeAttributes");
+            W(c, 0, "    VolumeAttributes:\t");
+            size_t n;
+            const char **keys = reef__desc_keys(c, d, attrs, &n);
+            if (!n)
+                W(c, 0, "<none>\n");
+            for (size_t k = 0; keys && k < n; k++) {
+                if (k)
+                    W(c, 0, "    \t");
+                W(c, 0, "%s=%s\n", keys[k], S(c, d, reef_json_member(d, attrs, keys[k]), ""));
+            }
+        } else if ((x = J(d, v, "image")) >= 0) {
+            W(c, 2, "Type:\tImage (a container image or OCI artifact)\n    Reference:\t%s\n    PullPolicy:\t%s\n",
+              S(c, d, x, "reference"), S(c, d, x, "pullPolicy"));
+        } else {
+            W(c, 1, "<unknown>\n");
+        }
+    }
+}
+
+struct tol {
+    const char *key;
+    int v;
+};
+
+static void tolerations(struct reef__desc *c, const char *title, const struct reef_json_doc *d,
+                        int list)
+{
+    W(c, 0, "%s:\t", title);
+    int n = list >= 0 && reef_json_kind(d, list) == REEF_JSON_ARRAY ? reef_json_count(d, list) : 0;
+    if (n <= 0) {
+        W(c, 0, "<none>\n");
+        return;
+    }
+    struct tol *t = calloc((size_t)n, sizeof(*t));
+    if (!t)
+        return;
+    size_t k = 0;
+    struct reef_json_iter it = reef_json_iter(d, list);
+    while (reef_json_next(d, &it) && k < (size_t)n)
+        t[k++] = (struct tol){S(c, d, it.val, "key"), it.val};
+    for (size_t a = 1; a < k; a++)
+        for (size_t b = a; b > 0 && strcmp(t[b].key, t[b - 1].key) < 0; b--) {
+            struct tol x = t[b];
+            t[b] = t[b - 1];
+            t[b - 1] = x;
+        }
+    for (size_t a = 0; a < k; a++) {
+        int v = t[a].v;
+        if (a)
+            W(c, 0, "\t");
+        const char *key = t[a].key, *val = S(c, d, v, "value"), *eff = S(c, d, v, "effect");
+        W(c, 0, "%s", key);
+        if (*val)
+            W(c, 0, "=%s", val);
+        if (*eff)
+            W(c, 0, ":%s", eff);
+        if (strcmp(S(c, d, v, "operator"), "Exists") == 0 && !*val)
+            W(c, 0, "%s", *key || *eff ? " op=Exists" : "op=Exists");
+        if (J(d, v, "tolerationSeconds") >= 0)
+            W(c, 0, " for %llds", (long long)I(d, v, "tolerationSeconds"));
+        W(c, 0, "\n");
+    }
+    free(t);
+}
+
+static void spread_constraints(struct reef__desc *c, const struct reef_json_doc *d, int list,
+                               const char *space)
+{
+    int n = list >= 0 ? reef_json_count(d, list) : 0;
+    if (n <= 0)
+        return;
+    W(c, 0, "%sTopology Spread Constraints:\t", space);
+    struct reef_json_iter it = reef_json_iter(d, list);
+    while (reef_json_next(d, &it)) {
+        if (it.index)
+            W(c, 0, "%s\t", space);
+        W(c, 0, "%s:%s when max skew %lld is exceeded", S(c, d, it.val, "topologyKey"),
+          S(c, d, it.val, "whenUnsatisfiable"), (long long)I(d, it.val, "maxSkew"));
+        int ls = J(d, it.val, "labelSelector");
+        if (ls >= 0) {
+            struct reef_buf b;
+            reef_buf_init(&b);
+            reef__desc_selector(&b, d, ls);
+            W(c, 0, " for selector %s", b.len ? b.data : "<none>");
+            reef_buf_free(&b);
+        }
+        W(c, 0, "\n");
+    }
+}
+
+static const char *qos_class(struct reef__desc *c, const struct reef_json_doc *d, int pod)
+{
+    const char *q = S(c, d, pod, "status.qosClass");
+    if (*q)
+        return q;
+    /* ComputePodQOS over cpu and memory */
+    static const char *const rn[] = {"cpu", "memory"};
+    __int128 req[2] = {0}, lim[2] = {0};
+    bool hreq[2] = {0}, hlim[2] = {0}, guaranteed = true;
+    static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+    for (int l = 0; l < 2; l++) {
+        int arr = J(d, pod, lists[l]);
+        struct reef_json_iter it = reef_json_iter(d, arr);
+        while (arr >= 0 && reef_json_next(d, &it)) {
+            int got = 0;
+            for (int r = 0; r < 2; r++) {
+                char p[64];
+                snprintf(p, sizeof(p), "resources.requests.%s", rn[r]);
+                struct reef__qty x = reef__qty_parse(S(c, d, it.val, p));
+                if (x.ok && x.nano > 0)
+                    req[r] += x.nano, hreq[r] = true;
+                snprintf(p, sizeof(p), "resources.limits.%s", rn[r]);
+                x = reef__qty_parse(S(c, d, it.val, p));
+                if (x.ok && x.nano > 0)
+                    lim[r] += x.nano, hlim[r] = true, got++;
+            }
+            if (got < 2)
+                guaranteed = false;
+        }
+    }
+    int nreq = hreq[0] + hreq[1], nlim = hlim[0] + hlim[1];
+    if (!nreq && !nlim)
+        return "BestEffort";
+    for (int r = 0; r < 2 && guaranteed; r++)
+        if (hreq[r] && (!hlim[r] || lim[r] != req[r]))
+            guaranteed = false;
+    return guaranteed && nreq == nlim ? "Guaranteed" : "Burstable";
+}
+
+void reef__describe_pod(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    W(c, 0, "Name:\t%s\n", S(c, d, v, "metadata.name"));
+    W(c, 0, "Namespace:\t%s\n", S(c, d, v, "metadata.namespace"));
+    if (J(d, v, "spec.priority") >= 0)
+        W(c, 0, "Priority:\t%lld\n", (long long)I(d, v, "spec.priority"));
+    if (*S(c, d, v, "spec.priorityClassName"))
+        W(c, 0, "Priority Class Name:\t%s\n", S(c, d, v, "spec.priorityClassName"));
+    if (*S(c, d, v, "spec.runtimeClassName"))
+        W(c, 0, "Runtime Class Name:\t%s\n", S(c, d, v, "spec.runtimeClassName"));
+    if (*S(c, d, v, "spec.serviceAccountName"))
+        W(c, 0, "Service Account:\t%s\n", S(c, d, v, "spec.serviceAccountName"));
+    if (!*S(c, d, v, "spec.nodeName"))
+        W(c, 0, "Node:\t<none>\n");
+    else
+        W(c, 0, "Node:\t%s/%s\n", S(c, d, v, "spec.nodeName"), S(c, d, v, "status.hostIP"));
+    if (J(d, v, "status.startTime") >= 0)
+        W(c, 0, "Start Time:\t%s\n", reef__desc_time(c, d, v, "status.startTime"));
+    reef__desc_labels(c, "Labels", d, J(d, v, "metadata.labels"));
+    reef__desc_annotations(c, "Annotations", d, J(d, v, "metadata.annotations"));
+    const char *phase = S(c, d, v, "status.phase");
+    if (J(d, v, "metadata.deletionTimestamp") >= 0 && strcmp(phase, "Failed") != 0 &&
+        strcmp(phase, "Succeeded") != 0) {
+        W(c, 0, "Status:\tTerminating (lasts %s)\n",
+          reef__desc_since(c, d, v, "metadata.deletionTimestamp"));
+        W(c, 0, "Termination Grace Period:\t%llds\n",
+          (long long)I(d, v, "metadata.deletionGracePeriodSeconds"));
+    } else {
+        W(c, 0, "Status:\t%s\n", phase);
+    }
+    if (*S(c, d, v, "status.reason"))
+        W(c, 0, "Reason:\t%s\n", S(c, d, v, "status.reason"));
+    if (*S(c, d, v, "status.message"))
+        W(c, 0, "Message:\t%s\n", S(c, d, v, "status.message"));
+    if (J(d, v, "spec.securityContext.seccompProfile") >= 0) {
+        const char *t = S(c, d, v, "spec.securityContext.seccompProfile.type");
+        W(c, 0, "SeccompProfile:\t%s\n", t);
+        if (strcmp(t, "Localhost") == 0)
+            W(c, 0, "LocalhostProfile:\t%s\n",
+              S(c, d, v, "spec.securityContext.seccompProfile.localhostProfile"));
+    }
+    W(c, 0, "IP:\t%s\n", S(c, d, v, "status.podIP"));
+    int ips = J(d, v, "status.podIPs");
+    if (N(d, v, "status.podIPs") <= 0) {
+        W(c, 0, "IPs:\t<none>\n");
+    } else {
+        W(c, 0, "IPs:\n");
+        struct reef_json_iter it = reef_json_iter(d, ips);
+        while (reef_json_next(d, &it))
+            W(c, 1, "IP:\t%s\n", S(c, d, it.val, "ip"));
+    }
+    const char *cb = controlled_by(c, d, v);
+    if (*cb)
+        W(c, 0, "Controlled By:\t%s\n", cb);
+    if (*S(c, d, v, "status.nominatedNodeName"))
+        W(c, 0, "NominatedNodeName:\t%s\n", S(c, d, v, "status.nominatedNodeName"));
+    if (J(d, v, "spec.resources") >= 0) {
+        W(c, 0, "Resources:\n");
+        resources(c, d, J(d, v, "spec.resources"), 1);
+    }
+    if (N(d, v, "spec.initContainers") > 0)
+        containers(c, "Init Containers", d, J(d, v, "spec.initContainers"),
+                   J(d, v, "status.initContainerStatuses"), "", v);
+    containers(c, "Containers", d, J(d, v, "spec.containers"), J(d, v, "status.containerStatuses"),
+               "", v);
+    if (N(d, v, "spec.ephemeralContainers") > 0)
+        containers(c, "Ephemeral Containers", d, J(d, v, "spec.ephemeralContainers"),
+                   J(d, v, "status.ephemeralContainerStatuses"), "", v);
+    int conds = J(d, v, "status.conditions");
+    if (N(d, v, "spec.readinessGates") > 0) {
+        W(c, 0, "Readiness Gates:\n  Type\tStatus\n");
+        int g = J(d, v, "spec.readinessGates");
+        struct reef_json_iter it = reef_json_iter(d, g);
+        while (reef_json_next(d, &it)) {
+            const char *ct = S(c, d, it.val, "conditionType"), *status = "<none>";
+            struct reef_json_iter ci = reef_json_iter(d, conds);
+            while (conds >= 0 && reef_json_next(d, &ci))
+                if (strcmp(S(c, d, ci.val, "type"), ct) == 0) {
+                    status = S(c, d, ci.val, "status");
+                    break;
+                }
+            W(c, 1, "%s \t%s \n", ct, status);
+        }
+    }
+    if (N(d, v, "status.conditions") > 0) {
+        W(c, 0, "Conditions:\n  Type\tStatus\n");
+        struct reef_json_iter it = reef_json_iter(d, conds);
+        while (reef_json_next(d, &it))
+            W(c, 1, "%s \t%s \n", S(c, d, it.val, "type"), S(c, d, it.val, "status"));
+    }
+    volumes(c, d, J(d, v, "spec.volumes"), "");
+    W(c, 0, "QoS Class:\t%s\n", qos_class(c, d, v));
+    reef__desc_labels(c, "Node-Selectors", d, J(d, v, "spec.nodeSelector"));
+    tolerations(c, "Tolerations", d, J(d, v, "spec.tolerations"));
+    spread_constraints(c, d, J(d, v, "spec.topologySpreadConstraints"), "");
+    /* kubectl leaves the kind out of a pod's event selector */
+    reef__desc_events(c, d, v, NULL, NULL);
+}
+
+static void pod_template(struct reef__desc *c, const struct reef_json_doc *d, int t)
+{
+    W(c, 0, "Pod Template:\n");
+    if (t < 0) {
+        W(c, 1, "<unset>");
+        return;
+    }
+    reef__desc_labels(c, "  Labels", d, J(d, t, "metadata.labels"));
+    if (N(d, t, "metadata.annotations") > 0)
+        reef__desc_annotations(c, "  Annotations", d, J(d, t, "metadata.annotations"));
+    if (*S(c, d, t, "spec.serviceAccountName"))
+        W(c, 1, "Service Account:\t%s\n", S(c, d, t, "spec.serviceAccountName"));
+    if (N(d, t, "spec.initContainers") > 0)
+        containers(c, "Init Containers", d, J(d, t, "spec.initContainers"), -1, "  ", -1);
+    containers(c, "Containers", d, J(d, t, "spec.containers"), -1, "  ", -1);
+    volumes(c, d, J(d, t, "spec.volumes"), "  ");
+    spread_constraints(c, d, J(d, t, "spec.topologySpreadConstraints"), "  ");
+    if (*S(c, d, t, "spec.priorityClassName"))
+        W(c, 1, "Priority Class Name:\t%s\n", S(c, d, t, "spec.priorityClassName"));
+    reef__desc_labels(c, "  Node-Selectors", d, J(d, t, "spec.nodeSelector"));
+    tolerations(c, "  Tolerations", d, J(d, t, "spec.tolerations"));
+}
+
+static int64_t replicas(const struct reef_json_doc *d, int v)
+{
+    return J(d, v, "spec.replicas") >= 0 ? I(d, v, "spec.replicas") : 1;
+}
+
+/* Lists objects at path (a query included) into *body/ld; the items, or -1. */
+static int list_items(struct reef__desc *c, const char *path, char **body, struct reef_json_doc *ld)
+{
+    if (reef__desc_get(c, path, body, ld) != 0)
+        return -1;
+    return J(ld, REEF_JSON_ROOT, "items");
+}
+
+static bool owned_by(struct reef__desc *c, const struct reef_json_doc *d, int v, const char *uid)
+{
+    int refs = J(d, v, "metadata.ownerReferences");
+    struct reef_json_iter it = reef_json_iter(d, refs);
+    while (refs >= 0 && reef_json_next(d, &it))
+        if (reef__db(d, it.val, "controller"))
+            return strcmp(S(c, d, it.val, "uid"), uid) == 0;
+    return false;
+}
+
+static void conditions_short(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    if (N(d, v, "status.conditions") <= 0)
+        return;
+    W(c, 0, "Conditions:\n  Type\tStatus\tReason\n");
+    W(c, 1, "----\t------\t------\n");
+    struct reef_json_iter it = reef_json_iter(d, J(d, v, "status.conditions"));
+    while (reef_json_next(d, &it))
+        W(c, 1, "%s \t%s\t%s\n", S(c, d, it.val, "type"), S(c, d, it.val, "status"),
+          S(c, d, it.val, "reason"));
+}
+
+void reef__describe_replicaset(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    const char *ns = S(c, d, v, "metadata.namespace");
+    struct reef_buf sel;
+    reef_buf_init(&sel);
+    reef__desc_selector(&sel, d, J(d, v, "spec.selector"));
+    /* the pods it controls, by phase */
+    struct reef_buf path;
+    reef_buf_init(&path);
+    reef_buf_puts(&path, "/api/v1/namespaces/");
+    reef_kube_escape(&path, ns);
+    reef_buf_puts(&path, "/pods?labelSelector=");
+    reef_kube_escape(&path, sel.data ? sel.data : "");
+    reef_buf_puts(&path, "&limit=500");
+    char *body = NULL;
+    struct reef_json_doc pd = REEF_JSON_DOC_INIT;
+    int items = list_items(c, path.data, &body, &pd);
+    int running = 0, waiting = 0, succeeded = 0, failed = 0;
+    const char *uid = S(c, d, v, "metadata.uid");
+    struct reef_json_iter it = reef_json_iter(&pd, items);
+    while (items >= 0 && reef_json_next(&pd, &it)) {
+        if (!owned_by(c, &pd, it.val, uid))
+            continue;
+        const char *ph = S(c, &pd, it.val, "status.phase");
+        running += strcmp(ph, "Running") == 0;
+        waiting += strcmp(ph, "Pending") == 0;
+        succeeded += strcmp(ph, "Succeeded") == 0;
+        failed += strcmp(ph, "Failed") == 0;
+    }
+    W(c, 0, "Name:\t%s\n", S(c, d, v, "metadata.name"));
+    W(c, 0, "Namespace:\t%s\n", ns);
+    W(c, 0, "Selector:\t%s\n", sel.len ? sel.data : "<none>");
+    reef__desc_labels(c, "Labels", d, J(d, v, "metadata.labels"));
+    reef__desc_annotations(c, "Annotations", d, J(d, v, "metadata.annotations"));
+    const char *cb = controlled_by(c, d, v);
+    if (*cb)
+        W(c, 0, "Controlled By:\t%s\n", cb);
+    W(c, 0, "Replicas:\t%lld current / %lld desired\n", (long long)I(d, v, "status.replicas"),
+      (long long)replicas(d, v));
+    W(c, 0, "Pods Status:\t");
+    if (items < 0)
+        W(c, 0, "error in fetching pods: the server could not list them\n");
+    else
+        W(c, 0, "%d Running / %d Waiting / %d Succeeded / %d Failed\n", running, waiting,
+          succeeded, failed);
+    pod_template(c, d, J(d, v, "spec.template"));
+    conditions_short(c, d, v);
+    reef__desc_events(c, d, v, "ReplicaSet", NULL);
+    reef_json_doc_free(&pd);
+    free(body);
+    reef_buf_free(&path);
+    reef_buf_free(&sel);
+}
+
+static bool zeroish(const struct reef_json_doc *d, int v)
+{
+    if (v < 0)
+        return true;
+    switch (reef_json_kind(d, v)) {
+    case REEF_JSON_NULL:
+        return true;
+    case REEF_JSON_BOOL:
+        return !reef__db(d, v, "");
+    case REEF_JSON_STRING:
+        return reef_json_str_eq(d, v, "");
+    case REEF_JSON_NUMBER:
+        return reef__di(d, v, "") == 0 && reef_json_raw(d, v, &(size_t){0})[0] != '1';
+    case REEF_JSON_ARRAY:
+    case REEF_JSON_OBJECT:
+        return reef_json_count(d, v) == 0;
+    default:
+        return true;
+    }
+}
+
+/* apiequality.Semantic.DeepEqual on decoded JSON: a missing field equals its zero value. skip is
+ * a label ignored at the top of metadata.labels (the template hash). */
+static bool sem_equal(const struct reef_json_doc *a, int va, const struct reef_json_doc *b,
+                      int vb, int depth, const char *path)
+{
+    if (depth > 64)
+        return false;
+    if (zeroish(a, va) && zeroish(b, vb))
+        return true;
+    if (va < 0 || vb < 0)
+        return false;
+    enum reef_json_kind ka = reef_json_kind(a, va), kb = reef_json_kind(b, vb);
+    if (ka != kb)
+        return false;
+    if (ka == REEF_JSON_OBJECT) {
+        bool labels = strcmp(path, "metadata.labels") == 0;
+        for (int side = 0; side < 2; side++) {
+            const struct reef_json_doc *x = side ? b : a, *y = side ? a : b;
+            int vx = side ? vb : va, vy = side ? va : vb;
+            struct reef_json_iter it = reef_json_iter(x, vx);
+            while (reef_json_next(x, &it)) {
+                char key[256] = "";
+                reef_json_get_str(x, it.key, key, sizeof(key), NULL);
+                if (labels && strcmp(key, "pod-template-hash") == 0)
+                    continue;
+                char sub[512];
+                snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+                int my = reef_json_member(y, vy, key);
+                if (!sem_equal(x, it.val, y, my, depth + 1, sub))
+                    return false;
+            }
+        }
+        return true;
+    }
+    if (ka == REEF_JSON_ARRAY) {
+        int n = reef_json_count(a, va);
+        if (n != reef_json_count(b, vb))
+            return false;
+        for (int i = 0; i < n; i++)
+            if (!sem_equal(a, reef_json_index(a, va, (size_t)i), b, reef_json_index(b, vb, (size_t)i),
+                           depth + 1, "[]"))
+                return false;
+        return true;
+    }
+    return reef_json_equal(a, va, b, vb);
+}
+
+struct rs {
+    int v;
+    int64_t created;
+    const char *name;
+};
+
+void reef__describe_deployment(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    const char *ns = S(c, d, v, "metadata.namespace");
+    struct reef_buf sel;
+    reef_buf_init(&sel);
+    reef__desc_selector(&sel, d, J(d, v, "spec.selector"));
+    W(c, 0, "Name:\t%s\n", S(c, d, v, "metadata.name"));
+    W(c, 0, "Namespace:\t%s\n", ns);
+    W(c, 0, "CreationTimestamp:\t%s\n", reef__desc_time(c, d, v, "metadata.creationTimestamp"));
+    reef__desc_labels(c, "Labels", d, J(d, v, "metadata.labels"));
+    reef__desc_annotations(c, "Annotations", d, J(d, v, "metadata.annotations"));
+    W(c, 0, "Selector:\t%s\n", sel.data ? sel.data : "");
+    W(c, 0, "Replicas:\t%lld desired | %lld updated | %lld total | %lld available | %lld unavailable\n",
+      (long long)replicas(d, v), (long long)I(d, v, "status.updatedReplicas"),
+      (long long)I(d, v, "status.replicas"), (long long)I(d, v, "status.availableReplicas"),
+      (long long)I(d, v, "status.unavailableReplicas"));
+    W(c, 0, "StrategyType:\t%s\n", S(c, d, v, "spec.strategy.type"));
+    W(c, 0, "MinReadySeconds:\t%lld\n", (long long)I(d, v, "spec.minReadySeconds"));
+    int ru = J(d, v, "spec.strategy.rollingUpdate");
+    if (ru >= 0)
+        W(c, 0, "RollingUpdateStrategy:\t%s max unavailable, %s max surge\n",
+          int_or_string(c, d, ru, "maxUnavailable"), int_or_string(c, d, ru, "maxSurge"));
+    int tmpl = J(d, v, "spec.template");
+    pod_template(c, d, tmpl);
+    conditions_short(c, d, v);
+    /* its replica sets: listed by its selector, kept when it controls them */
+    struct reef_buf path;
+    reef_buf_init(&path);
+    reef_buf_puts(&path, "/apis/apps/v1/namespaces/");
+    reef_kube_escape(&path, ns);
+    reef_buf_puts(&path, "/replicasets?labelSelector=");
+    reef_kube_escape(&path, sel.data ? sel.data : "");
+    reef_buf_puts(&path, "&limit=500");
+    char *body = NULL;
+    struct reef_json_doc rd = REEF_JSON_DOC_INIT;
+    int items = list_items(c, path.data, &body, &rd);
+    int cnt = items >= 0 ? reef_json_count(&rd, items) : 0;
+    struct rs *r = calloc((size_t)(cnt > 0 ? cnt : 1), sizeof(*r));
+    size_t n = 0;
+    const char *uid = S(c, d, v, "metadata.uid");
+    struct reef_json_iter it = reef_json_iter(&rd, items);
+    while (r && items >= 0 && reef_json_next(&rd, &it) && n < (size_t)cnt) {
+        if (!owned_by(c, &rd, it.val, uid))
+            continue;
+        int64_t ms = 0;
+        const char *ts = S(c, &rd, it.val, "metadata.creationTimestamp");
+        reef_table_parse_time(ts, strlen(ts), &ms);
+        r[n++] = (struct rs){it.val, ms, S(c, &rd, it.val, "metadata.name")};
+    }
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0; b--) {
+            bool less = r[b].created != r[b - 1].created ? r[b].created < r[b - 1].created
+                                                         : strcmp(r[b].name, r[b - 1].name) < 0;
+            if (!less)
+                break;
+            struct rs x = r[b];
+            r[b] = r[b - 1];
+            r[b - 1] = x;
+        }
+    long newi = -1;
+    for (size_t a = 0; a < n && newi < 0; a++)
+        if (sem_equal(&rd, J(&rd, r[a].v, "spec.template"), d, tmpl, 0, ""))
+            newi = (long)a;
+    if (n > 0) {
+        struct reef_buf olds, news;
+        reef_buf_init(&olds);
+        reef_buf_init(&news);
+        for (size_t a = 0; a < n; a++) {
+            struct reef_buf *b = (long)a == newi ? &news : &olds;
+            if ((long)a != newi && replicas(&rd, r[a].v) == 0)
+                continue;
+            reef_buf_printf(b, "%s%s (%lld/%lld replicas created)", b->len ? ", " : "", r[a].name,
+                            (long long)I(&rd, r[a].v, "status.replicas"),
+                            (long long)replicas(&rd, r[a].v));
+        }
+        W(c, 0, "OldReplicaSets:\t%s\n", olds.len ? olds.data : "<none>");
+        W(c, 0, "NewReplicaSet:\t%s\n", news.len ? news.data : "<none>");
+        reef_buf_free(&olds);
+        reef_buf_free(&news);
+    }
+    free(r);
+    reef__desc_events(c, d, v, "Deployment", NULL);
+    reef_json_doc_free(&rd);
+    free(body);
+    reef_buf_free(&path);
+    reef_buf_free(&sel);
+}
+
+/* ---- nodes ---- */
+
+struct res_sum {
+    char name[128];
+    struct reef__qty req, lim;
+    bool has_req, has_lim;
+};
+
+static struct res_sum *res_find(struct res_sum *s, size_t *n, size_t cap, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(s[i].name, name) == 0)
+            return &s[i];
+    if (*n == cap)
+        return NULL;
+    struct res_sum *r = &s[(*n)++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->req.ok = r->lim.ok = true;
+    return r;
+}
+
+/* PodRequestsAndLimits, for the regular containers (sum) and init containers (max) */
+static size_t pod_resources(struct reef__desc *c, const struct reef_json_doc *d, int pod,
+                            struct res_sum *s, size_t cap)
+{
+    size_t n = 0;
+    static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+    for (int l = 0; l < 2; l++) {
+        int arr = J(d, pod, lists[l]);
+        struct reef_json_iter it = reef_json_iter(d, arr);
+        while (arr >= 0 && reef_json_next(d, &it)) {
+            for (int k = 0; k < 2; k++) {
+                int m = J(d, it.val, k ? "resources.limits" : "resources.requests");
+                struct reef_json_iter mi = reef_json_iter(d, m);
+                while (m >= 0 && reef_json_next(d, &mi)) {
+                    char name[128] = "";
+                    reef_json_get_str(d, mi.key, name, sizeof(name), NULL);
+                    struct res_sum *r = res_find(s, &n, cap, name);
+                    if (!r)
+                        continue;
+                    struct reef__qty q = reef__qty_parse(S(c, d, mi.val, ""));
+                    struct reef__qty *t = k ? &r->lim : &r->req;
+                    bool *has = k ? &r->has_lim : &r->has_req;
+                    if (l == 0) {
+                        if (!*has)
+                            *t = q;
+                        else
+                            reef__qty_add(t, &q);
+                    } else if (!*has || q.nano > t->nano) {
+                        *t = q;
+                    }
+                    *has = true;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+static int64_t pct(__int128 part, __int128 whole)
+{
+    if (whole == 0)
+        return 0;
+    double f = (double)part / (double)whole * 100;
+    if (isnan(f) || isinf(f))
+        return (int64_t)0x8000000000000000ULL;
+    return (int64_t)f;
+}
+
+static __int128 milli(const struct reef__qty *q)
+{
+    return q->nano >= 0 ? (q->nano + 999999) / 1000000 : q->nano / 1000000;
+}
+static __int128 whole(const struct reef__qty *q)
+{
+    return q->nano >= 0 ? (q->nano + BILLION - 1) / BILLION : q->nano / BILLION;
+}
+
+static const char *qs(struct reef__desc *c, const struct reef__qty *q)
+{
+    char buf[96];
+    reef__qty_string(q, buf, sizeof(buf));
+    return reef__desc_keep(c, strdup(buf));
+}
+
+static void node_resources(struct reef__desc *c, const struct reef_json_doc *d, int node,
+                           const struct reef_json_doc *pd, int items)
+{
+    int npods = items >= 0 ? reef_json_count(pd, items) : 0;
+    W(c, 0, "Non-terminated Pods:\t(%d in total)\n", npods);
+    W(c, 1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n");
+    W(c, 1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n");
+    int alloc = N(d, node, "status.allocatable") > 0 ? J(d, node, "status.allocatable")
+                                                      : J(d, node, "status.capacity");
+    int x;
+    struct reef__qty acpu = reef__qty_parse(
+        (x = alloc >= 0 ? reef_json_member(d, alloc, "cpu") : -1) >= 0 ? S(c, d, x, "") : "0");
+    struct reef__qty amem = reef__qty_parse(
+        (x = alloc >= 0 ? reef_json_member(d, alloc, "memory") : -1) >= 0 ? S(c, d, x, "") : "0");
+    struct reef__qty aeph = reef__qty_parse(
+        (x = alloc >= 0 ? reef_json_member(d, alloc, "ephemeral-storage") : -1) >= 0 ? S(c, d, x, "")
+                                                                                     : "0");
+    enum { CAP = 64 };
+    struct res_sum tot[CAP];
+    size_t ntot = 0;
+    struct reef__qty zero = reef__qty_parse("0");
+    zero.s = NULL;
+    struct reef_json_iter it = reef_json_iter(pd, items);
+    while (items >= 0 && reef_json_next(pd, &it)) {
+        struct res_sum s[CAP];
+        size_t n = pod_resources(c, pd, it.val, s, CAP);
+        const struct reef__qty *cr = &zero, *cl = &zero, *mr = &zero, *ml = &zero;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(s[i].name, "cpu") == 0) {
+                cr = s[i].has_req ? &s[i].req : &zero;
+                cl = s[i].has_lim ? &s[i].lim : &zero;
+            } else if (strcmp(s[i].name, "memory") == 0) {
+                mr = s[i].has_req ? &s[i].req : &zero;
+                ml = s[i].has_lim ? &s[i].lim : &zero;
+            }
+            struct res_sum *t = res_find(tot, &ntot, CAP, s[i].name);
+            if (!t)
+                continue;
+            for (int k = 0; k < 2; k++) {
+                bool has = k ? s[i].has_lim : s[i].has_req;
+                if (!has)
+                    continue;
+                struct reef__qty *dst = k ? &t->lim : &t->req;
+                bool *th = k ? &t->has_lim : &t->has_req;
+                if (!*th) {
+                    *dst = k ? s[i].lim : s[i].req;
+                    *th = true;
+                } else {
+                    reef__qty_add(dst, k ? &s[i].lim : &s[i].req);
+                }
+            }
+        }
+        W(c, 1, "%s\t%s\t\t%s (%lld%%)\t%s (%lld%%)\t%s (%lld%%)\t%s (%lld%%)\t%s\n",
+          S(c, pd, it.val, "metadata.namespace"), S(c, pd, it.val, "metadata.name"), qs(c, cr),
+          (long long)pct(milli(cr), milli(&acpu)), qs(c, cl), (long long)pct(milli(cl), milli(&acpu)),
+          qs(c, mr), (long long)pct(whole(mr), whole(&amem)), qs(c, ml),
+          (long long)pct(whole(ml), whole(&amem)),
+          reef__desc_since(c, pd, it.val, "metadata.creationTimestamp"));
+    }
+    W(c, 0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n");
+    W(c, 1, "Resource\tRequests\tLimits\n");
+    W(c, 1, "--------\t--------\t------\n");
+    static const char *const std[] = {"cpu", "memory", "ephemeral-storage"};
+    const struct reef__qty *al[] = {&acpu, &amem, &aeph};
+    for (int i = 0; i < 3; i++) {
+        const struct reef__qty *rq = &zero, *lq = &zero;
+        for (size_t j = 0; j < ntot; j++)
+            if (strcmp(tot[j].name, std[i]) == 0) {
+                if (tot[j].has_req)
+                    rq = &tot[j].req;
+                if (tot[j].has_lim)
+                    lq = &tot[j].lim;
+            }
+        long long pr, pl;
+        if (i == 0) {
+            pr = pct(milli(rq), milli(al[i]));
+            pl = pct(milli(lq), milli(al[i]));
+        } else {
+            pr = pct(whole(rq), whole(al[i]));
+            pl = pct(whole(lq), whole(al[i]));
+        }
+        W(c, 1, "%s\t%s (%lld%%)\t%s (%lld%%)\n", std[i], qs(c, rq), pr, qs(c, lq), pl);
+    }
+    /* hugepages first, then the extended resources, each sorted */
+    size_t nk;
+    const char **keys = reef__desc_keys(c, d, alloc, &nk);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; keys && k < nk; k++) {
+            bool huge = strncmp(keys[k], "hugepages-", 10) == 0;
+            bool stdr = strcmp(keys[k], "cpu") == 0 || strcmp(keys[k], "memory") == 0 ||
+                        strcmp(keys[k], "ephemeral-storage") == 0 || strcmp(keys[k], "pods") == 0;
+            if (pass == 0 ? !huge : (huge || stdr))
+                continue;
+            const struct reef__qty *rq = &zero, *lq = &zero;
+            for (size_t j = 0; j < ntot; j++)
+                if (strcmp(tot[j].name, keys[k]) == 0) {
+                    if (tot[j].has_req)
+                        rq = &tot[j].req;
+                    if (tot[j].has_lim)
+                        lq = &tot[j].lim;
+                }
+            if (pass == 0) {
+                struct reef__qty a =
+                    reef__qty_parse(S(c, d, reef_json_member(d, alloc, keys[k]), ""));
+                W(c, 1, "%s\t%s (%lld%%)\t%s (%lld%%)\n", keys[k], qs(c, rq),
+                  (long long)pct(whole(rq), whole(&a)), qs(c, lq),
+                  (long long)pct(whole(lq), whole(&a)));
+            } else {
+                W(c, 1, "%s\t%s\t%s\n", keys[k], qs(c, rq), qs(c, lq));
+            }
+        }
+    }
+}
+
+void reef__describe_node(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    const char *name = S(c, d, v, "metadata.name");
+    /* its pods that have not terminated, and its lease */
+    struct reef_buf path;
+    reef_buf_init(&path);
+    reef_buf_puts(&path, "/api/v1/pods?fieldSelector=");
+    char *fs = NULL;
+    if (asprintf(&fs, "spec.nodeName=%s,status.phase!=Succeeded,status.phase!=Failed", name) >= 0)
+        reef_kube_escape(&path, fs);
+    free(fs);
+    reef_buf_puts(&path, "&limit=500");
+    char *pbody = NULL;
+    struct reef_json_doc pd = REEF_JSON_DOC_INIT;
+    int items = list_items(c, path.data, &pbody, &pd);
+    W(c, 0, "Name:\t%s\n", name);
+    int labels = J(d, v, "metadata.labels");
+    size_t nk;
+    const char **keys = reef__desc_keys(c, d, labels, &nk);
+    struct reef_buf roles;
+    reef_buf_init(&roles);
+    const char **rl = calloc(nk + 1, sizeof(*rl));
+    size_t nr = 0;
+    for (size_t k = 0; rl && keys && k < nk; k++) {
+        const char *role = NULL;
+        if (strncmp(keys[k], "node-role.kubernetes.io/", 24) == 0 && keys[k][24])
+            role = keys[k] + 24;
+        else if (strcmp(keys[k], "kubernetes.io/role") == 0)
+            role = S(c, d, reef_json_member(d, labels, keys[k]), "");
+        if (!role || !*role)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < nr; j++)
+            dup = dup || strcmp(rl[j], role) == 0;
+        if (!dup)
+            rl[nr++] = role;
+    }
+    for (size_t a = 1; a < nr; a++)
+        for (size_t b = a; b > 0 && strcmp(rl[b], rl[b - 1]) < 0; b--) {
+            const char *t = rl[b];
+            rl[b] = rl[b - 1];
+            rl[b - 1] = t;
+        }
+    for (size_t j = 0; j < nr; j++)
+        reef_buf_printf(&roles, "%s%s", j ? "," : "", rl[j]);
+    free(rl);
+    W(c, 0, "Roles:\t%s\n", roles.len ? roles.data : "<none>");
+    reef_buf_free(&roles);
+    reef__desc_labels(c, "Labels", d, labels);
+    reef__desc_annotations(c, "Annotations", d, J(d, v, "metadata.annotations"));
+    W(c, 0, "CreationTimestamp:\t%s\n", reef__desc_time(c, d, v, "metadata.creationTimestamp"));
+    /* taints sorted by effect,key */
+    W(c, 0, "Taints:\t");
+    int taints = J(d, v, "spec.taints");
+    int nt = N(d, v, "spec.taints");
+    if (nt <= 0) {
+        W(c, 0, "<none>\n");
+    } else {
+        char **t = calloc((size_t)nt, sizeof(*t));
+        char **sk = calloc((size_t)nt, sizeof(*sk));
+        size_t n = 0;
+        struct reef_json_iter it = reef_json_iter(d, taints);
+        while (t && sk && reef_json_next(d, &it) && n < (size_t)nt) {
+            const char *k = S(c, d, it.val, "key"), *val = S(c, d, it.val, "value"),
+                       *eff = S(c, d, it.val, "effect");
+            if (asprintf(&sk[n], "%s,%s", eff, k) < 0)
+                sk[n] = NULL;
+            if (asprintf(&t[n], "%s%s%s%s%s", k, *val ? "=" : "", val, *eff ? ":" : "", eff) < 0)
+                t[n] = NULL;
+            reef__desc_keep(c, sk[n]);
+            reef__desc_keep(c, t[n]);
+            if (!sk[n] || !t[n])
+                continue;
+            n++;
+        }
+        for (size_t a = 1; a < n; a++)
+            for (size_t b = a; b > 0 && strcmp(sk[b], sk[b - 1]) < 0; b--) {
+                char *x = sk[b];
+                sk[b] = sk[b - 1];
+                sk[b - 1] = x;
+                x = t[b];
+                t[b] = t[b - 1];
+                t[b - 1] = x;
+            }
+        for (size_t a = 0; a < n; a++)
+            W(c, 0, "%s%s\n", a ? "\t" : "", t[a]);
+        free(t);
+        free(sk);
+    }
+    W(c, 0, "Unschedulable:\t%s\n", tf(reef__db(d, v, "spec.unschedulable")));
+    reef_buf_reset(&path);
+    reef_buf_puts(&path, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/");
+    reef_kube_escape(&path, name);
+    char *lbody = NULL;
+    struct reef_json_doc ld = REEF_JSON_DOC_INIT;
+    int rc = reef__desc_get(c, path.data, &lbody, &ld);
+    if (rc == 0) {
+        W(c, 0, "Lease:\n");
+        W(c, 1, "HolderIdentity:\t%s\n",
+          J(&ld, 0, "spec.holderIdentity") >= 0 ? S(c, &ld, 0, "spec.holderIdentity") : "<unset>");
+        W(c, 1, "AcquireTime:\t%s\n",
+          J(&ld, 0, "spec.acquireTime") >= 0 ? reef__desc_time(c, &ld, 0, "spec.acquireTime")
+                                             : "<unset>");
+        W(c, 1, "RenewTime:\t%s\n",
+          J(&ld, 0, "spec.renewTime") >= 0 ? reef__desc_time(c, &ld, 0, "spec.renewTime")
+                                           : "<unset>");
+    } else if (rc == 404) {
+        W(c, 0, "Lease:\tFailed to get lease: leases.coordination.k8s.io \"%s\" not found\n", name);
+    } else {
+        W(c, 0, "Lease:\tFailed to get lease: the server could not be reached\n");
+    }
+    reef_json_doc_free(&ld);
+    free(lbody);
+    int conds = J(d, v, "status.conditions");
+    if (N(d, v, "status.conditions") > 0) {
+        W(c, 0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n");
+        W(c, 1, "----\t------\t-----------------\t------------------\t------\t-------\n");
+        struct reef_json_iter it = reef_json_iter(d, conds);
+        while (reef_json_next(d, &it))
+            W(c, 1, "%s \t%s \t%s \t%s \t%s \t%s\n", S(c, d, it.val, "type"),
+              S(c, d, it.val, "status"), reef__desc_time(c, d, it.val, "lastHeartbeatTime"),
+              reef__desc_time(c, d, it.val, "lastTransitionTime"), S(c, d, it.val, "reason"),
+              S(c, d, it.val, "message"));
+    }
+    W(c, 0, "Addresses:\n");
+    int addrs = J(d, v, "status.addresses");
+    struct reef_json_iter ai = reef_json_iter(d, addrs);
+    while (addrs >= 0 && reef_json_next(d, &ai))
+        W(c, 1, "%s:\t%s\n", S(c, d, ai.val, "type"), S(c, d, ai.val, "address"));
+    static const char *const rl2[] = {"status.capacity", "status.allocatable"};
+    static const char *const rt[] = {"Capacity", "Allocatable"};
+    for (int i = 0; i < 2; i++) {
+        int m = J(d, v, rl2[i]);
+        if (N(d, v, rl2[i]) <= 0)
+            continue;
+        W(c, 0, "%s:\n", rt[i]);
+        const char **rk = reef__desc_keys(c, d, m, &nk);
+        for (size_t k = 0; rk && k < nk; k++)
+            W(c, 0, "  %s:\t%s\n", rk[k], qty_text(c, S(c, d, reef_json_member(d, m, rk[k]), "")));
+    }
+    W(c, 0, "System Info:\n");
+    static const char *const si[][2] = {
+        {"Machine ID", "machineID"},
+        {"System UUID", "systemUUID"},
+        {"Boot ID", "bootID"},
+        {"Kernel Version", "kernelVersion"},
+        {"OS Image", "osImage"},
+        {"Operating System", "operatingSystem"},
+        {"Architecture", "architecture"},
+        {"Container Runtime Version", "containerRuntimeVersion"},
+        {"Kubelet Version", "kubeletVersion"},
+        {"Kube-Proxy Version", "kubeProxyVersion"},
+    };
+    int info = J(d, v, "status.nodeInfo");
+    for (size_t i = 0; i < sizeof(si) / sizeof(si[0]); i++)
+        W(c, 0, "  %s:\t%s\n", si[i][0], S(c, d, info, si[i][1]));
+    if (*S(c, d, v, "spec.podCIDR"))
+        W(c, 0, "PodCIDR:\t%s\n", S(c, d, v, "spec.podCIDR"));
+    int cidrs = J(d, v, "spec.podCIDRs");
+    if (N(d, v, "spec.podCIDRs") > 0) {
+        struct reef_buf b;
+        reef_buf_init(&b);
+        struct reef_json_iter it = reef_json_iter(d, cidrs);
+        while (reef_json_next(d, &it))
+            reef_buf_printf(&b, "%s%s", it.index ? "," : "", S(c, d, it.val, ""));
+        W(c, 0, "PodCIDRs:\t%s\n", b.data ? b.data : "");
+        reef_buf_free(&b);
+    }
+    if (*S(c, d, v, "spec.providerID"))
+        W(c, 0, "ProviderID:\t%s\n", S(c, d, v, "spec.providerID"));
+    if (items >= 0)
+        node_resources(c, d, v, &pd, items);
+    else
+        W(c, 0, "Pods:\tnot authorized\n");
+    reef__desc_events(c, d, v, "Node", NULL);
+    reef_json_doc_free(&pd);
+    free(pbody);
+    reef_buf_free(&path);
+}
