@@ -943,6 +943,53 @@ static const char *join_strings(struct reef__desc *c, const struct reef_json_doc
     return reef__desc_keep(c, reef_buf_steal(&b));
 }
 
+static const char *or_unset(struct reef__desc *c, const struct reef_json_doc *d, int v,
+                            const char *path)
+{
+    return reef__dj(d, v, path) >= 0 ? reef__ds(c, d, v, path) : "<unset>";
+}
+
+static void describe_endpointslice(struct reef__desc *c, const struct reef_json_doc *d, int v)
+{
+    reef__desc_w(c, 0, "Name:\t%s\n", reef__ds(c, d, v, "metadata.name"));
+    reef__desc_w(c, 0, "Namespace:\t%s\n", reef__ds(c, d, v, "metadata.namespace"));
+    reef__desc_labels(c, "Labels", d, reef__dj(d, v, "metadata.labels"));
+    reef__desc_annotations(c, "Annotations", d, reef__dj(d, v, "metadata.annotations"));
+    reef__desc_w(c, 0, "AddressType:\t%s\n", reef__ds(c, d, v, "addressType"));
+    if (reef__dn(d, v, "ports") <= 0) {
+        reef__desc_w(c, 0, "Ports: <unset>\n");
+    } else {
+        reef__desc_w(c, 0, "Ports:\n");
+        reef__desc_w(c, 1, "Name\tPort\tProtocol\n");
+        reef__desc_w(c, 1, "----\t----\t--------\n");
+        struct reef_json_iter it = reef_json_iter(d, reef__dj(d, v, "ports"));
+        while (reef_json_next(d, &it)) {
+            const char *name = reef__ds(c, d, it.val, "name");
+            reef__desc_w(c, 1, "%s\t%s\t%s\n", *name ? name : "<unset>",
+                         or_unset(c, d, it.val, "port"), reef__ds(c, d, it.val, "protocol"));
+        }
+    }
+    if (reef__dn(d, v, "endpoints") <= 0) {
+        reef__desc_w(c, 0, "Endpoints: <none>\n");
+    } else {
+        reef__desc_w(c, 0, "Endpoints:\n");
+        struct reef_json_iter it = reef_json_iter(d, reef__dj(d, v, "endpoints"));
+        while (reef_json_next(d, &it)) {
+            const char *a = join_strings(c, d, reef__dj(d, it.val, "addresses"), ", ");
+            reef__desc_w(c, 1, "- Addresses:\t%s\n", *a ? a : "<none>");
+            reef__desc_w(c, 2, "Conditions:\n");
+            reef__desc_w(c, 3, "Ready:\t%s\n", or_unset(c, d, it.val, "conditions.ready"));
+            reef__desc_w(c, 2, "Hostname:\t%s\n", or_unset(c, d, it.val, "hostname"));
+            if (reef__dj(d, it.val, "targetRef") >= 0)
+                reef__desc_w(c, 2, "TargetRef:\t%s/%s\n", reef__ds(c, d, it.val, "targetRef.kind"),
+                             reef__ds(c, d, it.val, "targetRef.name"));
+            reef__desc_w(c, 2, "NodeName:\t%s\n", or_unset(c, d, it.val, "nodeName"));
+            reef__desc_w(c, 2, "Zone:\t%s\n", or_unset(c, d, it.val, "zone"));
+        }
+    }
+    reef__desc_events(c, d, v, "EndpointSlice", NULL);
+}
+
 static void describe_service(struct reef__desc *c, const struct reef_json_doc *d, int v)
 {
     const char *name = reef__ds(c, d, v, "metadata.name");
@@ -1085,40 +1132,11 @@ static void describe_object(struct reef__desc *c, const struct reef_kube_type *t
         describe_secret(c, d, v);
     else if (strcmp(k, "Endpoints") == 0)
         describe_endpoints(c, d, v);
+    else if (strcmp(k, "EndpointSlice") == 0)
+        describe_endpointslice(c, d, v);
     else
         describe_generic(c, d, v);
     reef__desc_flush(c);
-}
-
-/* A pod that is gone may still have events: kubectl shows them instead of the error. */
-static bool missing_pod_events(struct reef__desc *c, const char *ns, const char *name,
-                               const struct reef_http_result *res)
-{
-    if (!c->show_events)
-        return false;
-    struct reef_buf sel;
-    reef_buf_init(&sel);
-    sel_term(&sel, "involvedObject.name", name);
-    sel_term(&sel, "involvedObject.namespace", ns);
-    struct evlist l = {0};
-    events_fetch(c, &l, 0, ns, sel.data);
-    bool found = l.n > 0;
-    if (found) {
-        struct reef_json_doc sd = REEF_JSON_DOC_INIT;
-        char msg[1024] = "";
-        if (res->body && reef_json_parse(&sd, res->body, res->body_len, NULL, NULL) == 0) {
-            int m = reef_json_member(&sd, REEF_JSON_ROOT, "message");
-            if (m >= 0)
-                reef_json_get_str(&sd, m, msg, sizeof(msg), NULL);
-        }
-        reef_json_doc_free(&sd);
-        reef__desc_w(c, 0, "Pod '%s': error '%s', but found events.\n", name, msg);
-        events_print(c, &l);
-        reef__desc_flush(c);
-    }
-    evlist_free(&l);
-    reef_buf_free(&sel);
-    return found;
 }
 
 /* GETs and describes one object. Returns 0 and leaves the text in c->out; 404 with *res kept for
@@ -1302,9 +1320,8 @@ static int run_describe(int argc, char **argv)
     int nargs = argc - optind;
     char **args = argv + optind;
     if (nargs == 0) {
-        fprintf(stderr, "You must specify the type of resource to describe. Use \"kubectl "
-                        "api-resources\" for a complete list of supported resources.\n\n");
-        fprintf(stderr, "error: Required resource not specified.\n");
+        fprintf(stderr, "error: You must specify the type of resource to describe. Use \"kubectl "
+                        "api-resources\" for a complete list of supported resources.\n");
         return 1;
     }
     /* TYPE/NAME... or TYPE[,TYPE] [NAME...] */
@@ -1422,11 +1439,6 @@ static int run_describe(int argc, char **argv)
                     strv_free(nm);
                     strv_free(sp);
                 }
-            }
-            if (!shown && strcmp(tn[i]->kind, "Pod") == 0 &&
-                missing_pod_events(&c, k.ns, names[i], &missing[i])) {
-                emit(&c, &first);
-                shown = true;
             }
             if (!shown) {
                 reef_kube_print_status(&missing[i]);

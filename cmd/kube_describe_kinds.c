@@ -385,43 +385,14 @@ static const char *probe_text(struct reef__desc *c, const struct reef_json_doc *
     return reef__desc_keep(c, reef_buf_steal(&b));
 }
 
-/* A fieldRef value as kubectl resolves it for a pod (metadata fields only). */
+/* A fieldRef value as kubectl resolves it for a pod: its scheme converts only the name and the
+ * namespace (client-go's default field label conversion), anything else resolves to "". */
 static const char *field_ref(struct reef__desc *c, const struct reef_json_doc *pd, int pod,
                              const char *path)
 {
-    if (!pd)
+    if (!pd || (strcmp(path, "metadata.name") != 0 && strcmp(path, "metadata.namespace") != 0))
         return "";
-    static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid"};
-    for (size_t i = 0; i < 3; i++)
-        if (strcmp(path, plain[i]) == 0)
-            return S(c, pd, pod, path);
-    static const char *const maps[] = {"metadata.labels", "metadata.annotations"};
-    for (size_t i = 0; i < 2; i++) {
-        size_t l = strlen(maps[i]);
-        if (strncmp(path, maps[i], l) != 0)
-            continue;
-        int m = J(pd, pod, maps[i]);
-        if (path[l] == '[' && (path[l + 1] == '\'' || path[l + 1] == '"')) {
-            char key[512];
-            snprintf(key, sizeof(key), "%s", path + l + 2);
-            size_t kl = strlen(key);
-            if (kl >= 2)
-                key[kl - 2] = 0;
-            int x = m >= 0 ? reef_json_member(pd, m, key) : -1;
-            return x >= 0 ? S(c, pd, x, "") : "";
-        }
-        if (path[l])
-            return "";
-        size_t n;
-        const char **keys = reef__desc_keys(c, pd, m, &n);
-        struct reef_buf b;
-        reef_buf_init(&b);
-        for (size_t k = 0; keys && k < n; k++)
-            reef_buf_printf(&b, "%s%s=\"%s\"", k ? "\n" : "", keys[k],
-                            S(c, pd, reef_json_member(pd, m, keys[k]), ""));
-        return b.data ? reef__desc_keep(c, reef_buf_steal(&b)) : "";
-    }
-    return "";
+    return S(c, pd, pod, path);
 }
 
 static const char *resource_ref(struct reef__desc *c, const struct reef_json_doc *d, int ctr,
