@@ -1305,8 +1305,9 @@ static int run_describe(int argc, char **argv)
                 show_events = false;
             else {
                 fprintf(stderr,
-                        "error: invalid argument \"%s\" for \"--show-events\" flag: "
-                        "strconv.ParseBool: parsing \"%s\": invalid syntax\n",
+                        "Error: invalid argument \"%s\" for \"--show-events\" flag: "
+                        "strconv.ParseBool: parsing \"%s\": invalid syntax\n"
+                        "See 'reef describe --help' for usage.\n",
                         optarg, optarg);
                 return 1;
             }

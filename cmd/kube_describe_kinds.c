@@ -2,6 +2,7 @@
  * section by section as kubectl describe 1.32, and resource quantities as Go prints them. */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1164,7 +1165,8 @@ void reef__describe_deployment(struct reef__desc *c, const struct reef_json_doc 
     int tmpl = J(d, v, "spec.template");
     pod_template(c, d, tmpl);
     conditions_short(c, d, v);
-    /* its replica sets: listed by its selector, kept when it controls them */
+    /* its replica sets: listed by its selector, kept when it controls them; kubectl shows every
+     * old one, scaled to zero or not */
     struct reef_buf path;
     reef_buf_init(&path);
     reef_buf_puts(&path, "/apis/apps/v1/namespaces/");
@@ -1208,8 +1210,6 @@ void reef__describe_deployment(struct reef__desc *c, const struct reef_json_doc 
         reef_buf_init(&news);
         for (size_t a = 0; a < n; a++) {
             struct reef_buf *b = (long)a == newi ? &news : &olds;
-            if ((long)a != newi && replicas(&rd, r[a].v) == 0)
-                continue;
             reef_buf_printf(b, "%s%s (%lld/%lld replicas created)", b->len ? ", " : "", r[a].name,
                             (long long)I(&rd, r[a].v, "status.replicas"),
                             (long long)replicas(&rd, r[a].v));
@@ -1287,14 +1287,20 @@ static size_t pod_resources(struct reef__desc *c, const struct reef_json_doc *d,
     return n;
 }
 
+/* int64(float64(part) / float64(whole) * 100) as Go computes it on amd64: a division by zero
+ * gives an infinity or NaN, which converts to the lowest int64. */
+static int64_t pct_raw(__int128 part, __int128 whole)
+{
+    double f = (double)part / (double)whole * 100;
+    if (isnan(f) || f >= 9223372036854775807.0 || f < -9223372036854775807.0)
+        return INT64_MIN;
+    return (int64_t)f;
+}
+
+/* the same where kubectl checks the divisor first */
 static int64_t pct(__int128 part, __int128 whole)
 {
-    if (whole == 0)
-        return 0;
-    double f = (double)part / (double)whole * 100;
-    if (isnan(f) || isinf(f))
-        return (int64_t)0x8000000000000000ULL;
-    return (int64_t)f;
+    return whole == 0 ? 0 : pct_raw(part, whole);
 }
 
 static __int128 milli(const struct reef__qty *q)
@@ -1367,9 +1373,10 @@ static void node_resources(struct reef__desc *c, const struct reef_json_doc *d, 
         }
         W(c, 1, "%s\t%s\t\t%s (%lld%%)\t%s (%lld%%)\t%s (%lld%%)\t%s (%lld%%)\t%s\n",
           S(c, pd, it.val, "metadata.namespace"), S(c, pd, it.val, "metadata.name"), qs(c, cr),
-          (long long)pct(milli(cr), milli(&acpu)), qs(c, cl), (long long)pct(milli(cl), milli(&acpu)),
-          qs(c, mr), (long long)pct(whole(mr), whole(&amem)), qs(c, ml),
-          (long long)pct(whole(ml), whole(&amem)),
+          (long long)pct_raw(milli(cr), milli(&acpu)), qs(c, cl),
+          (long long)pct_raw(milli(cl), milli(&acpu)), qs(c, mr),
+          (long long)pct_raw(whole(mr), whole(&amem)), qs(c, ml),
+          (long long)pct_raw(whole(ml), whole(&amem)),
           reef__desc_since(c, pd, it.val, "metadata.creationTimestamp"));
     }
     W(c, 0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n");
