@@ -390,6 +390,30 @@ t "describe TYPE,TYPE" same cm,secrets
 t "describe a name prefix" same pods web-cur
 t "describe with events hidden" same pod web-cur-x1 --show-events=false
 
+# quantities as Go's resource.Quantity prints them: kept as written when canonical, else
+# canonicalized (500m, 1Gi, 2k, 1e3), sums of two containers canonicalized too
+quantities() {
+    local i=0 pair cpu mem
+    K create namespace q > /dev/null || return 1
+    for pair in 0.5:1.5Gi 1000m:1024Mi 2000m:1000Mi 1.5:1e3 100:1G 0.001:1500k 1e-3:512 \
+        +1:0.5Gi 01:1025Mi 1m:2048 3.14159:123456789 5k:1Ei 250u:1.1Ki 0:0.1; do
+        cpu=${pair%%:*} mem=${pair#*:} i=$((i + 1))
+        cat << EOF
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: q$i, namespace: q}
+spec:
+  containers:
+  - {name: a, image: x, resources: {requests: {cpu: "$cpu", memory: "$mem"}, limits: {cpu: "$cpu", memory: "$mem"}}}
+  - {name: b, image: x, resources: {requests: {cpu: "$cpu", memory: "$mem"}}}
+EOF
+    done > q.yaml
+    K apply -f q.yaml
+}
+t "pods with all kinds of quantities" quantities
+t "describe quantities" same pods -n q
+
 # ---- bad input ----
 t "a missing object" same pod nope
 t_expect_rc 1 "a missing object exits 1" R describe pod nope
