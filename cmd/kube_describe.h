@@ -1,7 +1,7 @@
 /* kube_describe: the pieces shared by `reef describe`'s files: a text writer laid out as kubectl's
  * describe output (Go's tabwriter with describe's settings and its prefix writer), JSON getters
  * that turn a missing field into Go's zero value, resource quantities as Go's resource.Quantity
- * prints them, and the per-kind describers.
+ * prints them, and the per-kind describers (kube_describe_out.c, _core.c, _pod.c, _apps.c).
  *
  * Command-line only: single-threaded, synchronous. */
 #ifndef REEF_CMD_KUBE_DESCRIBE_H
@@ -47,8 +47,7 @@ int reef__dn(const struct reef_json_doc *d, int v, const char *path);
 
 /* Keys of object v sorted bytewise (Go's sort.Strings), decoded; kept until the reset. *n is
  * set to their number. */
-const char **reef__desc_keys(struct reef__desc *c, const struct reef_json_doc *d, int v,
-                             size_t *n);
+const char **reef__desc_keys(struct reef__desc *c, const struct reef_json_doc *d, int v, size_t *n);
 
 /* RFC 3339 time at path as Go's time.RFC1123Z in local time ("Mon, 02 Jan 2006 15:04:05
  * -0700"); Go's zero time when missing. */
@@ -62,17 +61,16 @@ const char *reef__desc_since(struct reef__desc *c, const struct reef_json_doc *d
 void reef__desc_labels(struct reef__desc *c, const char *title, const struct reef_json_doc *d,
                        int map);
 /* printAnnotationsMultiline: the last-applied annotation skipped, long values folded. */
-void reef__desc_annotations(struct reef__desc *c, const char *title,
-                            const struct reef_json_doc *d, int map);
+void reef__desc_annotations(struct reef__desc *c, const char *title, const struct reef_json_doc *d,
+                            int map);
 /* The "Events:" section of object v of kind (NULL for a pod: kubectl leaves kind out) found with
  * kubectl's field selector; nothing when events are not shown. uid may override the object's. */
-void reef__desc_events(struct reef__desc *c, const struct reef_json_doc *d, int v,
-                       const char *kind, const char *uid);
+void reef__desc_events(struct reef__desc *c, const struct reef_json_doc *d, int v, const char *kind,
+                       const char *uid);
 
 /* GET path into *body (caller frees) and parses it into d: 0, or the HTTP status (>= 300), or a
  * negative code. */
-int reef__desc_get(struct reef__desc *c, const char *path, char **body,
-                   struct reef_json_doc *d);
+int reef__desc_get(struct reef__desc *c, const char *path, char **body, struct reef_json_doc *d);
 
 /* Resource quantities (resource.Quantity): value in billionths, Go's format, and the text as
  * written when Go would print it back unchanged. */
@@ -88,12 +86,31 @@ void reef__qty_string(const struct reef__qty *q, char *dst, size_t size);
 /* q += y as Go's Quantity.Add (the text is dropped; a zero q takes y's format). */
 void reef__qty_add(struct reef__qty *q, const struct reef__qty *y);
 
-/* The describers: write object v of d (fetched already) into c. */
+/* The text of any value: a string decoded, anything else as written. */
+const char *reef__desc_text(struct reef__desc *c, const struct reef_json_doc *d, int v);
+/* Go's Quantity.String() of the quantity written s. */
+const char *reef__desc_qty_text(struct reef__desc *c, const char *s);
+/* "Kind/name" of the controller among v's owner references, or "". */
+const char *reef__desc_controlled_by(struct reef__desc *c, const struct reef_json_doc *d, int v);
+/* DescribePodTemplate of template t (-1: unset). */
+void reef__desc_pod_template(struct reef__desc *c, const struct reef_json_doc *d, int t);
+/* The label selector of object sel (matchLabels, matchExpressions) as labels.Selector prints it. */
+void reef__desc_selector(struct reef_buf *out, const struct reef_json_doc *d, int sel);
+
+/* The describers: write object v of d (fetched already) into c. kube_describe_pod.c: */
 void reef__describe_pod(struct reef__desc *c, const struct reef_json_doc *d, int v);
+/* kube_describe_apps.c: */
 void reef__describe_deployment(struct reef__desc *c, const struct reef_json_doc *d, int v);
 void reef__describe_replicaset(struct reef__desc *c, const struct reef_json_doc *d, int v);
 void reef__describe_node(struct reef__desc *c, const struct reef_json_doc *d, int v);
-/* The label selector of object sel (matchLabels, matchExpressions) as labels.Selector prints it. */
-void reef__desc_selector(struct reef_buf *out, const struct reef_json_doc *d, int sel);
+/* kube_describe_core.c: */
+void reef__describe_namespace(struct reef__desc *c, const struct reef_json_doc *d, int v);
+void reef__describe_secret(struct reef__desc *c, const struct reef_json_doc *d, int v);
+void reef__describe_configmap(struct reef__desc *c, const struct reef_json_doc *d, int v);
+void reef__describe_endpoints(struct reef__desc *c, const struct reef_json_doc *d, int v);
+void reef__describe_endpointslice(struct reef__desc *c, const struct reef_json_doc *d, int v);
+void reef__describe_service(struct reef__desc *c, const struct reef_json_doc *d, int v);
+/* kube_describe_out.c: what kubectl's generic describer prints (every field, by name) */
+void reef__describe_generic(struct reef__desc *c, const struct reef_json_doc *d, int v);
 
 #endif

@@ -109,6 +109,12 @@ type: kubernetes.io/tls
 data: {tls.crt: YWJj}
 ---
 apiVersion: v1
+kind: Secret
+metadata: {name: token, annotations: {kubernetes.io/service-account.name: default}}
+type: kubernetes.io/service-account-token
+data: {token: ZXlKaGJHY2lPaUpTVXpJMU5pSjkuYWJj, ca.crt: YWJj, namespace: ZGVmYXVsdA==}
+---
+apiVersion: v1
 kind: Namespace
 metadata: {name: other, labels: {team: x}}
 ---
@@ -375,6 +381,10 @@ t "describe configmap" same cm cfg
 t "describe secret" same secret sec
 t "describe secret: sizes, not values" has "password:  8 bytes"
 t "describe tls secret" same secret tls
+# kubectl walks the data in Go's random map order, reef in key order: the lines are compared sorted
+MASK=sort
+t "describe service account token secret (the token shown)" same secret token
+MASK=cat
 t "describe namespace" same ns other
 t "describe namespaces" same ns
 MASK="sed -E s/[0-9]+[smh]([0-9]+[sm])?\$/AGE/"
