@@ -731,17 +731,47 @@ static void volumes(struct reef__desc *c, const struct reef_json_doc *d, int lis
               " "
               "FSType:\t%s\n    ReadOnly:\t%s\n",
               S(c, d, x, "driver"), S(c, d, x, "fsType"), tf(reef__db(d, x, "readOnly")));
+            /* printCSIPersistentVolumeAttributesMultiline writes every piece at level 2 */
             int attrs = J(d, x, "volumeAttributes");
-            W(c, 0, "    VolumeAttributes:\t");
+            W(c, 2, "VolumeAttributes:\t");
             size_t n;
             const char **keys = reef__desc_keys(c, d, attrs, &n);
             if (!n)
                 W(c, 0, "<none>\n");
             for (size_t k = 0; keys && k < n; k++) {
                 if (k)
-                    W(c, 0, "    \t");
-                W(c, 0, "%s=%s\n", keys[k], S(c, d, reef_json_member(d, attrs, keys[k]), ""));
+                    W(c, 2, "%s", "\t");
+                char *line = NULL;
+                if (asprintf(&line, "%s=%s", keys[k],
+                             S(c, d, reef_json_member(d, attrs, keys[k]), "")) < 0)
+                    break;
+                reef__desc_keep(c, line);
+                if (strlen(line) > 140)
+                    W(c, 2, "%.140s...\n", line);
+                else
+                    W(c, 2, "%s\n", line);
             }
+        } else if ((x = J(d, v, "rbd")) >= 0) {
+            struct reef_buf mons;
+            reef_buf_init(&mons);
+            int m = J(d, x, "monitors");
+            struct reef_json_iter mi = reef_json_iter(d, m);
+            while (m >= 0 && reef_json_next(d, &mi))
+                reef_buf_printf(&mons, "%s%s", mi.index ? " " : "", S(c, d, mi.val, ""));
+            /* SecretRef is printed by its generated String(): "nil" when unset */
+            char *ref = NULL;
+            if (J(d, x, "secretRef") >= 0 &&
+                asprintf(&ref, "&LocalObjectReference{Name:%s,}", S(c, d, x, "secretRef.name")) < 0)
+                ref = NULL;
+            W(c, 2,
+              "Type:\tRBD (a Rados Block Device mount on the host that shares a pod's lifetime)\n"
+              "    CephMonitors:\t[%s]\n    RBDImage:\t%s\n    FSType:\t%s\n    RBDPool:\t%s\n"
+              "    RadosUser:\t%s\n    Keyring:\t%s\n    SecretRef:\t%s\n    ReadOnly:\t%s\n",
+              mons.data ? mons.data : "", S(c, d, x, "image"), S(c, d, x, "fsType"),
+              S(c, d, x, "pool"), S(c, d, x, "user"), S(c, d, x, "keyring"), ref ? ref : "nil",
+              tf(reef__db(d, x, "readOnly")));
+            free(ref);
+            reef_buf_free(&mons);
         } else if ((x = J(d, v, "image")) >= 0) {
             W(c, 2,
               "Type:\tImage (a container image or OCI artifact)\n    Reference:\t%s\n    "
@@ -806,13 +836,29 @@ static void spread_constraints(struct reef__desc *c, const struct reef_json_doc 
     if (n <= 0)
         return;
     W(c, 0, "%sTopology Spread Constraints:\t", space);
+    /* sorted by topology key (sort.Slice: by insertion for so few) */
+    int *order = calloc((size_t)n, sizeof(*order));
+    if (!order)
+        return;
+    int k = 0;
     struct reef_json_iter it = reef_json_iter(d, list);
-    while (reef_json_next(d, &it)) {
-        if (it.index)
+    while (reef_json_next(d, &it) && k < n)
+        order[k++] = it.val;
+    for (int a = 1; a < k; a++)
+        for (int b = a; b > 0 && strcmp(S(c, d, order[b], "topologyKey"),
+                                        S(c, d, order[b - 1], "topologyKey")) < 0;
+             b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    for (int i = 0; i < k; i++) {
+        int tsc = order[i];
+        if (i)
             W(c, 0, "%s\t", space);
-        W(c, 0, "%s:%s when max skew %lld is exceeded", S(c, d, it.val, "topologyKey"),
-          S(c, d, it.val, "whenUnsatisfiable"), (long long)I(d, it.val, "maxSkew"));
-        int ls = J(d, it.val, "labelSelector");
+        W(c, 0, "%s:%s when max skew %lld is exceeded", S(c, d, tsc, "topologyKey"),
+          S(c, d, tsc, "whenUnsatisfiable"), (long long)I(d, tsc, "maxSkew"));
+        int ls = J(d, tsc, "labelSelector");
         if (ls >= 0) {
             struct reef_buf b;
             reef_buf_init(&b);
@@ -822,6 +868,7 @@ static void spread_constraints(struct reef__desc *c, const struct reef_json_doc 
         }
         W(c, 0, "\n");
     }
+    free(order);
 }
 
 static const char *qos_class(struct reef__desc *c, const struct reef_json_doc *d, int pod)

@@ -360,11 +360,113 @@ EOF
 } > events.yaml
 t "events are created" K create -f events.yaml
 
+# the less common fields: init containers, seccomp, probes of every kind, readiness gates,
+# projected, NFS, CSI, image and RBD volumes, spread constraints, folded annotations
+cat > more.yaml << 'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fancy
+  annotations:
+    multi: "line one\nline two\n"
+    long: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    kubectl.kubernetes.io/last-applied-configuration: "{}"
+  labels: {empty: ""}
+spec:
+  priorityClassName: high
+  runtimeClassName: gvisor
+  securityContext: {seccompProfile: {type: RuntimeDefault}}
+  readinessGates: [{conditionType: example.com/ok}, {conditionType: other}]
+  initContainers:
+  - {name: init, image: busybox, command: ["sh", "-c", "true"], securityContext: {seccompProfile: {type: Localhost, localhostProfile: p.json}}}
+  containers:
+  - name: a
+    image: x
+    ports: [{containerPort: 53, protocol: UDP, name: dns}]
+    livenessProbe: {grpc: {port: 9000, service: health}, timeoutSeconds: 3}
+    startupProbe: {httpGet: {host: example.com, path: healthz, port: web}}
+    volumeDevices: [{name: blk, devicePath: /dev/xvda}]
+    env:
+    - {name: EMPTY}
+    - {name: REQ, valueFrom: {resourceFieldRef: {resource: requests.memory}}}
+  topologySpreadConstraints:
+  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: x}}}
+  - {maxSkew: 2, topologyKey: host, whenUnsatisfiable: ScheduleAnyway}
+  volumes:
+  - {name: proj, projected: {sources: [{secret: {name: s}}, {downwardAPI: {}}, {configMap: {name: c}}, {serviceAccountToken: {path: t, expirationSeconds: 3600}}]}}
+  - {name: nfs, nfs: {server: 1.2.3.4, path: /x}}
+  - {name: csi, csi: {driver: d.example.com, volumeAttributes: {a: b, c: d}}}
+  - {name: img, image: {reference: "quay.io/x:1", pullPolicy: IfNotPresent}}
+  - {name: rbd, rbd: {monitors: [a], image: i}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lbsvc}
+spec:
+  type: LoadBalancer
+  selector: {app: x}
+  loadBalancerIP: 5.6.7.8
+  externalTrafficPolicy: Local
+  loadBalancerSourceRanges: [10.0.0.0/8, 192.168.0.0/16]
+  ports: [{name: a, port: 80, nodePort: 30081}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {type: ExternalName, externalName: example.com}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rec}
+spec:
+  selector: {matchLabels: {app: rec}}
+  strategy: {type: Recreate}
+  minReadySeconds: 5
+  template:
+    metadata: {labels: {app: rec}}
+    spec: {containers: [{name: c, image: x}], initContainers: [{name: i, image: yy}], priorityClassName: p, serviceAccountName: sa}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: orphan}
+spec:
+  replicas: 0
+  selector: {matchExpressions: [{key: app, operator: In, values: [b, a]}, {key: x, operator: DoesNotExist}]}
+  template:
+    metadata: {labels: {app: a}}
+    spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: series.1}
+involvedObject: {kind: Service, name: ext, namespace: default}
+type: Warning
+reason: Sync
+message: "  padded\n"
+reportingComponent: svc-ctl
+eventTime: "2022-01-01T00:00:00.000000Z"
+series: {count: 5, lastObservedTime: "2024-01-01T00:00:00.000000Z"}
+reportingInstance: i
+action: A
+YAML
+more() {
+    K apply -f more.yaml &&
+        status svc lbsvc '{"status":{"loadBalancer":{"ingress":[{"ip":"9.9.9.9","ipMode":"VIP"},{"hostname":"lb.example.com"}]}}}' &&
+        status pod fancy '{"status":{"phase":"Pending","conditions":[{"type":"example.com/ok","status":"True"}]}}'
+}
+t "more objects are created" more
+
 # ---- each kind ----
 t "describe pod" same pod web-cur-x1
 t "describe pod: events, their ages and repeats" has "545d (x3 over 3y"
 t "describe pod pending" same pod web-cur-x2
 t "describe pod in another namespace" same pod lone -n other
+t "describe pod with the less common fields" same pod fancy
+t "describe LoadBalancer service" same svc lbsvc
+t "describe ExternalName service" same svc ext
+t "describe Recreate deployment" same deploy rec
+t "describe replica set without owner" same rs orphan
+t "describe event with a series" same ev series.1
 t "describe pods (all of them, blank lines between)" same pods
 t "describe pods -A" same pods -A
 t "describe pods -l" same pods -l 'app=web,zone in (a,b)'
