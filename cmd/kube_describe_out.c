@@ -629,6 +629,69 @@ static const char *smart_label(struct reef__desc *c, const char *f)
     return reef__desc_keep(c, reef_buf_steal(&b));
 }
 
+/* Whether a JSON number decodes to an int64 in an unstructured object (strconv.ParseInt) */
+static bool is_int64(const char *s, size_t n, long long *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    for (size_t i = buf[0] == '-'; i < n; i++)
+        if (buf[i] < '0' || buf[i] > '9')
+            return false;
+    errno = 0;
+    char *end;
+    *out = strtoll(buf, &end, 10);
+    return errno == 0 && *end == 0;
+}
+
+/* Go's %v of a float64: the shortest digits that read back, as %e when the exponent is below
+ * -4 or at least 6 ("1e+06", "1.5e-05"), else plainly ("1000", "0.5") */
+static void go_float(struct reef_buf *b, double f)
+{
+    char e[64];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(e, sizeof(e), "%.*e", p - 1, f);
+        if (strtod(e, NULL) == f)
+            break;
+    }
+    /* e is [-]d[.ddd]e(+|-)XX */
+    char *x = strchr(e, 'e');
+    if (!x) {
+        reef_buf_puts(b, e);
+        return;
+    }
+    int exp = atoi(x + 1);
+    *x = 0;
+    bool neg = e[0] == '-';
+    char digs[32];
+    size_t nd = 0;
+    for (const char *p = e + neg; *p; p++)
+        if (*p != '.')
+            digs[nd++] = *p;
+    digs[nd] = 0;
+    if (neg)
+        reef_buf_putc(b, '-');
+    if (exp < -4 || exp >= 6) {
+        reef_buf_printf(b, "%c", digs[0]);
+        if (nd > 1)
+            reef_buf_printf(b, ".%s", digs + 1);
+        reef_buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    } else if (exp < 0) {
+        reef_buf_puts(b, "0.");
+        for (int i = -1; i > exp; i--)
+            reef_buf_putc(b, '0');
+        reef_buf_puts(b, digs);
+    } else {
+        for (int i = 0; i <= exp || i < (int)nd; i++) {
+            if (i == exp + 1)
+                reef_buf_putc(b, '.');
+            reef_buf_putc(b, i < (int)nd ? digs[i] : '0');
+        }
+    }
+}
+
 /* Go's %v of a decoded JSON value: maps as map[k:v] (keys sorted), slices as [a b] */
 static void govalue(struct reef__desc *c, struct reef_buf *b, const struct reef_json_doc *d, int v)
 {
@@ -656,6 +719,19 @@ static void govalue(struct reef__desc *c, struct reef_buf *b, const struct reef_
             govalue(c, b, d, reef_json_member(d, v, keys[i]));
         }
         reef_buf_putc(b, ']');
+        break;
+    }
+    case REEF_JSON_NUMBER: {
+        size_t n;
+        const char *raw = reef_json_raw(d, v, &n);
+        double f;
+        long long i;
+        if (is_int64(raw, n, &i))
+            reef_buf_printf(b, "%lld", i);
+        else if (reef_json_get_double(d, v, &f, NULL) == 0)
+            go_float(b, f);
+        else
+            reef_buf_append(b, raw, n);
         break;
     }
     default:

@@ -526,6 +526,19 @@ EOF
 t "pods with all kinds of quantities" quantities
 t "describe quantities" same pods -n q
 
+# the generic describer on fields of every JSON type and label spelling
+cat > odd.json << 'JSON'
+{"apiVersion": "v1", "kind": "Event", "metadata": {"name": "odd", "namespace": "default"},
+ "involvedObject": {"kind": "Thing", "name": "x", "namespace": "default", "fieldPath": "spec.containers{a}"},
+ "type": "Normal", "reason": "Odd", "message": "m", "count": 4, "series": null,
+ "extra": {"f1": 1.5, "f2": 1e3, "f4": 0.00001, "f5": 100.25, "f6": -0.5, "f7": 2.5e10,
+   "arr": [1, "a", [2, 3], {"k": true}], "nested": [[1.5]], "z": null,
+   "mapinlist": [{"a": 1}, {"b": 2}], "e": [], "o": {}, "Big": 12345678901234567890,
+   "camelCaseURLField": 1, "HTTPServer": 2, "with-dash": 3, "x_y": 4, "a1": 5, "apiUID": "u"}}
+JSON
+t "an event with odd fields is created" K create --validate=false -f odd.json
+t "describe event with odd fields" same ev odd
+
 # ---- bad input ----
 t "a missing object" same pod nope
 t_expect_rc 1 "a missing object exits 1" R describe pod nope
