@@ -498,7 +498,9 @@ t "describe event" same event p3
 t "describe events in a namespace" same ev -n kube-system
 t "describe TYPE/NAME" same deploy/web
 t "describe several TYPE/NAME" same svc/web cm/cfg
+MASK=sort
 t "describe TYPE,TYPE" same cm,secrets
+MASK=cat
 t "describe a name prefix" same pods web-cur
 t "describe with events hidden" same pod web-cur-x1 --show-events=false
 
