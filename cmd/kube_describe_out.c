@@ -83,14 +83,20 @@ static void tw_write(struct tw *t, size_t line0, size_t line1, size_t ncols)
  * line's last cell belongs to no column); each block is as wide as its widest cell plus 2. */
 static void tw_format(struct tw *t, size_t line0, size_t line1, size_t column)
 {
-    for (size_t this = line0; this < line1; this ++) {
-        if (column + 1 >= t->lines[this].n)
+    /* one level per column: text with thousands of tabs in a line (a config map's data) is
+     * written unaligned past this depth rather than exhausting the stack */
+    if (column >= 2048) {
+        tw_write(t, line0, line1, column);
+        return;
+    }
+    for (size_t ln = line0; ln < line1; ln++) {
+        if (column + 1 >= t->lines[ln].n)
             continue;
-        tw_write(t, line0, this, column);
-        line0 = this;
+        tw_write(t, line0, ln, column);
+        line0 = ln;
         int width = 0;
-        for (; this < line1; this ++) {
-            const struct tw_line *l = &t->lines[this];
+        for (; ln < line1; ln++) {
+            const struct tw_line *l = &t->lines[ln];
             if (column + 1 >= l->n)
                 break;
             int w = t->cells[l->first + column].width + 2;
@@ -98,8 +104,8 @@ static void tw_format(struct tw *t, size_t line0, size_t line1, size_t column)
                 width = w;
         }
         t->widths[column] = width;
-        tw_format(t, line0, this, column + 1);
-        line0 = this;
+        tw_format(t, line0, ln, column + 1);
+        line0 = ln;
     }
     tw_write(t, line0, line1, column);
 }
