@@ -343,7 +343,16 @@ EOF
     event n1 Node node1 "" node1 Normal Starting "Starting kubelet." 2024-03-01T00:00:00Z 2024-03-01T00:00:00Z 1
     event n2 Node node1 "" "$NUID" Normal RegisteredNode "Node node1 event" 2024-02-01T00:00:00Z 2024-02-01T00:00:00Z 1 node-controller
     event c1 ConfigMap cfg default "$(uid cm cfg)" Normal Updated "updated" 2024-01-01T00:00:00Z 2024-01-01T00:00:00Z 1 someone
+    event c2 ConfigMap cfg default "$(uid cm cfg)" Warning Future "from the future" 2024-01-01T00:00:00Z 2099-01-01T00:00:00Z 2 someone
     cat << EOF
+---
+apiVersion: v1
+kind: Event
+metadata: {name: c3}
+involvedObject: {kind: ConfigMap, name: cfg, namespace: default, uid: "$(uid cm cfg)"}
+type: Normal
+reason: Timeless
+message: no time at all
 ---
 apiVersion: v1
 kind: Event
@@ -480,6 +489,8 @@ t "describe NodePort service" same svc np
 t "describe endpoints" same endpoints web
 t "describe endpointslice" same endpointslice web-abcde
 t "describe configmap" same cm cfg
+t "describe configmap: an event from the future" has "<invalid> (x2 over 2y"
+t "describe configmap: an event without times" has "Normal   Timeless  <unknown>"
 t "describe secret" same secret sec
 t "describe secret: sizes, not values" has "password:  8 bytes"
 t "describe tls secret" same secret tls
