@@ -82,8 +82,6 @@ static int describe_one(struct reef__desc *c, const struct reef_kube_type *t, co
     return 0;
 }
 
-/* Names (and namespaces) of the objects of type t listed with the options; NULL after printing
- * an error. Both arrays end with NULL; the caller frees them with strv_free. */
 static void strv_free(char **v)
 {
     for (size_t i = 0; v && v[i]; i++)
@@ -91,6 +89,8 @@ static void strv_free(char **v)
     free(v);
 }
 
+/* Names and namespaces of the objects of type t listed with the options, 500 at a time: 0, or 1
+ * after printing the error. Both arrays end with NULL; the caller frees them with strv_free. */
 static int list_names(struct reef__desc *c, const struct reef_kube_type *t,
                       const struct describe_opts *o, char ***names, char ***nss)
 {
@@ -188,6 +188,133 @@ static void emit(struct reef__desc *c, bool *first)
     reef__desc_reset(c);
 }
 
+/* Describes the named objects (kubectl's resource/name arguments), then prints the errors of the
+ * missing ones. When kubectl's builder had exactly two arguments and one object is missing, it
+ * retries them as TYPE and NAME prefix (DescribeMatchingResources): "pods we" describes the pods
+ * whose names start with "we"; two TYPE/NAME arguments then print only the error. Returns the
+ * exit status. */
+static int describe_names(struct reef__desc *c, const struct reef_kube_type **tn,
+                          const char **names, size_t nnames, bool slash)
+{
+    int status = 0;
+    struct reef_http_result *res = calloc(nnames, sizeof(*res));
+    char **text = calloc(nnames, sizeof(*text));
+    int *rc = calloc(nnames, sizeof(*rc));
+    if (!res || !text || !rc) {
+        free(res);
+        free(text);
+        free(rc);
+        return reef_kube_fail("out of memory");
+    }
+    size_t nmissing = 0;
+    for (size_t i = 0; i < nnames; i++) {
+        rc[i] = describe_one(c, tn[i], c->k->ns, names[i], &res[i]);
+        if (rc[i] == 0)
+            text[i] = c->out.data ? strndup(c->out.data, c->out.len) : strdup("");
+        else if (rc[i] == 404)
+            nmissing++;
+        else
+            status = 1;
+        reef__desc_reset(c);
+    }
+    size_t nargs = slash ? nnames : nnames + 1;
+    bool matching = nargs == 2 && nmissing == 1 && !status;
+    if (matching && !slash) {
+        char **nm = NULL, **sp = NULL;
+        struct describe_opts all = {0};
+        bool shown = false;
+        if (list_names(c, tn[0], &all, &nm, &sp) == 0) {
+            for (size_t j = 0; nm[j]; j++) {
+                if (strncmp(nm[j], names[0], strlen(names[0])) != 0)
+                    continue;
+                struct reef_http_result r2 = {0};
+                if (describe_one(c, tn[0], sp[j], nm[j], &r2) == 0) {
+                    /* each one followed by a blank line, unlike the usual separators */
+                    fwrite(c->out.data ? c->out.data : "", 1, c->out.len, stdout);
+                    putchar('\n');
+                    shown = true;
+                }
+                reef__desc_reset(c);
+                reef_http_result_free(&r2);
+            }
+        }
+        strv_free(nm);
+        strv_free(sp);
+        if (!shown) {
+            reef_kube_print_status(&res[0]);
+            status = 1;
+        }
+    } else {
+        bool first = true;
+        for (size_t i = 0; i < nnames && !matching; i++) {
+            if (!text[i])
+                continue;
+            if (!first)
+                fputs("\n\n", stdout);
+            first = false;
+            fputs(text[i], stdout);
+        }
+        for (size_t i = 0; i < nnames; i++) {
+            if (rc[i] == 404) {
+                reef_kube_print_status(&res[i]);
+                status = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        reef_http_result_free(&res[i]);
+        free(text[i]);
+    }
+    free(res);
+    free(text);
+    free(rc);
+    return status;
+}
+
+/* Describes every object of the types listed with the options. Returns the exit status. */
+static int describe_lists(struct reef__desc *c, const struct reef_kube_type **types, size_t ntypes,
+                          const struct describe_opts *o)
+{
+    int status = 0;
+    bool first = true;
+    size_t found = 0;
+    for (size_t ti = 0; ti < ntypes && !status; ti++) {
+        char **nm = NULL, **sp = NULL;
+        status = list_names(c, types[ti], o, &nm, &sp);
+        for (size_t j = 0; nm && nm[j]; j++) {
+            struct reef_http_result res = {0};
+            int rc = describe_one(c, types[ti], sp[j], nm[j], &res);
+            if (rc == 0)
+                emit(c, &first);
+            else if (rc == 404)
+                reef_kube_print_status(&res);
+            if (rc)
+                status = 1;
+            reef_http_result_free(&res);
+            found++;
+        }
+        strv_free(nm);
+        strv_free(sp);
+    }
+    if (!status && !found) {
+        if (o->all_ns)
+            fprintf(stderr, "No resources found\n");
+        else
+            fprintf(stderr, "No resources found in %s namespace.\n", c->k->ns);
+    }
+    return status;
+}
+
+/* ",VALUE," for a lookup in a comma-separated list (values with commas never match) */
+static const char *optarg_sep(const char *v)
+{
+    static char buf[64];
+    if (strchr(v, ',') || strlen(v) + 3 > sizeof(buf))
+        return "\x01";
+    snprintf(buf, sizeof(buf), ",%s,", v);
+    return buf;
+}
+
 static int run_describe(int argc, char **argv)
 {
     enum { O_KC = 256, O_EVENTS };
@@ -216,9 +343,10 @@ static int run_describe(int argc, char **argv)
             o.kcfg = optarg;
             break;
         case O_EVENTS:
-            if (!optarg || strcmp(optarg, "true") == 0)
+            /* strconv.ParseBool's spellings */
+            if (!optarg || strstr(",1,t,T,TRUE,true,True,", optarg_sep(optarg)))
                 show_events = true;
-            else if (strcmp(optarg, "false") == 0)
+            else if (strstr(",0,f,F,FALSE,false,False,", optarg_sep(optarg)))
                 show_events = false;
             else {
                 fprintf(stderr,
@@ -309,90 +437,8 @@ static int run_describe(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    int status = 0;
-    bool first = true;
-    if (nnames) {
-        struct reef_http_result *missing = calloc(nnames, sizeof(*missing));
-        bool *is_missing = calloc(nnames, sizeof(*is_missing));
-        if (!missing || !is_missing) {
-            free(missing);
-            free(is_missing);
-            reef__desc_reset(&c);
-            reef_kube_close(&k);
-            return reef_kube_fail("out of memory");
-        }
-        for (size_t i = 0; i < nnames; i++) {
-            int rc = describe_one(&c, tn[i], k.ns, names[i], &missing[i]);
-            if (rc == 0) {
-                emit(&c, &first);
-            } else if (rc == 404) {
-                is_missing[i] = true;
-                continue;
-            } else {
-                status = 1;
-            }
-            reef_http_result_free(&missing[i]);
-        }
-        for (size_t i = 0; i < nnames; i++) {
-            if (!is_missing[i])
-                continue;
-            bool shown = false;
-            if (!slash && nnames == 1) {
-                /* kubectl then describes the objects whose names start with the one given */
-                char **nm = NULL, **sp = NULL;
-                struct describe_opts lo2 = {0};
-                if (list_names(&c, tn[i], &lo2, &nm, &sp) == 0) {
-                    for (size_t j = 0; nm[j]; j++) {
-                        if (strncmp(nm[j], names[i], strlen(names[i])) != 0)
-                            continue;
-                        struct reef_http_result r2 = {0};
-                        if (describe_one(&c, tn[i], sp[j], nm[j], &r2) == 0) {
-                            fwrite(c.out.data ? c.out.data : "", 1, c.out.len, stdout);
-                            putchar('\n');
-                            reef__desc_reset(&c);
-                            shown = true;
-                        }
-                        reef_http_result_free(&r2);
-                    }
-                    strv_free(nm);
-                    strv_free(sp);
-                }
-            }
-            if (!shown) {
-                reef_kube_print_status(&missing[i]);
-                status = 1;
-            }
-            reef_http_result_free(&missing[i]);
-        }
-        free(missing);
-        free(is_missing);
-    } else {
-        size_t found = 0;
-        for (size_t ti = 0; ti < ntypes && !status; ti++) {
-            char **nm = NULL, **sp = NULL;
-            status = list_names(&c, types[ti], &o, &nm, &sp);
-            for (size_t j = 0; nm && nm[j]; j++) {
-                struct reef_http_result res = {0};
-                int rc = describe_one(&c, types[ti], sp[j], nm[j], &res);
-                if (rc == 0)
-                    emit(&c, &first);
-                else if (rc == 404)
-                    reef_kube_print_status(&res);
-                if (rc)
-                    status = 1;
-                reef_http_result_free(&res);
-                found++;
-            }
-            strv_free(nm);
-            strv_free(sp);
-        }
-        if (!status && !found) {
-            if (o.all_ns)
-                fprintf(stderr, "No resources found\n");
-            else
-                fprintf(stderr, "No resources found in %s namespace.\n", k.ns);
-        }
-    }
+    int status = nnames ? describe_names(&c, tn, names, nnames, slash)
+                        : describe_lists(&c, types, ntypes, &o);
     fflush(stdout);
     reef__desc_reset(&c);
     free(c.strs);

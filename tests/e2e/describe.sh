@@ -514,6 +514,7 @@ t "describe TYPE,TYPE" same cm,secrets
 MASK=cat
 t "describe a name prefix" same pods web-cur
 t "describe with events hidden" same pod web-cur-x1 --show-events=false
+t "describe with --show-events=F" same pods --show-events=F
 
 # quantities as Go's resource.Quantity prints them: kept as written when canonical, else
 # canonicalized (500m, 1Gi, 2k, 1e3), sums of two containers canonicalized too
@@ -557,6 +558,9 @@ t "a missing object" same pod nope
 t_expect_rc 1 "a missing object exits 1" R describe pod nope
 t "a missing TYPE/NAME is not a prefix" same pod/web
 t "several missing names" same pods nope1 web-cur-x1 nope2
+t "two TYPE/NAME, one missing: only the error, as kubectl" same pod/web-cur-x1 svc/nope
+t "two TYPE/NAME, the first missing" same svc/nope pod/web-cur-x1
+t "two TYPE/NAME, both missing" same svc/nope pod/nope
 t "an unknown type" same foo
 t "an unknown type in TYPE/NAME" same foo/bar
 t_expect_rc 1 "an unknown type exits 1" R describe foo
