@@ -191,10 +191,10 @@ static void emit(struct reef__desc *c, bool *first)
 /* Describes the named objects (kubectl's resource/name arguments), then prints the errors of the
  * missing ones. When kubectl's builder had exactly two arguments and one object is missing, it
  * retries them as TYPE and NAME prefix (DescribeMatchingResources): "pods we" describes the pods
- * whose names start with "we"; two TYPE/NAME arguments then print only the error. Returns the
- * exit status. */
+ * whose names start with "we"; two TYPE/NAME arguments then print only the error, and several
+ * types refuse. Returns the exit status. */
 static int describe_names(struct reef__desc *c, const struct reef_kube_type **tn,
-                          const char **names, size_t nnames, bool slash)
+                          const char **names, size_t nnames, int nargs, bool slash, bool multi)
 {
     int status = 0;
     struct reef_http_result *res = calloc(nnames, sizeof(*res));
@@ -217,9 +217,11 @@ static int describe_names(struct reef__desc *c, const struct reef_kube_type **tn
             status = 1;
         reef__desc_reset(c);
     }
-    size_t nargs = slash ? nnames : nnames + 1;
     bool matching = nargs == 2 && nmissing == 1 && !status;
-    if (matching && !slash) {
+    if (matching && multi) {
+        fprintf(stderr, "error: you may only specify a single resource type\n");
+        status = 1;
+    } else if (matching && !slash) {
         char **nm = NULL, **sp = NULL;
         struct describe_opts all = {0};
         bool shown = false;
@@ -396,28 +398,24 @@ static int run_describe(int argc, char **argv)
             names[nnames++] = s + 1;
         }
     } else {
-        char *list = args[0];
-        for (char *tok = strtok(list, ","); tok && ntypes < 16; tok = strtok(NULL, ",")) {
+        /* TYPE,TYPE: every name of every type, types first */
+        for (char *tok = args[0]; tok && ntypes < 16;) {
+            char *comma = strchr(tok, ',');
+            if (comma)
+                *comma = 0;
             types[ntypes] = reef_kube_type_find(tok);
             if (!types[ntypes]) {
                 fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", tok);
                 return 1;
             }
             ntypes++;
+            tok = comma ? comma + 1 : NULL;
         }
-        if (ntypes == 0) {
-            fprintf(stderr, "error: the server doesn't have a resource type \"\"\n");
-            return 1;
-        }
-        for (int i = 1; i < nargs && nnames < 256; i++) {
-            tn[nnames] = types[0];
-            names[nnames++] = args[i];
-        }
-        if (nnames && ntypes > 1) {
-            fprintf(stderr, "error: arguments in resource/name form must have a single resource "
-                            "and name\n");
-            return 1;
-        }
+        for (size_t ti = 0; ti < ntypes; ti++)
+            for (int i = 1; i < nargs && nnames < 256; i++) {
+                tn[nnames] = types[ti];
+                names[nnames++] = args[i];
+            }
     }
     if (nnames && o.selector) {
         fprintf(stderr, "error: name cannot be provided when a selector is specified\n");
@@ -437,7 +435,7 @@ static int run_describe(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    int status = nnames ? describe_names(&c, tn, names, nnames, slash)
+    int status = nnames ? describe_names(&c, tn, names, nnames, nargs, slash, ntypes > 1)
                         : describe_lists(&c, types, ntypes, &o);
     fflush(stdout);
     reef__desc_reset(&c);

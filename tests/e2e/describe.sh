@@ -512,6 +512,10 @@ t "describe several TYPE/NAME" same svc/web cm/cfg
 MASK=sort
 t "describe TYPE,TYPE" same cm,secrets
 MASK=cat
+t "describe TYPE,TYPE NAME" same svc,deploy web
+t "describe TYPE,TYPE NAME NAME" same svc,deploy web nope
+t "describe TYPE,TYPE NAME, one missing" same deploy,rs web
+t "an empty type in a list" same pods,
 t "describe a name prefix" same pods web-cur
 t "describe with events hidden" same pod web-cur-x1 --show-events=false
 t "describe with --show-events=F" same pods --show-events=F
