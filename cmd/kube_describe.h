@@ -1,7 +1,7 @@
 /* kube_describe: the pieces shared by `reef describe`'s files: a text writer laid out as kubectl's
  * describe output (Go's tabwriter with describe's settings and its prefix writer), JSON getters
  * that turn a missing field into Go's zero value, resource quantities as Go's resource.Quantity
- * prints them, and the per-kind describers (kube_describe_out.c, _core.c, _pod.c, _apps.c).
+ * prints them, and the per-kind describers (kube_describe_out.c, _core.c, _pod.c, _apps.c, _qty.c).
  *
  * Command-line only: single-threaded, synchronous. */
 #ifndef REEF_CMD_KUBE_DESCRIBE_H
