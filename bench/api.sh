@@ -70,17 +70,27 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -r) $(nproc) cpus, load $(cut -d'
     "$(df -T "$W" | awk 'NR==2 {print $2}') file system, commit $(git rev-parse --short HEAD)"
 
 port=$((20000 + RANDOM % 12000))
-"$REEF" server --data-dir "$W/reef" --bind-address 127.0.0.1 --https-listen-port "$port" \
-    --write-kubeconfig "$W/kubeconfig" --disable-agent > "$W/server.log" 2>&1 &
-pid=$!
-CA=$W/reef/server/tls/ca.crt
-TOKEN=$W/reef/server/admin-token
-until [ -s "$CA" ] && [ -s "$TOKEN" ] && curl -sf --cacert "$CA" -H "Authorization: Bearer $(cat "$TOKEN")" \
-    "https://127.0.0.1:$port/readyz" > /dev/null 2>&1; do
-    kill -0 "$pid" 2> /dev/null || { cat "$W/server.log"; exit 1; }
-    sleep 0.01
-done
-URL=https://127.0.0.1:$port
+# A reef server on a fresh data directory: sets pid, URL, CA, TOKEN.
+start_reef() {
+    local d=$W/reef-$1
+    "$REEF" server --data-dir "$d" --bind-address 127.0.0.1 --https-listen-port "$port" \
+        --write-kubeconfig "$d.kubeconfig" --disable-agent > "$d.log" 2>&1 &
+    pid=$!
+    CA=$d/server/tls/ca.crt
+    TOKEN=$d/server/admin-token
+    until [ -s "$CA" ] && [ -s "$TOKEN" ] && curl -sf --cacert "$CA" \
+        -H "Authorization: Bearer $(cat "$TOKEN")" "https://127.0.0.1:$port/readyz" > /dev/null 2>&1; do
+        kill -0 "$pid" 2> /dev/null || { cat "$d.log"; exit 1; }
+        sleep 0.01
+    done
+    URL=https://127.0.0.1:$port
+}
+stop_reef() {
+    kill "$pid"
+    wait "$pid" 2> /dev/null || true
+    pid=
+}
+start_reef writes
 reef_load() { "$W/apiload" --ca "$CA" --token-file "$TOKEN" "$@"; }
 
 eport=$((port + 1))
@@ -188,6 +198,8 @@ fi
 
 for part in watch watch-table; do
     [[ $parts == *" $part "* ]] || continue
+    stop_reef
+    start_reef "$part" # memory figures from a server that served nothing else
     echo "## $watches watches ($part), one TLS connection each (target: all get an update in" \
         "under 1 s)"
     table=
