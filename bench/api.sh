@@ -28,7 +28,7 @@
 #        watches as `kubectl get -w` asks for them (one-row Tables).
 # Needs root (RLIMIT_NOFILE for 10,000 connections), etcd-server (bench/install.sh).
 # All traffic stays on 127.0.0.1.
-set -eu
+set -euo pipefail
 n=${1:-1000}
 watches=${2:-10000}
 rounds=${3:-5}
