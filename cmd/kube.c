@@ -1,5 +1,5 @@
 /* kube: resource types, the connection and the error printing shared by reef's client commands,
- * and the small ones that patch one field: label, annotate, scale, rollout restart. */
+ * and the small ones that patch one field: label, annotate, scale. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -810,69 +810,3 @@ const struct reef_cmd reef_cmd_scale = {
     .run = run_scale,
 };
 REEF_COMMAND(reef_cmd_scale);
-
-/* ---- rollout restart: a new pod template annotation makes the controller roll the pods ---- */
-
-extern const struct reef_cmd reef_cmd_rollout;
-
-static int run_rollout(int argc, char **argv)
-{
-    struct reef_kube_one o = {0};
-    int rc = reef__kube_one_options(&o, &reef_cmd_rollout, argc, argv);
-    if (rc >= 0)
-        return rc;
-    if (optind >= argc || strcmp(argv[optind], "restart") != 0) {
-        fprintf(stderr, "error: unknown command \"%s\" for \"reef rollout\" (only restart)\n",
-                optind < argc ? argv[optind] : "");
-        return 1;
-    }
-    int i = optind + 1;
-    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name) || reef__kube_one_open(&o))
-        return 1;
-    struct reef_http_result res = {0};
-    struct reef_err err = {0};
-    int status = 0;
-    /* RFC 3339 in local time, as Go's time.Now().Format(time.RFC3339) */
-    char stamp[64], zone[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (tm.tm_gmtoff == 0)
-        strcpy(zone, "Z");
-    else
-        snprintf(zone, sizeof(zone), "%c%02d:%02d", tm.tm_gmtoff < 0 ? '-' : '+',
-                 (int)(labs(tm.tm_gmtoff) / 3600 % 100), (int)(labs(tm.tm_gmtoff) % 3600 / 60));
-    char patch[256];
-    snprintf(patch, sizeof(patch),
-             "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
-             "restartedAt\":\"%s%s\"}}}}}",
-             stamp, zone);
-    if (reef__kube_one_get(&o, &res, NULL)) {
-        status = 1;
-    } else if (strcmp(o.t->kind, "Deployment") != 0) {
-        /* checked after the object is found, as kubectl does */
-        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", o.t->plural, o.name);
-        status = 1;
-    } else {
-        reef_http_result_free(&res);
-        rc = reef_kube_do(&o.k, "PATCH", o.path.data, "application/json",
-                          "application/strategic-merge-patch+json", patch, strlen(patch), &res,
-                          &err);
-        status = reef__kube_status(rc, &res, &err);
-        if (!status)
-            printf("%s/%s restarted\n", o.ref.data, o.name);
-    }
-    reef_http_result_free(&res);
-    reef__kube_one_close(&o);
-    return status;
-}
-
-const struct reef_cmd reef_cmd_rollout = {
-    .name = "rollout",
-    .summary = "restart a deployment's pods, as kubectl rollout restart",
-    .usage = "usage: reef rollout restart deployment NAME|deployment/NAME [-n NS] "
-             "[--kubeconfig FILE]\n",
-    .run = run_rollout,
-};
-REEF_COMMAND(reef_cmd_rollout);

@@ -347,34 +347,30 @@ static void timer_closed(uv_handle_t *h)
     free(p);
 }
 
-static void watch_closed(uv_handle_t *h)
-{
-    (void)h;
-}
-
 void reef__agent_pod_free(struct agent_pod *p)
 {
     struct reef_agent *a = p->a;
-    for (struct agent_pod **pp = &a->pods; *pp; pp = &(*pp)->next)
-        if (*pp == p) {
-            *pp = p->next;
-            break;
+    if (!p->closing) {
+        for (struct agent_pod **pp = &a->pods; *pp; pp = &(*pp)->next)
+            if (*pp == p) {
+                *pp = p->next;
+                break;
+            }
+        p->closing = true;
+        for (size_t i = 0; i < p->nctrs; i++) {
+            struct agent_ctr *c = &p->ctrs[i];
+            reef_probe_stop(c->liveness);
+            reef_probe_stop(c->readiness);
+            reef_probe_stop(c->startup);
+            c->liveness = c->readiness = c->startup = NULL;
+            reef__agent_ctr_unwatch(c);
         }
-    p->closing = true;
-    for (size_t i = 0; i < p->nctrs; i++) {
-        struct agent_ctr *c = &p->ctrs[i];
-        reef_probe_stop(c->liveness);
-        reef_probe_stop(c->readiness);
-        reef_probe_stop(c->startup);
-        c->liveness = c->readiness = c->startup = NULL;
-        if (c->watching) {
-            uv_fs_event_stop(&c->watch);
-            uv_close((uv_handle_t *)&c->watch, watch_closed);
-            c->watching = false;
-        }
+        uv_timer_stop(&p->timer);
     }
-    /* the containers array is freed with the pod, after the handles closed (the loop closes
-     * handles in order, so the timer's callback comes after the watches') */
+    /* an image pull holds the pod until it ends; its completion calls this again */
+    if (p->pulling || p->timer_closing)
+        return;
+    p->timer_closing = true;
     uv_close((uv_handle_t *)&p->timer, timer_closed);
 }
 

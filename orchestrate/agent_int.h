@@ -48,8 +48,7 @@ struct agent_ctr {
     bool ready, started; /* readiness; startup probe passed */
     bool killing;        /* a liveness failure or termination signalled it */
     struct reef_probe *liveness, *readiness, *startup;
-    uv_fs_event_t watch;
-    bool watching;
+    uv_fs_event_t *watch; /* on the current attempt's directory; freed when closed */
     char image_ref[512], image_id[80];
     /* metrics: the last two samples of the attempt m_id */
     char m_id[REEF_CTR_ID_LEN + 1];
@@ -75,13 +74,13 @@ struct agent_pod {
     size_t nctrs, ninit;
     bool pulling;
     char pull_error[512];
-    int64_t pull_backoff_ms, pull_not_before;
+    int64_t pull_backoff_ms, pull_not_before, pull_failed_at;
     char pulled_ref[512];   /* the image the last pull was for */
     int64_t start_ms;       /* status.startTime */
     char *last_status;      /* the status last written */
     char phase[16];
     uv_timer_t timer;       /* the next sync that time makes due */
-    bool timer_init;
+    bool timer_closing;
     bool closing;
     bool queued;   /* a sync is due from the loop */
     bool gone;     /* the object was deleted: clean up without writing to it */
@@ -142,8 +141,10 @@ void reef__agent_write_status(struct agent_pod *p, const struct reef_json_doc *d
                               const char *phase, bool initialized);
 /* The container's state changed on disk (its shim wrote state.json). */
 void reef__agent_ctr_changed(struct agent_ctr *c);
-/* Starts watching a container's directory for its state. */
+/* Watches the current attempt's directory for its state (replacing an earlier watch); unwatch
+ * stops it. */
 void reef__agent_ctr_watch(struct agent_ctr *c);
+void reef__agent_ctr_unwatch(struct agent_ctr *c);
 /* Fills the pod's containers from its spec (names, init flags), keeping what is known. */
 int reef__agent_pod_layout(struct agent_pod *p, const struct reef_json_doc *d);
 

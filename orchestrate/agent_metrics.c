@@ -118,8 +118,12 @@ static int pod_usage(void *ud, const char *ns, const char *name, struct reef_api
     for (struct agent_pod *p = a->pods; p; p = p->next) {
         if (p->closing || strcmp(p->ns, ns) != 0 || strcmp(p->name, name) != 0)
             continue;
+        int64_t now = reef__agent_now_ms();
         for (size_t i = p->ninit; i < p->nctrs && *n < max; i++) {
-            const struct agent_ctr *c = &p->ctrs[i];
+            struct agent_ctr *c = &p->ctrs[i];
+            /* a container started since the last round: a fresh sample gives its first rate */
+            if (strcmp(c->m_id, c->id) != 0 || !c->m_t1 || (!c->m_t0 && now - c->m_t1 >= 1000))
+                sample_ctr(a, c, now);
             if (c->state != ACTR_RUNNING || !c->m_t0 || strcmp(c->m_id, c->id) != 0)
                 continue;
             struct reef_apiserver_usage *x = &u[(*n)++];

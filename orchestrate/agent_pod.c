@@ -125,29 +125,35 @@ static void on_dir_event(uv_fs_event_t *h, const char *file, int events, int sta
 
 static void watch_closed(uv_handle_t *h)
 {
-    (void)h;
+    free(h);
+}
+
+void reef__agent_ctr_unwatch(struct agent_ctr *c)
+{
+    if (!c->watch)
+        return;
+    uv_fs_event_stop(c->watch);
+    uv_close((uv_handle_t *)c->watch, watch_closed);
+    c->watch = NULL;
 }
 
 void reef__agent_ctr_watch(struct agent_ctr *c)
 {
     struct reef_agent *a = c->pod->a;
-    if (c->watching) {
-        uv_fs_event_stop(&c->watch);
-        uv_close((uv_handle_t *)&c->watch, watch_closed);
-        c->watching = false;
-        /* the handle's memory is reused only after the loop closed it: next attempt waits */
-        return;
-    }
+    reef__agent_ctr_unwatch(c);
     char dir[4400];
     snprintf(dir, sizeof(dir), "%s/%s", a->containers_dir, c->id);
-    if (uv_fs_event_init(a->env.loop, &c->watch) < 0)
-        return;
-    c->watch.data = c;
-    if (uv_fs_event_start(&c->watch, on_dir_event, dir, 0) < 0) {
-        uv_close((uv_handle_t *)&c->watch, watch_closed);
+    uv_fs_event_t *w = malloc(sizeof(*w));
+    if (!w || uv_fs_event_init(a->env.loop, w) < 0) {
+        free(w);
         return;
     }
-    c->watching = true;
+    w->data = c;
+    if (uv_fs_event_start(w, on_dir_event, dir, 0) < 0) {
+        uv_close((uv_handle_t *)w, watch_closed);
+        return;
+    }
+    c->watch = w;
 }
 
 static void stop_probes(struct agent_ctr *c)
@@ -349,7 +355,8 @@ static void pull_done(uv_work_t *w, int status)
         p->pull_backoff_ms = p->pull_backoff_ms ? p->pull_backoff_ms * 2 : AGENT_BACKOFF_START_MS;
         if (p->pull_backoff_ms > AGENT_BACKOFF_MAX_MS)
             p->pull_backoff_ms = AGENT_BACKOFF_MAX_MS;
-        p->pull_not_before = reef__agent_now_ms() + p->pull_backoff_ms;
+        p->pull_failed_at = reef__agent_now_ms();
+        p->pull_not_before = p->pull_failed_at + p->pull_backoff_ms;
         for (size_t i = 0; i < p->nctrs; i++)
             if (strcmp(p->ctrs[i].image_ref, pl->ref) == 0 || !p->ctrs[i].id[0]) {
                 snprintf(p->ctrs[i].wait_reason, sizeof(p->ctrs[i].wait_reason), "ErrImagePull");
@@ -393,6 +400,11 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
         return 0;
     int64_t now = reef__agent_now_ms();
     if (p->pull_error[0] && now < p->pull_not_before) {
+        /* the failure shows as ErrImagePull for a moment, then as the back-off */
+        if (now < p->pull_failed_at + 2000) {
+            reef__agent_arm(p, p->pull_failed_at + 2000);
+            return 0;
+        }
         if (strcmp(c->wait_reason, "ImagePullBackOff") != 0) {
             snprintf(c->wait_reason, sizeof(c->wait_reason), "ImagePullBackOff");
             snprintf(c->wait_msg, sizeof(c->wait_msg), "Back-off pulling image \"%s\": %s", ref,
@@ -461,13 +473,6 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
     int r = ensure_image(p, c, d, spec, &img);
     if (r <= 0)
         return;
-    if (c->watching) {
-        /* the previous attempt's watch must be closed by the loop before the handle is reused */
-        reef__agent_ctr_watch(c);
-        reef_image_free(img);
-        reef__agent_queue(p);
-        return;
-    }
     struct reef_ctr_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     struct reef_err err = {0};
@@ -617,8 +622,7 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
     /* everything stopped: containers, sandbox and address go, then the object */
     for (size_t i = 0; i < p->nctrs; i++) {
         struct agent_ctr *c = &p->ctrs[i];
-        if (c->watching)
-            reef__agent_ctr_watch(c); /* closes it */
+        reef__agent_ctr_unwatch(c);
         remove_ctr(a, c->id);
         remove_ctr(a, c->prev_id);
         c->id[0] = c->prev_id[0] = '\0';

@@ -52,8 +52,7 @@ static int set_scheduled(struct reef__jv *pod, const char *now)
     return reef__jv_push(conds, cond);
 }
 
-static void bind_pod(struct reef__api_call *c, const char *node, struct reef__jv *pod,
-                     int64_t rev)
+static void bind_pod(struct reef__api_call *c, const char *node, struct reef__jv *pod, int64_t rev)
 {
     struct reef_err err = {0};
     struct reef__jv *spec = reef__api_jv_obj(pod, "spec");

@@ -24,10 +24,10 @@
 #include "runtime/ctrstore.h"
 #include "runtime/logfile.h"
 
-#define STEP_READ (64u << 10)    /* bytes read per step */
-#define QUEUE_MAX (1u << 20)     /* output queued to the client before pausing */
-#define FOLLOW_POLL_MS 200       /* how soon a follower looks for new output */
-#define MAX_FILES 8              /* rotated files looked at: path.1 .. path.7 */
+#define STEP_READ (64u << 10) /* bytes read per step */
+#define QUEUE_MAX (1u << 20)  /* output queued to the client before pausing */
+#define FOLLOW_POLL_MS 200    /* how soon a follower looks for new output */
+#define MAX_FILES 8           /* rotated files looked at: path.1 .. path.7 */
 
 struct logs {
     uv_loop_t *loop;
@@ -98,7 +98,8 @@ int64_t reef__podio_parse_time(const char *s)
     struct tm tm = {0};
     int n = 0;
     if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+               &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+        n != 19)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -134,7 +135,7 @@ int64_t reef__podio_parse_time(const char *s)
 
 static void open_files(struct logs *l)
 {
-    char p[PATH_MAX + 8];
+    char p[sizeof(l->path) + 16];
     for (int i = MAX_FILES - 1; i >= 1; i--) {
         snprintf(p, sizeof(p), "%s.%d", l->path, i);
         int fd = open(p, O_RDONLY | O_CLOEXEC);

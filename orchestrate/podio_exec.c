@@ -65,7 +65,9 @@ struct session {
     struct reef_buf inq; /* stdin not yet written */
     bool in_closing;     /* v5 closed stdin: close the pipe once inq is written */
     bool exited, finished, paused;
-    int handles; /* open libuv handles */
+    unsigned short rows, cols;   /* the terminal's size asked for before it existed */
+    char lost[REEF_ERR_MSG_MAX]; /* why the exit status is unknown (the shim went away) */
+    int handles;                 /* open libuv handles */
 };
 
 static void session_maybe_free(struct session *s)
@@ -240,7 +242,16 @@ static void finish(struct session *s)
     if (s->finished)
         return;
     s->finished = true;
-    send_exit_status(s, s->code);
+    if (s->lost[0]) {
+        char msg[REEF_ERR_MSG_MAX + 80];
+        snprintf(msg, sizeof(msg),
+                 "Internal error occurred: error executing command in "
+                 "container: %s",
+                 s->lost);
+        send_status(s, "Failure", msg, "InternalError", 500, -1);
+    } else {
+        send_exit_status(s, s->code);
+    }
     teardown_io(s);
     if (s->ws)
         reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
@@ -353,7 +364,9 @@ static void on_exit_msg(uv_poll_t *h, int status, int events)
     int code = 0;
     int r = reef_shim_exec_wait(s->sock, &code, &err); /* readable: does not wait */
     s->sock = -1;
-    s->code = r < 0 ? 0 : code;
+    s->code = code;
+    if (r < 0)
+        snprintf(s->lost, sizeof(s->lost), "%s", err.msg);
     s->exited = true;
     close_handle(s, (uv_handle_t *)&s->sock_poll, &s->sock_init);
     if (s->out.eof && s->err.eof) {
@@ -412,6 +425,10 @@ static void started(uv_work_t *w, int status)
         s->out.fd = s->master;
         s->in_w = s->want_in ? s->master : -1;
         fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
+        if (s->rows && s->cols) {
+            struct winsize ws = {.ws_row = s->rows, .ws_col = s->cols};
+            ioctl(s->master, TIOCSWINSZ, &ws);
+        }
     }
     if (!s->ws) {
         teardown_io(s);
@@ -458,8 +475,7 @@ static void started(uv_work_t *w, int status)
     if (!ok) {
         s->code = 0;
         s->finished = true;
-        send_status(s, "Failure", "Internal error occurred: poll failed", "InternalError", 500,
-                    -1);
+        send_status(s, "Failure", "Internal error occurred: poll failed", "InternalError", 500, -1);
         teardown_io(s);
         reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
         return;
@@ -508,8 +524,10 @@ static void resize(struct session *s, const uint8_t *data, size_t len)
         return;
     if (!s->attach) {
         struct winsize ws = {.ws_row = (unsigned short)hgt, .ws_col = (unsigned short)wdt};
-        if (s->out.fd >= 0)
+        if (s->out.fd >= 0 && !s->busy)
             ioctl(s->out.fd, TIOCSWINSZ, &ws);
+        else
+            s->rows = ws.ws_row, s->cols = ws.ws_col; /* applied once it exists */
         return;
     }
     /* The container's own terminal belongs to its shim. */
@@ -540,7 +558,9 @@ static void on_ws_message(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode
         if (!s->busy)
             flush_input(s);
         break;
-    case CH_RESIZE: resize(s, data + 1, len - 1); break;
+    case CH_RESIZE:
+        resize(s, data + 1, len - 1);
+        break;
     case CH_CLOSE:
         if (len >= 2 && data[1] == CH_STDIN) {
             s->in_closing = true;
@@ -548,7 +568,8 @@ static void on_ws_message(void *ud, struct reef_ws_conn *ws, enum reef_ws_opcode
                 flush_input(s);
         }
         break;
-    default: break;
+    default:
+        break;
     }
     (void)ws;
     (void)op;

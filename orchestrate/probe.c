@@ -32,9 +32,8 @@ struct reef_probe {
     enum kind kind;
     reef_probe_cb cb;
     void *ud;
-    int delay_s, period_s, timeout_s, succ_thr, fail_thr;
-    enum reef_probe_result result;
-    int succ_run, fail_run;
+    int delay_s, period_s, timeout_s;
+    struct reef_probe_rules rules;
     bool stopping, busy;
     int refs; /* its two timers, attempts in flight; freed at 0 once stopping */
     uv_timer_t tick, deadline;
@@ -83,7 +82,22 @@ static void timer_closed(uv_handle_t *h)
 
 enum reef_probe_result reef_probe_result(const struct reef_probe *p)
 {
-    return p->result;
+    return p->rules.result;
+}
+
+bool reef_probe_rules_record(struct reef_probe_rules *r, bool ok)
+{
+    enum reef_probe_result was = r->result;
+    if (ok) {
+        r->failure_run = 0;
+        if (++r->success_run >= r->success_threshold)
+            r->result = REEF_PROBE_SUCCESS;
+    } else {
+        r->success_run = 0;
+        if (++r->failure_run >= r->failure_threshold)
+            r->result = REEF_PROBE_FAILURE;
+    }
+    return r->result != was;
 }
 
 /* One attempt's outcome; counted false: a runtime error that says nothing about the container
@@ -94,18 +108,8 @@ static void attempt_done(struct reef_probe *p, bool counted, bool ok, const char
     uv_timer_stop(&p->deadline);
     if (p->stopping || !counted)
         return;
-    enum reef_probe_result was = p->result;
-    if (ok) {
-        p->fail_run = 0;
-        if (++p->succ_run >= p->succ_thr)
-            p->result = REEF_PROBE_SUCCESS;
-    } else {
-        p->succ_run = 0;
-        if (++p->fail_run >= p->fail_thr)
-            p->result = REEF_PROBE_FAILURE;
-    }
-    if (p->result != was)
-        p->cb(p->ud, p->result, msg ? msg : "");
+    if (reef_probe_rules_record(&p->rules, ok))
+        p->cb(p->ud, p->rules.result, msg ? msg : "");
 }
 
 /* ---------------- exec ---------------- */
@@ -578,7 +582,9 @@ static void on_deadline(uv_timer_t *h)
     if (!p->busy)
         return;
     switch (p->kind) {
-    case K_EXEC: exec_timeout(p); break;
+    case K_EXEC:
+        exec_timeout(p);
+        break;
     case K_HTTP:
         if (p->call) {
             p->http_timed_out = true;
@@ -593,7 +599,8 @@ static void on_deadline(uv_timer_t *h)
             attempt_done(p, true, false, msg);
         }
         break;
-    case K_GRPC: break;
+    case K_GRPC:
+        break;
     }
 }
 
@@ -609,10 +616,18 @@ static void on_tick(uv_timer_t *h)
     p->busy = true;
     uv_timer_start(&p->deadline, on_deadline, (uint64_t)p->timeout_s * 1000, 0);
     switch (p->kind) {
-    case K_EXEC: exec_attempt(p); break;
-    case K_HTTP: http_attempt(p); break;
-    case K_TCP: tcp_attempt(p); break;
-    case K_GRPC: attempt_done(p, true, false, "grpc probes are not supported"); break;
+    case K_EXEC:
+        exec_attempt(p);
+        break;
+    case K_HTTP:
+        http_attempt(p);
+        break;
+    case K_TCP:
+        tcp_attempt(p);
+        break;
+    case K_GRPC:
+        attempt_done(p, true, false, "grpc probes are not supported");
+        break;
     }
 }
 
@@ -641,8 +656,7 @@ static int resolve_port(struct reef_probe *p, const struct reef_json_doc *d, int
     } else if (reef_json_get_str(d, v, name, sizeof(name), NULL) == 0) {
         n = -1;
         struct reef_json_doc pd = REEF_JSON_DOC_INIT;
-        if (ports_json &&
-            reef_json_parse(&pd, ports_json, strlen(ports_json), NULL, NULL) == 0) {
+        if (ports_json && reef_json_parse(&pd, ports_json, strlen(ports_json), NULL, NULL) == 0) {
             struct reef_json_iter it = reef_json_iter(&pd, REEF_JSON_ROOT);
             while (n < 0 && reef_json_next(&pd, &it)) {
                 int nm = reef_json_member(&pd, it.val, "name");
@@ -782,8 +796,9 @@ static int parse_http(struct reef_probe *p, const struct reef_json_doc *d, int h
     struct reef_http_client_opts o = {
         .insecure_skip_verify = true,
         .no_redirects = true,
-        .connect_timeout_ms = (unsigned)p->timeout_s * 1000,
-        .response_timeout_ms = (unsigned)p->timeout_s * 1000,
+        /* The probe's own deadline ends an attempt; these only back it up. */
+        .connect_timeout_ms = (unsigned)p->timeout_s * 1000 + 1000,
+        .response_timeout_ms = (unsigned)p->timeout_s * 1000 + 1000,
         .max_body = 65536,
     };
     p->hc = reef_http_client_new(p->loop, &o, err);
@@ -826,8 +841,8 @@ int reef_probe_start(uv_loop_t *loop, const char *probe_json, size_t len,
     p->delay_s = get_seconds(&d, "initialDelaySeconds", 0, 0);
     p->period_s = get_seconds(&d, "periodSeconds", 10, 1);
     p->timeout_s = get_seconds(&d, "timeoutSeconds", 1, 1);
-    p->succ_thr = get_seconds(&d, "successThreshold", 1, 1);
-    p->fail_thr = get_seconds(&d, "failureThreshold", 3, 1);
+    p->rules.success_threshold = get_seconds(&d, "successThreshold", 1, 1);
+    p->rules.failure_threshold = get_seconds(&d, "failureThreshold", 3, 1);
     p->containers_dir = strdup(t->containers_dir ? t->containers_dir : "");
     p->id = strdup(t->id ? t->id : "");
     int r;

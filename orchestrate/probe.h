@@ -15,6 +15,7 @@
 #ifndef REEF_ORCHESTRATE_PROBE_H
 #define REEF_ORCHESTRATE_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -47,5 +48,17 @@ void reef_probe_stop(struct reef_probe *p);
 
 /* The result reported last (UNKNOWN before the first change). */
 enum reef_probe_result reef_probe_result(const struct reef_probe *p);
+
+/* Kubernetes' threshold rules alone, without I/O or time (what a probe applies to each attempt's
+ * outcome): successThreshold consecutive successes make SUCCESS, failureThreshold consecutive
+ * failures make FAILURE, anything shorter keeps the result. Embedded by the caller; start it as
+ * {.success_threshold = s, .failure_threshold = f} (result UNKNOWN). */
+struct reef_probe_rules {
+    int success_threshold, failure_threshold;
+    enum reef_probe_result result;
+    int success_run, failure_run;
+};
+/* Records one attempt's outcome; true when the result changed. */
+bool reef_probe_rules_record(struct reef_probe_rules *r, bool ok);
 
 #endif

@@ -340,7 +340,8 @@ struct why {
 static bool tolerates(const struct reef_sched_toleration *t, const char *key, const char *value,
                       enum reef_sched_effect effect)
 {
-    if (t->effect != REEF_SCHED_ANY && t->effect != effect)
+    if (t->effect == REEF_SCHED_UNKNOWN_EFFECT ||
+        (t->effect != REEF_SCHED_ANY && t->effect != effect))
         return false;
     if (t->key[0] && strcmp(t->key, key) != 0)
         return false;
@@ -633,8 +634,8 @@ void reef_sched_pick(const struct reef_sched_cluster *c, const struct reef_sched
         return;
     }
     struct cand stack[256];
-    struct cand *cands = c->present <= REEF_ARRAY_LEN(stack) ? stack
-                                                             : malloc(c->present * sizeof(*cands));
+    struct cand *cands =
+        c->present <= REEF_ARRAY_LEN(stack) ? stack : malloc(c->present * sizeof(*cands));
     struct hist *h = NULL;
     size_t unresolvable = 0, nf = 0;
     const struct owner *o = owner_find(c, p->owner_uid);

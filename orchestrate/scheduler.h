@@ -68,6 +68,7 @@ enum reef_sched_effect {
     REEF_SCHED_NO_SCHEDULE,
     REEF_SCHED_PREFER_NO_SCHEDULE,
     REEF_SCHED_NO_EXECUTE,
+    REEF_SCHED_UNKNOWN_EFFECT, /* tolerates nothing, and no filter looks at such a taint */
 };
 
 enum reef_sched_op {
@@ -119,20 +120,21 @@ struct reef_sched_port {
  * reef_sched_pod_free). */
 struct reef_sched_pod {
     const char *ns, *name, *uid;
-    const char *node_name;       /* spec.nodeName, "" when pending */
-    const char *scheduler_name;  /* "default-scheduler" when empty */
-    const char *owner_uid;       /* the controller ownerReference's uid, "" when none */
-    bool terminal;               /* status.phase Succeeded or Failed */
-    bool deleting;               /* metadata.deletionTimestamp set */
-    bool never_preempt;          /* spec.preemptionPolicy Never */
-    int64_t generation;          /* metadata.generation (changes with the spec) */
-    int64_t cpu, mem;            /* requests (milli-cpu, bytes) as Kubernetes sums them */
-    int64_t nz_cpu, nz_mem;      /* the same with 100m / 200Mi for containers without requests
-                                    (what scoring uses) */
+    const char *node_name;          /* spec.nodeName, "" when pending */
+    const char *scheduler_name;     /* "default-scheduler" when empty */
+    const char *owner_uid;          /* the controller ownerReference's uid, "" when none */
+    bool terminal;                  /* status.phase Succeeded or Failed */
+    bool deleting;                  /* metadata.deletionTimestamp set */
+    bool never_preempt;             /* spec.preemptionPolicy Never */
+    bool gated;                     /* spec.schedulingGates present: not to be scheduled yet */
+    int64_t generation;             /* metadata.generation (changes with the spec) */
+    int64_t cpu, mem;               /* requests (milli-cpu, bytes) as Kubernetes sums them */
+    int64_t nz_cpu, nz_mem;         /* the same with 100m / 200Mi for containers without requests
+                                       (what scoring uses) */
     struct reef_sched_kv *selector; /* spec.nodeSelector */
     size_t nselector;
-    bool has_required;              /* required node affinity present */
-    struct reef_sched_term *terms;  /* its nodeSelectorTerms (ORed) */
+    bool has_required;             /* required node affinity present */
+    struct reef_sched_term *terms; /* its nodeSelectorTerms (ORed) */
     size_t nterms;
     struct reef_sched_toleration *tols;
     size_t ntols;
@@ -195,14 +197,15 @@ int reef_sched_cluster_account(struct reef_sched_cluster *c, const struct reef_s
 
 #define REEF_SCHED_MSG_MAX 1024
 
+/* message, when slot < 0: kube-scheduler's FitError text, e.g. "0/3 nodes are available: 1 node(s)
+ * had untolerated taint {node-role: x}, 2 Insufficient memory. preemption: 0/3 nodes are
+ * available: 3 Preemption is not helpful for scheduling.", or "no nodes available to schedule
+ * pods". */
 struct reef_sched_result {
     int slot;        /* the chosen node's slot, -1 when none fits */
     int64_t score;   /* its score */
     size_t feasible; /* nodes that passed the filters */
-    char message[REEF_SCHED_MSG_MAX]; /* slot < 0: Kubernetes' FitError message, e.g.
-        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role: x}, 2 Insufficient
-        memory. preemption: 0/3 nodes are available: 3 Preemption is not helpful for
-        scheduling." or "no nodes available to schedule pods" */
+    char message[REEF_SCHED_MSG_MAX];
 };
 
 /* Runs the filters and scores of pod p over every present node. Does not account p anywhere. */

@@ -21,7 +21,7 @@ struct smap {
     struct sent {
         char *key; /* NULL: empty; TOMB: deleted */
         void *val;
-    } *e;
+    } * e;
     size_t cap, n, used;
 };
 
@@ -134,8 +134,10 @@ struct reef_scheduler {
     struct smap queue; /* key -> struct qent */
     struct smap bound; /* key -> struct bound */
     struct qlist lists[3];
+    uint64_t backoff_due; /* no back-off list entry is due before this (may be early) */
     uint64_t backoff_initial, backoff_max, flush_ms;
     bool in_cycle;
+    bool starting; /* the first list of every pod is coming: no per-node lists */
     struct reef_scheduler_stats stats;
 };
 
@@ -172,6 +174,8 @@ static void q_move(struct reef_scheduler *s, struct qent *q, enum qstate st)
 {
     q_unlink(s, q);
     q_link(s, q, st);
+    if (st == Q_BACKOFF && (s->lists[Q_BACKOFF].n == 1 || q->ready_at < s->backoff_due))
+        s->backoff_due = q->ready_at;
 }
 
 static void arm(struct reef_scheduler *s);
@@ -252,7 +256,7 @@ static void account(struct reef_scheduler *s, const char *key, struct reef_sched
     *b = (struct bound){p, slot, assumed};
     if (reef_sched_cluster_account(s->cluster, p, slot, +1) < 0)
         LOG_ERROR("scheduler", "out of memory accounting pod %s", key);
-    if (fresh)
+    if (fresh && !s->starting)
         list_node_pods(s, node); /* pods bound before this node was known */
 }
 
@@ -294,7 +298,7 @@ static void pod_seen(struct reef_scheduler *s, const char *ns, const char *name,
         return;
     }
     bool ours = strcmp(p->scheduler_name, "default-scheduler") == 0;
-    if (ours && !p->deleting && !p->terminal)
+    if (ours && !p->deleting && !p->terminal && !p->gated)
         q_offer(s, key, p->generation);
     else
         q_remove(s, key);
@@ -307,7 +311,7 @@ struct lister {
         char ns[REEF_STORE_MAX_NAME + 1], name[REEF_STORE_MAX_NAME + 1];
         char *json;
         size_t len;
-    } *items;
+    } * items;
     size_t n, cap;
 };
 
@@ -389,8 +393,8 @@ static void node_seen(struct reef_scheduler *s, const char *name, const char *js
         LOG_WARN("scheduler", "node %s: %s", name, err.msg);
         return;
     }
-    if (old < 0)
-        list_node_pods(s, name);
+    if (old < 0 && !s->starting)
+        list_node_pods(s, name); /* pods bound before this node was known */
     if (node_sig(reef_sched_cluster_node(s->cluster, slot)) != before)
         cluster_changed(s);
 }
@@ -431,8 +435,7 @@ static void split_key(const char *key, char *ns, char *name)
 
 /* The PodScheduled condition of the stored pod equals (False, Unschedulable, msg)? Its
  * lastTransitionTime when it was False already. */
-static bool condition_same(const char *json, size_t len, const char *msg, char *since,
-                           size_t size)
+static bool condition_same(const char *json, size_t len, const char *msg, char *since, size_t size)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
     bool same = false;
@@ -491,11 +494,11 @@ static void report_unschedulable(struct reef_scheduler *s, const char *ns, const
         struct reef_err err = {0};
         char path[600];
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", ns, name);
-        int st = reef_json_finish(&w, &err) < 0
-                     ? -EINVAL
-                     : reef_ctl_call(&s->env, "PATCH", path,
-                                     "application/strategic-merge-patch+json", b.data, b.len, NULL,
-                                     &err);
+        int st =
+            reef_json_finish(&w, &err) < 0
+                ? -EINVAL
+                : reef_ctl_call(&s->env, "PATCH", path, "application/strategic-merge-patch+json",
+                                b.data, b.len, NULL, &err);
         if (st != 200)
             LOG_WARN("scheduler", "pod %s/%s: setting PodScheduled: %s", ns, name, err.msg);
         reef_buf_free(&b);
@@ -506,7 +509,7 @@ static void report_unschedulable(struct reef_scheduler *s, const char *ns, const
 
 /* Binds the pod to the node in slot. Returns the HTTP status (or a negative code). */
 static int bind_pod(struct reef_scheduler *s, const char *key, const char *ns, const char *name,
-                struct reef_sched_pod *p, int slot)
+                    struct reef_sched_pod *p, int slot)
 {
     char node[REEF_STORE_MAX_NAME + 1];
     reef_strlcpy(node, reef_sched_cluster_node(s->cluster, slot)->name, sizeof(node));
@@ -536,9 +539,9 @@ static int bind_pod(struct reef_scheduler *s, const char *key, const char *ns, c
     reef_json_end_object(&w);
     reef_json_end_object(&w);
     struct reef_err err = {0};
-    int st = reef_json_finish(&w, &err) < 0 ? -EINVAL
-                                             : reef_ctl_call(&s->env, "POST", path, NULL, b.data,
-                                                             b.len, NULL, &err);
+    int st = reef_json_finish(&w, &err) < 0
+                 ? -EINVAL
+                 : reef_ctl_call(&s->env, "POST", path, NULL, b.data, b.len, NULL, &err);
     reef_buf_free(&b);
     /* on success the pod's watch event replaced the assumption with the stored pod */
     struct bound *bd = smap_get(&s->bound, key);
@@ -570,7 +573,7 @@ static void cycle(struct reef_scheduler *s, struct qent *q, uint64_t now)
     struct reef_sched_pod *p = NULL;
     if (r == 0)
         r = reef_sched_pod_parse(json, len, &p, &err);
-    if (r < 0 || p->node_name[0] || p->deleting || p->terminal ||
+    if (r < 0 || p->node_name[0] || p->deleting || p->terminal || p->gated ||
         strcmp(p->scheduler_name, "default-scheduler") != 0) {
         q_remove(s, key);
         reef_sched_pod_free(p);
@@ -620,15 +623,19 @@ static void on_timer(uv_timer_t *t)
 {
     struct reef_scheduler *s = t->data;
     uint64_t now = uv_now(s->env.loop);
-    for (struct qent *q = s->lists[Q_BACKOFF].head, *next; q; q = next) {
-        next = q->next;
-        if (q->ready_at <= now)
-            q_move(s, q, Q_ACTIVE);
-    }
-    for (struct qent *q = s->lists[Q_UNSCHED].head, *next; q; q = next) {
-        next = q->next;
-        if (q->since + s->flush_ms <= now)
-            q_move(s, q, q->ready_at <= now ? Q_ACTIVE : Q_BACKOFF);
+    /* unschedulable pods are kept in the order they failed: the head is the oldest */
+    struct qent *u;
+    while ((u = s->lists[Q_UNSCHED].head) && u->since + s->flush_ms <= now)
+        q_move(s, u, Q_BACKOFF);
+    if (s->lists[Q_BACKOFF].n && s->backoff_due <= now) {
+        s->backoff_due = UINT64_MAX;
+        for (struct qent *q = s->lists[Q_BACKOFF].head, *next; q; q = next) {
+            next = q->next;
+            if (q->ready_at <= now)
+                q_move(s, q, Q_ACTIVE);
+            else if (q->ready_at < s->backoff_due)
+                s->backoff_due = q->ready_at;
+        }
     }
     uint64_t start = uv_hrtime();
     s->in_cycle = true;
@@ -646,10 +653,8 @@ static void arm(struct reef_scheduler *s)
     uint64_t now = uv_now(s->env.loop), due = UINT64_MAX;
     if (s->lists[Q_ACTIVE].n)
         due = now;
-    for (struct qent *q = s->lists[Q_BACKOFF].head; q && due > now; q = q->next)
-        if (q->ready_at < due)
-            due = q->ready_at;
-    /* unschedulable pods are kept in the order they failed: the head is the oldest */
+    if (s->lists[Q_BACKOFF].n && s->backoff_due < due)
+        due = s->backoff_due;
     struct qent *u = s->lists[Q_UNSCHED].head;
     if (u && u->since + s->flush_ms < due)
         due = u->since + s->flush_ms;
@@ -697,7 +702,8 @@ int reef_scheduler_start(const struct reef_ctl_env *env, struct reef_scheduler *
 {
     *out = NULL;
     struct reef_scheduler *s = calloc(1, sizeof(*s));
-    if (!s || !(s->cluster = reef_sched_cluster_new()) || !(s->timer = malloc(sizeof(uv_timer_t)))) {
+    if (!s || !(s->cluster = reef_sched_cluster_new()) ||
+        !(s->timer = malloc(sizeof(uv_timer_t)))) {
         if (s)
             reef_sched_cluster_free(s->cluster);
         free(s);
@@ -709,10 +715,15 @@ int reef_scheduler_start(const struct reef_ctl_env *env, struct reef_scheduler *
     s->flush_ms = 60000;
     uv_timer_init(env->loop, s->timer);
     s->timer->data = s;
+    /* Every pod bound to a node must be read once for the accounting, so the start lists all
+     * pods in one pass (pending ones are queued by the same pass) rather than one list per
+     * node; later a node that appears lists its pods through the store's node index. */
     int64_t rev = reef_store_rev(env->store);
+    s->starting = true;
     int r = list_nodes(s, err);
     if (r == 0)
-        r = list_pods(s, "", err);
+        r = list_pods(s, NULL, err);
+    s->starting = false;
     if (r == 0)
         r = reef_store_watch(env->store, "nodes", NULL, rev, NULL, NULL, on_node, s, &s->wnodes,
                              err);

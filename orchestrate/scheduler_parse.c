@@ -91,11 +91,10 @@ int reef_sched_quantity(const char *s, int scale, int64_t *out)
     if (exp10 >= 0) {
         if (sticky)
             return -ERANGE; /* dropped digits only happen for values far beyond int64 */
-        for (int i = 0; i < exp10; i++) {
+        for (int i = 0; i < exp10 && m <= max; i++)
             m *= 10;
-            if (m > max)
-                return -ERANGE;
-        }
+        if (m > max)
+            return -ERANGE;
     } else {
         bool rem = sticky;
         for (int i = 0; i < -exp10 && m; i++) {
@@ -216,7 +215,7 @@ static enum reef_sched_effect effect_of(const char *s)
         return REEF_SCHED_PREFER_NO_SCHEDULE;
     if (strcmp(s, "NoExecute") == 0)
         return REEF_SCHED_NO_EXECUTE;
-    return REEF_SCHED_ANY;
+    return s[0] ? REEF_SCHED_UNKNOWN_EFFECT : REEF_SCHED_ANY;
 }
 
 /* ---- pods ---- */
@@ -230,8 +229,8 @@ struct req {
 
 /* One quantity of a container: requests.name, else limits.name (the API's defaulting of
  * requests from limits). *set says whether either was there. */
-static int res_of(const struct reef_json_doc *d, int res, const char *name, int scale,
-                  int64_t *out, bool *set, struct reef_err *err)
+static int res_of(const struct reef_json_doc *d, int res, const char *name, int scale, int64_t *out,
+                  bool *set, struct reef_err *err)
 {
     *out = 0;
     *set = false;
@@ -365,8 +364,9 @@ static int exprs(void **mem, const struct reef_json_doc *d, int arr, struct reef
 static int affinity(void **mem, const struct reef_json_doc *d, int spec, struct reef_sched_pod *p,
                     struct reef_err *err)
 {
-    int req = reef_json_find(d, spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuring"
-                                      "Execution",
+    int req = reef_json_find(d, spec,
+                             "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuring"
+                             "Execution",
                              NULL);
     if (req < 0 || reef_json_kind(d, req) != REEF_JSON_OBJECT)
         return 0;
@@ -407,14 +407,16 @@ static int tolerations(void **mem, const struct reef_json_doc *d, int spec,
         struct reef_sched_toleration *t = &p->tols[p->ntols++];
         t->key = str_path(mem, d, it.val, "key");
         t->value = str_path(mem, d, it.val, "value");
-        t->exists = strcmp(str_path(mem, d, it.val, "operator"), "Exists") == 0;
         t->effect = effect_of(str_path(mem, d, it.val, "effect"));
+        const char *op = str_path(mem, d, it.val, "operator");
+        t->exists = strcmp(op, "Exists") == 0;
+        if (!t->exists && op[0] && strcmp(op, "Equal") != 0)
+            t->effect = REEF_SCHED_UNKNOWN_EFFECT; /* an unknown operator tolerates nothing */
     }
     return 0;
 }
 
-static int host_ports(void **mem, const struct reef_json_doc *d, int spec,
-                      struct reef_sched_pod *p)
+static int host_ports(void **mem, const struct reef_json_doc *d, int spec, struct reef_sched_pod *p)
 {
     int cs = reef_json_member(d, spec, "containers");
     size_t cap = 0;
@@ -487,6 +489,7 @@ int reef_sched_pod_parse(const char *json, size_t len, struct reef_sched_pod **o
     if (!p->scheduler_name[0])
         p->scheduler_name = "default-scheduler";
     p->never_preempt = strcmp(str_path(&mem, &d, spec, "preemptionPolicy"), "Never") == 0;
+    p->gated = reef_json_count(&d, reef_json_member(&d, spec, "schedulingGates")) > 0;
     struct req rq = {0};
     r = spec >= 0 ? pod_requests(&d, spec, &rq, err) : 0;
     if (r == 0) {

@@ -28,7 +28,7 @@ fi
 . "$here/../images/registry.sh"
 
 KUBECTL=${KUBECTL:-kubectl}
-for tool in "$KUBECTL" docker-registry skopeo busybox jq script; do
+for tool in "$KUBECTL" docker-registry skopeo busybox jq script curl nsenter; do
     if ! command -v "$tool" > /dev/null 2>&1; then
         echo "not ok - $tool is installed"
         exit 1
@@ -88,6 +88,8 @@ cleanup_containers() {
 }
 defer cleanup_containers
 defer stop_server
+# REEF_KEEP_LOG=FILE keeps the server's log for a look after a failure
+defer '[ -n "${REEF_KEEP_LOG:-}" ] && cp "$D/server.log" "$REEF_KEEP_LOG"'
 t "reef server starts with its agent" start_server
 
 # until SECONDS CMD...: CMD succeeds within SECONDS (polling)
@@ -168,7 +170,8 @@ served() {
     local ip n=0
     for ip in $(pod_ips); do
         case "$ip" in 10.42.0.*) ;; *) echo "address $ip"; return 1 ;; esac
-        busybox wget -q -T 2 -O - "http://$ip:8080/etc/hostname" | grep -q '^web-' || return 1
+        curl -s --max-time 2 "http://$ip:8080/etc/hostname" > "$D/got" 2>&1
+        grep -q '^web-' "$D/got" || { echo "from $ip:"; cat "$D/got"; return 1; }
         n=$((n + 1))
     done
     [ "$n" = 3 ]
@@ -182,8 +185,8 @@ t "5 pods Ready" until_ok 40 pods_ready 5
 t "reef scale to 1" RF scale deployment web --replicas=1
 t "1 pod left" until_ok 40 pods_ready 1
 web_containers() { RD ps -a 2> /dev/null | grep -c ' k8s_httpd_web-'; }
-t "the surplus pods' containers are stopped and removed" until_ok 20 sh -c \
-    "test \"\$($(declare -f RD web_containers); REEF='$REEF' D='$D'; web_containers)\" = 1"
+one_web_container() { [ "$(web_containers)" = 1 ] || { RD ps -a; return 1; }; }
+t "the surplus pods' containers are stopped and removed" until_ok 20 one_web_container
 t "scale back to 3" K scale deployment web --replicas=3
 t "3 pods Ready again" until_ok 40 pods_ready 3
 

@@ -18,10 +18,11 @@
 
 #include "tests/unit/test.h"
 
-static char ctr_data[64];       /* the data directory */
+static char ctr_data[64];             /* the data directory */
 static char ctr_containers[PATH_MAX]; /* <data>/containers */
 static char ctr_id[128];              /* the running container's ID */
-static char ctr_reef[1024];      /* the reef binary */
+static char ctr_image[32];            /* its image (an ID prefix) */
+static char ctr_reef[1024];           /* the reef binary */
 static char ctr_setup_error[512];
 
 /* The release binary beside the test (build/tests/x -> build/reef), or build/reef for the other
@@ -50,8 +51,11 @@ static inline int sh_out(const char *cmd, char *out, size_t outsz)
     if (out)
         out[0] = '\0';
     while (fgets(line, sizeof(line), f))
-        if (out && line[0] != '\n')
-            snprintf(out, outsz, "%s", line);
+        if (out && line[0] != '\n') {
+            size_t n = strnlen(line, outsz - 1);
+            memcpy(out, line, n);
+            out[n] = '\0';
+        }
     int st = pclose(f);
     if (out)
         out[strcspn(out, "\n")] = '\0';
@@ -82,8 +86,9 @@ static inline int ctr_setup(void)
         snprintf(ctr_setup_error, sizeof(ctr_setup_error), "image import failed: %s", img);
         return -1;
     }
-    snprintf(cmd, sizeof(cmd), "%s run -d --data-dir %s/data %.19s sleep 3600 2>&1", ctr_reef,
-             ctr_data, img + 7);
+    snprintf(ctr_image, sizeof(ctr_image), "%.19s", img + 7);
+    snprintf(cmd, sizeof(cmd), "%s run -d --data-dir %s/data %s sleep 3600 2>&1", ctr_reef,
+             ctr_data, ctr_image);
     if (sh_out(cmd, ctr_id, sizeof(ctr_id)) != 0 || strlen(ctr_id) != 64) {
         snprintf(ctr_setup_error, sizeof(ctr_setup_error), "reef run failed: %s", ctr_id);
         ctr_id[0] = '\0';

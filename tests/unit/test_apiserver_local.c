@@ -208,10 +208,109 @@ static void test_node_handler(void)
     teardown();
 }
 
+/* ---- metrics.k8s.io ---- */
+
+static int fake_node(void *ud, const char *node, struct reef_apiserver_usage *u)
+{
+    (void)ud;
+    if (strcmp(node, "n1") != 0)
+        return -ENOENT;
+    u->cpu_nanocores = 250000000;
+    u->memory_bytes = 512 * 1024 * 1024;
+    u->timestamp_ms = 1795883721000LL;
+    u->window_ms = 15000;
+    return 0;
+}
+
+static int fake_pod(void *ud, const char *ns, const char *name, struct reef_apiserver_usage *u,
+                    size_t max, size_t *n)
+{
+    (void)ud;
+    (void)ns;
+    if (strcmp(name, "p") != 0 || max < 2)
+        return -ENOENT;
+    snprintf(u[0].name, sizeof(u[0].name), "c");
+    u[0].cpu_nanocores = 1000000;
+    u[0].memory_bytes = 4096;
+    u[0].timestamp_ms = 1795883721000LL;
+    u[0].window_ms = 15000;
+    *n = 1;
+    return 0;
+}
+
+static void test_metrics(void)
+{
+    setup();
+    struct reef_buf out = REEF_BUF_INIT;
+    struct reef_err err = {0};
+    CHECK_INT(call("POST", "/api/v1/nodes", NULL,
+                   "{\"metadata\":{\"name\":\"n1\",\"labels\":{\"role\":\"edge\"}}}", &out,
+                   &err),
+              ==, 201);
+    CHECK_INT(call("POST", "/api/v1/namespaces/default/pods", NULL,
+                   "{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"}},\"spec\":{"
+                   "\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}",
+                   &out, &err),
+              ==, 201);
+    CHECK_INT(call("POST", "/api/v1/namespaces/default/pods", NULL,
+                   "{\"metadata\":{\"name\":\"q\"},\"spec\":{\"containers\":[{\"name\":"
+                   "\"c\",\"image\":\"busybox\"}]}}",
+                   &out, &err),
+              ==, 201);
+    /* discovered, but no figures without a provider */
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1", NULL, NULL, &out, &err), ==, 200);
+    CHECK_STR(field(&out, "resources[1].kind"), "PodMetrics");
+    CHECK_INT(call("GET", "/apis", NULL, NULL, &out, &err), ==, 200);
+    CHECK(strstr(out.data, "\"metrics.k8s.io/v1beta1\"") != NULL);
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/nodes", NULL, NULL, &out, &err), ==, 200);
+    CHECK_STR(field(&out, "items"), "[]");
+
+    struct reef_apiserver_metrics m = {fake_node, fake_pod, NULL};
+    reef_apiserver_set_metrics(api, &m);
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/nodes", NULL, NULL, &out, &err), ==, 200);
+    CHECK_STR(field(&out, "kind"), "NodeMetricsList");
+    CHECK_STR(field(&out, "items[0].metadata.name"), "n1");
+    CHECK_STR(field(&out, "items[0].usage.cpu"), "250000000n");
+    CHECK_STR(field(&out, "items[0].usage.memory"), "524288Ki");
+    CHECK_STR(field(&out, "items[0].window"), "15s");
+    CHECK_STR(field(&out, "items[0].timestamp"), "2026-11-28T16:35:21Z");
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=role%3Dcore", NULL,
+                   NULL, &out, &err),
+              ==, 200);
+    CHECK_STR(field(&out, "items"), "[]");
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/nodes/n1", NULL, NULL, &out, &err), ==,
+              200);
+    CHECK_STR(field(&out, "kind"), "NodeMetrics");
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/nodes/n2", NULL, NULL, &out, &err), ==,
+              404);
+    CHECK_STR(err.msg, "nodemetrics.metrics.k8s.io \"n2\" not found");
+
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", NULL, NULL,
+                   &out, &err),
+              ==, 200);
+    CHECK_STR(field(&out, "items[0].metadata.name"), "p");
+    CHECK_STR(field(&out, "items[0].containers[0].name"), "c");
+    CHECK_STR(field(&out, "items[0].containers[0].usage.cpu"), "1000000n");
+    CHECK_STR(field(&out, "items[1]"), ""); /* q has no figures */
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/pods?labelSelector=app%3Dweb", NULL, NULL,
+                   &out, &err),
+              ==, 200);
+    CHECK_STR(field(&out, "items[0].metadata.namespace"), "default");
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/q", NULL, NULL,
+                   &out, &err),
+              ==, 404);
+    CHECK_INT(call("DELETE", "/apis/metrics.k8s.io/v1beta1/nodes/n1", NULL, NULL, &out, &err), ==,
+              405);
+    CHECK_INT(call("GET", "/apis/metrics.k8s.io/v2/nodes", NULL, NULL, &out, &err), ==, 404);
+    reef_buf_free(&out);
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_verbs);
     TEST_RUN(test_node_handler);
+    TEST_RUN(test_metrics);
     return test_done();
 }

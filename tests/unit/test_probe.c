@@ -146,6 +146,36 @@ static void finish_probe(struct reef_probe *p)
 
 static const struct reef_probe_target local = {.pod_ip = "127.0.0.1"};
 
+/* ---------- the rules alone ---------- */
+
+static void test_rules(void)
+{
+    /* UNKNOWN needs a full run either way; then runs shorter than a threshold keep the result. */
+    struct reef_probe_rules r = {.success_threshold = 2, .failure_threshold = 3};
+    static const struct {
+        bool ok, changed;
+        enum reef_probe_result after;
+    } steps[] = {
+        {false, false, REEF_PROBE_UNKNOWN}, {false, false, REEF_PROBE_UNKNOWN},
+        {true, false, REEF_PROBE_UNKNOWN},  {true, true, REEF_PROBE_SUCCESS},
+        {true, false, REEF_PROBE_SUCCESS},  {false, false, REEF_PROBE_SUCCESS},
+        {false, false, REEF_PROBE_SUCCESS}, {true, false, REEF_PROBE_SUCCESS},
+        {false, false, REEF_PROBE_SUCCESS}, {false, false, REEF_PROBE_SUCCESS},
+        {false, true, REEF_PROBE_FAILURE},  {false, false, REEF_PROBE_FAILURE},
+        {true, false, REEF_PROBE_FAILURE},  {false, false, REEF_PROBE_FAILURE},
+        {true, false, REEF_PROBE_FAILURE},  {true, true, REEF_PROBE_SUCCESS},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        CHECK_INT(reef_probe_rules_record(&r, steps[i].ok), ==, steps[i].changed);
+        CHECK_INT(r.result, ==, steps[i].after);
+    }
+    struct reef_probe_rules one = {.success_threshold = 1, .failure_threshold = 1};
+    CHECK(reef_probe_rules_record(&one, false));
+    CHECK_INT(one.result, ==, REEF_PROBE_FAILURE);
+    CHECK(!reef_probe_rules_record(&one, false));
+    CHECK(reef_probe_rules_record(&one, true));
+}
+
 /* ---------- httpGet ---------- */
 
 static void test_http_200_success_once(void)
@@ -256,13 +286,13 @@ static void test_http_refused_and_named_port(void)
              http_port, dead);
     struct reef_probe_target t = {.pod_ip = "127.0.0.1", .ports_json = ports};
     struct rec ok = {0}, bad = {0}, missing = {0};
-    struct reef_probe *p1 = start_probe(
-        "{\"httpGet\":{\"path\":\"/\",\"port\":\"web\"},\"periodSeconds\":1}", &t, &ok);
+    struct reef_probe *p1 =
+        start_probe("{\"httpGet\":{\"path\":\"/\",\"port\":\"web\"},\"periodSeconds\":1}", &t, &ok);
     struct reef_probe *p2 = start_probe(
         "{\"httpGet\":{\"port\":\"dead\"},\"periodSeconds\":1,\"failureThreshold\":1}", &t, &bad);
-    struct reef_probe *p3 = start_probe(
-        "{\"httpGet\":{\"port\":\"nope\"},\"periodSeconds\":1,\"failureThreshold\":1}", &t,
-        &missing);
+    struct reef_probe *p3 =
+        start_probe("{\"httpGet\":{\"port\":\"nope\"},\"periodSeconds\":1,\"failureThreshold\":1}",
+                    &t, &missing);
     CHECK(run_until(&loop, have_one, &ok, 5000));
     CHECK(run_until(&loop, have_one, &bad, 5000));
     CHECK(run_until(&loop, have_one, &missing, 5000));
@@ -335,16 +365,21 @@ static void test_grpc_and_invalid(void)
     reef_probe_stop(p);
     struct reef_err err = {0};
     struct reef_probe *q = NULL;
-    CHECK_INT(reef_probe_start(&loop, "{\"periodSeconds\":1}", 19, &local, on_result, &rc, &q,
+    CHECK_INT(
+        reef_probe_start(&loop, "{\"periodSeconds\":1}", 19, &local, on_result, &rc, &q, &err), ==,
+        -EINVAL);
+    CHECK(q == NULL);
+    CHECK_INT(reef_probe_start(&loop, "{nope", 5, &local, on_result, &rc, &q, &err), ==, -EINVAL);
+    CHECK_INT(reef_probe_start(&loop, "{\"exec\":{\"command\":[]}}", 23, &local, on_result, &rc, &q,
                                &err),
               ==, -EINVAL);
-    CHECK(q == NULL);
-    CHECK_INT(reef_probe_start(&loop, "{nope", 5, &local, on_result, &rc, &q, &err), ==,
-              -EINVAL);
-    CHECK_INT(reef_probe_start(&loop, "{\"exec\":{\"command\":[]}}", 23, &local, on_result, &rc,
-                               &q, &err),
-              ==, -EINVAL);
     CHECK_INT(loop_finish(&loop), ==, 0);
+}
+
+static bool one_request(void *ud)
+{
+    (void)ud;
+    return atomic_load(&requests) == 1;
 }
 
 static void test_stop_during_attempt(void)
@@ -357,8 +392,7 @@ static void test_stop_during_attempt(void)
              http_port);
     struct rec rc = {0};
     struct reef_probe *p = start_probe(j, &local, &rc);
-    run_until(&loop, never, NULL, 300); /* the request is in flight */
-    CHECK_INT(atomic_load(&requests), ==, 1);
+    CHECK(run_until(&loop, one_request, NULL, 5000)); /* the request is in flight */
     reef_probe_stop(p);
     run_until(&loop, never, NULL, 2500);
     CHECK_INT(rc.n, ==, 0);
@@ -369,8 +403,8 @@ static void test_stop_during_attempt(void)
 
 static struct reef_probe_target ctr_target(void)
 {
-    struct reef_probe_target t = {.containers_dir = ctr_containers, .id = ctr_id,
-                                  .pod_ip = "127.0.0.1"};
+    struct reef_probe_target t = {
+        .containers_dir = ctr_containers, .id = ctr_id, .pod_ip = "127.0.0.1"};
     return t;
 }
 
@@ -433,7 +467,9 @@ static int count_procs(const char *cmdline, size_t len)
 static bool sleeper_gone(void *ud)
 {
     (void)ud;
-    return count_procs("sleep\0" "4242\0", 11) == 0;
+    return count_procs("sleep\0"
+                       "4242\0",
+                       11) == 0;
 }
 
 static void test_exec_timeout_kills(void)
@@ -453,6 +489,14 @@ static void test_exec_timeout_kills(void)
     finish_probe(p);
 }
 
+static bool sleeper_running(void *ud)
+{
+    (void)ud;
+    return count_procs("sleep\0"
+                       "4243\0",
+                       11) == 1;
+}
+
 static void test_exec_stop_while_running(void)
 {
     need_container();
@@ -462,13 +506,18 @@ static void test_exec_stop_while_running(void)
     struct reef_probe *p = start_probe("{\"exec\":{\"command\":[\"sleep\",\"4243\"]},"
                                        "\"timeoutSeconds\":5}",
                                        &t, &rc);
-    run_until(&loop, never, NULL, 700);
-    CHECK_INT(count_procs("sleep\0" "4243\0", 11), ==, 1);
+    CHECK(run_until(&loop, sleeper_running, NULL, 5000));
     reef_probe_stop(p);
     CHECK_INT(loop_finish(&loop), ==, 0);
-    for (int i = 0; i < 100 && count_procs("sleep\0" "4243\0", 11); i++)
+    for (int i = 0; i < 100 && count_procs("sleep\0"
+                                           "4243\0",
+                                           11);
+         i++)
         usleep(50000);
-    CHECK_INT(count_procs("sleep\0" "4243\0", 11), ==, 0);
+    CHECK_INT(count_procs("sleep\0"
+                          "4243\0",
+                          11),
+              ==, 0);
     CHECK_INT(rc.n, ==, 0);
 }
 
@@ -476,6 +525,7 @@ int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    TEST_RUN(test_rules);
     TEST_RUN(test_http_200_success_once);
     TEST_RUN(test_http_302_is_success);
     TEST_RUN(test_http_500_fails_after_threshold);
