@@ -94,7 +94,7 @@ static int on_message(void *ud, enum reef_ws_opcode op, const uint8_t *data, siz
     return 0;
 }
 
-static void send_size(struct reef_kube_ws *ws)
+static void send_size(struct reef_ws_client *ws)
 {
     struct winsize w;
     if (ioctl(1, TIOCGWINSZ, &w) < 0)
@@ -102,7 +102,7 @@ static void send_size(struct reef_kube_ws *ws)
     char msg[64];
     int n =
         snprintf(msg, sizeof(msg), "%c{\"Width\":%u,\"Height\":%u}", CH_RESIZE, w.ws_col, w.ws_row);
-    reef__kube_ws_send(ws, msg, (size_t)n, NULL);
+    reef_ws_client_send(ws, REEF_WS_BINARY, msg, (size_t)n, NULL);
 }
 
 /* The exit status from the Status on channel 3, printing what kubectl prints. */
@@ -160,9 +160,9 @@ static int exit_status(const struct session *s)
 }
 
 /* Relays stdin, the terminal size and the output until the connection ends. */
-static int relay(struct reef_kube_ws *ws, bool in, bool tty, struct session *s)
+static int relay(struct reef_ws_client *ws, bool in, bool tty, struct session *s)
 {
-    bool v5 = strcmp(reef__kube_ws_protocol(ws), "v5.channel.k8s.io") == 0;
+    bool v5 = strcmp(reef_ws_client_protocol(ws), "v5.channel.k8s.io") == 0;
     struct reef_err err = {0};
     bool in_open = in;
     if (tty) {
@@ -172,13 +172,13 @@ static int relay(struct reef_kube_ws *ws, bool in, bool tty, struct session *s)
     }
     for (;;) {
         int r;
-        if (reef__kube_ws_pending(ws)) {
-            r = reef__kube_ws_read(ws, on_message, s, &err);
+        if (reef_ws_client_pending(ws)) {
+            r = reef_ws_client_read(ws, on_message, s, &err);
             if (r <= 0)
                 break;
             continue;
         }
-        struct pollfd p[3] = {{reef__kube_ws_fd(ws), POLLIN, 0},
+        struct pollfd p[3] = {{reef_ws_client_fd(ws), POLLIN, 0},
                               {in_open ? 0 : -1, POLLIN, 0},
                               {winch_pipe[0], POLLIN, 0}};
         if (poll(p, 3, -1) < 0) {
@@ -187,7 +187,7 @@ static int relay(struct reef_kube_ws *ws, bool in, bool tty, struct session *s)
             break;
         }
         if (p[0].revents) {
-            r = reef__kube_ws_read(ws, on_message, s, &err);
+            r = reef_ws_client_read(ws, on_message, s, &err);
             if (r <= 0)
                 break;
         }
@@ -207,12 +207,12 @@ static int relay(struct reef_kube_ws *ws, bool in, bool tty, struct session *s)
                 /* v5 can say stdin ended; v4 cannot, the command keeps it open */
                 if (v5) {
                     char close_msg[2] = {(char)CH_CLOSE, CH_STDIN};
-                    reef__kube_ws_send(ws, close_msg, 2, NULL);
+                    reef_ws_client_send(ws, REEF_WS_BINARY, close_msg, 2, NULL);
                 }
                 continue;
             }
             buf[0] = CH_STDIN;
-            if (reef__kube_ws_send(ws, buf, (size_t)n + 1, &err) < 0)
+            if (reef_ws_client_send(ws, REEF_WS_BINARY, buf, (size_t)n + 1, &err) < 0)
                 in_open = false;
         }
     }
@@ -367,7 +367,7 @@ int reef__kube_exec_run(int argc, char **argv)
     if (tty)
         reef_buf_puts(&path, "&tty=true");
     static const char *const protocols[] = {"v5.channel.k8s.io", "v4.channel.k8s.io", NULL};
-    struct reef_kube_ws *ws = NULL;
+    struct reef_ws_client *ws = NULL;
     struct reef_http_result refused = {0};
     int r = reef__kube_ws_open(&k, path.data, protocols, &ws, &refused, &err);
     reef_buf_free(&path);
@@ -391,7 +391,7 @@ int reef__kube_exec_run(int argc, char **argv)
     struct session s = {.status = REEF_BUF_INIT};
     status = relay(ws, in, tty, &s);
     restore_terminal();
-    reef__kube_ws_free(ws);
+    reef_ws_client_free(ws);
     if (status < 0)
         status = exit_status(&s);
     reef_buf_free(&s.status);

@@ -11,7 +11,7 @@
 
 #include "cmd/kube.h"
 #include "core/json.h"
-#include "core/ws.h"
+#include "core/ws_client.h"
 
 /* ---- entry points (cmd/logs.c and cmd/exec.c hand pods over to these) ---- */
 
@@ -59,32 +59,15 @@ bool reef__kube_pod_has_container(const struct reef_json_doc *pod, const char *n
 void reef__kube_pod_name(const struct reef_json_doc *pod, char *name, size_t namesz, char *ns,
                          size_t nssz);
 
-/* ---- a blocking WebSocket client (cmd/kube_ws.c) ---- */
+/* ---- WebSocket connections to the API server (cmd/kube_ws.c) ---- */
 
-struct reef_kube_ws;
-
-/* Opens path (query included) on the server of k as a WebSocket offering protocols (NULL-
- * terminated, in order of preference). On success *out is the caller's (reef__kube_ws_free).
- * When the server answers without upgrading, returns -EPROTO with its status and body in
- * *refused (the caller's to free with reef_http_result_free); other failures return a negative
- * code with err set (connection refused in kubectl's words). */
+/* Opens path (query included) on k's server as a WebSocket (core/ws_client) with the
+ * kubeconfig's credentials, offering protocols (NULL-terminated, in order of preference). On
+ * success *out is the caller's (reef_ws_client_free). When the server answers without upgrading,
+ * returns -EPROTO with its status and body in *refused (the caller frees it with
+ * reef_http_result_free); a refused connection is worded as kubectl words it. */
 int reef__kube_ws_open(struct reef_kube *k, const char *path, const char *const *protocols,
-                       struct reef_kube_ws **out, struct reef_http_result *refused,
+                       struct reef_ws_client **out, struct reef_http_result *refused,
                        struct reef_err *err);
-/* The protocol the server chose, "" when none. */
-const char *reef__kube_ws_protocol(const struct reef_kube_ws *ws);
-/* The socket to poll for input. Call reef__kube_ws_read when it is readable, or at once while
- * reef__kube_ws_pending says input already waits. */
-int reef__kube_ws_fd(const struct reef_kube_ws *ws);
-bool reef__kube_ws_pending(const struct reef_kube_ws *ws);
-/* Sends one binary message (blocking until written). */
-int reef__kube_ws_send(struct reef_kube_ws *ws, const void *data, size_t len, struct reef_err *err);
-/* Reads what arrived and calls cb once per data message (pings are answered here). Returns 1
- * while the connection is open, 0 once it ended (a close frame or the end of the stream), or a
- * negative code with err set. */
-int reef__kube_ws_read(struct reef_kube_ws *ws, reef_ws_on_message cb, void *ud,
-                       struct reef_err *err);
-/* Sends a close frame (best effort) and frees everything. NULL is ignored. */
-void reef__kube_ws_free(struct reef_kube_ws *ws);
 
 #endif
