@@ -101,6 +101,11 @@ void reef__wl_enqueue(struct reef_workload *w, char kind, const char *ns, const 
     }
 }
 
+static void on_timer(uv_timer_t *h)
+{
+    reef__wl_fire_timers(h->data);
+}
+
 static void arm_timer(struct reef_workload *w)
 {
     if (w->closing)
@@ -114,8 +119,7 @@ static void arm_timer(struct reef_workload *w)
         if (w->delayed[i].due_ms < due)
             due = w->delayed[i].due_ms;
     int64_t delay = due - reef__wl_now(w);
-    uv_timer_start(&w->timer, (uv_timer_cb)reef__wl_fire_timers, delay > 0 ? (uint64_t)delay : 0,
-                   0);
+    uv_timer_start(&w->timer, on_timer, delay > 0 ? (uint64_t)delay : 0, 0);
 }
 
 void reef__wl_enqueue_after(struct reef_workload *w, char kind, const char *ns, const char *name,
