@@ -137,6 +137,7 @@ spec:
         readinessProbe:
           httpGet: {path: /etc/hostname, port: http}
           periodSeconds: 1
+          timeoutSeconds: 5
 ---
 apiVersion: v1
 kind: Service
