@@ -125,6 +125,10 @@ rss=$(awk '/^VmRSS:/{print $2}' /proc/$pid/status)
 cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
 sleep 30
 cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
-shims=$(pgrep -f "reef shim --containers $W/data" | xargs -r -n1 sh -c 'awk "/^VmRSS:/{print \$2}" /proc/$0/status' | sort -n | tr '\n' ' ')
-echo "10 idle pods: server RSS $rss KiB, server CPU $((cpu1 - cpu0)) ticks in 30 s ($(getconf CLK_TCK) ticks/s); shims' RSS (KiB): $shims"
+shim_mem() { # PID -> "RSS/anonymous/PSS" in KiB
+    awk '/^Rss:/{r=$2} /^Pss:/{p=$2} /^Anonymous:/{a=$2} END{printf "%s/%s/%s", r, a, p}' "/proc/$1/smaps_rollup"
+}
+shims=$(for p in $(pgrep -f "reef shim --containers $W/data"); do shim_mem "$p"; echo; done | sort | uniq -c | awk '{printf "%s x %s  ", $1, $2}')
+echo "10 idle pods: server RSS $rss KiB, server CPU $((cpu1 - cpu0)) ticks in 30 s ($(getconf CLK_TCK) ticks/s)"
+echo "  shims, RSS/anonymous/PSS KiB (file pages are the reef binary's, shared): $shims"
 K delete deployment idle > /dev/null

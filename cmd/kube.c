@@ -810,3 +810,57 @@ const struct reef_cmd reef_cmd_scale = {
     .run = run_scale,
 };
 REEF_COMMAND(reef_cmd_scale);
+
+/* ---- flag values as Go's flag package reads them ---- */
+
+int reef_kube_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return 0;
+    }
+    double total = 0;
+    const char *p = s;
+    if (!*p)
+        return -EINVAL;
+    while (*p) {
+        char *end;
+        if (!(*p >= '0' && *p <= '9') && *p != '.')
+            return -EINVAL;
+        double v = strtod(p, &end);
+        if (end == p)
+            return -EINVAL;
+        p = end;
+        size_t best = 0, bl = 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t l = strlen(units[i].unit);
+            if (strncmp(p, units[i].unit, l) == 0 && l > bl)
+                best = i, bl = l;
+        }
+        if (!bl)
+            return -EINVAL;
+        total += v * units[best].ms;
+        p += bl;
+    }
+    if (total > 9.2e15)
+        return -ERANGE;
+    *ms = (int64_t)(total + 0.999);
+    return 0;
+}
+
+int reef_kube_parse_bool(const char *s, bool *out)
+{
+    static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
+    static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+    for (size_t i = 0; t[i]; i++)
+        if (strcmp(s, t[i]) == 0)
+            return *out = true, 0;
+    for (size_t i = 0; f[i]; i++)
+        if (strcmp(s, f[i]) == 0)
+            return *out = false, 0;
+    return -EINVAL;
+}

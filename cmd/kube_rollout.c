@@ -789,58 +789,6 @@ static int status(struct opts *o, const struct reef_json_doc *dep)
 }
 
 /* Go's time.ParseDuration for the forms people type: "30s", "1m30s", "500ms", "2h", "0". */
-static int parse_duration(const char *s, int64_t *ms)
-{
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
-    if (strcmp(s, "0") == 0) {
-        *ms = 0;
-        return 0;
-    }
-    double total = 0;
-    const char *p = s;
-    if (!*p)
-        return -EINVAL;
-    while (*p) {
-        char *end;
-        if (!(*p >= '0' && *p <= '9') && *p != '.')
-            return -EINVAL;
-        double v = strtod(p, &end);
-        if (end == p)
-            return -EINVAL;
-        p = end;
-        size_t best = 0, bl = 0;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t l = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, l) == 0 && l > bl)
-                best = i, bl = l;
-        }
-        if (!bl)
-            return -EINVAL;
-        total += v * units[best].ms;
-        p += bl;
-    }
-    if (total > 9.2e15)
-        return -ERANGE;
-    *ms = (int64_t)(total + 0.999);
-    return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-    static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
-    static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
-    for (size_t i = 0; t[i]; i++)
-        if (strcmp(s, t[i]) == 0)
-            return *out = true, 0;
-    for (size_t i = 0; f[i]; i++)
-        if (strcmp(s, f[i]) == 0)
-            return *out = false, 0;
-    return -EINVAL;
-}
-
 /* reef__kube_one_get, with kubectl's resource.Info lookup: an object missing from a namespace
  * other than default is reported as its namespace missing, when that is so. */
 static int get_object(struct opts *o, struct reef_http_result *res, struct reef_json_doc *d)
@@ -914,7 +862,7 @@ static int run_rollout(int argc, char **argv)
             break;
         case 'w':
         case O_WATCH:
-            if (c == O_WATCH && optarg && parse_bool(optarg, &o.watch) < 0) {
+            if (c == O_WATCH && optarg && reef_kube_parse_bool(optarg, &o.watch) < 0) {
                 fprintf(stderr,
                         "error: invalid argument \"%s\" for \"-w, --watch\" flag: strconv."
                         "ParseBool: parsing \"%s\": invalid syntax\n",
@@ -925,7 +873,7 @@ static int run_rollout(int argc, char **argv)
                 o.watch = true;
             break;
         case O_TIMEOUT:
-            if (parse_duration(optarg, &o.timeout_ms) < 0) {
+            if (reef_kube_parse_duration(optarg, &o.timeout_ms) < 0) {
                 fprintf(stderr,
                         "error: invalid argument \"%s\" for \"--timeout\" flag: time: invalid "
                         "duration \"%s\"\n",

@@ -137,6 +137,7 @@ spec:
         readinessProbe:
           httpGet: {path: /etc/hostname, port: http}
           periodSeconds: 1
+          timeoutSeconds: 5
 ---
 apiVersion: v1
 kind: Service
@@ -215,6 +216,33 @@ t "kubectl rollout undo" K rollout undo deployment/web
 t "rollout status after undo completes" K rollout status deployment/web --timeout=90s
 t "the template is back on latest" sh -c \
     "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}' | grep -q ':latest\$'"
+
+# ---- the same with reef's own client ----
+cat > api.yaml << EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: sleep
+        image: $R/busybox:latest
+        command: ["sleep", "100000"]
+EOF
+t "reef apply a Deployment of 2" RF apply -f api.yaml
+t "reef rollout status completes" RF rollout status deployment/api --timeout=60s
+api_running() { test "$(RF get pods -l app=api --no-headers | awk '$2 == "1/1" && $3 == "Running"' | wc -l)" = 2; }
+t "reef get pods: both Running" api_running
+top_pods() { K top pod -l app=api --no-headers | awk '$2 ~ /m$/ && $3 ~ /Mi$/' | wc -l | grep -qx 2; }
+t "kubectl top pod shows the pods' CPU and memory" until_ok 20 top_pods
+top_node() { K top node --no-headers | grep -q '^node1 '; }
+t "kubectl top node" top_node
+t "reef delete -f removes it" RF delete -f api.yaml --wait=true --timeout=60s
 
 # ---- restarts ----
 first_pod() { K get pods -l app=web -o jsonpath='{.items[0].metadata.name}'; }
