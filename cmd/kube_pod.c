@@ -383,37 +383,10 @@ int reef__kube_pod_default_container(const struct reef_json_doc *pod, bool quiet
 
 long long reef__kube_duration_s(const char *s)
 {
-    static const struct {
-        const char *u;
-        double ns;
-    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
-                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-    double total = 0;
-    if (strcmp(s, "0") == 0)
-        return 0;
-    if (!*s)
+    int64_t ms;
+    if (reef_kube_parse_duration(s, &ms) < 0 || ms < 0)
         return -1;
-    while (*s) {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || v < 0)
-            return -1;
-        s = end;
-        size_t best = 0;
-        double mul = 0;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            size_t l = strlen(units[i].u);
-            if (strncmp(s, units[i].u, l) == 0 && l > best) {
-                best = l;
-                mul = units[i].ns;
-            }
-        }
-        if (!best)
-            return -1;
-        s += best;
-        total += v * mul;
-    }
-    return (long long)(total / 1e9 + 0.5);
+    return (long long)((ms + 500) / 1000);
 }
 
 /* ---- does an argv name a pod? ---- */
