@@ -156,7 +156,10 @@ ready_count() { K get deploy web -o jsonpath='{.status.readyReplicas}'; }
 pods_ready() { # N
     local n
     n=$(K get pods -l app=web -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(.status.conditions // [] | map(select(.type == "Ready" and .status == "True")) | length > 0)] | length')
-    [ "$n" = "$1" ] && [ "$(K get pods -l app=web --no-headers | wc -l)" = "$1" ]
+    [ "$n" = "$1" ] && [ "$(K get pods -l app=web --no-headers | wc -l)" = "$1" ] && return 0
+    K get pods -l app=web -o wide
+    K get rs -l app=web
+    return 1
 }
 t "3 pods Running and Ready" until_ok 30 pods_ready 3
 t "kubectl get pods shows 1/1 Running" sh -c \
@@ -344,6 +347,7 @@ t "kubectl exec runs a command in the pod" exec_out
 t_expect_rc 3 "kubectl exec passes the exit code" K exec logger -- sh -c 'exit 3'
 exec_tty() { script -qec "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec -it logger -- sh -c 'tty; exit 0'" /dev/null < /dev/null | grep -q '/dev/pts/'; }
 t "kubectl exec -it gets a terminal" exec_tty
+. "$here/cluster_client.inc"
 
 # ---- deletion and restart ----
 t "delete the Deployment" K delete deployment web --wait=true --timeout=60s
