@@ -1,4 +1,6 @@
-/* reef exec: run a command in a running container; -it gives it a terminal. */
+/* reef exec: run a command in a running container; -it gives it a terminal. For a pod (kubectl's
+ * flags, TYPE/NAME, or a name no local container has) through the API server, as kubectl exec
+ * (cmd/kube_exec.c). */
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -12,6 +14,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/kube_pod.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "runtime/container.h"
@@ -57,6 +60,8 @@ static int exec_cmd(int argc, char **argv)
                                          {"workdir", required_argument, NULL, 'w'},
                                          {"data-dir", required_argument, NULL, 'D'},
                                          {0}};
+    if (reef__kube_wants_pod(argc, argv, true))
+        return reef__kube_exec_run(argc, argv);
     bool interactive = false, tty = false;
     const char *user = "", *workdir = "", *data_flag = NULL;
     const char *envs[128];
@@ -198,16 +203,24 @@ static int exec_cmd(int argc, char **argv)
 
 const struct reef_cmd reef_cmd_exec = {
     .name = "exec",
-    .summary = "run a command in a running container",
+    .summary = "run a command in a running container or a pod",
     .usage = "usage: reef exec [-i] [-t] [-e KEY=VALUE] [-u USER] [-w DIR] CONTAINER CMD [ARG...]\n"
-             "\nThe exit status is the command's (126/127 when it cannot run).\n\n"
+             "       reef exec [-i] [-t] [-c CONTAINER] [-n NS] POD|TYPE/NAME -- CMD [ARG...]\n"
+             "\nThe exit status is the command's (126/127 when it cannot run). A pod (kubectl's\n"
+             "flags, TYPE/NAME, or a name no local container has) is reached through the API\n"
+             "server, as kubectl exec does.\n\n"
              "Options:\n"
              "  -i, --interactive    keep stdin open\n"
              "  -t, --tty            give the command a terminal\n"
              "  -e, --env KEY=VALUE  set an environment variable\n"
              "  -u, --user USER      run as USER[:GROUP] (from the container's /etc/passwd)\n"
              "  -w, --workdir DIR    working directory\n"
-             "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n",
+             "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n"
+             "Pods:\n"
+             "  -c, --container C    the container (default: the pod's default container)\n"
+             "  -q, --quiet          no \"Defaulted container\" message\n"
+             "  -n, --namespace NS   the namespace\n"
+             "      --kubeconfig F   the kubeconfig\n",
     .run = exec_cmd,
 };
 REEF_COMMAND(reef_cmd_exec);

@@ -1,5 +1,5 @@
 /* kube: resource types, the connection and the error printing shared by reef's client commands,
- * and the small ones that patch one field: label, annotate, scale, rollout restart. */
+ * and the small ones that patch one field: label, annotate, scale. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -811,68 +811,56 @@ const struct reef_cmd reef_cmd_scale = {
 };
 REEF_COMMAND(reef_cmd_scale);
 
-/* ---- rollout restart: a new pod template annotation makes the controller roll the pods ---- */
+/* ---- flag values as Go's flag package reads them ---- */
 
-extern const struct reef_cmd reef_cmd_rollout;
-
-static int run_rollout(int argc, char **argv)
+int reef_kube_parse_duration(const char *s, int64_t *ms)
 {
-    struct reef_kube_one o = {0};
-    int rc = reef__kube_one_options(&o, &reef_cmd_rollout, argc, argv);
-    if (rc >= 0)
-        return rc;
-    if (optind >= argc || strcmp(argv[optind], "restart") != 0) {
-        fprintf(stderr, "error: unknown command \"%s\" for \"reef rollout\" (only restart)\n",
-                optind < argc ? argv[optind] : "");
-        return 1;
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return 0;
     }
-    int i = optind + 1;
-    if (reef__kube_type_and_name(argc, argv, &i, &o.t, &o.name) || reef__kube_one_open(&o))
-        return 1;
-    struct reef_http_result res = {0};
-    struct reef_err err = {0};
-    int status = 0;
-    /* RFC 3339 in local time, as Go's time.Now().Format(time.RFC3339) */
-    char stamp[64], zone[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (tm.tm_gmtoff == 0)
-        strcpy(zone, "Z");
-    else
-        snprintf(zone, sizeof(zone), "%c%02d:%02d", tm.tm_gmtoff < 0 ? '-' : '+',
-                 (int)(labs(tm.tm_gmtoff) / 3600 % 100), (int)(labs(tm.tm_gmtoff) % 3600 / 60));
-    char patch[256];
-    snprintf(patch, sizeof(patch),
-             "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
-             "restartedAt\":\"%s%s\"}}}}}",
-             stamp, zone);
-    if (reef__kube_one_get(&o, &res, NULL)) {
-        status = 1;
-    } else if (strcmp(o.t->kind, "Deployment") != 0) {
-        /* checked after the object is found, as kubectl does */
-        fprintf(stderr, "error: %s \"%s\" restarting is not supported\n", o.t->plural, o.name);
-        status = 1;
-    } else {
-        reef_http_result_free(&res);
-        rc = reef_kube_do(&o.k, "PATCH", o.path.data, "application/json",
-                          "application/strategic-merge-patch+json", patch, strlen(patch), &res,
-                          &err);
-        status = reef__kube_status(rc, &res, &err);
-        if (!status)
-            printf("%s/%s restarted\n", o.ref.data, o.name);
+    double total = 0;
+    const char *p = s;
+    if (!*p)
+        return -EINVAL;
+    while (*p) {
+        char *end;
+        if (!(*p >= '0' && *p <= '9') && *p != '.')
+            return -EINVAL;
+        double v = strtod(p, &end);
+        if (end == p)
+            return -EINVAL;
+        p = end;
+        size_t best = 0, bl = 0;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+            size_t l = strlen(units[i].unit);
+            if (strncmp(p, units[i].unit, l) == 0 && l > bl)
+                best = i, bl = l;
+        }
+        if (!bl)
+            return -EINVAL;
+        total += v * units[best].ms;
+        p += bl;
     }
-    reef_http_result_free(&res);
-    reef__kube_one_close(&o);
-    return status;
+    if (total > 9.2e15)
+        return -ERANGE;
+    *ms = (int64_t)(total + 0.999);
+    return 0;
 }
 
-const struct reef_cmd reef_cmd_rollout = {
-    .name = "rollout",
-    .summary = "restart a deployment's pods, as kubectl rollout restart",
-    .usage = "usage: reef rollout restart deployment NAME|deployment/NAME [-n NS] "
-             "[--kubeconfig FILE]\n",
-    .run = run_rollout,
-};
-REEF_COMMAND(reef_cmd_rollout);
+int reef_kube_parse_bool(const char *s, bool *out)
+{
+    static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True", NULL};
+    static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+    for (size_t i = 0; t[i]; i++)
+        if (strcmp(s, t[i]) == 0)
+            return *out = true, 0;
+    for (size_t i = 0; f[i]; i++)
+        if (strcmp(s, f[i]) == 0)
+            return *out = false, 0;
+    return -EINVAL;
+}

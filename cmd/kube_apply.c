@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -401,8 +402,98 @@ out:
 static const char delete_body[] =
     "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}";
 
+/* Objects deleted and not yet gone, for kubectl's --wait. */
+struct deleted {
+    char *path, *uid, *ref; /* ref: "pods/web" as kubectl names it when a wait times out */
+};
+struct deletes {
+    struct deleted *v;
+    size_t n;
+};
+
+static void note_deleted(struct deletes *dl, const char *path, const struct reef_http_result *res,
+                         const struct reef_kube_type *t, const char *name)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    char uid[64] = "";
+    if (res->body_len && reef_json_parse(&d, res->body, res->body_len, NULL, NULL) == 0) {
+        int v = reef_json_find(&d, REEF_JSON_ROOT, "metadata.uid", NULL);
+        if (v >= 0 && reef_json_get_str(&d, v, uid, sizeof(uid), NULL) < 0)
+            uid[0] = '\0';
+        /* a Status answer (the object went at once) has no uid: nothing to wait for */
+        v = reef_json_member(&d, REEF_JSON_ROOT, "kind");
+        if (v >= 0 && reef_json_str_eq(&d, v, "Status"))
+            uid[0] = '\0';
+    }
+    reef_json_doc_free(&d);
+    if (!uid[0])
+        return;
+    struct deleted *g = realloc(dl->v, (dl->n + 1) * sizeof(*g));
+    if (!g)
+        return;
+    dl->v = g;
+    struct reef_buf ref = REEF_BUF_INIT;
+    reef_buf_printf(&ref, "%s/%s", t->plural, name);
+    g[dl->n].path = strdup(path);
+    g[dl->n].uid = strdup(uid);
+    g[dl->n].ref = ref.data;
+    if (g[dl->n].path && g[dl->n].uid && g[dl->n].ref)
+        dl->n++;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until every deleted object is gone (404, or replaced by one with another uid). */
+static int wait_deleted(struct reef_kube *k, struct deletes *dl, int64_t timeout_ms)
+{
+    int64_t deadline = timeout_ms ? mono_ms() + timeout_ms : 0;
+    int status = 0;
+    for (size_t i = 0; i < dl->n; i++) {
+        for (;;) {
+            struct reef_http_result res = {0};
+            struct reef_err err = {0};
+            bool gone = false;
+            if (reef_kube_do(k, "GET", dl->v[i].path, "application/json", NULL, NULL, 0, &res,
+                             &err) < 0) {
+                status = reef_kube_fail(err.msg);
+                gone = true;
+            } else if (res.status == 404) {
+                gone = true;
+            } else if (res.status == 200) {
+                gone = memmem(res.body, res.body_len, dl->v[i].uid, strlen(dl->v[i].uid)) ==
+                       NULL;
+            }
+            reef_http_result_free(&res);
+            if (gone)
+                break;
+            if (deadline && mono_ms() >= deadline) {
+                fprintf(stderr, "error: timed out waiting for the condition on %s\n",
+                        dl->v[i].ref);
+                status = 1;
+                break;
+            }
+            usleep(100000);
+        }
+    }
+    for (size_t i = 0; i < dl->n; i++) {
+        free(dl->v[i].path);
+        free(dl->v[i].uid);
+        free(dl->v[i].ref);
+    }
+    free(dl->v);
+    dl->v = NULL;
+    dl->n = 0;
+    return status;
+}
+
 static int delete_one(struct reef_kube *k, const struct reef_kube_type *t, const char *ns,
-                      const char *name, bool ignore_not_found, const char *source)
+                      const char *name, bool ignore_not_found, const char *source,
+                      struct deletes *dl)
 {
     struct reef_buf path;
     struct reef_err err = {0};
@@ -425,17 +516,21 @@ static int delete_one(struct reef_kube *k, const struct reef_kube_type *t, const
         printf("%s \"%s\" deleted\n", b.data, name);
         fflush(stdout);
         reef_buf_free(&b);
+        if (dl)
+            note_deleted(dl, path.data, &res, t, name);
     }
     reef_http_result_free(&res);
     reef_buf_free(&path);
     return status;
 }
 
-enum { O_KCFG = 256, O_IGNORE };
+enum { O_KCFG = 256, O_IGNORE, O_WAIT, O_TIMEOUT };
 static const struct option file_opts[] = {{"namespace", required_argument, NULL, 'n'},
                                           {"filename", required_argument, NULL, 'f'},
                                           {"kubeconfig", required_argument, NULL, O_KCFG},
                                           {"ignore-not-found", no_argument, NULL, O_IGNORE},
+                                          {"wait", optional_argument, NULL, O_WAIT},
+                                          {"timeout", required_argument, NULL, O_TIMEOUT},
                                           {0}};
 
 struct cmdline {
@@ -443,6 +538,8 @@ struct cmdline {
     const char *files[64];
     int nfiles;
     bool ignore_not_found;
+    bool wait;          /* delete: until the objects are gone (kubectl's default) */
+    int64_t timeout_ms; /* delete --timeout; 0: no limit */
 };
 
 /* Returns -1 to go on, else the exit status. */
@@ -450,6 +547,7 @@ static int parse(const struct reef_cmd *cmd, int argc, char **argv, struct cmdli
 {
     int c;
     memset(cl, 0, sizeof(*cl));
+    cl->wait = true;
     reef_kube_permute(argc, argv, "n:f:", file_opts);
     while ((c = reef_cmd_getopt(cmd, argc, argv, "n:f:", file_opts)) != -1) {
         switch (c) {
@@ -468,6 +566,26 @@ static int parse(const struct reef_cmd *cmd, int argc, char **argv, struct cmdli
             break;
         case O_IGNORE:
             cl->ignore_not_found = true;
+            break;
+        case O_WAIT:
+        case O_TIMEOUT:
+            if (cmd != &reef_cmd_delete)
+                return reef_cmd_usage_error(cmd, "unknown option '--%s'",
+                                            c == O_WAIT ? "wait" : "timeout");
+            if (c == O_WAIT && optarg && reef_kube_parse_bool(optarg, &cl->wait) < 0) {
+                fprintf(stderr,
+                        "error: invalid argument \"%s\" for \"--wait\" flag: strconv.ParseBool: "
+                        "parsing \"%s\": invalid syntax\n",
+                        optarg, optarg);
+                return 1;
+            }
+            if (c == O_TIMEOUT && reef_kube_parse_duration(optarg, &cl->timeout_ms) < 0) {
+                fprintf(stderr,
+                        "error: invalid argument \"%s\" for \"--timeout\" flag: time: invalid "
+                        "duration \"%s\"\n",
+                        optarg, optarg);
+                return 1;
+            }
             break;
         default:
             return REEF_EXIT_USAGE;
@@ -528,6 +646,7 @@ static int run_delete(int argc, char **argv)
         return rc;
     struct reef_kube k;
     struct reef_err err = {0};
+    struct deletes dl = {0};
     int status = 0;
     if (cl.nfiles) {
         if (optind < argc)
@@ -545,10 +664,13 @@ static int run_delete(int argc, char **argv)
             struct reef_json_doc d = REEF_JSON_DOC_INIT;
             struct target tg;
             if (identify(&k, &ds.v[i], &d, &tg) ||
-                delete_one(&k, tg.t, tg.ns, tg.name, cl.ignore_not_found, ds.v[i].source))
+                delete_one(&k, tg.t, tg.ns, tg.name, cl.ignore_not_found, ds.v[i].source,
+                           cl.wait ? &dl : NULL))
                 status = 1;
             reef_json_doc_free(&d);
         }
+        if (wait_deleted(&k, &dl, cl.timeout_ms))
+            status = 1;
         docs_free(&ds);
         reef_kube_close(&k);
         return status;
@@ -595,9 +717,11 @@ static int run_delete(int argc, char **argv)
             }
             name = s + 1;
         }
-        if (delete_one(&k, ti, k.ns, name, cl.ignore_not_found, NULL))
+        if (delete_one(&k, ti, k.ns, name, cl.ignore_not_found, NULL, cl.wait ? &dl : NULL))
             status = 1;
     }
+    if (wait_deleted(&k, &dl, cl.timeout_ms))
+        status = 1;
     reef_kube_close(&k);
     return status;
 }
@@ -789,7 +913,10 @@ const struct reef_cmd reef_cmd_delete = {
     .name = "delete",
     .summary = "delete objects by name or by manifest, as kubectl delete",
     .usage = "usage: reef delete (-f FILE|DIR|- | TYPE NAME... | TYPE/NAME...) [-n NS] "
-             "[--ignore-not-found] [--kubeconfig FILE]\n",
+             "[--ignore-not-found] [--wait=false] [--timeout DURATION] [--kubeconfig FILE]\n"
+             "\n"
+             "As kubectl, waits until the objects are gone (pods stop within their grace\n"
+             "period) unless --wait=false; --timeout limits the wait.\n",
     .run = run_delete,
 };
 REEF_COMMAND(reef_cmd_delete);

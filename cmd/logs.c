@@ -1,4 +1,6 @@
-/* reef logs: a container's output, from its json-file log (with -f, as it arrives). */
+/* reef logs: a container's output, from its json-file log (with -f, as it arrives); for a pod
+ * (kubectl's flags, TYPE/NAME, or a name no local container has) the API server's pods/log, as
+ * kubectl logs prints it (cmd/kube_logs.c). */
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -11,6 +13,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "cmd/kube_pod.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
@@ -50,20 +53,22 @@ static int logs(int argc, char **argv)
 {
     static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
                                          {"timestamps", no_argument, NULL, 't'},
-                                         {"tail", required_argument, NULL, 'n'},
+                                         {"tail", required_argument, NULL, 'T'},
                                          {"data-dir", required_argument, NULL, 'D'},
                                          {0}};
+    if (reef__kube_wants_pod(argc, argv, false))
+        return reef__kube_logs_run(argc, argv);
     struct logs_opts o = {.tail = -1};
     const char *data_flag = NULL;
     int c;
-    while ((c = reef_cmd_getopt(&reef_cmd_logs, argc, argv, "ftn:", opts)) != -1) {
+    while ((c = reef_cmd_getopt(&reef_cmd_logs, argc, argv, "ft", opts)) != -1) {
         switch (c) {
         case 'h': return 0;
         case '?': return REEF_EXIT_USAGE;
         case 'f': o.follow = true; break;
         case 't': o.timestamps = true; break;
         case 'D': data_flag = optarg; break;
-        case 'n':
+        case 'T':
             if (strcmp(optarg, "all") == 0)
                 o.tail = -1;
             else if (reef_str_to_ll(optarg, 0, 1LL << 40, &o.tail) < 0)
@@ -187,14 +192,25 @@ static int logs(int argc, char **argv)
 
 const struct reef_cmd reef_cmd_logs = {
     .name = "logs",
-    .summary = "print a container's output",
-    .usage = "usage: reef logs [-f] [-t] [--tail N] CONTAINER\n\n"
-             "Prints what the container wrote to stdout and stderr (to the same streams).\n\n"
+    .summary = "print a container's or a pod's output",
+    .usage = "usage: reef logs [-f] [-t] [--tail N] CONTAINER\n"
+             "       reef logs [-f] [-p] [-c CONTAINER] [-n NS] POD|TYPE/NAME [CONTAINER]\n\n"
+             "Prints what the container wrote to stdout and stderr (to the same streams).\n"
+             "For a pod (kubectl's flags, TYPE/NAME, or a name no local container has): its log\n"
+             "through the API server, as kubectl logs prints it.\n\n"
              "Options:\n"
              "  -f, --follow         keep printing new output until the container exits\n"
              "  -t, --timestamps     prefix each line with its time\n"
-             "  -n, --tail N         only the last N lines\n"
-             "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n",
+             "      --tail N         only the last N lines\n"
+             "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n"
+             "Pods:\n"
+             "  -c, --container C    the container (default: the pod's default container)\n"
+             "      --all-containers every container of the pod\n"
+             "  -p, --previous       the container's previous instance\n"
+             "  -l, --selector SEL   the pods with these labels (last 10 lines each)\n"
+             "      --since D, --since-time T, --limit-bytes N, --prefix, --max-log-requests N\n"
+             "  -n, --namespace NS   the namespace\n"
+             "      --kubeconfig F   the kubeconfig\n",
     .run = logs,
 };
 REEF_COMMAND(reef_cmd_logs);

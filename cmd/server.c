@@ -1,6 +1,7 @@
 /* reef server: the control plane: the store and the Kubernetes API over HTTPS. */
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct server {
     struct reef_endpoints *endpoints;
     struct reef_agent *agent;
     int64_t events_expired_at;
+    size_t watches_seen; /* at the last tick */
 };
 
 static bool const_eq(const char *a, const char *b)
@@ -155,6 +157,11 @@ static void on_tick(uv_timer_t *t)
     struct reef_err err = {0};
     if (reef_store_tick(s->store, now_ms(), &next, &err) < 0)
         LOG_WARN("server", "store: %s", err.msg);
+    /* after many watch connections closed, give their buffers back to the system */
+    size_t watches = reef_apiserver_watches(s->api);
+    if (watches + 256 < s->watches_seen)
+        malloc_trim(0);
+    s->watches_seen = watches;
     if (now_ms() - s->events_expired_at >= 60000) {
         s->events_expired_at = now_ms();
         reef_ctl_events_expire(&s->env, s->events_expired_at, 0);

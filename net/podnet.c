@@ -529,6 +529,21 @@ static int veth_create(struct reef_podnet *pn, const char *host, int nsfd, int m
     return reef_nl_call(&pn->nl, &m, NULL, NULL, host, err);
 }
 
+/* Drops the node's neighbour entry for ip on the bridge: an address handed out again must not
+ * be sent to its previous owner's MAC until the entry ages out. Missing is fine. */
+static void neigh_forget(struct reef_podnet *pn, int bridge, uint32_t ip)
+{
+    struct reef_nl_msg m;
+    struct ndmsg *nd = reef_nl_msg_init(&m, RTM_DELNEIGH, 0, sizeof(*nd));
+    if (!nd)
+        return;
+    nd->ndm_family = AF_INET;
+    nd->ndm_ifindex = bridge;
+    reef_nl_put_u32(&m, NDA_DST, htonl(ip));
+    struct reef_err ignored = {0};
+    reef_nl_call(&pn->nl, &m, NULL, NULL, "neighbour", &ignored);
+}
+
 static int attach_links(struct reef_podnet *pn, const char *uid, const char *netns_path,
                         uint32_t ip, struct reef_err *err)
 {
@@ -580,6 +595,7 @@ static int attach_links(struct reef_podnet *pn, const char *uid, const char *net
     j.op = NS_CONFIGURE;
     if ((r = run_in_netns(nsfd, netns_path, &j, err)) < 0)
         goto undo;
+    neigh_forget(pn, br.index, ip);
     return 0;
 undo:
     if (created) {

@@ -64,9 +64,10 @@ const char *reef_podnet_gateway(const struct reef_podnet *pn);
 int reef__podnet_parse_cidr(const char *s, uint32_t *net, int *prefix, struct reef_err *err);
 /* Parses a dotted quad strictly into host byte order; -EINVAL otherwise. */
 int reef__podnet_parse_ip(const char *s, uint32_t *ip);
-/* The lowest address of net/prefix above the gateway (net + 1) and below the broadcast address
- * that is not in taken (n entries, any order; sorted in place); 0 when there is none. Pure. */
-uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n);
+/* The first address of net/prefix above the gateway (net + 1) and below the broadcast address
+ * that is not in taken (n entries, any order; sorted in place), looking after `after` first and
+ * then from the start (0: from the start); 0 when there is none. Pure. */
+uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n, uint32_t after);
 /* "veth" + 8 lowercase hex digits of a 32-bit FNV-1a hash of uid; name has room for 16. */
 void reef__podnet_veth_name(const char *uid, char name[16]);
 

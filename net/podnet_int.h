@@ -20,6 +20,8 @@ struct reef_podnet {
     char cidr[32];    /* canonical "10.42.0.0/24" */
     char gateway[16]; /* "10.42.0.1" */
     uint32_t net, gw; /* host byte order */
+    uint32_t last;      /* the address handed out last (allocation goes on after it) */
+    uint32_t prev_last; /* the one before, for an allocation given back at once */
     int prefix;
     int mtu;
     int dirfd; /* state_dir */

@@ -92,14 +92,10 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n)
+static uint32_t first_free(uint32_t cand, uint32_t last, const uint32_t *taken, size_t n)
 {
-    uint32_t last = reef__podnet_broadcast(net, prefix) - 1;
-    if (n)
-        qsort(taken, n, sizeof(*taken), cmp_u32);
     /* Walk candidates and the sorted taken list together: the first candidate the list skips
      * over is free. */
-    uint32_t cand = net + 2;
     for (size_t i = 0; i < n && cand <= last; i++) {
         if (taken[i] < cand)
             continue;
@@ -108,6 +104,19 @@ uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n)
         cand++;
     }
     return cand <= last ? cand : 0;
+}
+
+uint32_t reef__podnet_pick(uint32_t net, int prefix, uint32_t *taken, size_t n, uint32_t after)
+{
+    uint32_t last = reef__podnet_broadcast(net, prefix) - 1;
+    if (n)
+        qsort(taken, n, sizeof(*taken), cmp_u32);
+    /* After the last one handed out first, as host-local IPAM does: an address just freed is
+     * not given out again at once, while the neighbour caches still name its old owner. */
+    uint32_t ip = 0;
+    if (after >= net + 2 && after < last)
+        ip = first_free(after + 1, last, taken, n);
+    return ip ? ip : first_free(net + 2, last, taken, n);
 }
 
 int reef__podnet_check_uid(const char *uid, struct reef_err *err)
@@ -265,7 +274,7 @@ static int alloc_new(struct reef_podnet *pn, const char *uid, struct alloc_scan 
         return reef_err_errno(err, r, "ipam %s/%s", pn->state_dir, tmp);
     }
     for (;;) {
-        uint32_t ip = reef__podnet_pick(pn->net, pn->prefix, s->taken, s->n);
+        uint32_t ip = reef__podnet_pick(pn->net, pn->prefix, s->taken, s->n, pn->last);
         if (ip == 0) {
             r = reef_err_set(err, -ENOSPC, "ipam: no free address left in %s (%zu in use)",
                              pn->cidr, s->n);
@@ -275,6 +284,8 @@ static int alloc_new(struct reef_podnet *pn, const char *uid, struct alloc_scan 
         reef__podnet_ip_str(ip, name);
         if (linkat(pn->dirfd, tmp, pn->dirfd, name, 0) == 0) {
             *out = ip;
+            pn->prev_last = pn->last;
+            pn->last = ip;
             break;
         }
         if (errno != EEXIST) {
@@ -380,6 +391,8 @@ void reef__podnet_ipam_release(struct reef_podnet *pn, uint32_t ip)
     char name[16];
     reef__podnet_ip_str(ip, name);
     unlinkat(pn->dirfd, name, 0);
+    if (pn->last == ip) /* never used: the next allocation may take it */
+        pn->last = pn->prev_last;
 }
 
 int reef_podnet_lookup(struct reef_podnet *pn, const char *pod_uid, char ip[64])

@@ -591,7 +591,7 @@ static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
     }
     reef_json_doc_free(&d);
     struct agent_pod *p = find_pod(a, ns, name);
-    char cname[128] = "", prev[16] = "", msg[600];
+    char cname[128] = "", prev[16] = "", msg[1200];
     reef_http_req_query(req, "container", cname, sizeof(cname));
     reef_http_req_query(req, "previous", prev, sizeof(prev));
     if (!p || p->nctrs == 0) {

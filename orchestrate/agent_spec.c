@@ -282,7 +282,7 @@ static int resource_ref(const struct reef_json_doc *d, int spec, const char *res
                         size_t size, struct reef_err *err)
 {
     /* limits.cpu, requests.memory, ...: cpu in whole cores rounded up, memory in bytes */
-    char path[128], q[64];
+    char path[400], q[64];
     snprintf(path, sizeof(path), "resources.%s", res);
     double v = 0;
     if (jstr(d, spec, path, q, sizeof(q)) && reef__agent_quantity(q, &v) < 0)

@@ -109,6 +109,16 @@ static int write_event(struct reef__api_watch *w, const char *type, const char *
     return reef_http_res_write(w->res, w->line.data, w->line.len);
 }
 
+/* Gives back the buffers an event was built in (reef_http_res_write copied the line). With
+ * thousands of watches open and quiet, buffers kept per watch between events would hold more
+ * memory than the connections themselves use; a burst (the initial listing) reuses them. */
+static void release_scratch(struct reef__api_watch *w)
+{
+    reef_buf_free(&w->line);
+    reef_buf_free(&w->scratch);
+    reef_json_doc_free(&w->d);
+}
+
 static void on_event(void *ud, const struct reef_store_event *ev)
 {
     struct reef__api_watch *w = ud;
@@ -118,7 +128,9 @@ static void on_event(void *ud, const struct reef_store_event *ev)
         watch_stop(w);
         return;
     }
-    if (write_event(w, reef_store_event_name(ev->type), ev->object, ev->len) == -EPIPE)
+    int r = write_event(w, reef_store_event_name(ev->type), ev->object, ev->len);
+    release_scratch(w);
+    if (r == -EPIPE)
         watch_stop(w);
 }
 
@@ -211,6 +223,7 @@ void reef__api_watch(struct reef__api_call *c)
             return;
         }
         from = lr.rev;
+        release_scratch(w);
     }
     int r = reef_store_watch(c->a->store, c->r->store_key, ns, from, reef__api_sel_match, &w->sel,
                              on_event, w, &w->sw, &err);

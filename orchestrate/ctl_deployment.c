@@ -118,38 +118,38 @@ static int64_t sum_spec(struct wl_rs **v, size_t n)
     return s;
 }
 
-/* Members of a and b equal, with null the same as absent; skip is ignored in both. */
-static bool obj_eq_except(const struct reef_json_doc *a, int va, const struct reef_json_doc *b,
-                          int vb, const char *skip, const char *nested, const char *nested_skip)
+/* Whether member value v of d is what Go decodes as "nothing" for a slice or map: absent, null,
+ * or empty (apimachinery's semantic equality does not tell nil and empty apart). */
+static bool nothing(const struct reef_json_doc *d, int v, bool maps)
+{
+    if (v < 0 || reef_json_is_null(d, v))
+        return true;
+    enum reef_json_kind k = reef_json_kind(d, v);
+    return (k == REEF_JSON_ARRAY || (maps && k == REEF_JSON_OBJECT)) && reef_json_count(d, v) == 0;
+}
+
+/* The members of objects va and vb (< 0: absent, as empty) equal but for skip1 and skip2; maps:
+ * the object-valued members are Go maps (as in metadata), where {} is nothing too. */
+static bool members_eq(const struct reef_json_doc *a, int va, const struct reef_json_doc *b, int vb,
+                       const char *skip1, const char *skip2, bool maps)
 {
     for (int pass = 0; pass < 2; pass++) {
         const struct reef_json_doc *x = pass ? b : a, *y = pass ? a : b;
         int vx = pass ? vb : va, vy = pass ? va : vb;
+        if (vx < 0)
+            continue;
         struct reef_json_iter it = reef_json_iter(x, vx);
         char key[512];
         while (reef_json_next(x, &it)) {
             if (reef_json_get_str(x, it.key, key, sizeof(key), NULL) < 0)
                 return false;
-            if (skip && strcmp(key, skip) == 0)
+            if ((skip1 && strcmp(key, skip1) == 0) || (skip2 && strcmp(key, skip2) == 0))
                 continue;
             int other = vy >= 0 ? reef_json_member(y, vy, key) : -1;
-            bool xnull = reef_json_is_null(x, it.val) ||
-                         (reef_json_kind(x, it.val) == REEF_JSON_OBJECT &&
-                          reef_json_count(x, it.val) == 0 && nested && strcmp(key, nested) == 0);
-            if (other < 0 || reef_json_is_null(y, other)) {
-                if (xnull)
-                    continue;
-                if (nested && strcmp(key, nested) == 0 && nested_skip &&
-                    obj_eq_except(x, it.val, y, -1, nested_skip, NULL, NULL))
-                    continue;
-                return false;
-            }
-            if (pass)
-                continue; /* members present in both were compared in the first pass */
-            if (nested && strcmp(key, nested) == 0) {
-                if (!obj_eq_except(x, it.val, y, other, nested_skip, NULL, NULL))
+            if (nothing(x, it.val, maps) || nothing(y, other, maps)) {
+                if (!(nothing(x, it.val, maps) && nothing(y, other, maps)))
                     return false;
-            } else if (!reef_json_equal(x, it.val, y, other)) {
+            } else if (!pass && !reef_json_equal(x, it.val, y, other)) {
                 return false;
             }
         }
@@ -157,23 +157,19 @@ static bool obj_eq_except(const struct reef_json_doc *a, int va, const struct re
     return true;
 }
 
-/* deploymentutil.EqualIgnoreHash: the templates equal but for the pod-template-hash label. */
+/* deploymentutil.EqualIgnoreHash: the templates of a and b equal but for the pod-template-hash
+ * label (and metadata.creationTimestamp, always null in a template). */
 static bool template_eq(const struct wl_obj *a, const struct wl_obj *b)
 {
     int ta = reef__wl_find(a, "spec.template"), tb = reef__wl_find(b, "spec.template");
-    if (ta < 0 || tb < 0)
-        return false;
-    if (!obj_eq_except(&a->d, ta, &b->d, tb, "metadata", NULL, NULL))
+    if (ta < 0 || tb < 0 || !members_eq(&a->d, ta, &b->d, tb, "metadata", NULL, false))
         return false;
     int ma = reef_json_member(&a->d, ta, "metadata"), mb = reef_json_member(&b->d, tb, "metadata");
-    if (ma < 0 && mb < 0)
-        return true;
-    if (ma < 0 || mb < 0) {
-        const struct wl_obj *x = ma < 0 ? b : a;
-        int m = ma < 0 ? mb : ma;
-        return obj_eq_except(&x->d, m, &x->d, -1, "creationTimestamp", "labels", HASH_LABEL);
-    }
-    return obj_eq_except(&a->d, ma, &b->d, mb, "creationTimestamp", "labels", HASH_LABEL);
+    if (!members_eq(&a->d, ma, &b->d, mb, "labels", "creationTimestamp", true))
+        return false;
+    int la = ma >= 0 ? reef_json_member(&a->d, ma, "labels") : -1;
+    int lb = mb >= 0 ? reef_json_member(&b->d, mb, "labels") : -1;
+    return members_eq(&a->d, la, &b->d, lb, HASH_LABEL, NULL, false);
 }
 
 /* getReplicaSetsForDeployment: adopts orphans the selector matches, releases owned ones it no

@@ -254,8 +254,14 @@ static void account(struct reef_scheduler *s, const char *key, struct reef_sched
         return;
     }
     *b = (struct bound){p, slot, assumed};
-    if (reef_sched_cluster_account(s->cluster, p, slot, +1) < 0)
+    if (reef_sched_cluster_account(s->cluster, p, slot, +1) < 0) {
+        /* nothing was added: forget the pod rather than subtract it later */
+        smap_del(&s->bound, key);
+        free(b);
+        reef_sched_pod_free(p);
         LOG_ERROR("scheduler", "out of memory accounting pod %s", key);
+        return;
+    }
     if (fresh && !s->starting)
         list_node_pods(s, node); /* pods bound before this node was known */
 }

@@ -13,6 +13,12 @@ struct wl_delayed {
     int64_t due_ms;
 };
 
+/* A key whose syncs keep failing, and how many times in a row. */
+struct wl_fail {
+    struct wl_key key;
+    int n;
+};
+
 struct reef_workload {
     struct reef_ctl_env env;
     struct reef_store_watch *w_pods, *w_rs, *w_deploy;
@@ -23,6 +29,8 @@ struct reef_workload {
     size_t nqueue, capqueue;
     struct wl_delayed *delayed;
     size_t ndelayed, capdelayed;
+    struct wl_fail *fails;
+    size_t nfails, capfails;
     reef__wl_clock_fn clock;
     void *clock_ud;
     int closing; /* handles still to close */
@@ -93,6 +101,11 @@ void reef__wl_enqueue(struct reef_workload *w, char kind, const char *ns, const 
     }
 }
 
+static void on_timer(uv_timer_t *h)
+{
+    reef__wl_fire_timers(h->data);
+}
+
 static void arm_timer(struct reef_workload *w)
 {
     if (w->closing)
@@ -106,8 +119,7 @@ static void arm_timer(struct reef_workload *w)
         if (w->delayed[i].due_ms < due)
             due = w->delayed[i].due_ms;
     int64_t delay = due - reef__wl_now(w);
-    uv_timer_start(&w->timer, (uv_timer_cb)reef__wl_fire_timers, delay > 0 ? (uint64_t)delay : 0,
-                   0);
+    uv_timer_start(&w->timer, on_timer, delay > 0 ? (uint64_t)delay : 0, 0);
 }
 
 void reef__wl_enqueue_after(struct reef_workload *w, char kind, const char *ns, const char *name,
@@ -156,6 +168,41 @@ void reef__wl_fire_timers(struct reef_workload *w)
     arm_timer(w);
 }
 
+/* Retries of a failing key back off exponentially from 5 ms to 1000 s (client-go's
+ * ItemExponentialFailureRateLimiter, which the controllers' queues use); a success resets it. */
+static int64_t failed(struct reef_workload *w, const struct wl_key *k)
+{
+    size_t i;
+    for (i = 0; i < w->nfails; i++)
+        if (key_eq(&w->fails[i].key, k->kind, k->ns, k->name))
+            break;
+    if (i == w->nfails) {
+        if (w->nfails == w->capfails) {
+            size_t cap = w->capfails ? w->capfails * 2 : 8;
+            struct wl_fail *f = realloc(w->fails, cap * sizeof(*f));
+            if (!f)
+                return 1000;
+            w->fails = f;
+            w->capfails = cap;
+        }
+        w->fails[w->nfails].key = *k;
+        w->fails[w->nfails++].n = 0;
+    }
+    int n = w->fails[i].n < 30 ? w->fails[i].n++ : 30;
+    int64_t delay = (int64_t)5 << (n < 18 ? n : 18);
+    return delay < 1000 * 1000 ? delay : 1000 * 1000;
+}
+
+static void succeeded(struct reef_workload *w, const struct wl_key *k)
+{
+    for (size_t i = 0; i < w->nfails; i++) {
+        if (key_eq(&w->fails[i].key, k->kind, k->ns, k->name)) {
+            w->fails[i] = w->fails[--w->nfails];
+            return;
+        }
+    }
+}
+
 /* Drains what is queued now; keys queued while syncing wait for the next round, so one busy
  * object cannot starve the loop. */
 static void on_idle(uv_idle_t *h)
@@ -169,10 +216,12 @@ static void on_idle(uv_idle_t *h)
         struct wl_key *k = &batch[i];
         int r = k->kind == WL_RS ? reef__wl_sync_rs(w, k->ns, k->name)
                                  : reef__wl_sync_deploy(w, k->ns, k->name);
-        if (r == -EAGAIN) /* a conflict: the next sync reads the new state */
-            reef__wl_enqueue_after(w, k->kind, k->ns, k->name, 10);
-        else if (r < 0)
-            reef__wl_enqueue_after(w, k->kind, k->ns, k->name, 1000);
+        /* a conflict (-EAGAIN) or a failure: again after a back-off; the next sync reads the
+         * new state */
+        if (r < 0)
+            reef__wl_enqueue_after(w, k->kind, k->ns, k->name, failed(w, k));
+        else if (w->nfails)
+            succeeded(w, k);
     }
     free(batch);
     if (w->nqueue == 0 && w->idle_on) {
@@ -777,6 +826,7 @@ static void on_closed(uv_handle_t *h)
     if (--w->closing == 0) {
         free(w->queue);
         free(w->delayed);
+        free(w->fails);
         free(w);
     }
 }

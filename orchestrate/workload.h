@@ -25,8 +25,9 @@ struct reef_workload;
  * ReplicaSet already stored is synced once, soon. *out is freed by reef_workload_stop. */
 int reef_workload_start(const struct reef_ctl_env *env, struct reef_workload **out,
                         struct reef_err *err);
-/* Cancels the watches and the timer and frees everything; NULL is ignored. Call it before the
- * loop closes (the handles are closed through the loop). */
+/* Cancels the watches and the timer; NULL is ignored. The memory goes with the close callbacks
+ * of its two handles, so the loop must run once more after this (call it from a loop callback,
+ * e.g. the signal handler that stops the server, or run the loop with UV_RUN_NOWAIT after it). */
 void reef_workload_stop(struct reef_workload *w);
 
 /* The pod-template-hash of a pod template (a PodTemplateSpec JSON as stored, defaults applied)

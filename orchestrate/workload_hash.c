@@ -10,8 +10,8 @@
  *
  * We walk the JSON along the table of Go types (workload_hash_types.c) and print what spew
  * would. Limits: a metav1.Time inside a template is printed as the zero time (templates carry
- * creationTimestamp null), and a resource.Quantity outside the int64 fast path of
- * resource.ParseQuantity (more than 18 digits, below nano) prints its int64 approximation. */
+ * creationTimestamp null), and a resource.Quantity whose inf.Dec needs more than 128 bits prints
+ * an approximation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,10 +66,72 @@ static void put_json_str(struct fnv *f, const struct reef_json_doc *d, int v)
 /* ---- resource.Quantity ---- */
 
 struct quantity {
-    int64_t value, scale;
+    int64_t value, scale; /* the int64Amount */
     const char *format;
     char s[128]; /* the cached string, "" when not canonical */
+    /* the inf.Dec of the slow path: |unscaled| (two 64-bit words at most), its sign, scale */
+    bool dec, dec_neg;
+    unsigned __int128 dec_abs;
+    int64_t dec_scale;
 };
+
+/* The slow path: value (sign, digits, '.', digits) as an inf.Dec, the suffix applied, rounded up
+ * to nano and capped as ParseQuantity does. False when it does not fit 128 bits. */
+static bool parse_dec(const char *value, size_t n, int base, int64_t exponent, struct quantity *q)
+{
+    unsigned __int128 m = 0, lim = ~(unsigned __int128)0 / 10;
+    int64_t scale = 0;
+    bool neg = false, frac = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = value[i];
+        if (i == 0 && (c == '-' || c == '+')) {
+            neg = c == '-';
+        } else if (c == '.') {
+            frac = true;
+        } else if (c >= '0' && c <= '9') {
+            if (m > lim)
+                return false;
+            m = m * 10 + (unsigned)(c - '0');
+            scale += frac;
+        }
+    }
+    if (base == 10) {
+        scale -= exponent;
+    } else {
+        if (exponent >= 127 || (exponent > 0 && (m >> (127 - exponent)) != 0))
+            return false;
+        m <<= exponent;
+    }
+    if (m != 0) {
+        for (; scale < 9; scale++) {
+            if (m > lim)
+                return false;
+            m *= 10;
+        }
+        bool rest = false;
+        for (; scale > 9; scale--) {
+            rest |= m % 10 != 0;
+            m /= 10;
+        }
+        m += rest; /* inf.RoundUp: away from zero */
+    }
+    unsigned __int128 one = 1;
+    for (int64_t i = 0; i < scale; i++)
+        one *= 10;
+    if (base == 2 && m / one > (unsigned __int128)INT64_MAX) {
+        m = INT64_MAX;
+        scale = 0;
+        one = 1;
+    }
+    if (base == 2 && m > 0 && m < one)
+        q->format = "DecimalSI";
+    q->dec = true;
+    q->dec_neg = neg && m != 0;
+    q->dec_abs = m;
+    q->dec_scale = scale;
+    q->value = q->scale = 0;
+    return true;
+}
 
 static bool mul_ok(int64_t a, int64_t b, int64_t *out)
 {
@@ -156,12 +218,18 @@ static void parse_quantity(const char *str, struct quantity *q)
     if (precision >= 0)
         scale -= (int64_t)strlen(denom);
     int64_t value = strtoll(shifted, NULL, 10), result;
-    if (!mul_ok(value, mantissa, &result))
-        result = value;
+    bool fits = mul_ok(value, mantissa, &result);
+    if (precision < 0 || scale < -9 || !fits) {
+        /* the digits before the suffix, sign included */
+        size_t vlen = strlen(str) - strlen(suffix);
+        if (!parse_dec(str, vlen, base, exponent, q)) {
+            q->value = positive ? value : -value; /* beyond 128 bits: an approximation */
+            q->scale = scale;
+        }
+        return;
+    }
     q->value = positive ? result : -result;
     q->scale = scale;
-    if (precision < 0 || scale < -9)
-        return;
     size_t sl = strlen(shifted);
     if (base == 2) {
         if (exponent % 10 == 0 && (value & 7) != 0)
@@ -193,12 +261,25 @@ static void put_quantity(struct fnv *f, const struct reef_json_doc *d, int v)
             p[--n] = '\0';
         parse_quantity(p, &q);
     }
-    char buf[512];
+    char dec[256] = "(*inf.Dec)<nil>";
+    if (q.dec) {
+        char words[64] = "<nil>";
+        uint64_t lo = (uint64_t)q.dec_abs, hi = (uint64_t)(q.dec_abs >> 64);
+        if (hi)
+            snprintf(words, sizeof(words), "[%llu %llu]", (unsigned long long)lo,
+                     (unsigned long long)hi);
+        else if (lo)
+            snprintf(words, sizeof(words), "[%llu]", (unsigned long long)lo);
+        snprintf(dec, sizeof(dec),
+                 "(*inf.Dec){unscaled:(big.Int){neg:(bool)%s abs:(big.nat)%s} "
+                 "scale:(inf.Scale)%lld}",
+                 q.dec_neg ? "true" : "false", words, (long long)q.dec_scale);
+    }
+    char buf[640];
     snprintf(buf, sizeof(buf),
              "{i:(resource.int64Amount){value:(int64)%lld scale:(resource.Scale)%lld} "
-             "d:(resource.infDecAmount){Dec:(*inf.Dec)<nil>} s:(string)%s "
-             "Format:(resource.Format)%s}",
-             (long long)q.value, (long long)q.scale, q.s, q.format);
+             "d:(resource.infDecAmount){Dec:%s} s:(string)%s Format:(resource.Format)%s}",
+             (long long)q.value, (long long)q.scale, dec, q.s, q.format);
     puts_(f, buf);
 }
 

@@ -368,8 +368,8 @@ static int rq_run(struct req *q)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     if (q->timed_out)
-        q->result =
-            reef_err_set(&q->err, -ETIMEDOUT, "GET %s: no data for %u ms", q->url, q->timeout_ms);
+        q->result = reef_err_set(&q->err, -ETIMEDOUT, "GET %s: timed out (no data for %u ms)",
+                                 q->url, q->timeout_ms);
     return q->result;
 }
 

@@ -32,7 +32,8 @@ R() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}"; }
 SERVER_PID=
 start_server() {
     "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
-        --write-kubeconfig "$KCFG" --disable-agent > "$D/server.log" 2>&1 &
+        --write-kubeconfig "$KCFG" --disable-agent --disable-controller-manager --disable-scheduler \
+        > "$D/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 200); do
         if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then

@@ -28,7 +28,7 @@ fi
 . "$here/../images/registry.sh"
 
 KUBECTL=${KUBECTL:-kubectl}
-for tool in "$KUBECTL" docker-registry skopeo busybox jq script; do
+for tool in "$KUBECTL" docker-registry skopeo busybox jq script curl nsenter; do
     if ! command -v "$tool" > /dev/null 2>&1; then
         echo "not ok - $tool is installed"
         exit 1
@@ -137,6 +137,7 @@ spec:
         readinessProbe:
           httpGet: {path: /etc/hostname, port: http}
           periodSeconds: 1
+          timeoutSeconds: 5
 ---
 apiVersion: v1
 kind: Service
@@ -155,7 +156,10 @@ ready_count() { K get deploy web -o jsonpath='{.status.readyReplicas}'; }
 pods_ready() { # N
     local n
     n=$(K get pods -l app=web -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(.status.conditions // [] | map(select(.type == "Ready" and .status == "True")) | length > 0)] | length')
-    [ "$n" = "$1" ] && [ "$(K get pods -l app=web --no-headers | wc -l)" = "$1" ]
+    [ "$n" = "$1" ] && [ "$(K get pods -l app=web --no-headers | wc -l)" = "$1" ] && return 0
+    K get pods -l app=web -o wide
+    K get rs -l app=web
+    return 1
 }
 t "3 pods Running and Ready" until_ok 30 pods_ready 3
 t "kubectl get pods shows 1/1 Running" sh -c \
@@ -170,7 +174,7 @@ served() {
     local ip n=0
     for ip in $(pod_ips); do
         case "$ip" in 10.42.0.*) ;; *) echo "address $ip"; return 1 ;; esac
-        busybox wget -q -T 2 -O - "http://$ip:8080/etc/hostname" > "$D/got" 2>&1
+        curl -s --max-time 2 "http://$ip:8080/etc/hostname" > "$D/got" 2>&1
         grep -q '^web-' "$D/got" || { echo "from $ip:"; cat "$D/got"; return 1; }
         n=$((n + 1))
     done
@@ -215,6 +219,33 @@ t "kubectl rollout undo" K rollout undo deployment/web
 t "rollout status after undo completes" K rollout status deployment/web --timeout=90s
 t "the template is back on latest" sh -c \
     "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}' | grep -q ':latest\$'"
+
+# ---- the same with reef's own client ----
+cat > api.yaml << EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: sleep
+        image: $R/busybox:latest
+        command: ["sleep", "100000"]
+EOF
+t "reef apply a Deployment of 2" RF apply -f api.yaml
+t "reef rollout status completes" RF rollout status deployment/api --timeout=60s
+api_running() { test "$(RF get pods -l app=api --no-headers | awk '$2 == "1/1" && $3 == "Running"' | wc -l)" = 2; }
+t "reef get pods: both Running" api_running
+top_pods() { K top pod -l app=api --no-headers | awk '$2 ~ /m$/ && $3 ~ /Mi$/' | wc -l | grep -qx 2; }
+t "kubectl top pod shows the pods' CPU and memory" until_ok 20 top_pods
+top_node() { K top node --no-headers | grep -q '^node1 '; }
+t "kubectl top node" top_node
+t "reef delete -f removes it" RF delete -f api.yaml --wait=true --timeout=60s
 
 # ---- restarts ----
 first_pod() { K get pods -l app=web -o jsonpath='{.items[0].metadata.name}'; }
@@ -316,6 +347,7 @@ t "kubectl exec runs a command in the pod" exec_out
 t_expect_rc 3 "kubectl exec passes the exit code" K exec logger -- sh -c 'exit 3'
 exec_tty() { script -qec "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec -it logger -- sh -c 'tty; exit 0'" /dev/null < /dev/null | grep -q '/dev/pts/'; }
 t "kubectl exec -it gets a terminal" exec_tty
+. "$here/cluster_client.inc"
 
 # ---- deletion and restart ----
 t "delete the Deployment" K delete deployment web --wait=true --timeout=60s

@@ -77,7 +77,7 @@ SERVER_PID=
 start_server() {
     "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
         --tls-cert-file server.crt --tls-private-key-file server.key --client-ca-file ca.crt \
-        --token-auth-file tokens.csv > "$D/server.log" 2>&1 &
+        --token-auth-file tokens.csv --disable-agent > "$D/server.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
@@ -326,7 +326,7 @@ PKI_PID=
 start_pki() {
     "$REEF" server --data-dir "$D/pki-data" --bind-address 127.0.0.1 --https-listen-port "$PORT2" \
         --write-kubeconfig "$D/reef.yaml" --write-kubeconfig-mode 0640 --tls-san reef.example \
-        > "$D/pki.log" 2>&1 &
+        --disable-agent > "$D/pki.log" 2>&1 &
     PKI_PID=$!
     local i
     for i in $(seq 1 100); do

@@ -68,8 +68,9 @@ static int api(const char *method, const char *target, const char *ctype, const 
 static void service(const char *name, const char *spec)
 {
     char b[2048];
-    snprintf(b, sizeof(b), "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"tier\":\"front\"}},"
-                           "\"spec\":%s}",
+    snprintf(b, sizeof(b),
+             "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"tier\":\"front\"}},"
+             "\"spec\":%s}",
              name, spec);
     CHECK_INT(api("POST", "/api/v1/namespaces/default/services", NULL, b), ==, 201);
 }
@@ -151,9 +152,9 @@ static struct names slices(const char *svc)
     struct names s = {0};
     struct reef_store_label l = {"kubernetes.io/service-name", svc};
     struct reef_store_list_opts o = {.namespace = "default", .labels = &l, .nlabels = 1};
-    CHECK_INT(reef_store_list(env.store, "endpointslices.discovery.k8s.io", &o, collect, &s, NULL,
-                              NULL),
-              ==, 0);
+    CHECK_INT(
+        reef_store_list(env.store, "endpointslices.discovery.k8s.io", &o, collect, &s, NULL, NULL),
+        ==, 0);
     return s;
 }
 
@@ -252,8 +253,7 @@ static void test_follows_pods(void)
               ==, 200);
     spin();
     CHECK(get("endpoints", "web", &d, NULL));
-    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].addresses",
-                                                 NULL)),
+    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].addresses", NULL)),
               ==, 1);
     CHECK_STR(str(&d, "subsets[0].addresses[0].targetRef.name"), "p1");
 
@@ -292,8 +292,7 @@ static void test_no_op_and_bursts(void)
     CHECK(get("endpointslices.discovery.k8s.io", s.name[0], &d, &srev1));
     struct count c = {0};
     struct reef_store_watch *w = NULL;
-    CHECK_INT(reef_store_watch(env.store, "endpoints", NULL, 0, NULL, NULL, count_ev, &c, &w,
-                               NULL),
+    CHECK_INT(reef_store_watch(env.store, "endpoints", NULL, 0, NULL, NULL, count_ev, &c, &w, NULL),
               ==, 0);
     struct count cs = {0};
     struct reef_store_watch *ws = NULL;
@@ -325,8 +324,7 @@ static void test_no_op_and_bursts(void)
     CHECK_INT(c.n, ==, 1);
     CHECK_INT(cs.n, ==, 1);
     CHECK(get("endpoints", "web", &d, NULL));
-    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].addresses",
-                                                 NULL)),
+    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].addresses", NULL)),
               ==, 21);
     /* a restarted controller finds everything up to date */
     reef_endpoints_stop(ctl);
@@ -390,6 +388,41 @@ static void test_service_changes(void)
     teardown();
 }
 
+static void test_headless_and_publish(void)
+{
+    setup();
+    /* headless without ports: bare addresses; publishNotReadyAddresses: not-ready pods count */
+    service("db", "{\"clusterIP\":\"None\",\"selector\":{\"app\":\"db\"},"
+                  "\"publishNotReadyAddresses\":true}");
+    pod("d1", "db", 5432);
+    pod("d2", "db", 5432);
+    pod("d3", "db", 5432);
+    pod_status("d1", "10.42.0.21", false);
+    pod_status("d2", "10.42.0.22", true);
+    pod_status("d3", "10.42.0.23", true);
+    /* a finished pod is no endpoint */
+    CHECK_INT(api("PATCH", "/api/v1/namespaces/default/pods/d3/status",
+                  "application/merge-patch+json", "{\"status\":{\"phase\":\"Failed\"}}"),
+              ==, 200);
+    start();
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK(get("endpoints", "db", &d, NULL));
+    CHECK_STR(str(&d, "metadata.labels[\"service.kubernetes.io/headless\"]"), "");
+    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].addresses", NULL)),
+              ==, 2);
+    CHECK(reef_json_find(&d, REEF_JSON_ROOT, "subsets[0].ports", NULL) < 0);
+    struct names s = slices("db");
+    CHECK_INT(s.n, ==, 1);
+    CHECK(get("endpointslices.discovery.k8s.io", s.name[0], &d, NULL));
+    /* ready as published, but not serving */
+    CHECK_STR(str(&d, "endpoints[0].conditions.ready"), "true");
+    CHECK_STR(str(&d, "endpoints[0].conditions.serving"), "false");
+    CHECK_STR(str(&d, "endpoints[1].conditions.serving"), "true");
+    CHECK_INT(reef_json_count(&d, reef_json_find(&d, REEF_JSON_ROOT, "endpoints", NULL)), ==, 2);
+    reef_json_doc_free(&d);
+    teardown();
+}
+
 static void test_orphans_at_start(void)
 {
     setup();
@@ -404,9 +437,9 @@ static void test_orphans_at_start(void)
     const char *other = "{\"metadata\":{\"name\":\"gone-x\",\"labels\":{\"kubernetes.io/"
                         "service-name\":\"gone\"}},\"addressType\":\"IPv4\",\"endpoints\":[],"
                         "\"ports\":[]}";
-    CHECK_INT(api("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", NULL,
-                  other),
-              ==, 201);
+    CHECK_INT(
+        api("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", NULL, other), ==,
+        201);
     start();
     struct names s = slices("gone");
     CHECK_INT(s.n, ==, 1);
@@ -421,6 +454,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_follows_pods);
     TEST_RUN(test_no_op_and_bursts);
     TEST_RUN(test_service_changes);
+    TEST_RUN(test_headless_and_publish);
     TEST_RUN(test_orphans_at_start);
     return test_done();
 }

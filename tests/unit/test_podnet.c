@@ -95,30 +95,39 @@ static void test_parse_cidr(void)
 static void test_pick(void)
 {
     uint32_t net = 0x0a2a0000; /* 10.42.0.0 */
-    CHECK_INT(reef__podnet_pick(net, 24, NULL, 0), ==, net + 2);
+    CHECK_INT(reef__podnet_pick(net, 24, NULL, 0, 0), ==, net + 2);
     uint32_t t1[] = {net + 2, net + 3};
-    CHECK_INT(reef__podnet_pick(net, 24, t1, 2), ==, net + 4);
+    CHECK_INT(reef__podnet_pick(net, 24, t1, 2, 0), ==, net + 4);
     uint32_t t2[] = {net + 3};
-    CHECK_INT(reef__podnet_pick(net, 24, t2, 1), ==, net + 2); /* the lowest free, a hole */
+    CHECK_INT(reef__podnet_pick(net, 24, t2, 1, 0), ==, net + 2); /* the lowest free, a hole */
     uint32_t t3[] = {net + 4, net + 2, net + 3, net + 3};      /* any order, duplicates */
-    CHECK_INT(reef__podnet_pick(net, 24, t3, 4), ==, net + 5);
+    CHECK_INT(reef__podnet_pick(net, 24, t3, 4, 0), ==, net + 5);
     uint32_t t4[] = {net, net + 1, net + 255, 0x0b000002}; /* outside the pool: no effect */
-    CHECK_INT(reef__podnet_pick(net, 24, t4, 4), ==, net + 2);
+    CHECK_INT(reef__podnet_pick(net, 24, t4, 4, 0), ==, net + 2);
 
     /* /30: .1 is the gateway, .3 the broadcast address: room for exactly one pod. */
-    CHECK_INT(reef__podnet_pick(net, 30, NULL, 0), ==, net + 2);
+    CHECK_INT(reef__podnet_pick(net, 30, NULL, 0, 0), ==, net + 2);
     uint32_t t5[] = {net + 2};
-    CHECK_INT(reef__podnet_pick(net, 30, t5, 1), ==, 0);
+    CHECK_INT(reef__podnet_pick(net, 30, t5, 1, 0), ==, 0);
     /* /29: .2 to .6; the broadcast .7 is never handed out. */
     uint32_t t6[] = {net + 2, net + 3, net + 4, net + 5, net + 6};
-    CHECK_INT(reef__podnet_pick(net, 29, t6, 5), ==, 0);
-    CHECK_INT(reef__podnet_pick(net, 29, t6, 4), ==, net + 6);
+    CHECK_INT(reef__podnet_pick(net, 29, t6, 5, 0), ==, 0);
+    CHECK_INT(reef__podnet_pick(net, 29, t6, 4, 0), ==, net + 6);
     /* A full /24. */
     uint32_t full[253];
     for (int i = 0; i < 253; i++)
         full[i] = net + 2 + (uint32_t)i;
-    CHECK_INT(reef__podnet_pick(net, 24, full, 253), ==, 0);
-    CHECK_INT(reef__podnet_pick(net, 24, full + 1, 252), ==, net + 2);
+    CHECK_INT(reef__podnet_pick(net, 24, full, 253, 0), ==, 0);
+    CHECK_INT(reef__podnet_pick(net, 24, full + 1, 252, 0), ==, net + 2);
+    /* after the last handed out, wrapping round; a freed address is not reused at once */
+    uint32_t t7[] = {net + 2, net + 4};
+    CHECK_INT(reef__podnet_pick(net, 24, t7, 2, net + 4), ==, net + 5);
+    CHECK_INT(reef__podnet_pick(net, 24, t7, 2, net + 2), ==, net + 3);
+    CHECK_INT(reef__podnet_pick(net, 24, t7, 2, net + 254), ==, net + 3); /* the end: wraps */
+    uint32_t t8[] = {net + 2, net + 3, net + 4, net + 5, net + 6};
+    CHECK_INT(reef__podnet_pick(net, 29, t8, 4, net + 5), ==, net + 6);
+    CHECK_INT(reef__podnet_pick(net, 29, t8, 5, net + 3), ==, 0);
+    CHECK_INT(reef__podnet_pick(net, 24, NULL, 0, 0x0b000002), ==, net + 2); /* outside: start */
 }
 
 static void test_veth_name(void)
@@ -690,13 +699,13 @@ static void test_detach(void)
     CHECK_OK(reef_podnet_detach(pn, "uid-never", &err), &err);
     CHECK_INT(reef_podnet_detach(pn, "a/b", &err), ==, -EINVAL);
 
-    /* The freed address is the lowest free one again. */
-    attach_ok(pn, "uid-c", c, "10.99.0.2");
-    check_pod("uid-c", c, "10.99.0.2");
+    /* The freed address is not handed out again at once: the next after the last one is. */
+    attach_ok(pn, "uid-c", c, "10.99.0.4");
+    check_pod("uid-c", c, "10.99.0.4");
     /* A pod whose namespace is gone (its link with it) still gets its address back. */
     CHECK_INT(umount2(c, MNT_DETACH), ==, 0);
     CHECK_OK(reef_podnet_detach(pn, "uid-c", &err), &err);
-    CHECK(!state_exists("10.99.0.2"));
+    CHECK(!state_exists("10.99.0.4"));
     reef_podnet_close(pn);
 }
 

@@ -215,6 +215,22 @@ static void test_rs_min_ready(void)
     teardown();
 }
 
+/* The same on the real clock: the loop sleeps in the timer until the pods become available. */
+static void test_rs_min_ready_real_clock(void)
+{
+    setup();
+    reef__wl_set_clock(wl, NULL, NULL);
+    fake_now = reef__api_now_ms();
+    create_rs("web", 1, 1);
+    settle();
+    kubelet_ready(-1);
+    CHECK_INT(rs_int("web", "status.availableReplicas"), ==, 0);
+    for (int i = 0; i < 20 && rs_int("web", "status.availableReplicas") == 0; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK_INT(rs_int("web", "status.availableReplicas"), ==, 1);
+    teardown();
+}
+
 /* Pods being deleted or finished do not count: the ReplicaSet replaces them. */
 static void test_rs_terminating(void)
 {
@@ -269,6 +285,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_rank);
     TEST_RUN(test_rs_adopt_release);
     TEST_RUN(test_rs_min_ready);
+    TEST_RUN(test_rs_min_ready_real_clock);
     TEST_RUN(test_rs_terminating);
     TEST_RUN(test_rs_cascade);
     return test_done();

@@ -255,6 +255,43 @@ static void test_rolling(void)
     teardown();
 }
 
+/* Scaling in the middle of a rollout spreads the change over both ReplicaSets in proportion to
+ * their sizes (by their max-replicas annotations). */
+static void test_proportional(void)
+{
+    setup();
+    create_deploy("\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"30%\",\"maxUnavailable\":"
+                  "\"20%\"}},",
+                  10, "img:a");
+    kubelet_ready(-1);
+    CHECK(complete(10));
+    set_image("img:b");
+    /* surge 3, unavailable 2: old 10 -> 8, new 0 -> 3 -> 5 (13 pods), then stuck on readiness */
+    struct rsinfo ri;
+    rs_info(&ri);
+    CHECK_INT(ri.n, ==, 2);
+    CHECK_INT(ri.replicas[0], ==, 8);
+    CHECK_INT(ri.replicas[1], ==, 5);
+    patch_deploy("{\"spec\":{\"replicas\":20}}");
+    /* 26 allowed (20 + 30%), 13 to add: old 8 * 26 / 13 = 16, new 5 * 26 / 13 = 10 */
+    rs_info(&ri);
+    CHECK_INT(ri.replicas[0], ==, 16);
+    CHECK_INT(ri.replicas[1], ==, 10);
+    char msg[400];
+    snprintf(msg, sizeof(msg), "Scaled up replica set %s from 8 to 16", ri.name[0]);
+    CHECK_INT(count_events("ScalingReplicaSet", msg), ==, 1);
+    snprintf(msg, sizeof(msg), "Scaled up replica set %s from 5 to 10", ri.name[1]);
+    CHECK_INT(count_events("ScalingReplicaSet", msg), ==, 1);
+    struct wl_obj rs;
+    obj_get(&rs, "replicasets.apps", ri.name[0]);
+    CHECK_STR(str_of(&rs, "metadata.annotations[\"deployment.kubernetes.io/desired-replicas\"]"),
+              "20");
+    CHECK_STR(str_of(&rs, "metadata.annotations[\"deployment.kubernetes.io/max-replicas\"]"), "26");
+    reef__wl_obj_free(&rs);
+    drive(20, 26, 8); /* the pods of the scale-up are not ready yet */
+    teardown();
+}
+
 static void test_recreate(void)
 {
     setup();
@@ -455,6 +492,7 @@ int main(int argc, char **argv)
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_create);
     TEST_RUN(test_rolling);
+    TEST_RUN(test_proportional);
     TEST_RUN(test_recreate);
     TEST_RUN(test_paused);
     TEST_RUN(test_history_limit);

@@ -187,11 +187,44 @@ static void test_sensitivity(void)
     CHECK_INT(reef_workload_template_hash("{", 1, -1, h, &err), <, 0);
 }
 
+/* resource.Quantity as ParseQuantity leaves it: the int64 fast path (with the string kept when
+ * canonical) and the inf.Dec path (fractions of binary suffixes, more than 18 digits, below nano,
+ * rounded up to nano). Expected values from spew over the v0.32 types. */
+static void test_quantities(void)
+{
+    static const struct {
+        const char *q, *hash;
+    } cases[] = {
+        {"\"128Mi\"", "75959c76f4"},
+        {"\"500m\"", "7897d66bb"},
+        {"1", "84f4f85dd"},
+        {"\"0.5\"", "6d959df59d"},
+        {"\"2e3\"", "59fc8d684"},
+        {"\" 250m \"", "7bd459b758"},
+        {"\"1.5Gi\"", "655cc7c8b8"},
+        {"\"-1.5Gi\"", "5b9d797b74"},
+        {"\"0.1n\"", "8bcfc6d4b"},
+        {"\"9Ei\"", "ff88b89f6"},
+        {"\"1234567890123456789012345\"", "78c69f6958"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char t[512], h[16];
+        snprintf(t, sizeof(t),
+                 "{\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":{\"cpu\":"
+                 "%s,\"memory\":\"64Mi\"},\"requests\":{\"cpu\":%s}}}]}}",
+                 cases[i].q, cases[i].q);
+        hash_of(t, -1, h);
+        if (strcmp(h, cases[i].hash) != 0)
+            TEST_FAIL("quantity %s: %s, want %s", cases[i].q, h, cases[i].hash);
+    }
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
     TEST_RUN(test_known);
     TEST_RUN(test_complex);
+    TEST_RUN(test_quantities);
     TEST_RUN(test_sensitivity);
     return test_done();
 }
