@@ -349,7 +349,7 @@ t "a name across all namespaces" same get pods x -A
 
 # ---- cluster-scoped objects and namespaces named in manifests ----
 for s in r k; do
-    printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-%s\n  labels: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: ns-%s}\ndata: {x: y}\n' \
+    printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-%s\n  labels: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: ns-%s}\ndata: {x: z}\n' \
         "$s" "$s" > "ns-$s.yaml"
 done
 t "apply a namespace and an object in it" has "configmap/c1 created" R apply -f ns-r.yaml
