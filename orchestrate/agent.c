@@ -363,6 +363,7 @@ void reef__agent_pod_free(struct agent_pod *p)
             reef_probe_stop(c->readiness);
             reef_probe_stop(c->startup);
             c->liveness = c->readiness = c->startup = NULL;
+            reef__agent_hook_end(c, false);
             reef__agent_ctr_unwatch(c);
         }
         uv_timer_stop(&p->timer);

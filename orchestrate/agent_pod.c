@@ -4,12 +4,14 @@
 #include "orchestrate/agent_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "runtime/images.h"
@@ -556,26 +558,75 @@ static void signal_ctr(struct agent_pod *p, struct agent_ctr *c, int sig)
     reef_shim_call(p->a->containers_dir, c->id, req, NULL, 0, reply, sizeof(reply), 2000, NULL);
 }
 
-static void pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d)
+static void hook_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* The preStop hook is over (or cut short): its socket goes, and the container gets its stop
+ * signal. */
+void reef__agent_hook_end(struct agent_ctr *c, bool signal)
+{
+    if (!c->hook)
+        return;
+    int exit_code = 0;
+    reef_shim_exec_wait(c->hook_sock, &exit_code, NULL); /* closes the socket */
+    uv_poll_stop(c->hook);
+    uv_close((uv_handle_t *)c->hook, hook_closed);
+    c->hook = NULL;
+    c->hook_sock = -1;
+    if (signal && c->state == ACTR_RUNNING)
+        signal_ctr(c->pod, c, c->stop_signal);
+}
+
+static void on_hook_done(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    reef__agent_hook_end(h->data, true);
+}
+
+/* Starts the container's preStop exec hook; true when it runs (the stop signal then waits for
+ * it, as Kubernetes orders them, within the grace period). */
+static bool pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d)
 {
     int spec = spec_of(d, c);
     int cmd = spec >= 0 ? reef_json_find(d, spec, "lifecycle.preStop.exec.command", NULL) : -1;
     if (cmd < 0)
-        return;
+        return false;
     struct reef_buf req = REEF_BUF_INIT;
     size_t n = 0;
     const char *raw = reef_json_raw(d, cmd, &n);
     reef_buf_puts(&req, "{\"argv\":");
     reef_buf_append(&req, raw, n);
     reef_buf_puts(&req, "}");
-    int fds[3] = {-1, -1, -1}, sock = -1, master = -1, code = 0;
+    /* the hook's output goes nowhere, as the kubelet's does (its exit status is what counts) */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int fds[3] = {null, null, null}, sock = -1, master = -1, code = 0;
     struct reef_err err = {0};
-    if (reef_shim_exec_start(p->a->containers_dir, c->id, req.data, fds, &sock, &master, &code,
-                             &err) < 0)
+    bool running = false;
+    int r = null < 0 ? reef_err_errno(&err, -errno, "open /dev/null")
+                     : reef_shim_exec_start(p->a->containers_dir, c->id, req.data, fds, &sock,
+                                            &master, &code, &err);
+    if (null >= 0)
+        close(null);
+    if (r < 0) {
         event(p, "Warning", "FailedPreStopHook", "PreStopHook failed: %s", err.msg);
-    else
-        close(sock); /* it runs on; the stop signal follows at once, as the grace period runs */
+    } else {
+        uv_poll_t *h = malloc(sizeof(*h));
+        if (h && uv_poll_init(p->a->env.loop, h, sock) == 0) {
+            h->data = c;
+            uv_poll_start(h, UV_READABLE | UV_DISCONNECT, on_hook_done);
+            c->hook = h;
+            c->hook_sock = sock;
+            running = true;
+        } else {
+            free(h);
+            close(sock);
+        }
+    }
     reef_buf_free(&req);
+    return running;
 }
 
 static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
@@ -600,19 +651,21 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
                 continue;
             c->killing = true;
             event(p, "Normal", "Killing", "Stopping container %s", c->name);
-            pre_stop(p, c, d);
             struct reef_ctr_config cfg;
             memset(&cfg, 0, sizeof(cfg));
-            int sig = SIGTERM;
+            c->stop_signal = SIGTERM;
             if (reef_ctr_load_config(a->cs, c->id, &cfg, NULL) == 0 && cfg.stop_signal > 0)
-                sig = cfg.stop_signal;
+                c->stop_signal = cfg.stop_signal;
             reef_ctr_config_free(&cfg);
-            signal_ctr(p, c, grace == 0 ? SIGKILL : sig);
+            if (grace == 0 || !pre_stop(p, c, d))
+                signal_ctr(p, c, grace == 0 ? SIGKILL : c->stop_signal);
         }
     } else if (running && now >= p->kill_at) {
-        for (size_t i = 0; i < p->nctrs; i++)
+        for (size_t i = 0; i < p->nctrs; i++) {
+            reef__agent_hook_end(&p->ctrs[i], false);
             if (p->ctrs[i].state == ACTR_RUNNING)
                 signal_ctr(p, &p->ctrs[i], SIGKILL);
+        }
         p->kill_at = now + 5000; /* and again if something resists */
     }
     if (running) {
@@ -622,6 +675,7 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
     /* everything stopped: containers, sandbox and address go, then the object */
     for (size_t i = 0; i < p->nctrs; i++) {
         struct agent_ctr *c = &p->ctrs[i];
+        reef__agent_hook_end(c, false);
         reef__agent_ctr_unwatch(c);
         remove_ctr(a, c->id);
         remove_ctr(a, c->prev_id);

@@ -249,6 +249,7 @@ t "reef delete -f removes it" RF delete -f api.yaml --wait=true --timeout=60s
 
 # ---- restarts ----
 first_pod() { K get pods -l app=web -o jsonpath='{.items[0].metadata.name}'; }
+t "the old pods of the undone rollout are gone" until_ok 60 pods_ready 3
 P=$(first_pod)
 restarts() { K get pod "$P" -o jsonpath='{.status.containerStatuses[0].restartCount}'; }
 kill_container() {
@@ -332,6 +333,34 @@ t "an oversize memory request stays Pending" sh -c \
     "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \"\$(K get pod huge -o jsonpath='{.status.phase}/{.spec.nodeName}')\" = Pending/"
 t "with a FailedScheduling event: Insufficient memory" until_ok 10 sh -c \
     "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K get events --field-selector involvedObject.name=huge,reason=FailedScheduling -o jsonpath='{.items[0].message}' | grep -q '0/1 nodes are available: 1 Insufficient memory'"
+
+# ---- graceful termination: the preStop hook runs to its end, then the stop signal ----
+mkdir -p "$D/stopper"
+cat > stopper.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: stopper}
+spec:
+  terminationGracePeriodSeconds: 20
+  volumes:
+  - {name: out, hostPath: {path: $D/stopper, type: DirectoryOrCreate}}
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "trap 'echo term >> /out/log; exit 0' TERM; echo started >> /out/log; while true; do sleep 0.1; done"]
+    volumeMounts:
+    - {name: out, mountPath: /out}
+    lifecycle:
+      preStop:
+        exec: {command: ["sh", "-c", "echo prestop >> /out/log; sleep 1; echo prestop-done >> /out/log"]}
+EOF
+stopper_started() { grep -qx started "$D/stopper/log" 2> /dev/null; }
+t "a pod with a hostPath volume and a preStop hook runs" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; K apply -f stopper.yaml > /dev/null" 
+t "it writes to the node's directory" until_ok 20 stopper_started
+t "deleting it waits for the hook, then stops it" K delete pod stopper --timeout=30s
+stopper_order() { [ "$(cat "$D/stopper/log")" = "$(printf 'started\nprestop\nprestop-done\nterm')" ] || { cat "$D/stopper/log"; return 1; }; }
+t "preStop ran to its end before the stop signal (SIGTERM handled)" stopper_order
 
 # ---- logs and exec through the API ----
 logger_running() { K get pod logger -o jsonpath='{.status.phase}' | grep -qx Running; }
