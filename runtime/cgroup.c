@@ -731,8 +731,13 @@ int reef_cgroup_add(const struct reef_cgroup *cg, pid_t pid, struct reef_err *er
 
 int reef_cgroup_join(const struct reef_cgroup *cg)
 {
+    /* v1: the calling thread through `tasks`, which the kernel does without the global
+     * cgroup_threadgroup_rwsem (and so without waiting for an RCU grace period, as moving a
+     * whole process through cgroup.procs does). Between fork and exec the caller is the only
+     * thread of its process, so the whole process moves. */
+    const char *file = cg->v2 ? "cgroup.procs" : "tasks";
     for (int i = 0; i < cg->nd; i++) {
-        int r = reef__cg_write(cg->d[i].dir, "cgroup.procs", "0");
+        int r = reef__cg_write(cg->d[i].dir, file, "0");
         if (r < 0)
             return r;
     }

@@ -67,6 +67,12 @@ struct reef_container_spec {
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.
      * A negative return aborts the start (the child is killed). */
     int (*placed)(void *ud, pid_t pid, struct reef_err *err);
+    /* Called in the child first thing after clone (after placed and the user namespace maps,
+     * when there are any): the child moves itself into its cgroup (reef_cgroup_join). On a
+     * cgroup v1 hierarchy a thread moving itself is immediate, where moving another process
+     * waits for an RCU grace period (several milliseconds). Async-signal-safe; 0 or -errno,
+     * which aborts the start with "join the container's cgroup". */
+    int (*join)(void *ud);
     void *ud;
 };
 

@@ -274,10 +274,11 @@ static int prepare_files(struct shim *s, struct reef_err *err)
     return r < 0 ? reef_err_errno(err, r, "prepare container files") : 0;
 }
 
-static int placed(void *ud, pid_t pid, struct reef_err *err)
+/* In the container's child, before anything else. */
+static int join_cgroup(void *ud)
 {
     struct shim *s = ud;
-    return reef_cgroup_add(s->cg, pid, err);
+    return reef_cgroup_join(s->cg);
 }
 
 static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
@@ -394,7 +395,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .gid_map = s->cfg.userns ? userns_map : NULL,
         .cgroup_ns = true,
         .hostname = s->cfg.host_network ? NULL : s->cfg.hostname,
-        .placed = placed,
+        .join = join_cgroup,
         .ud = s,
     };
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
