@@ -759,16 +759,18 @@ int reef_cgroup_oom_kills(const struct reef_cgroup *cg, uint64_t *out, struct re
         missing_ctrl(err, "OOM count", REEF_CG_MEMORY, cg->v2, cg->kernel);
         return reef_err_wrap(err, "cgroup %s", cg->label);
     }
-    struct reef_cgroup_stats st;
-    int r = reef_cgroup_stats(cg, &st, err);
-    if (r < 0)
-        return r;
-    if (!(st.have & REEF_CGROUP_HAVE_OOM))
+    /* Only the counter: the shim reads it on every start and exit. */
+    const char *dir = reef_cgroup_dir(cg, REEF_CG_MEMORY);
+    const char *file = cg->v2 ? "memory.events" : "memory.oom_control";
+    char buf[1024];
+    ssize_t n = reef__cg_read(dir, file, buf, sizeof(buf));
+    if (n < 0)
+        return reef_err_errno(err, (int)n, "cgroup %s: stats: read %s/%s", cg->label, dir, file);
+    if (reef__cgroup_kv(buf, "oom_kill", out) < 0)
         return reef_err_set(err, -EOPNOTSUPP,
                             "cgroup %s: OOM count: the kernel reports no oom_kill counter (needs "
                             "Linux 4.13 or later)",
                             cg->label);
-    *out = st.oom_kills;
     return 0;
 }
 
