@@ -470,8 +470,16 @@ static void finalize(struct shim *s)
     LOG_DEBUG("shim", "container=%.12s finished", s->cfg.id);
     s->st.status = REEF_CTR_EXITED;
     s->st.pid = 0;
-    save_state(s);
     struct reef_err err = {0};
+    /* --rm: out of sight before anyone hears of the exit, deleted after. Its final state is
+     * only worth writing when it stays listed. */
+    bool unlisted = s->cfg.remove &&
+                    reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash),
+                                    &err) == 0;
+    if (s->cfg.remove && !unlisted)
+        LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
+    if (!unlisted)
+        save_state(s);
     reef_logfile_flush(s->log, &err);
     for (int i = 0; i < MAX_CONNS; i++) {
         struct conn *c = &s->conns[i];
@@ -486,9 +494,6 @@ static void finalize(struct shim *s)
             reef__shim_conn_close(c);
         }
     }
-    /* --rm: out of sight before the client hears the exit status, deleted after. */
-    if (s->cfg.remove && reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash), &err) < 0)
-        LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
     client_send(s, "exit %d", s->st.exit_code);
     s->result = s->st.exit_code;
     if (reef__shim_remove_cgroup(s->layout, s->cg, s->cfg.cgroup_parent, &err) < 0)
