@@ -541,6 +541,12 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         (void)w;
         close(syncp[1]);
     }
+    if (s->meanwhile && (r = s->meanwhile(s->ud, (pid_t)pid, err)) < 0) {
+        close(errp[0]);
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, NULL, 0);
+        return r;
+    }
     r = read_report(errp[0], (pid_t)pid, exit_code, err);
     close(errp[0]);
     if (r < 0)

@@ -73,6 +73,10 @@ struct reef_container_spec {
      * waits for an RCU grace period (several milliseconds). Async-signal-safe; 0 or -errno,
      * which aborts the start with "join the container's cgroup". */
     int (*join)(void *ud);
+    /* Called in the parent once the child runs on its own, while it builds its root and execs:
+     * work the start needs but the child does not, done alongside it. A negative return kills
+     * the child and fails the start. */
+    int (*meanwhile)(void *ud, pid_t pid, struct reef_err *err);
     void *ud;
 };
 

@@ -281,6 +281,20 @@ static int join_cgroup(void *ud)
     return reef_cgroup_join(s->cg);
 }
 
+/* While the first start's child builds its root: the log and the control socket, which the
+ * child does not need, are ready before anyone hears that the container runs. */
+static int while_starting(void *ud, pid_t pid, struct reef_err *err)
+{
+    struct shim *s = ud;
+    (void)pid;
+    if (s->log)
+        return 0;
+    char logpath[PATH_MAX];
+    snprintf(logpath, sizeof(logpath), "%s/container.log", s->dir);
+    int r = reef_logfile_open(logpath, 0, 0, &s->log, err);
+    return r < 0 ? r : reef__shim_listen(s, err);
+}
+
 static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
 {
     char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX], hosts[PATH_MAX], hostname[PATH_MAX],
@@ -396,6 +410,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .cgroup_ns = true,
         .hostname = s->cfg.host_network ? NULL : s->cfg.hostname,
         .join = join_cgroup,
+        .meanwhile = while_starting,
         .ud = s,
     };
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
@@ -724,11 +739,6 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     LOG_DEBUG("shim", "container=%.12s preparing", o->id);
     if (r == 0)
         r = prepare_files(s, err);
-    if (r == 0) {
-        char logpath[PATH_MAX];
-        snprintf(logpath, sizeof(logpath), "%s/container.log", s->dir);
-        r = reef_logfile_open(logpath, 0, 0, &s->log, err);
-    }
     if (r == 0 && s->cfg.seccomp && s->cfg.seccomp_profile && s->cfg.seccomp_profile[0]) {
         r = reef_seccomp_build_profile(s->cfg.seccomp_profile, strlen(s->cfg.seccomp_profile),
                                        s->cfg.caps, &s->seccomp, err);
@@ -772,7 +782,6 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         uv_timer_init(&s->loop, &s->stop_timer);
         uv_timer_init(&s->loop, &s->drain_timer);
         s->restart_timer.data = s->stop_timer.data = s->drain_timer.data = s;
-        r = reef__shim_listen(s, err);
     }
     if (r == 0)
         r = start_container(s, &code, err);
