@@ -597,6 +597,11 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
                 child_fail_errno(errp[1], "exec: join the container's cgroup");
             close(cg);
         }
+        int jr = proc->join ? proc->join(proc->join_ud) : 0;
+        if (jr < 0) {
+            errno = -jr;
+            child_fail_errno(errp[1], "exec: join the container's cgroup");
+        }
         for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
             /* Our own user namespace (a container without one) cannot be joined again. */
             if (nss[i].type == CLONE_NEWUSER) {

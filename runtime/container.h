@@ -50,6 +50,12 @@ struct reef_process_spec {
     int console_socket;
     const struct reef_rlimit *rlimits; /* clamped to the caller's hard limits, never raised */
     int nrlimits;
+    /* reef_container_exec only: called in its helper (a single-threaded child of the caller)
+     * before it joins the container's namespaces, so that the new process starts inside the
+     * container's cgroup (reef_cgroup_join: no RCU grace period, unlike moving it by pid
+     * afterwards). Async-signal-safe; 0 or -errno, which fails the exec. */
+    int (*join)(void *ud);
+    void *join_ud;
 };
 
 struct reef_container_spec {
