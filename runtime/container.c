@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/nsfs.h>
+#include <linux/sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -445,6 +446,24 @@ static int open_joins(const struct reef_container_spec *s, int fds[3], struct re
     return 0;
 }
 
+/* clone, or with *in_cgroup clone3 straight into cgroup_fd; *in_cgroup is cleared (before the
+ * child exists, so the child sees it too) when the kernel lacks clone3 or CLONE_INTO_CGROUP. */
+static long clone_child(unsigned long flags, int cgroup_fd, bool *in_cgroup)
+{
+    if (*in_cgroup) {
+        struct clone_args ca = {
+            .flags = flags | CLONE_INTO_CGROUP,
+            .exit_signal = SIGCHLD,
+            .cgroup = (uint64_t)cgroup_fd,
+        };
+        long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+            return pid;
+        *in_cgroup = false;
+    }
+    return syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
                          struct reef_err *err)
 {
@@ -470,8 +489,9 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         close_joins(joins);
         return reef_err_errno(err, e, "start container: pipe");
     }
-    long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWNS | s->clone_flags) | SIGCHLD, NULL,
-                       NULL, NULL, NULL);
+    bool in_cgroup = s->into_cgroup && s->cgroup_fd >= 0;
+    long pid = clone_child((unsigned long)(CLONE_NEWNS | s->clone_flags), s->cgroup_fd,
+                           &in_cgroup);
     if (pid == 0) {
         close(errp[0]);
         if (wait_parent) {
@@ -481,7 +501,7 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
                 _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
             close(syncp[0]);
         }
-        int jr = s->join ? s->join(s->ud) : 0;
+        int jr = s->join && !in_cgroup ? s->join(s->ud) : 0;
         if (jr < 0) {
             errno = -jr;
             child_fail_errno(errp[1], "join the container's cgroup");

@@ -79,6 +79,12 @@ struct reef_container_spec {
      * waits for an RCU grace period (several milliseconds). Async-signal-safe; 0 or -errno,
      * which aborts the start with "join the container's cgroup". */
     int (*join)(void *ud);
+    /* With into_cgroup, cgroup_fd is a cgroup2 directory (open O_RDONLY or O_PATH) that the
+     * child is created in (clone3 with CLONE_INTO_CGROUP): already placed, it skips join. On
+     * cgroup2, join's move through cgroup.procs would wait for an RCU grace period. Kernels
+     * without clone3 or CLONE_INTO_CGROUP (before 5.7) get a plain clone and join. */
+    bool into_cgroup;
+    int cgroup_fd;
     /* Called in the parent once the child runs on its own, while it builds its root and execs:
      * work the start needs but the child does not, done alongside it. A negative return kills
      * the child and fails the start. */

@@ -413,10 +413,22 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .meanwhile = while_starting,
         .ud = s,
     };
+    /* On cgroup2 the child is created inside its cgroup (one directory holds every
+     * controller): no move, which there would wait for an RCU grace period. */
+    int cgfd = -1;
+    for (int c = 0; reef_cgroup_is_v2(s->cg) && cgfd < 0 && c < REEF_CG_NCTRL; c++) {
+        const char *dir = reef_cgroup_dir(s->cg, (enum reef_cgroup_ctrl)c);
+        if (dir)
+            cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    spec.into_cgroup = cgfd >= 0;
+    spec.cgroup_fd = cgfd;
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
     LOG_DEBUG("shim", "container=%.12s spawning", s->cfg.id);
     pid_t pid;
     int r = reef_container_spawn(&spec, &pid, exit_code, err);
+    if (cgfd >= 0)
+        close(cgfd);
     if (console[1] >= 0)
         close(console[1]);
     if (r == 0 && console[0] >= 0) {
