@@ -465,24 +465,25 @@ static int start_shim(const char *data, const char *id, bool attach, bool intera
     }
     if (pid == 0) {
         setsid();
-        int null = open("/dev/null", O_RDWR);
+        /* The socket out of the way of 0-3 first: a caller with closed stdio got low numbers. */
+        int sock = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (sock < 0 || null < 0)
+            _exit(REEF_EXIT_RUNTIME);
         if (!attach || !interactive)
             dup2(null, 0);
         if (!attach) {
             dup2(null, 1);
             dup2(null, 2);
         }
+        if (dup2(sock, 3) < 0) /* clears close-on-exec */
+            _exit(REEF_EXIT_RUNTIME);
         if (!in_process) {
-            dup2(sp[1], 3); /* clears close-on-exec */
             execv("/proc/self/exe", argv);
             _exit(REEF_EXIT_RUNTIME);
         }
-        /* Only stdio and the socket (as fd 3) live on: our end of it must close with us. */
-        if (sp[1] != 3 && dup2(sp[1], 3) < 0)
-            _exit(REEF_EXIT_RUNTIME);
+        /* Only stdio and the socket live on; our end of it in particular must close with us. */
         syscall(SYS_close_range, 4, ~0U, 0);
-        if (sp[0] != 3)
-            close(sp[0]);
         set_title(argv, id);
         struct reef_shim_opts so = {.containers_dir = containers, .id = id, .client_fd = 3,
                                     .attach = attach};
