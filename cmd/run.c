@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -24,6 +26,7 @@
 #include "runtime/container.h"
 #include "runtime/image_ref.h"
 #include "runtime/seccomp_profile.h"
+#include "runtime/shim.h"
 
 extern const struct reef_cmd reef_cmd_run;
 
@@ -398,14 +401,61 @@ static void send_size(int fd)
     }
 }
 
-/* Starts `reef shim` for the container in a session of its own and returns our end of its
- * socket. */
-static int start_shim(const char *data, const char *id, bool attach, bool interactive,
-                      pid_t *shim_pid)
+/* Our own arguments ("run", options, image, command), for the forked shim's title. */
+static char **run_argv;
+static int run_argc;
+
+/* A forked shim shows in `ps` as `reef shim --containers DIR ... ID`, as an exec'd one does:
+ * with CAP_SYS_RESOURCE by pointing the kernel at a new command line, else by rewriting our
+ * own arguments in place (as much as fits in them). Cosmetic: failures are ignored. */
+static char shim_title[PATH_MAX + 160];
+
+static void set_title(char *const argv[], const char *id)
 {
+    size_t n = 0;
+    for (int i = 0; argv[i]; i++) {
+        size_t k = strlen(argv[i]) + 1;
+        if (n + k > sizeof(shim_title))
+            break;
+        memcpy(shim_title + n, argv[i], k);
+        n += k;
+    }
+    /* The new range lies below the old one (the stack): start first, so start <= end holds at
+     * every step. */
+    if (n > 0 && prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)shim_title, 0, 0) == 0 &&
+        prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(shim_title + n), 0, 0) == 0)
+        return;
+    if (run_argc < 1)
+        return;
+    /* The kernel lays our arguments out contiguously ("run\0--rm\0...\0", getopt only
+     * reorders the pointers); the binary's own argv[0] before them stays. */
+    char *area = run_argv[0], *end = run_argv[0];
+    for (int i = 0; i < run_argc; i++) {
+        if (run_argv[i] < area)
+            area = run_argv[i];
+        if (run_argv[i] + strlen(run_argv[i]) > end)
+            end = run_argv[i] + strlen(run_argv[i]);
+    }
+    /* Too short for the whole line, often: "shim ID", the ID cut where the space ends. */
+    size_t cap = (size_t)(end - area);
+    memset(area, 0, cap);
+    snprintf(area, cap + 1, "shim%c%s", '\0', id);
+}
+
+/* Starts the container's shim in a session of its own and returns our end of its socket. With
+ * in_process the forked child runs the shim itself (this process is single-threaded: no image
+ * was pulled), saving an exec of this binary and a start-up; else it execs `reef shim`. */
+static int start_shim(const char *data, const char *id, bool attach, bool interactive,
+                      bool in_process, pid_t *shim_pid)
+{
+    char containers[PATH_MAX];
+    reef_cmd_data_path(data, "containers", containers, sizeof(containers));
+    char *argv[] = {"reef", "shim", "--containers", containers, "--client-fd", "3",
+                    attach ? "--attach" : "--detached", (char *)id, NULL};
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
         return -errno;
+    fflush(NULL); /* nothing buffered here may be written twice */
     pid_t pid = fork();
     if (pid < 0) {
         int e = -errno;
@@ -415,20 +465,32 @@ static int start_shim(const char *data, const char *id, bool attach, bool intera
     }
     if (pid == 0) {
         setsid();
-        int null = open("/dev/null", O_RDWR);
+        /* The socket out of the way of 0-3 first: a caller with closed stdio got low numbers. */
+        int sock = fcntl(sp[1], F_DUPFD_CLOEXEC, 10);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (sock < 0 || null < 0)
+            _exit(REEF_EXIT_RUNTIME);
         if (!attach || !interactive)
             dup2(null, 0);
         if (!attach) {
             dup2(null, 1);
             dup2(null, 2);
         }
-        dup2(sp[1], 3); /* clears close-on-exec */
-        char containers[PATH_MAX];
-        reef_cmd_data_path(data, "containers", containers, sizeof(containers));
-        char *argv[] = {"reef", "shim", "--containers", containers, "--client-fd", "3",
-                        attach ? "--attach" : "--detached", (char *)id, NULL};
-        execv("/proc/self/exe", argv);
-        _exit(REEF_EXIT_RUNTIME);
+        if (dup2(sock, 3) < 0) /* clears close-on-exec */
+            _exit(REEF_EXIT_RUNTIME);
+        if (!in_process) {
+            execv("/proc/self/exe", argv);
+            _exit(REEF_EXIT_RUNTIME);
+        }
+        /* Only stdio and the socket live on; our end of it in particular must close with us. */
+        syscall(SYS_close_range, 4, ~0U, 0);
+        set_title(argv, id);
+        struct reef_shim_opts so = {.containers_dir = containers, .id = id, .client_fd = 3,
+                                    .attach = attach};
+        struct reef_err err = {0};
+        int r = reef_shim_run(&so, &err);
+        fflush(NULL);
+        _exit(r < 0 ? REEF_EXIT_RUNTIME : r); /* never the client's atexit handlers */
     }
     close(sp[1]);
     *shim_pid = pid;
@@ -506,6 +568,8 @@ static int run(int argc, char **argv)
         {0},
     };
     struct run_opts o = {0};
+    run_argv = argv;
+    run_argc = argc;
     int c;
     unsigned long long bytes;
     long long n;
@@ -585,6 +649,7 @@ static int run(int argc, char **argv)
     if (reef_cmd_open_images(data, &images, &err) < 0)
         return fail("%s", err.msg);
     int r = reef_images_get(images, ref, &img, &err);
+    bool pulled = r == -ENOENT; /* pulling starts threads */
     if (r == -ENOENT) {
         struct reef_pull_opts po = {.platform = o.platform, .progress = stderr};
         fprintf(stderr, "Unable to find image '%s' locally\n", ref);
@@ -622,7 +687,7 @@ static int run(int argc, char **argv)
         atexit(restore_tty);
     }
     pid_t shim = -1;
-    int fd = start_shim(data, id, attach, o.interactive, &shim);
+    int fd = start_shim(data, id, attach, o.interactive, !pulled, &shim);
     if (fd < 0) {
         restore_tty();
         reef_ctr_remove(store, id, NULL);

@@ -731,8 +731,13 @@ int reef_cgroup_add(const struct reef_cgroup *cg, pid_t pid, struct reef_err *er
 
 int reef_cgroup_join(const struct reef_cgroup *cg)
 {
+    /* v1: the calling thread through `tasks`, which the kernel does without the global
+     * cgroup_threadgroup_rwsem (and so without waiting for an RCU grace period, as moving a
+     * whole process through cgroup.procs does). Between fork and exec the caller is the only
+     * thread of its process, so the whole process moves. */
+    const char *file = cg->v2 ? "cgroup.procs" : "tasks";
     for (int i = 0; i < cg->nd; i++) {
-        int r = reef__cg_write(cg->d[i].dir, "cgroup.procs", "0");
+        int r = reef__cg_write(cg->d[i].dir, file, "0");
         if (r < 0)
             return r;
     }
@@ -754,16 +759,18 @@ int reef_cgroup_oom_kills(const struct reef_cgroup *cg, uint64_t *out, struct re
         missing_ctrl(err, "OOM count", REEF_CG_MEMORY, cg->v2, cg->kernel);
         return reef_err_wrap(err, "cgroup %s", cg->label);
     }
-    struct reef_cgroup_stats st;
-    int r = reef_cgroup_stats(cg, &st, err);
-    if (r < 0)
-        return r;
-    if (!(st.have & REEF_CGROUP_HAVE_OOM))
+    /* Only the counter: the shim reads it on every start and exit. */
+    const char *dir = reef_cgroup_dir(cg, REEF_CG_MEMORY);
+    const char *file = cg->v2 ? "memory.events" : "memory.oom_control";
+    char buf[1024];
+    ssize_t n = reef__cg_read(dir, file, buf, sizeof(buf));
+    if (n < 0)
+        return reef_err_errno(err, (int)n, "cgroup %s: stats: read %s/%s", cg->label, dir, file);
+    if (reef__cgroup_kv(buf, "oom_kill", out) < 0)
         return reef_err_set(err, -EOPNOTSUPP,
                             "cgroup %s: OOM count: the kernel reports no oom_kill counter (needs "
                             "Linux 4.13 or later)",
                             cg->label);
-    *out = st.oom_kills;
     return 0;
 }
 

@@ -215,6 +215,11 @@ int reef__cgroup_v1_kill(const struct reef_cgroup *cg, struct reef_err *err)
                          : reef_cgroup_dir(cg, REEF_CG_FREEZER);
     long long deadline = reef__cg_now_ms() + 5000;
     int delay = 1;
+    /* Usually empty by now (the container's init exited and its PID namespace went with it):
+     * with nobody inside to fork, there is nothing to freeze. */
+    size_t n = 0;
+    if (reef_cgroup_nprocs(cg, &n, NULL) == 0 && n == 0)
+        return 0;
     for (;;) {
         bool frozen = fz && reef__cg_write(fz, "freezer.state", "FROZEN") == 0;
         if (frozen) {

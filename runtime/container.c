@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/nsfs.h>
+#include <linux/sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -445,6 +446,24 @@ static int open_joins(const struct reef_container_spec *s, int fds[3], struct re
     return 0;
 }
 
+/* clone, or with *in_cgroup clone3 straight into cgroup_fd; *in_cgroup is cleared (before the
+ * child exists, so the child sees it too) when the kernel lacks clone3 or CLONE_INTO_CGROUP. */
+static long clone_child(unsigned long flags, int cgroup_fd, bool *in_cgroup)
+{
+    if (*in_cgroup) {
+        struct clone_args ca = {
+            .flags = flags | CLONE_INTO_CGROUP,
+            .exit_signal = SIGCHLD,
+            .cgroup = (uint64_t)cgroup_fd,
+        };
+        long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+            return pid;
+        *in_cgroup = false;
+    }
+    return syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
 int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, int *exit_code,
                          struct reef_err *err)
 {
@@ -453,27 +472,40 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
     int r = open_joins(s, joins, err);
     if (r < 0)
         return r;
-    int syncp[2], errp[2];
-    if (pipe2(syncp, O_CLOEXEC) < 0) {
+    /* The child waits for the parent only when the parent has something to do first. */
+    bool userns = s->uid_map && (s->clone_flags & CLONE_NEWUSER);
+    bool wait_parent = userns || s->placed;
+    int syncp[2] = {-1, -1}, errp[2];
+    if (wait_parent && pipe2(syncp, O_CLOEXEC) < 0) {
         close_joins(joins);
         return reef_err_errno(err, -errno, "start container: pipe");
     }
     if (pipe2(errp, O_CLOEXEC) < 0) {
         int e = -errno;
-        close(syncp[0]);
-        close(syncp[1]);
+        if (wait_parent) {
+            close(syncp[0]);
+            close(syncp[1]);
+        }
         close_joins(joins);
         return reef_err_errno(err, e, "start container: pipe");
     }
-    long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWNS | s->clone_flags) | SIGCHLD, NULL,
-                       NULL, NULL, NULL);
+    bool in_cgroup = s->into_cgroup && s->cgroup_fd >= 0;
+    long pid = clone_child((unsigned long)(CLONE_NEWNS | s->clone_flags), s->cgroup_fd,
+                           &in_cgroup);
     if (pid == 0) {
-        close(syncp[1]);
         close(errp[0]);
-        char go;
-        if (read(syncp[0], &go, 1) != 1)
-            _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
-        close(syncp[0]);
+        if (wait_parent) {
+            close(syncp[1]);
+            char go;
+            if (read(syncp[0], &go, 1) != 1)
+                _exit(REEF_EXIT_RUNTIME); /* the parent gave up */
+            close(syncp[0]);
+        }
+        int jr = s->join && !in_cgroup ? s->join(s->ud) : 0;
+        if (jr < 0) {
+            errno = -jr;
+            child_fail_errno(errp[1], "join the container's cgroup");
+        }
         struct reef_err cerr = {0};
         /* In a new user namespace our credentials are still the host's root, which the
          * namespace does not map: become its root (host uid 100000, say) now that the maps are
@@ -503,15 +535,17 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         finish(&s->proc, errp[1]);
     }
     int e = -errno;
-    close(syncp[0]);
+    if (wait_parent)
+        close(syncp[0]);
     close(errp[1]);
     close_joins(joins);
     if (pid < 0) {
-        close(syncp[1]);
+        if (wait_parent)
+            close(syncp[1]);
         close(errp[0]);
         return reef_err_errno(err, e, "start container: clone");
     }
-    if (s->uid_map && (s->clone_flags & CLONE_NEWUSER))
+    if (userns)
         r = write_maps((pid_t)pid, s->uid_map, s->gid_map, err);
     if (r == 0 && s->placed)
         r = s->placed(s->ud, (pid_t)pid, err);
@@ -522,9 +556,17 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
         waitpid((pid_t)pid, NULL, 0);
         return r;
     }
-    ssize_t w = write(syncp[1], "g", 1);
-    (void)w;
-    close(syncp[1]);
+    if (wait_parent) {
+        ssize_t w = write(syncp[1], "g", 1);
+        (void)w;
+        close(syncp[1]);
+    }
+    if (s->meanwhile && (r = s->meanwhile(s->ud, (pid_t)pid, err)) < 0) {
+        close(errp[0]);
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, NULL, 0);
+        return r;
+    }
     r = read_report(errp[0], (pid_t)pid, exit_code, err);
     close(errp[0]);
     if (r < 0)
@@ -574,6 +616,11 @@ int reef_container_exec(pid_t target, const struct reef_process_spec *proc,
             if (cg < 0 || write(cg, "0", 1) != 1)
                 child_fail_errno(errp[1], "exec: join the container's cgroup");
             close(cg);
+        }
+        int jr = proc->join ? proc->join(proc->join_ud) : 0;
+        if (jr < 0) {
+            errno = -jr;
+            child_fail_errno(errp[1], "exec: join the container's cgroup");
         }
         for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++) {
             /* Our own user namespace (a container without one) cannot be joined again. */

@@ -50,6 +50,12 @@ struct reef_process_spec {
     int console_socket;
     const struct reef_rlimit *rlimits; /* clamped to the caller's hard limits, never raised */
     int nrlimits;
+    /* reef_container_exec only: called in its helper (a single-threaded child of the caller)
+     * before it joins the container's namespaces, so that the new process starts inside the
+     * container's cgroup (reef_cgroup_join: no RCU grace period, unlike moving it by pid
+     * afterwards). Async-signal-safe; 0 or -errno, which fails the exec. */
+    int (*join)(void *ud);
+    void *join_ud;
 };
 
 struct reef_container_spec {
@@ -67,6 +73,22 @@ struct reef_container_spec {
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.
      * A negative return aborts the start (the child is killed). */
     int (*placed)(void *ud, pid_t pid, struct reef_err *err);
+    /* Called in the child first thing after clone (after placed and the user namespace maps,
+     * when there are any): the child moves itself into its cgroup (reef_cgroup_join). On a
+     * cgroup v1 hierarchy a thread moving itself is immediate, where moving another process
+     * waits for an RCU grace period (several milliseconds). Async-signal-safe; 0 or -errno,
+     * which aborts the start with "join the container's cgroup". */
+    int (*join)(void *ud);
+    /* With into_cgroup, cgroup_fd is a cgroup2 directory (open O_RDONLY or O_PATH) that the
+     * child is created in (clone3 with CLONE_INTO_CGROUP): already placed, it skips join. On
+     * cgroup2, join's move through cgroup.procs would wait for an RCU grace period. Kernels
+     * without clone3 or CLONE_INTO_CGROUP (before 5.7) get a plain clone and join. */
+    bool into_cgroup;
+    int cgroup_fd;
+    /* Called in the parent once the child runs on its own, while it builds its root and execs:
+     * work the start needs but the child does not, done alongside it. A negative return kills
+     * the child and fails the start. */
+    int (*meanwhile)(void *ud, pid_t pid, struct reef_err *err);
     void *ud;
 };
 

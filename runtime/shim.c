@@ -274,10 +274,25 @@ static int prepare_files(struct shim *s, struct reef_err *err)
     return r < 0 ? reef_err_errno(err, r, "prepare container files") : 0;
 }
 
-static int placed(void *ud, pid_t pid, struct reef_err *err)
+/* In the container's child, before anything else. */
+static int join_cgroup(void *ud)
 {
     struct shim *s = ud;
-    return reef_cgroup_add(s->cg, pid, err);
+    return reef_cgroup_join(s->cg);
+}
+
+/* While the first start's child builds its root: the log and the control socket, which the
+ * child does not need, are ready before anyone hears that the container runs. */
+static int while_starting(void *ud, pid_t pid, struct reef_err *err)
+{
+    struct shim *s = ud;
+    (void)pid;
+    if (s->log)
+        return 0;
+    char logpath[PATH_MAX];
+    snprintf(logpath, sizeof(logpath), "%s/container.log", s->dir);
+    int r = reef_logfile_open(logpath, 0, 0, &s->log, err);
+    return r < 0 ? r : reef__shim_listen(s, err);
 }
 
 static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
@@ -394,13 +409,26 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         .gid_map = s->cfg.userns ? userns_map : NULL,
         .cgroup_ns = true,
         .hostname = s->cfg.host_network ? NULL : s->cfg.hostname,
-        .placed = placed,
+        .join = join_cgroup,
+        .meanwhile = while_starting,
         .ud = s,
     };
+    /* On cgroup2 the child is created inside its cgroup (one directory holds every
+     * controller): no move, which there would wait for an RCU grace period. */
+    int cgfd = -1;
+    for (int c = 0; reef_cgroup_is_v2(s->cg) && cgfd < 0 && c < REEF_CG_NCTRL; c++) {
+        const char *dir = reef_cgroup_dir(s->cg, (enum reef_cgroup_ctrl)c);
+        if (dir)
+            cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    spec.into_cgroup = cgfd >= 0;
+    spec.cgroup_fd = cgfd;
     reef_cgroup_oom_kills(s->cg, &s->oom_base, NULL);
     LOG_DEBUG("shim", "container=%.12s spawning", s->cfg.id);
     pid_t pid;
     int r = reef_container_spawn(&spec, &pid, exit_code, err);
+    if (cgfd >= 0)
+        close(cgfd);
     if (console[1] >= 0)
         close(console[1]);
     if (r == 0 && console[0] >= 0) {
@@ -469,8 +497,16 @@ static void finalize(struct shim *s)
     LOG_DEBUG("shim", "container=%.12s finished", s->cfg.id);
     s->st.status = REEF_CTR_EXITED;
     s->st.pid = 0;
-    save_state(s);
     struct reef_err err = {0};
+    /* --rm: out of sight before anyone hears of the exit, deleted after. Its final state is
+     * only worth writing when it stays listed. */
+    bool unlisted = s->cfg.remove &&
+                    reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash),
+                                    &err) == 0;
+    if (s->cfg.remove && !unlisted)
+        LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
+    if (!unlisted)
+        save_state(s);
     reef_logfile_flush(s->log, &err);
     for (int i = 0; i < MAX_CONNS; i++) {
         struct conn *c = &s->conns[i];
@@ -485,9 +521,6 @@ static void finalize(struct shim *s)
             reef__shim_conn_close(c);
         }
     }
-    /* --rm: out of sight before the client hears the exit status, deleted after. */
-    if (s->cfg.remove && reef_ctr_unlist(s->store, s->cfg.id, s->cfg.name, s->trash, sizeof(s->trash), &err) < 0)
-        LOG_WARN("shim", "container=%.12s remove: %s", s->cfg.id, err.msg);
     client_send(s, "exit %d", s->st.exit_code);
     s->result = s->st.exit_code;
     if (reef__shim_remove_cgroup(s->layout, s->cg, s->cfg.cgroup_parent, &err) < 0)
@@ -718,11 +751,6 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     LOG_DEBUG("shim", "container=%.12s preparing", o->id);
     if (r == 0)
         r = prepare_files(s, err);
-    if (r == 0) {
-        char logpath[PATH_MAX];
-        snprintf(logpath, sizeof(logpath), "%s/container.log", s->dir);
-        r = reef_logfile_open(logpath, 0, 0, &s->log, err);
-    }
     if (r == 0 && s->cfg.seccomp && s->cfg.seccomp_profile && s->cfg.seccomp_profile[0]) {
         r = reef_seccomp_build_profile(s->cfg.seccomp_profile, strlen(s->cfg.seccomp_profile),
                                        s->cfg.caps, &s->seccomp, err);
@@ -766,7 +794,6 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         uv_timer_init(&s->loop, &s->stop_timer);
         uv_timer_init(&s->loop, &s->drain_timer);
         s->restart_timer.data = s->stop_timer.data = s->drain_timer.data = s;
-        r = reef__shim_listen(s, err);
     }
     if (r == 0)
         r = start_container(s, &code, err);

@@ -87,6 +87,12 @@ static void start_attach(struct shim *s, struct conn *c, int *fds, int nfds)
     reef__shim_reply(c->fd, "ok");
 }
 
+/* In the exec helper, before it enters the container's namespaces. */
+static int exec_join_cgroup(void *ud)
+{
+    return reef_cgroup_join(((struct shim *)ud)->cg);
+}
+
 static int start_exec(struct shim *s, struct conn *c, const char *json, size_t len, int *fds,
                       int nfds)
 {
@@ -138,6 +144,8 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
             .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
             .no_new_privs = s->cfg.no_new_privs,
             .stdio = {nfds > 0 ? fds[0] : -1, nfds > 1 ? fds[1] : -1, nfds > 2 ? fds[2] : -1},
+            .join = exec_join_cgroup,
+            .join_ud = s,
         };
         int console[2] = {-1, -1};
         if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) == 0) {
@@ -161,7 +169,6 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
             snprintf(msg, sizeof(msg), "error %d %s", code, err.msg);
             reef__shim_reply(c->fd, msg);
         } else {
-            reef_cgroup_add(s->cg, epid, NULL);
             c->wait = WAIT_EXEC;
             c->exec_pid = epid;
             snprintf(msg, sizeof(msg), "started %d", (int)epid);
