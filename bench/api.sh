@@ -74,7 +74,8 @@ port=$((20000 + RANDOM % 12000))
 start_reef() {
     local d=$W/reef-$1
     "$REEF" server --data-dir "$d" --bind-address 127.0.0.1 --https-listen-port "$port" \
-        --write-kubeconfig "$d.kubeconfig" --disable-agent > "$d.log" 2>&1 &
+        --write-kubeconfig "$d.kubeconfig" --disable-agent --disable-scheduler \
+        --disable-controller-manager > "$d.log" 2>&1 &
     pid=$!
     CA=$d/server/tls/ca.crt
     TOKEN=$d/server/admin-token

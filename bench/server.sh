@@ -17,7 +17,8 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 t0=$(now_ms)
 "$REEF" server --data-dir "$W" --bind-address 127.0.0.1 --https-listen-port "$port" \
-    --write-kubeconfig "$W/kubeconfig" --disable-agent > "$W/server.log" 2>&1 &
+    --write-kubeconfig "$W/kubeconfig" --disable-agent --disable-scheduler \
+    --disable-controller-manager > "$W/server.log" 2>&1 &
 pid=$!
 CA=$W/server/tls/ca.crt
 until [ -s "$CA" ] && [ -s "$W/server/admin-token" ] &&
