@@ -112,6 +112,7 @@ struct reef_agent {
     uv_timer_t metrics_timer;
     uint64_t m_cpu0, m_cpu1, m_mem;
     int64_t m_t0, m_t1;
+    int64_t m_read_ms; /* when the figures were last asked for */
 };
 
 /* agent.c */

@@ -13,7 +13,9 @@
 #include "core/fs.h"
 #include "runtime/cgroup.h"
 
-#define SAMPLE_MS 15000
+#define SAMPLE_MS 15000        /* while someone reads the figures */
+#define SAMPLE_IDLE_MS 60000   /* otherwise: an idle node stays idle */
+#define READERS_GONE_MS 600000 /* no read for this long: back to the idle rate */
 
 /* CPU time of the whole node in ns (user+nice+system+irq+softirq+steal) from /proc/stat. */
 static uint64_t node_cpu_ns(void)
@@ -88,7 +90,10 @@ static void sample(struct reef_agent *a)
 
 static void on_sample(uv_timer_t *t)
 {
-    sample(t->data);
+    struct reef_agent *a = t->data;
+    sample(a);
+    bool read = a->m_read_ms && reef__agent_now_ms() - a->m_read_ms < READERS_GONE_MS;
+    uv_timer_start(&a->metrics_timer, on_sample, read ? SAMPLE_MS : SAMPLE_IDLE_MS, 0);
 }
 
 static uint64_t rate(uint64_t c0, uint64_t c1, int64_t t0, int64_t t1)
@@ -101,7 +106,17 @@ static uint64_t rate(uint64_t c0, uint64_t c1, int64_t t0, int64_t t1)
 static int node_usage(void *ud, const char *node, struct reef_apiserver_usage *u)
 {
     struct reef_agent *a = ud;
-    if (strcmp(node, a->node) != 0 || !a->m_t0)
+    if (strcmp(node, a->node) != 0)
+        return -ENOENT;
+    int64_t now = reef__agent_now_ms();
+    if (!a->m_read_ms || now - a->m_read_ms >= READERS_GONE_MS) {
+        /* the first read in a while: sample at the reading rate again from now on */
+        uv_timer_start(&a->metrics_timer, on_sample, SAMPLE_MS, 0);
+        if (now - a->m_t1 >= 1000)
+            sample(a);
+    }
+    a->m_read_ms = now;
+    if (!a->m_t0)
         return -ENOENT;
     u->cpu_nanocores = rate(a->m_cpu0, a->m_cpu1, a->m_t0, a->m_t1);
     u->memory_bytes = a->m_mem;
@@ -115,6 +130,10 @@ static int pod_usage(void *ud, const char *ns, const char *name, struct reef_api
 {
     struct reef_agent *a = ud;
     *n = 0;
+    int64_t t = reef__agent_now_ms();
+    if (!a->m_read_ms || t - a->m_read_ms >= READERS_GONE_MS)
+        uv_timer_start(&a->metrics_timer, on_sample, SAMPLE_MS, 0);
+    a->m_read_ms = t;
     for (struct agent_pod *p = a->pods; p; p = p->next) {
         if (p->closing || strcmp(p->ns, ns) != 0 || strcmp(p->name, name) != 0)
             continue;
@@ -147,7 +166,7 @@ int reef__agent_metrics_start(struct reef_agent *a, struct reef_err *err)
     a->metrics_timer.data = a;
     sample(a);
     /* a second sample soon, so figures exist a few seconds after start */
-    uv_timer_start(&a->metrics_timer, on_sample, 2000, SAMPLE_MS);
+    uv_timer_start(&a->metrics_timer, on_sample, 2000, 0);
     struct reef_apiserver_metrics m = {node_usage, pod_usage, a};
     reef_apiserver_set_metrics(a->env.api, &m);
     return 0;
