@@ -362,6 +362,112 @@ t "deleting it waits for the hook, then stops it" K delete pod stopper --timeout
 stopper_order() { [ "$(cat "$D/stopper/log")" = "$(printf 'started\nprestop\nprestop-done\nterm')" ] || { cat "$D/stopper/log"; return 1; }; }
 t "preStop ran to its end before the stop signal (SIGTERM handled)" stopper_order
 
+# ---- the rest of a pod's spec: init containers, configMap and secret volumes, env references,
+# restart policies, OOM kills, privileged containers refused ----
+cat > spec.yaml << EOF
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: hello, color: blue}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+data: {password: czNjcjN0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: full, labels: {tier: demo}}
+spec:
+  restartPolicy: Never
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: conf, configMap: {name: settings, items: [{key: greeting, path: greet/text}]}}
+  - {name: sec, secret: {secretName: creds, defaultMode: 0444}}
+  initContainers:
+  - name: first
+    image: $R/busybox:latest
+    command: ["sh", "-c", "echo one > /work/order"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  - name: second
+    image: $R/busybox:latest
+    command: ["sh", "-c", "echo two >> /work/order"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: main
+    image: $R/busybox:latest
+    command: ["sh", "-c", "cat /work/order; cat /conf/greet/text; echo; cat /sec/password; echo; echo \$COLOR \$PASS \$POD_NAME \$APP_TIER \$(id -u); stat -c %a /sec/password"]
+    securityContext: {runAsUser: 1000}
+    env:
+    - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
+    - {name: PASS, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: APP_TIER, valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}}
+    volumeMounts:
+    - {name: work, mountPath: /work}
+    - {name: conf, mountPath: /conf}
+    - {name: sec, mountPath: /sec}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: flaky}
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "exit 3"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "x=a; while :; do x=\$x\$x; done"]
+    resources: {limits: {memory: 16Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: priv}
+spec:
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sleep", "1000"]
+    securityContext: {privileged: true}
+EOF
+t "apply a ConfigMap, a Secret and pods using the rest of the pod spec" K apply -f spec.yaml
+phase_of() { K get pod "$1" -o jsonpath='{.status.phase}'; }
+full_done() {
+    [ "$(phase_of full)" = Succeeded ] && return 0
+    K get pod full -o json | jq -c '.status | {phase, conditions: [.conditions[] | {type, status}], init: [.initContainerStatuses[]?.state], main: [.containerStatuses[]?.state]}'
+    return 1
+}
+t "init containers in order, then the container: the pod Succeeded" until_ok 60 full_done
+full_log() {
+    local want
+    want=$(printf 'one\ntwo\nhello\ns3cr3t\nblue s3cr3t full demo 1000\n444')
+    [ "$(K logs full -c main)" = "$want" ] || { K logs full -c main; return 1; }
+}
+t "configMap items, secret files (defaultMode), env references, runAsUser" full_log
+t "the init containers' statuses say Completed" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \"\$(K get pod full -o jsonpath='{.status.initContainerStatuses[*].state.terminated.reason}')\" = 'Completed Completed'"
+flaky_restarts() { [ "$(K get pod flaky -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1 ]; }
+t "restartPolicy OnFailure restarts a failing container" until_ok 20 flaky_restarts
+hog_oom() {
+    K get pod hog -o json | jq -e '.status.phase == "Failed" and .status.containerStatuses[0].state.terminated.reason == "OOMKilled" and .status.containerStatuses[0].state.terminated.exitCode == 137'
+}
+t "a container over its memory limit: OOMKilled, exit 137, the pod Failed (Never)" until_ok 30 hog_oom
+priv_refused() {
+    K get pod priv -o json | jq -e '.status.containerStatuses[0].state.waiting.reason == "CreateContainerConfigError" and (.status.containerStatuses[0].state.waiting.message | test("privileged"))'
+}
+t "a privileged container is refused without --allow-privileged" until_ok 20 priv_refused
+t "delete them" K delete -f spec.yaml --wait=true --timeout=60s
+
 # ---- logs and exec through the API ----
 logger_running() { K get pod logger -o jsonpath='{.status.phase}' | grep -qx Running; }
 t "logger runs" until_ok 20 logger_running
