@@ -30,6 +30,8 @@ struct ctr {
 static int load(struct reef_ctrstore *s, const char *id, struct ctr *c, struct reef_err *err)
 {
     memset(c, 0, sizeof(*c));
+    /* liveness before state: a shim seen gone has written its last state already */
+    c->shim_alive = reef_ctr_shim_alive(s, id);
     int r = reef_ctr_load_config(s, id, &c->cfg, err);
     if (r == 0)
         r = reef_ctr_load_state(s, id, &c->st, err);
@@ -37,7 +39,6 @@ static int load(struct reef_ctrstore *s, const char *id, struct ctr *c, struct r
         reef_ctr_config_free(&c->cfg);
         return r;
     }
-    c->shim_alive = reef_ctr_shim_alive(s, id);
     return 0;
 }
 

@@ -86,7 +86,13 @@ static bool resolves_non_string(const char *s)
         const char *q = tmp;
         if (*q == '+' || *q == '-')
             q++;
-        if (q[0] == '0' && (q[1] == 'b' || q[1] == 'B'))
+        /* Go's ParseInt with base 0: 0b101 and 0o17 (either case), when everything after the
+         * prefix is a digit of that base */
+        if (q[0] == '0' && (q[1] == 'b' || q[1] == 'B') && q[2] &&
+            strspn(q + 2, "01") == strlen(q + 2))
+            return true;
+        if (q[0] == '0' && (q[1] == 'o' || q[1] == 'O') && q[2] &&
+            strspn(q + 2, "01234567") == strlen(q + 2))
             return true;
         (void)strtod(tmp, &end);
         if (*end == 0 && !strchr(tmp, 'x') && !strchr(tmp, 'X') && !strchr(tmp, 'n') &&

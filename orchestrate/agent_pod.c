@@ -172,11 +172,14 @@ void reef__agent_ctr_changed(struct agent_ctr *c)
     struct reef_agent *a = p->a;
     if (!c->id[0] || p->closing)
         return;
+    /* The shim's liveness first, then the state: a shim found gone has written its last state
+     * already, while a state read first could be the one before a final write and exit that
+     * both happen between the two reads (a crash would then be reported for a clean exit). */
+    bool alive = reef_ctr_shim_alive(a->cs, c->id);
     struct reef_ctr_state st;
     memset(&st, 0, sizeof(st));
     if (reef_ctr_load_state(a->cs, c->id, &st, NULL) < 0)
         return;
-    bool alive = reef_ctr_shim_alive(a->cs, c->id);
     bool exited = st.status == REEF_CTR_EXITED || (!alive && st.status != REEF_CTR_CREATED);
     if (!exited) {
         if (st.status == REEF_CTR_RUNNING && c->state != ACTR_RUNNING) {

@@ -168,7 +168,8 @@ line2' --from-literal='h=012' --from-literal='i=' --from-literal='j=a #b' \
     --from-literal='m=0x1F' --from-literal='n=*star' --from-literal='o=a9' --from-literal='a10=x' \
     --from-literal='A=x' --from-literal='_u=x' --from-literal='p=2024-01-02' \
     --from-literal='q=tab	x' --from-literal='r=ends
-' > /dev/null
+' --from-literal='s=0b01e1ed-d4e2' --from-literal='t=0b101' --from-literal='u=0o17' \
+    --from-literal='v=0B1x' > /dev/null
 for args in "ns" "ns -A" "namespaces --show-labels" "pods" "pods -A" "po -n kube-system" \
     "deploy" "deployments -o wide" "deploy -A --show-labels" "deployment.apps web" \
     "deploy/web" "deploy web -o wide" "cm -A" "configmaps -l tier=front" "cm -n default conf" \
