@@ -2,6 +2,7 @@
 # rollout restart) against `reef server` on 127.0.0.1, its output compared line by line with
 # kubectl 1.32's against the same server (AGE values masked), and the objects each one made.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server.inc"
 
 KUBECTL=${KUBECTL:-kubectl}
 if ! command -v "$KUBECTL" > /dev/null 2>&1; then
@@ -12,46 +13,14 @@ fi
 tmpdir D
 cd "$D" || exit 1
 
-free_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null &&
-            ! (exec 3<> "/dev/tcp/127.0.0.1/$((p + 1))") 2> /dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 PORT=$(free_port)
 KCFG=$D/admin.yaml
 K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@" < /dev/null; }
 R() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}"; }
 
-SERVER_PID=
-start_server() {
-    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
-        --write-kubeconfig "$KCFG" --disable-agent --disable-controller-manager --disable-scheduler \
-        > "$D/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    cat "$D/server.log"
-    return 1
-}
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill "$SERVER_PID" 2> /dev/null
-    wait "$SERVER_PID" 2> /dev/null
-    SERVER_PID=
-}
+start_server_api() { start_server --disable-agent --disable-controller-manager --disable-scheduler; }
 defer stop_server
-t "reef server starts and writes its kubeconfig" start_server
+t "reef server starts and writes its kubeconfig" start_server_api
 
 # Durations such as 5s, 3m2s, 10d are AGE values: they differ between two runs.
 mask_age() { sed -E 's/(^|[[:space:]])[0-9]+[smhdy]([0-9]+[smhd])?($|[[:space:]])/\1AGE\3/g'; }

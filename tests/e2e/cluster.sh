@@ -25,6 +25,7 @@ if [ -z "${REEF_CLUSTER_NETNS:-}" ]; then
 fi
 
 . "$here/lib.sh"
+. "$here/server.inc"
 . "$here/../images/registry.sh"
 
 KUBECTL=${KUBECTL:-kubectl}
@@ -56,26 +57,6 @@ K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@"; }
 RF() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}"; }
 RD() { "$REEF" "$1" --data-dir "$D/data" "${@:2}"; }
 
-SERVER_PID=
-start_server() {
-    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
-        --write-kubeconfig "$KCFG" --node-name node1 >> "$D/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    cat "$D/server.log"
-    return 1
-}
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill "$SERVER_PID" 2> /dev/null
-    wait "$SERVER_PID" 2> /dev/null
-    SERVER_PID=
-}
 # Whatever happens: the server stops, then every container it started goes (with its mounts and
 # cgroups), then the pods' sandboxes.
 cleanup_containers() {
@@ -90,7 +71,8 @@ defer cleanup_containers
 defer stop_server
 # REEF_KEEP_LOG=FILE keeps the server's log for a look after a failure
 defer '[ -n "${REEF_KEEP_LOG:-}" ] && cp "$D/server.log" "$REEF_KEEP_LOG"'
-t "reef server starts with its agent" start_server
+start_node() { start_server --node-name node1; }
+t "reef server starts with its agent" start_node
 
 # until SECONDS CMD...: CMD succeeds within SECONDS (polling)
 until_ok() {
@@ -497,7 +479,7 @@ still_running() {
     RD ps | grep ' k8s_app_logger' | grep -q "^${id:0:12} "
 }
 t "the logger's container keeps running without the server" still_running
-t "restart the server" start_server
+t "restart the server" start_node
 adopted() {
     [ "$(K get pod logger -o jsonpath='{.status.containerStatuses[0].containerID}/{.status.containerStatuses[0].restartCount}/{.status.phase}')" = "$LOGGER_ID/0/Running" ]
 }

@@ -3,6 +3,7 @@
 # Deployment, its ReplicaSets (revision annotations, controller references) and the Deployment's
 # status are written directly, as the deployment controller would have written them.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server.inc"
 
 KUBECTL=${KUBECTL:-kubectl}
 if ! command -v "$KUBECTL" > /dev/null 2>&1; then
@@ -13,49 +14,15 @@ fi
 tmpdir D
 cd "$D" || exit 1
 
-free_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 12000))
-        if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null &&
-            ! (exec 3<> "/dev/tcp/127.0.0.1/$((p + 1))") 2> /dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 PORT=$(free_port)
 KCFG=$D/admin.yaml
 K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@" < /dev/null; }
 R() { "$REEF" "$1" --kubeconfig "$KCFG" "${@:2}" < /dev/null; }
 
 # the objects stand for a controller's work: no controller may touch them
-NO_CM=
-"$REEF" server --help 2>&1 | grep -q -- --disable-controller-manager && NO_CM=--disable-controller-manager
-SERVER_PID=
-start_server() {
-    # shellcheck disable=SC2086
-    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$PORT" \
-        --write-kubeconfig "$KCFG" --disable-agent $NO_CM > "$D/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$KCFG" ] && K get --raw /readyz > /dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    cat "$D/server.log"
-    return 1
-}
-stop_server() {
-    [ -n "$SERVER_PID" ] || return 0
-    kill "$SERVER_PID" 2> /dev/null
-    wait "$SERVER_PID" 2> /dev/null
-    SERVER_PID=
-}
+start_server_api() { start_server --disable-agent --disable-controller-manager --disable-scheduler; }
 defer stop_server
-t "reef server starts and writes its kubeconfig" start_server
+t "reef server starts and writes its kubeconfig" start_server_api
 
 # same ARGS...: reef and kubectl print the same stdout, stderr and exit status
 same() {
