@@ -31,6 +31,7 @@
 
 #define QUEUE_MAX (1u << 20) /* output queued to the client before pausing */
 #define STDIN_MAX (4u << 20) /* input held for a process that does not read it */
+#define SIZE_WAIT_MS 250    /* how long a terminal's exec waits for its size */
 #define EXIT_GRACE_MS 1000   /* output still wanted after the exit (a child holding the pipe) */
 #define READ_CHUNK 32768
 
@@ -66,6 +67,7 @@ struct session {
     bool in_closing;     /* v5 closed stdin: close the pipe once inq is written */
     bool exited, finished, paused;
     unsigned short rows, cols;   /* the terminal's size asked for before it existed */
+    bool size_wait;              /* a terminal's exec waits for its first size (grace timer) */
     char lost[REEF_ERR_MSG_MAX]; /* why the exit status is unknown (the shim went away) */
     int handles;                 /* open libuv handles */
 };
@@ -373,7 +375,9 @@ static void on_exit_msg(uv_poll_t *h, int status, int events)
         finish(s);
         return;
     }
-    if (uv_timer_init(s->loop, &s->grace) == 0) {
+    if (s->grace_init) { /* the timer that waited for the terminal's size */
+        uv_timer_start(&s->grace, on_grace, EXIT_GRACE_MS, 0);
+    } else if (uv_timer_init(s->loop, &s->grace) == 0) {
         s->grace_init = true;
         s->handles++;
         s->grace.data = s;
@@ -507,6 +511,8 @@ static void resize_done(uv_work_t *w, int status)
     (void)status;
 }
 
+static void kickoff(struct session *s);
+
 static void resize(struct session *s, const uint8_t *data, size_t len)
 {
     struct reef_json_doc d = REEF_JSON_DOC_INIT;
@@ -528,6 +534,8 @@ static void resize(struct session *s, const uint8_t *data, size_t len)
             ioctl(s->out.fd, TIOCSWINSZ, &ws);
         else
             s->rows = ws.ws_row, s->cols = ws.ws_col; /* applied once it exists */
+        if (s->size_wait)
+            kickoff(s);
         return;
     }
     /* The container's own terminal belongs to its shim. */
@@ -687,6 +695,43 @@ static int make_pipes(struct session *s)
     return 0;
 }
 
+/* Starts the shim's exec (or attach) on the thread pool. */
+static void kickoff(struct session *s)
+{
+    if (s->size_wait) {
+        s->size_wait = false;
+        uv_timer_stop(&s->grace);
+    }
+    if (s->tty && !s->attach && s->rows && s->cols && s->req_json) {
+        /* the size goes with the request: the terminal has it before the process starts */
+        size_t n = strlen(s->req_json);
+        char *j = malloc(n + 48);
+        if (j && n && s->req_json[n - 1] == '}') {
+            snprintf(j, n + 48, "%.*s,\"rows\":%u,\"cols\":%u}", (int)(n - 1), s->req_json,
+                     (unsigned)s->rows, (unsigned)s->cols);
+            free(s->req_json);
+            s->req_json = j;
+        } else {
+            free(j);
+        }
+    }
+    s->busy = true;
+    s->work.data = s;
+    if (uv_queue_work(s->loop, &s->work, start_work, started) < 0) {
+        s->busy = false;
+        s->finished = true;
+        send_status(s, "Failure", "Internal error occurred: cannot start", "InternalError", 500,
+                    -1);
+        teardown_io(s);
+        reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
+    }
+}
+
+static void on_size_wait(uv_timer_t *t)
+{
+    kickoff(t->data);
+}
+
 static void start(uv_loop_t *loop, const char *containers_dir, const char *id, bool attach,
                   struct reef_http_req *req, struct reef_http_res *res)
 {
@@ -745,16 +790,17 @@ static void start(uv_loop_t *loop, const char *containers_dir, const char *id, b
     }
     /* As the kubelet does: an empty message on the first output channel says it is ready. */
     send_ch(s, s->want_out ? CH_STDOUT : s->want_err ? CH_STDERR : CH_ERROR, NULL, 0);
-    s->busy = true;
-    s->work.data = s;
-    if (uv_queue_work(loop, &s->work, start_work, started) < 0) {
-        s->busy = false;
-        s->finished = true;
-        send_status(s, "Failure", "Internal error occurred: cannot start", "InternalError", 500,
-                    -1);
-        teardown_io(s);
-        reef_ws_close(s->ws, REEF_WS_CLOSE_NORMAL, "");
+    /* A terminal's client sends its size first thing (channel 4): wait a moment for it, so
+     * the process starts with it instead of 24 x 80. */
+    if (s->tty && !attach && uv_timer_init(loop, &s->grace) == 0) {
+        s->grace_init = true;
+        s->handles++;
+        s->grace.data = s;
+        s->size_wait = true;
+        uv_timer_start(&s->grace, on_size_wait, SIZE_WAIT_MS, 0);
+        return;
     }
+    kickoff(s);
 }
 
 void reef_podio_exec(uv_loop_t *loop, const char *containers_dir, const char *id,

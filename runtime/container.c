@@ -162,7 +162,7 @@ static int setup_console(const struct reef_process_spec *p)
     if (master < 0)
         return -errno;
     int unlock = 0;
-    struct winsize ws = {24, 80, 0, 0};
+    struct winsize ws = {p->rows ? p->rows : 24, p->cols ? p->cols : 80, 0, 0};
     if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
         close(master);
         return -errno;

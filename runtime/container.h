@@ -48,6 +48,7 @@ struct reef_process_spec {
      * stdin, stdout, stderr and the controlling terminal. stdio and tty are then ignored. */
     bool console;
     int console_socket;
+    unsigned short rows, cols; /* the console's size from the start; 0: 24 x 80 */
     const struct reef_rlimit *rlimits; /* clamped to the caller's hard limits, never raised */
     int nrlimits;
     /* reef_container_exec only: called in its helper (a single-threaded child of the caller)

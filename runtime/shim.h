@@ -51,7 +51,8 @@ int reef_shim_call(const char *containers_dir, const char *id, const char *reque
                    struct reef_err *err);
 
 /* Starts a process in the running container (request_json: {"argv":[...], "env":[...],
- * "user":"", "workdir":"", "tty":false}) with fds as its stdin, stdout and stderr. On success
+ * "user":"", "workdir":"", "tty":false, "rows":0, "cols":0}: rows and cols size the terminal before
+ * the process starts) with fds as its stdin, stdout and stderr. On success
  * *sock is the connection on which reef_shim_exec_wait reads its exit status (poll it for
  * readability to wait alongside other work). With "tty":true the terminal is allocated inside
  * the container and *master is its master end, for the caller to relay (else -1). On failure *exit_code is 125/126/127, err says why. */

@@ -130,6 +130,13 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
     v = reef_json_member(&d, REEF_JSON_ROOT, "tty");
     if (v >= 0)
         reef_json_get_bool(&d, v, &tty, NULL);
+    int64_t rows = 0, cols = 0; /* the terminal's size before the process starts */
+    v = reef_json_member(&d, REEF_JSON_ROOT, "rows");
+    if (v >= 0 && (reef_json_get_int(&d, v, &rows, NULL) < 0 || rows < 0 || rows > 65535))
+        rows = 0;
+    v = reef_json_member(&d, REEF_JSON_ROOT, "cols");
+    if (v >= 0 && (reef_json_get_int(&d, v, &cols, NULL) < 0 || cols < 0 || cols > 65535))
+        cols = 0;
     reef_json_doc_free(&d);
     int rc = -1;
     if (na == 0 || !argv[0]) {
@@ -151,6 +158,8 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
         if (tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) == 0) {
             p.console = true;
             p.console_socket = console[1];
+            p.rows = (unsigned short)rows;
+            p.cols = (unsigned short)cols;
         }
         pid_t epid;
         int code;

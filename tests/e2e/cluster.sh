@@ -464,6 +464,14 @@ t "kubectl exec runs a command in the pod" exec_out
 t_expect_rc 3 "kubectl exec passes the exit code" K exec logger -- sh -c 'exit 3'
 exec_tty() { script -qec "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec -it logger -- sh -c 'tty; exit 0'" /dev/null < /dev/null | grep -q '/dev/pts/'; }
 t "kubectl exec -it gets a terminal" exec_tty
+exec_size() { # the terminal has the client's size from the start
+    local out
+    out=$(script -qec "stty rows 33 cols 111; $1 -it logger -- stty size" /dev/null < /dev/null | tr -d '\r')
+    echo "$out"
+    echo "$out" | grep -q '33 111'
+}
+t "kubectl exec -it: the process starts with the client's terminal size" exec_size "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec"
+t "reef exec -it: the same" exec_size "$REEF exec --kubeconfig $KCFG"
 . "$here/cluster_client.inc"
 
 # ---- deletion and restart ----
