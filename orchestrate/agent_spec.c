@@ -16,6 +16,7 @@
 
 #include "core/crypto.h"
 #include "core/fs.h"
+#include "orchestrate/scheduler.h"
 #include "runtime/caps.h"
 #include "runtime/images.h"
 
@@ -32,33 +33,17 @@ static bool jbool(const struct reef_json_doc *d, int from, const char *path, boo
 
 int reef__agent_quantity(const char *s, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0)
-        return -EINVAL;
-    static const struct {
-        const char *suffix;
-        double mult;
-    } units[] = {{"Ki", 1024.0},
-                 {"Mi", 1048576.0},
-                 {"Gi", 1073741824.0},
-                 {"Ti", 1099511627776.0},
-                 {"Pi", 1125899906842624.0},
-                 {"Ei", 1152921504606846976.0},
-                 {"m", 1e-3},
-                 {"k", 1e3},
-                 {"M", 1e6},
-                 {"G", 1e9},
-                 {"T", 1e12},
-                 {"P", 1e15},
-                 {"E", 1e18},
-                 {"", 1}};
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(end, units[i].suffix) == 0) {
-            *out = v * units[i].mult;
-            return 0;
-        }
+    /* the scheduler's exact parser, in milli-units (whole units when that overflows) */
+    int64_t v;
+    int r = reef_sched_quantity(s, 3, &v);
+    if (r == 0 && v >= 0) {
+        *out = (double)v / 1000;
+        return 0;
+    }
+    if (r == -ERANGE && reef_sched_quantity(s, 0, &v) == 0 && v >= 0) {
+        *out = (double)v;
+        return 0;
+    }
     return -EINVAL;
 }
 
