@@ -564,18 +564,6 @@ static void adopt(struct reef_agent *a)
 
 /* ---- log / exec / attach ---- */
 
-static void send_status(struct reef_http_res *res, int code, const char *reason, const char *msg)
-{
-    struct reef_buf b = REEF_BUF_INIT;
-    reef_buf_printf(&b,
-                    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
-                    "\"Failure\",\"message\":");
-    reef_buf_json_str(&b, msg, strlen(msg));
-    reef_buf_printf(&b, ",\"reason\":\"%s\",\"code\":%d}", reason, code);
-    reef_http_res_send(res, code, "application/json", b.data, b.len);
-    reef_buf_free(&b);
-}
-
 static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
                        struct reef_http_req *req, struct reef_http_res *res)
 {
@@ -597,7 +585,7 @@ static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
     reef_http_req_query(req, "previous", prev, sizeof(prev));
     if (!p || p->nctrs == 0) {
         snprintf(msg, sizeof(msg), "pod %s/%s is not running on node %s", ns, name, a->node);
-        return send_status(res, 404, "NotFound", msg);
+        return reef__api_status(res, 404, "NotFound", NULL, NULL, NULL, "%s", msg);
     }
     struct agent_ctr *c = NULL;
     for (size_t i = 0; i < p->nctrs && !c; i++)
@@ -605,7 +593,7 @@ static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
             c = &p->ctrs[i];
     if (!c) {
         snprintf(msg, sizeof(msg), "container %s is not valid for pod %s", cname, name);
-        return send_status(res, 400, "BadRequest", msg);
+        return reef__api_status(res, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
     }
     bool previous = strcmp(prev, "true") == 0 || strcmp(prev, "1") == 0;
     const char *id = previous ? c->prev_id : c->id;
@@ -617,13 +605,13 @@ static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
         else
             snprintf(msg, sizeof(msg), "container \"%s\" in pod \"%s\" is waiting to start: %s",
                      c->name, name, c->wait_reason[0] ? c->wait_reason : "ContainerCreating");
-        return send_status(res, 400, "BadRequest", msg);
+        return reef__api_status(res, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
     }
     if (strcmp(sub, "log") == 0) {
         reef_podio_logs(a->env.loop, a->containers_dir, id, req, res);
     } else if (c->state != ACTR_RUNNING || previous) {
         snprintf(msg, sizeof(msg), "container %s is not running", c->name);
-        send_status(res, 400, "BadRequest", msg);
+        reef__api_status(res, 400, "BadRequest", NULL, NULL, NULL, "%s", msg);
     } else if (strcmp(sub, "exec") == 0) {
         reef_podio_exec(a->env.loop, a->containers_dir, id, req, res);
     } else {

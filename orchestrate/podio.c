@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "orchestrate/apiserver.h"
 #include "orchestrate/podio.h"
 #include "orchestrate/podio_int.h"
 #include "runtime/ctrstore.h"
@@ -60,36 +61,9 @@ bool reef__podio_bool(const char *v)
     return strcmp(v, "1") == 0 || strcasecmp(v, "t") == 0 || strcasecmp(v, "true") == 0;
 }
 
-void reef__podio_status(struct reef_buf *b, int code, const char *reason, const char *msg)
-{
-    struct reef_json_writer w;
-    reef_json_writer_init(&w, b, 0);
-    reef_json_begin_object(&w);
-    reef_json_key(&w, "kind");
-    reef_json_put_str(&w, "Status");
-    reef_json_key(&w, "apiVersion");
-    reef_json_put_str(&w, "v1");
-    reef_json_key(&w, "metadata");
-    reef_json_begin_object(&w);
-    reef_json_end_object(&w);
-    reef_json_key(&w, "status");
-    reef_json_put_str(&w, "Failure");
-    reef_json_key(&w, "message");
-    reef_json_put_str(&w, msg);
-    reef_json_key(&w, "reason");
-    reef_json_put_str(&w, reason);
-    reef_json_key(&w, "code");
-    reef_json_put_int(&w, code);
-    reef_json_end_object(&w);
-    reef_json_finish(&w, NULL);
-}
-
 void reef__podio_fail(struct reef_http_res *res, int code, const char *reason, const char *msg)
 {
-    struct reef_buf b = REEF_BUF_INIT;
-    reef__podio_status(&b, code, reason, msg);
-    reef_http_res_send(res, code, "application/json", b.data, b.len);
-    reef_buf_free(&b);
+    reef__api_status(res, code, reason, NULL, NULL, NULL, "%s", msg);
 }
 
 /* RFC 3339 ("2026-11-28T14:01:25.123456789Z", "...+02:00") to Unix nanoseconds; -1 if bad. */

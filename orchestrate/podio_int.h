@@ -10,9 +10,7 @@
 
 /* A query flag's value as Kubernetes reads booleans ("true", "1", "t"). */
 bool reef__podio_bool(const char *v);
-/* Appends a v1 Status with status Failure. */
-void reef__podio_status(struct reef_buf *b, int code, const char *reason, const char *msg);
-/* Answers res with that Status. */
+/* Answers res with a v1 Status (Failure) as the API server words its errors. */
 void reef__podio_fail(struct reef_http_res *res, int code, const char *reason, const char *msg);
 /* RFC 3339 to Unix nanoseconds, -1 when malformed. */
 int64_t reef__podio_parse_time(const char *s);
