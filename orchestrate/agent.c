@@ -652,7 +652,8 @@ int reef_agent_start(const struct reef_agent_opts *o, struct reef_agent **out,
             reef_err_set(err, r, "create %s: %s", dirs[i], strerror(-r));
             goto fail;
         }
-    if ((r = reef_ctrstore_open(a->containers_dir, &a->cs, err)) < 0)
+    if ((r = reef_ctrstore_open(a->containers_dir, &a->cs, err)) < 0 ||
+        (r = reef_images_open(a->images_dir, &a->images, err)) < 0)
         goto fail;
     struct reef_podnet_opts no = {.bridge = o->bridge ? o->bridge : "reef0",
                                   .cidr = a->pod_cidr,
@@ -692,6 +693,7 @@ fail_handles:
 fail:
     reef_podnet_close(a->net);
     reef_ctrstore_close(a->cs);
+    reef_images_close(a->images);
     free(a->registries_yaml);
     free(a);
     return r;
@@ -703,6 +705,7 @@ static void agent_closed(uv_handle_t *h)
     reef_cgroup_layout_free(a->cg_layout);
     reef_podnet_close(a->net);
     reef_ctrstore_close(a->cs);
+    reef_images_close(a->images);
     free(a->registries_yaml);
     free(a);
 }

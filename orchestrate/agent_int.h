@@ -13,6 +13,7 @@
 #include "orchestrate/agent.h"
 #include "orchestrate/probe.h"
 #include "runtime/ctrstore.h"
+#include "runtime/images.h"
 #include "runtime/pod.h"
 
 #define AGENT_BACKOFF_START_MS 10000
@@ -99,6 +100,7 @@ struct reef_agent {
     char host_ip[64];
     char pod_cidr[64];
     struct reef_ctrstore *cs;
+    struct reef_images *images; /* the loop's lookups; pulls open their own on the pool */
     struct reef_podnet *net;
     struct reef_store_watch *pod_watch;
     uv_timer_t lease_timer, resync_timer;

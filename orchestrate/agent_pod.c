@@ -382,13 +382,8 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
     char ref[512], policy[32];
     jstr(d, spec, "image", ref, sizeof(ref));
     jstr(d, spec, "imagePullPolicy", policy, sizeof(policy));
-    struct reef_images *s = NULL;
     struct reef_err err = {0};
-    int have = -1;
-    if (reef_images_open(a->images_dir, &s, &err) == 0) {
-        have = reef_images_get(s, ref, img, &err);
-        reef_images_close(s);
-    }
+    int have = reef_images_get(a->images, ref, img, &err);
     bool need = have < 0 || (strcmp(policy, "Always") == 0 && strcmp(p->pulled_ref, ref) != 0);
     if (!need)
         return 1;
