@@ -6,30 +6,18 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tests/unit/ctl_fixture.h"
 #include "tests/unit/test.h"
 
-static uv_loop_t loop;
-static struct reef_ctl_env env;
 
 static void setup(void)
 {
-    struct reef_err err = {0};
-    uv_loop_init(&loop);
-    env.loop = &loop;
-    CHECK_INT(reef_store_open(NULL, NULL, &env.store, &err), ==, 0);
-    struct reef_apiserver_opts o = {.loop = &loop, .store = env.store};
-    CHECK_INT(reef_apiserver_new(&o, &env.api, &err), ==, 0);
-    snprintf(env.user.name, sizeof(env.user.name), "system:admin");
-    snprintf(env.user.groups[0], sizeof(env.user.groups[0]), "system:masters");
-    env.user.ngroups = 1;
+    ctl_env_up("system:admin", true);
 }
 
 static void teardown(void)
 {
-    reef_apiserver_shutdown(env.api);
-    reef_apiserver_free(env.api);
-    reef_store_close(env.store);
-    uv_loop_close(&loop);
+    ctl_env_down();
 }
 
 struct seen {

@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tests/unit/ctl_fixture.h"
 #include "tests/unit/test.h"
 
-static uv_loop_t loop;
-static struct reef_ctl_env env;
 static struct reef_endpoints *ctl;
 /* Parsed documents point into their text: kept until the test ends. */
 static char *held[256];
@@ -18,15 +17,7 @@ static size_t nheld;
 
 static void setup(void)
 {
-    struct reef_err err = {0};
-    uv_loop_init(&loop);
-    env.loop = &loop;
-    CHECK_INT(reef_store_open(NULL, NULL, &env.store, &err), ==, 0);
-    struct reef_apiserver_opts o = {.loop = &loop, .store = env.store};
-    CHECK_INT(reef_apiserver_new(&o, &env.api, &err), ==, 0);
-    snprintf(env.user.name, sizeof(env.user.name), "system:admin");
-    snprintf(env.user.groups[0], sizeof(env.user.groups[0]), "system:masters");
-    env.user.ngroups = 1;
+    ctl_env_up("system:admin", true);
 }
 
 static void spin(void)
@@ -47,10 +38,7 @@ static void teardown(void)
     reef_endpoints_stop(ctl);
     ctl = NULL;
     uv_run(&loop, UV_RUN_DEFAULT);
-    reef_apiserver_shutdown(env.api);
-    reef_apiserver_free(env.api);
-    reef_store_close(env.store);
-    CHECK_INT(uv_loop_close(&loop), ==, 0);
+    CHECK_INT(ctl_env_down(), ==, 0);
     for (size_t i = 0; i < nheld; i++)
         free(held[i]);
     nheld = 0;

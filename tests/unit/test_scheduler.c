@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/json.h"
+#include "tests/unit/ctl_fixture.h"
 #include "tests/unit/test.h"
 
 /* ---- quantities ---- */
@@ -436,28 +437,15 @@ static void test_scores(void)
 
 /* ---- the API server and the control loop ---- */
 
-static uv_loop_t loop;
-static struct reef_ctl_env env;
 
 static void setup(void)
 {
-    struct reef_err err = {0};
-    uv_loop_init(&loop);
-    env.loop = &loop;
-    CHECK_INT(reef_store_open(NULL, NULL, &env.store, &err), ==, 0);
-    struct reef_apiserver_opts o = {.loop = &loop, .store = env.store};
-    CHECK_INT(reef_apiserver_new(&o, &env.api, &err), ==, 0);
-    snprintf(env.user.name, sizeof(env.user.name), "system:kube-scheduler");
-    env.user.ngroups = 0;
+    ctl_env_up("system:kube-scheduler", false);
 }
 
 static void teardown(void)
 {
-    reef_apiserver_shutdown(env.api);
-    reef_apiserver_free(env.api);
-    reef_store_close(env.store);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    CHECK_INT(uv_loop_close(&loop), ==, 0);
+    CHECK_INT(ctl_env_down(), ==, 0);
 }
 
 static int call(const char *method, const char *path, const char *body, struct reef_buf *out)
