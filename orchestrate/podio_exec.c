@@ -788,8 +788,12 @@ static void start(uv_loop_t *loop, const char *containers_dir, const char *id, b
         session_maybe_free(s);
         return;
     }
-    /* As the kubelet does: an empty message on the first output channel says it is ready. */
-    send_ch(s, s->want_out ? CH_STDOUT : s->want_err ? CH_STDERR : CH_ERROR, NULL, 0);
+    /* For v4 clients, as the kubelet does: an empty message on the first output channel says
+     * the connection is ready. v5 clients (kubectl 1.30+) do not wait for it, and client-go
+     * registers its streams only after the handshake, so a message arriving that early is
+     * dropped with an "Unknown stream id" error printed to the user. */
+    if (strcmp(reef_ws_protocol(s->ws), "v5.channel.k8s.io") != 0)
+        send_ch(s, s->want_out ? CH_STDOUT : s->want_err ? CH_STDERR : CH_ERROR, NULL, 0);
     /* A terminal's client sends its size first thing (channel 4): wait a moment for it, so
      * the process starts with it instead of 24 x 80. */
     if (s->tty && !attach && uv_timer_init(loop, &s->grace) == 0) {
