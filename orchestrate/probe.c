@@ -16,45 +16,13 @@
 #include "core/buf.h"
 #include "core/http_client.h"
 #include "core/json.h"
-#include "orchestrate/probe.h"
+#include "orchestrate/probe_int.h"
 #include "runtime/shim.h"
 
 #define OUTPUT_MAX 10240 /* as much of an exec probe's output as the kubelet keeps */
 #define PROBE_UA "kube-probe/1.32"
 
-enum kind { K_EXEC, K_HTTP, K_TCP, K_GRPC };
-
-struct exec_run;
-struct tcp_run;
-
-struct reef_probe {
-    uv_loop_t *loop;
-    enum kind kind;
-    reef_probe_cb cb;
-    void *ud;
-    int delay_s, period_s, timeout_s;
-    struct reef_probe_rules rules;
-    bool stopping, busy;
-    int refs; /* its two timers, attempts in flight; freed at 0 once stopping */
-    uv_timer_t tick, deadline;
-    char *port_error; /* the named port could not be resolved: every attempt fails with this */
-    /* exec */
-    char *containers_dir, *id, *exec_req, *cmdline;
-    struct exec_run *run;
-    /* httpGet */
-    char *url;
-    struct reef_http_header *hdrs;
-    size_t nhdrs;
-    struct reef_http_client *hc;
-    struct reef_http_call *call;
-    bool http_timed_out;
-    /* tcpSocket */
-    char *host;
-    int port;
-    struct tcp_run *tcp;
-};
-
-static void unref(struct reef_probe *p)
+void reef__probe_unref(struct reef_probe *p)
 {
     if (--p->refs > 0 || !p->stopping)
         return;
@@ -72,12 +40,13 @@ static void unref(struct reef_probe *p)
     }
     free(p->hdrs);
     free(p->host);
+    free(p->grpc_service);
     free(p);
 }
 
 static void timer_closed(uv_handle_t *h)
 {
-    unref(h->data);
+    reef__probe_unref(h->data);
 }
 
 enum reef_probe_result reef_probe_result(const struct reef_probe *p)
@@ -102,7 +71,7 @@ bool reef_probe_rules_record(struct reef_probe_rules *r, bool ok)
 
 /* One attempt's outcome; counted false: a runtime error that says nothing about the container
  * (the kubelet throws those away). */
-static void attempt_done(struct reef_probe *p, bool counted, bool ok, const char *msg)
+void reef__probe_attempt_done(struct reef_probe *p, bool counted, bool ok, const char *msg)
 {
     p->busy = false;
     uv_timer_stop(&p->deadline);
@@ -199,7 +168,7 @@ static void run_handle_closed(uv_handle_t *h)
     struct reef_probe *owner = r->owner;
     reef_buf_free(&r->out);
     free(r);
-    unref(owner);
+    reef__probe_unref(owner);
 }
 
 /* Ends the run's I/O: polls closed, descriptors closed; frees it when the handles are. */
@@ -230,7 +199,7 @@ static void run_release(struct exec_run *r)
         struct reef_probe *owner = r->owner;
         reef_buf_free(&r->out);
         free(r);
-        unref(owner);
+        reef__probe_unref(owner);
     }
 }
 
@@ -272,9 +241,9 @@ static void on_exec_exit(uv_poll_t *h, int status, int events)
     drain_output(r); /* what it wrote before exiting is in the pipe */
     char *msg = r->out.data ? r->out.data : "";
     if (rc < 0)
-        attempt_done(p, false, false, err.msg);
+        reef__probe_attempt_done(p, false, false, err.msg);
     else
-        attempt_done(p, true, code == 0, msg);
+        reef__probe_attempt_done(p, true, code == 0, msg);
     run_release(r);
     (void)status;
     (void)events;
@@ -313,7 +282,7 @@ static void exec_started(uv_work_t *w, int status)
         /* A command that cannot run fails the probe; a container that is not running (or whose
          * shim is gone) says nothing about the command. */
         bool counted = r->exit_code == 126 || r->exit_code == 127;
-        attempt_done(p, counted, false, r->err.msg);
+        reef__probe_attempt_done(p, counted, false, r->err.msg);
         run_release(r);
         return;
     }
@@ -323,7 +292,7 @@ static void exec_started(uv_work_t *w, int status)
         uv_poll_start(&r->out_poll, UV_READABLE, on_exec_output);
     }
     if (uv_poll_init(p->loop, &r->sock_poll, r->sock) < 0) {
-        attempt_done(p, false, false, "exec: poll");
+        reef__probe_attempt_done(p, false, false, "exec: poll");
         kill_holders(p->loop, r->out_ino);
         run_release(r);
         return;
@@ -339,7 +308,7 @@ static void exec_attempt(struct reef_probe *p)
     int pfd[2];
     if (!r || pipe2(pfd, O_CLOEXEC) < 0) {
         free(r);
-        attempt_done(p, false, false, "exec: out of resources");
+        reef__probe_attempt_done(p, false, false, "exec: out of resources");
         return;
     }
     r->out_r = pfd[0];
@@ -355,7 +324,7 @@ static void exec_attempt(struct reef_probe *p)
     if (uv_queue_work(p->loop, &r->work, exec_work, exec_started) < 0) {
         close(r->out_w);
         r->out_w = -1;
-        attempt_done(p, false, false, "exec: cannot queue");
+        reef__probe_attempt_done(p, false, false, "exec: cannot queue");
         run_release(r);
     }
 }
@@ -366,7 +335,7 @@ static void exec_timeout(struct reef_probe *p)
     char msg[600];
     snprintf(msg, sizeof(msg), "command \"%s\" timed out", p->cmdline);
     if (!r) {
-        attempt_done(p, true, false, msg);
+        reef__probe_attempt_done(p, true, false, msg);
         return;
     }
     r->timed_out = true;
@@ -378,7 +347,7 @@ static void exec_timeout(struct reef_probe *p)
         p->run = NULL; /* still starting: exec_started ends it */
         r->p = NULL;
     }
-    attempt_done(p, true, false, msg);
+    reef__probe_attempt_done(p, true, false, msg);
 }
 
 /* ---------------- httpGet ---------------- */
@@ -397,7 +366,7 @@ static void http_done(void *ud, int result, const struct reef_http_response *res
     struct reef_probe *p = ud;
     p->call = NULL;
     if (p->stopping && result == -ECANCELED) {
-        unref(p);
+        reef__probe_unref(p);
         return;
     }
     char msg[512];
@@ -406,20 +375,20 @@ static void http_done(void *ud, int result, const struct reef_http_response *res
                  "Get \"%s\": context deadline exceeded (Client.Timeout exceeded while awaiting "
                  "headers)",
                  p->url);
-        attempt_done(p, true, false, msg);
+        reef__probe_attempt_done(p, true, false, msg);
     } else if (result < 0) {
         const char *m = err ? err->msg : "error";
         if (strncmp(m, "http: ", 6) == 0)
             m += 6;
         snprintf(msg, sizeof(msg), "Get \"%s\": %s", p->url, m);
-        attempt_done(p, true, false, msg);
+        reef__probe_attempt_done(p, true, false, msg);
     } else if (res->status >= 200 && res->status < 400) {
-        attempt_done(p, true, true, "");
+        reef__probe_attempt_done(p, true, true, "");
     } else {
         snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", res->status);
-        attempt_done(p, true, false, msg);
+        reef__probe_attempt_done(p, true, false, msg);
     }
-    unref(p);
+    reef__probe_unref(p);
 }
 
 static void http_attempt(struct reef_probe *p)
@@ -434,144 +403,10 @@ static void http_attempt(struct reef_probe *p)
     struct reef_err err = {0};
     p->http_timed_out = false;
     if (reef_http_client_request(p->hc, &rq, http_done, p, &p->call, &err) < 0) {
-        attempt_done(p, true, false, err.msg);
+        reef__probe_attempt_done(p, true, false, err.msg);
         return;
     }
     p->refs++;
-}
-
-/* ---------------- tcpSocket ---------------- */
-
-struct tcp_run {
-    struct reef_probe *p, *owner;
-    uv_getaddrinfo_t gai;
-    uv_tcp_t h;
-    uv_connect_t req;
-    char hostport[300];
-    bool open;
-};
-
-static void tcp_closed(uv_handle_t *h)
-{
-    struct tcp_run *t = h->data;
-    struct reef_probe *owner = t->owner;
-    free(t);
-    unref(owner);
-}
-
-static void tcp_release(struct tcp_run *t)
-{
-    if (t->p && t->p->tcp == t)
-        t->p->tcp = NULL;
-    t->p = NULL;
-    if (t->open) {
-        t->open = false;
-        uv_close((uv_handle_t *)&t->h, tcp_closed);
-    }
-    /* else: the name lookup is in flight and frees it */
-}
-
-static void tcp_connected(uv_connect_t *req, int status)
-{
-    struct tcp_run *t = req->data;
-    struct reef_probe *p = t->p;
-    if (!p)
-        return; /* timed out or stopped: already released */
-    char msg[512];
-    if (status == 0) {
-        attempt_done(p, true, true, "");
-    } else {
-        snprintf(msg, sizeof(msg), "dial tcp %s: connect: %s", t->hostport,
-                 status == UV_ECONNREFUSED ? "connection refused" : uv_strerror(status));
-        attempt_done(p, true, false, msg);
-    }
-    tcp_release(t);
-}
-
-static void tcp_connect(struct tcp_run *t, const struct sockaddr *sa)
-{
-    struct reef_probe *p = t->p;
-    int r = uv_tcp_init(p->loop, &t->h);
-    if (r == 0) {
-        t->open = true;
-        t->h.data = t;
-        t->req.data = t;
-        r = uv_tcp_connect(&t->req, &t->h, sa, tcp_connected);
-    }
-    if (r < 0) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "dial tcp %s: %s", t->hostport, uv_strerror(r));
-        attempt_done(p, true, false, msg);
-        if (t->open) {
-            tcp_release(t);
-        } else {
-            struct reef_probe *owner = t->owner;
-            p->tcp = NULL;
-            free(t);
-            unref(owner);
-        }
-    }
-}
-
-static void tcp_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    struct tcp_run *t = req->data;
-    if (!t->p) {
-        uv_freeaddrinfo(res);
-        struct reef_probe *owner = t->owner;
-        free(t);
-        unref(owner);
-        return;
-    }
-    if (status < 0 || !res) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "dial tcp: lookup %s: %s", t->p->host, uv_strerror(status));
-        attempt_done(t->p, true, false, msg);
-        t->p->tcp = NULL;
-        struct reef_probe *owner = t->owner;
-        uv_freeaddrinfo(res);
-        free(t);
-        unref(owner);
-        return;
-    }
-    struct sockaddr_storage ss;
-    memcpy(&ss, res->ai_addr, res->ai_addrlen);
-    ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)t->p->port);
-    uv_freeaddrinfo(res);
-    tcp_connect(t, (struct sockaddr *)&ss);
-}
-
-static void tcp_attempt(struct reef_probe *p)
-{
-    struct tcp_run *t = calloc(1, sizeof(*t));
-    if (!t) {
-        attempt_done(p, false, false, "out of memory");
-        return;
-    }
-    t->p = t->owner = p;
-    p->refs++;
-    p->tcp = t;
-    bool v6 = strchr(p->host, ':') != NULL;
-    snprintf(t->hostport, sizeof(t->hostport), v6 ? "[%s]:%d" : "%s:%d", p->host, p->port);
-    struct sockaddr_in a4;
-    struct sockaddr_in6 a6;
-    if (uv_ip4_addr(p->host, p->port, &a4) == 0) {
-        tcp_connect(t, (struct sockaddr *)&a4);
-    } else if (uv_ip6_addr(p->host, p->port, &a6) == 0) {
-        tcp_connect(t, (struct sockaddr *)&a6);
-    } else {
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        t->gai.data = t;
-        int r = uv_getaddrinfo(p->loop, &t->gai, tcp_resolved, p->host, NULL, &hints);
-        if (r < 0) {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "dial tcp: lookup %s: %s", p->host, uv_strerror(r));
-            attempt_done(p, true, false, msg);
-            p->tcp = NULL;
-            free(t);
-            unref(p);
-        }
-    }
 }
 
 /* ---------------- scheduling ---------------- */
@@ -592,14 +427,8 @@ static void on_deadline(uv_timer_t *h)
         }
         break;
     case K_TCP:
-        if (p->tcp) {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "dial tcp %s: i/o timeout", p->tcp->hostport);
-            tcp_release(p->tcp);
-            attempt_done(p, true, false, msg);
-        }
-        break;
     case K_GRPC:
+        reef__probe_tcp_timeout(p);
         break;
     }
 }
@@ -610,7 +439,7 @@ static void on_tick(uv_timer_t *h)
     if (p->busy || p->stopping)
         return; /* the previous attempt is still within its timeout */
     if (p->port_error) {
-        attempt_done(p, true, false, p->port_error);
+        reef__probe_attempt_done(p, true, false, p->port_error);
         return;
     }
     p->busy = true;
@@ -623,10 +452,8 @@ static void on_tick(uv_timer_t *h)
         http_attempt(p);
         break;
     case K_TCP:
-        tcp_attempt(p);
-        break;
     case K_GRPC:
-        attempt_done(p, true, false, "grpc probes are not supported");
+        reef__probe_tcp_attempt(p);
         break;
     }
 }
@@ -818,6 +645,22 @@ static int parse_tcp(struct reef_probe *p, const struct reef_json_doc *d, int h,
     return 0;
 }
 
+static int parse_grpc(struct reef_probe *p, const struct reef_json_doc *d, int h,
+                      const struct reef_probe_target *t, struct reef_err *err)
+{
+    /* a number: gRPC probes have no named ports and no host */
+    int pv = reef_json_member(d, h, "port");
+    int64_t port;
+    if (pv < 0 || reef_json_get_int(d, pv, &port, NULL) < 0 || port < 1 || port > 65535)
+        return reef_err_set(err, -EINVAL, "probe: grpc needs a port number from 1 to 65535");
+    p->port = (int)port;
+    char *service = member_str(d, h, "service");
+    p->grpc_service = strdup(service ? service : "");
+    free(service);
+    p->host = strdup(t->pod_ip ? t->pod_ip : "127.0.0.1");
+    return p->grpc_service && p->host ? 0 : reef_err_set(err, -ENOMEM, "probe: out of memory");
+}
+
 int reef_probe_start(uv_loop_t *loop, const char *probe_json, size_t len,
                      const struct reef_probe_target *t, reef_probe_cb cb, void *ud,
                      struct reef_probe **out, struct reef_err *err)
@@ -856,9 +699,9 @@ int reef_probe_start(uv_loop_t *loop, const char *probe_json, size_t len,
     } else if ((h = reef_json_member(&d, REEF_JSON_ROOT, "tcpSocket")) >= 0) {
         p->kind = K_TCP;
         r = parse_tcp(p, &d, h, t, err);
-    } else if (reef_json_member(&d, REEF_JSON_ROOT, "grpc") >= 0) {
+    } else if ((h = reef_json_member(&d, REEF_JSON_ROOT, "grpc")) >= 0) {
         p->kind = K_GRPC;
-        r = 0;
+        r = parse_grpc(p, &d, h, t, err);
     } else {
         r = reef_err_set(err, -EINVAL, "probe: no handler (exec, httpGet, tcpSocket or grpc)");
     }
@@ -866,7 +709,7 @@ int reef_probe_start(uv_loop_t *loop, const char *probe_json, size_t len,
     if (r < 0) {
         p->stopping = true;
         p->refs = 1;
-        unref(p);
+        reef__probe_unref(p);
         return r;
     }
     uv_timer_init(loop, &p->tick);
@@ -898,7 +741,7 @@ void reef_probe_stop(struct reef_probe *p)
     if (p->call)
         reef_http_call_cancel(p->call); /* http_done drops its reference */
     if (p->tcp)
-        tcp_release(p->tcp);
+        reef__probe_tcp_release(p->tcp);
     uv_close((uv_handle_t *)&p->tick, timer_closed);
     uv_close((uv_handle_t *)&p->deadline, timer_closed);
 }

@@ -1,15 +1,16 @@
 /* probe: a container's liveness, readiness or startup probe (docs/PODIO.md), run by Kubernetes'
  * rules on the node agent's loop.
  *
- * A probe owns its timers, its HTTP client, its TCP connection attempt and, for exec probes, the
- * process it started in the container (through the container's shim) with the pipe capturing its
- * output. Handlers: exec (exit code 0 is success, output up to 10 KiB is the message), httpGet
+ * A probe owns its timers, its HTTP client, its TCP connection (and gRPC call) and, for exec
+ * probes, the process it started in the container (through the container's shim) with the pipe
+ * capturing its output. Handlers: exec (exit code 0 is success, output up to 10 KiB is the message), httpGet
  * (status 200-399 is success; redirects are not followed; https is not verified, as the kubelet
- * does), tcpSocket (a connection within the timeout), grpc (reported as a failure: not
- * supported). Timing: the first attempt after initialDelaySeconds, then every periodSeconds [10];
- * each attempt is given timeoutSeconds [1]; successThreshold [1] consecutive successes or
- * failureThreshold [3] consecutive failures change the result. Nothing blocks the loop: the shim
- * request runs on libuv's thread pool, the rest is event-driven.
+ * does), tcpSocket (a connection within the timeout), grpc (gRPC's health check answering
+ * SERVING on that connection; orchestrate/grpc_health). Timing: the first attempt after
+ * initialDelaySeconds, then every periodSeconds [10]; each attempt is given timeoutSeconds [1];
+ * successThreshold [1] consecutive successes or failureThreshold [3] consecutive failures change
+ * the result. Nothing blocks the loop: the shim request runs on libuv's thread pool, the rest is
+ * event-driven.
  *
  * All functions on the loop's thread; the callback runs there. */
 #ifndef REEF_ORCHESTRATE_PROBE_H

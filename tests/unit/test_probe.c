@@ -1,12 +1,15 @@
-/* Unit tests for orchestrate/probe: httpGet and tcpSocket probes against listeners this test runs
- * on 127.0.0.1, exec probes in a real busybox container (root), Kubernetes' thresholds. */
+/* Unit tests for orchestrate/probe: httpGet, tcpSocket and grpc probes against listeners this test
+ * runs on 127.0.0.1 (for grpc also etcd, a real grpc-go server), exec probes in a real busybox
+ * container (root), Kubernetes' thresholds. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "orchestrate/probe.h"
 #include "tests/unit/probe_fixture.h"
@@ -308,7 +311,7 @@ static void test_http_refused_and_named_port(void)
     finish_probe(p3);
 }
 
-/* ---------- tcpSocket, grpc, bad probes ---------- */
+/* ---------- tcpSocket ---------- */
 
 static void test_tcp_open_and_refused(void)
 {
@@ -353,16 +356,181 @@ static void test_initial_delay(void)
     finish_probe(p);
 }
 
-static void test_grpc_and_invalid(void)
+/* ---------- grpc ---------- */
+
+/* A gRPC server of this test's own on its own thread: it reads the client's request and answers
+ * with the frames grpc-go sends for HealthCheckResponse{status}; mute accepts and never answers. */
+struct fake_grpc {
+    int ls, port, status;
+    bool mute;
+};
+
+static void *fake_grpc_thread(void *arg)
+{
+    struct fake_grpc *f = arg;
+    for (;;) {
+        int c = accept(f->ls, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[4096];
+        ssize_t n = 0, got = 0;
+        /* the whole request: preface, SETTINGS, HEADERS, then DATA with END_STREAM (flags 1) */
+        while (got < (ssize_t)sizeof(req) && (n = read(c, req + got, sizeof(req) - got)) > 0) {
+            got += n;
+            if (got > 40 && memmem(req, (size_t)got, "\x00\x01\x00\x00\x00\x01", 6))
+                break;
+        }
+        if (f->mute) {
+            sleep(3);
+            close(c);
+            continue;
+        }
+        static const uint8_t head[] = {
+            0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100, /* SETTINGS */
+            0, 0, 0, 4, 1, 0, 0, 0, 0,                     /* SETTINGS ACK */
+            0, 0, 1, 1, 4, 0, 0, 0, 1, 0x88,               /* HEADERS :status 200 */
+        };
+        uint8_t data[] = {0, 0, 7, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 2, 8, (uint8_t)f->status};
+        static const uint8_t trailers[] = {0, 0, 15, 1, 5, 0, 0, 0, 1, 0x40, 11, 'g', 'r', 'p',
+                                           'c', '-', 's', 't', 'a', 't', 'u', 's', 1, '0'};
+        uint8_t out[128];
+        memcpy(out, head, sizeof(head));
+        memcpy(out + sizeof(head), data, sizeof(data));
+        memcpy(out + sizeof(head) + sizeof(data), trailers, sizeof(trailers));
+        ssize_t w = write(c, out, sizeof(head) + sizeof(data) + sizeof(trailers));
+        (void)w;
+        usleep(100 * 1000);
+        close(c);
+    }
+    return NULL;
+}
+
+static void start_fake_grpc(struct fake_grpc *f)
+{
+    f->ls = listen_any(&f->port);
+    CHECK(f->ls >= 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, fake_grpc_thread, f) == 0);
+    pthread_detach(t);
+}
+
+static struct rec grpc_once(int port, const char *service)
+{
+    char j[256];
+    snprintf(j, sizeof(j),
+             "{\"grpc\":{\"port\":%d,\"service\":\"%s\"},\"periodSeconds\":1,"
+             "\"failureThreshold\":1}",
+             port, service);
+    struct rec rc = {0};
+    uv_loop_init(&loop); /* each call runs the loop down and closes it */
+    struct reef_probe *p = start_probe(j, &local, &rc);
+    CHECK(run_until(&loop, have_one, &rc, 5000));
+    finish_probe(p);
+    return rc;
+}
+
+static void test_grpc_fake_server(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    start_http();
+    static struct fake_grpc serving = {.status = 1}, not_serving = {.status = 2},
+                            mute = {.mute = true};
+    start_fake_grpc(&serving);
+    start_fake_grpc(&not_serving);
+    start_fake_grpc(&mute);
+    struct rec rc = grpc_once(serving.port, "");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_SUCCESS);
+    rc = grpc_once(not_serving.port, "shop");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
+    CHECK_STR(rc.msg[0], "service unhealthy (responded with \"NOT_SERVING\")");
+    rc = grpc_once(mute.port, "");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
+    CHECK_STR(rc.msg[0], "timeout: health rpc did not complete within 1s");
+    int dead;
+    close(listen_any(&dead));
+    rc = grpc_once(dead, "");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
+    char want[160];
+    snprintf(want, sizeof(want),
+             "error: failed to connect service at \"127.0.0.1:%d\": connection refused", dead);
+    CHECK_STR(rc.msg[0], want);
+    /* an HTTP/1.1 server is not a gRPC one */
+    rc = grpc_once(http_port, "");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
+    CHECK(strstr(rc.msg[0], "error: health rpc probe failed: ") == rc.msg[0]);
+}
+
+static pid_t etcd_pid = -1;
+static char etcd_dir[] = "/tmp/reef-probe-etcd.XXXXXX";
+
+/* at exit, failed or not: etcd stopped by its PID, its directory removed */
+static void stop_etcd(void)
+{
+    if (etcd_pid > 0) {
+        kill(etcd_pid, SIGTERM);
+        waitpid(etcd_pid, NULL, 0);
+        etcd_pid = -1;
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", etcd_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", etcd_dir);
+}
+
+/* etcd serves gRPC's standard health service (grpc-go's): a real server on 127.0.0.1. */
+static void test_grpc_etcd(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int cport, pport;
+    close(listen_any(&cport));
+    close(listen_any(&pport));
+    char *dir = etcd_dir;
+    CHECK(mkdtemp(dir) != NULL);
+    atexit(stop_etcd);
+    char client[64], peer[64], cluster[96];
+    snprintf(client, sizeof(client), "http://127.0.0.1:%d", cport);
+    snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", pport);
+    snprintf(cluster, sizeof(cluster), "probe=%s", peer);
+    pid_t pid = etcd_pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test killed on its timeout takes etcd along */
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("etcd", "etcd", "--name", "probe", "--data-dir", dir, "--listen-client-urls",
+               client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
+               "--initial-advertise-peer-urls", peer, "--initial-cluster", cluster, (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0);
+    /* until it answers (or 10 s) */
+    struct rec rc = {0};
+    for (int i = 0; i < 40; i++) {
+        rc = grpc_once(cport, "");
+        if (rc.r[0] == REEF_PROBE_SUCCESS)
+            break;
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            pid = etcd_pid = -1;
+            break;
+        }
+        usleep(250 * 1000);
+    }
+    if (pid < 0)
+        TEST_FAIL("etcd did not start (apt-get install etcd-server)");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_SUCCESS);
+    /* a service etcd does not know: grpc-go answers NotFound in trailers alone */
+    rc = grpc_once(cport, "no.such.Service");
+    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
+    CHECK_STR(rc.msg[0], "error: health rpc probe failed: the server answered with an error status");
+    stop_etcd();
+    CHECK(access(dir, F_OK) < 0);
+}
+
+static void test_invalid(void)
 {
     setup();
     struct rec rc = {0};
-    struct reef_probe *p = start_probe(
-        "{\"grpc\":{\"port\":9000},\"periodSeconds\":1,\"failureThreshold\":1}", &local, &rc);
-    CHECK(run_until(&loop, have_one, &rc, 5000));
-    CHECK_INT(rc.r[0], ==, REEF_PROBE_FAILURE);
-    CHECK(strstr(rc.msg[0], "not supported") != NULL);
-    reef_probe_stop(p);
     struct reef_err err = {0};
     struct reef_probe *q = NULL;
     CHECK_INT(
@@ -373,6 +541,10 @@ static void test_grpc_and_invalid(void)
     CHECK_INT(reef_probe_start(&loop, "{\"exec\":{\"command\":[]}}", 23, &local, on_result, &rc, &q,
                                &err),
               ==, -EINVAL);
+    CHECK_INT(reef_probe_start(&loop, "{\"grpc\":{\"port\":\"http\"}}", 24, &local, on_result, &rc,
+                               &q, &err),
+              ==, -EINVAL);
+    CHECK_STR(err.msg, "probe: grpc needs a port number from 1 to 65535");
     CHECK_INT(loop_finish(&loop), ==, 0);
 }
 
@@ -534,7 +706,9 @@ int main(int argc, char **argv)
     TEST_RUN(test_http_refused_and_named_port);
     TEST_RUN(test_tcp_open_and_refused);
     TEST_RUN(test_initial_delay);
-    TEST_RUN(test_grpc_and_invalid);
+    TEST_RUN(test_grpc_fake_server);
+    TEST_RUN(test_grpc_etcd);
+    TEST_RUN(test_invalid);
     TEST_RUN(test_stop_during_attempt);
     bool want_ctr = argc < 2 || strstr(argv[1], "exec");
     for (int i = 2; i < argc; i++)
