@@ -701,6 +701,48 @@ static int write_key(void *ud, const char *key, const struct reef_buf *val)
     return write_file(path, val->data ? val->data : "", val->len, vf->mode, vf->err);
 }
 
+
+/* The kubelet's checks of a hostPath volume's type (and what the OrCreate types create). No type
+ * checks nothing; a missing path is then created as a directory, as Docker and containerd do. */
+static int host_path_check(const char *hp, const char *type, struct reef_err *err)
+{
+    struct stat st;
+    bool there = stat(hp, &st) == 0;
+    if (!type[0]) {
+        if (!there)
+            reef_fs_mkdir_p(hp, 0755);
+        return 0;
+    }
+    if (strcmp(type, "DirectoryOrCreate") == 0) {
+        if (!there && reef_fs_mkdir_p(hp, 0755) < 0)
+            return reef_err_errno(err, -errno, "hostPath: create directory %s", hp);
+        return 0;
+    }
+    if (strcmp(type, "FileOrCreate") == 0 && !there) {
+        int fd = open(hp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return reef_err_errno(err, -errno, "hostPath: create file %s", hp);
+        close(fd);
+        return 0;
+    }
+    static const struct {
+        const char *type, *what;
+        mode_t fmt;
+    } kinds[] = {{"Directory", "a directory", S_IFDIR},
+                 {"File", "a file", S_IFREG},
+                 {"FileOrCreate", "a file", S_IFREG},
+                 {"Socket", "a socket file", S_IFSOCK},
+                 {"CharDevice", "a character device", S_IFCHR},
+                 {"BlockDevice", "a block device", S_IFBLK}};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(type, kinds[i].type) == 0) {
+            if (!there || (st.st_mode & S_IFMT) != kinds[i].fmt)
+                return reef_err_set(err, -ENOENT, "hostPath type check failed: %s is not %s", hp,
+                                    kinds[i].what);
+            return 0;
+        }
+    return reef_err_set(err, -EINVAL, "hostPath: unknown type %s", type);
+}
 int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, struct reef_err *err)
 {
     char dir[4400];
@@ -746,14 +788,7 @@ int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, st
             char hp[4096], type[64];
             jstr(d, k, "path", hp, sizeof(hp));
             jstr(d, k, "type", type, sizeof(type));
-            struct stat st;
-            if (strcmp(type, "DirectoryOrCreate") == 0)
-                reef_fs_mkdir_p(hp, 0755);
-            else if (strcmp(type, "Directory") == 0 && (stat(hp, &st) < 0 || !S_ISDIR(st.st_mode)))
-                r = reef_err_set(err, -ENOENT, "hostPath type check failed: %s is not a directory",
-                                 hp);
-            else if (!type[0] && stat(hp, &st) < 0)
-                reef_fs_mkdir_p(hp, 0755); /* as kubelet: an unset type creates nothing... */
+            r = host_path_check(hp, type, err);
             continue;
         }
         if (reef_json_member(d, it.val, "emptyDir") >= 0) {

@@ -450,6 +450,64 @@ priv_refused() {
 t "a privileged container is refused without --allow-privileged" until_ok 20 priv_refused
 t "delete them" K delete -f spec.yaml --wait=true --timeout=60s
 
+# ---- grpc probes: etcd (grpc-go's health service) from the node's files, in a pod ----
+ETCD_LD=$(readelf -l /usr/bin/etcd | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
+ETCD_LIBC=$(ldd /usr/bin/etcd | awk '$1 ~ /^libc\.so/ {print $3}')
+cat > grpc.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: grpc
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: etcd
+    image: $R/busybox:latest
+    command: [/usr/local/bin/etcd, --data-dir, /tmp/etcd, --listen-client-urls, "http://0.0.0.0:2379",
+              --advertise-client-urls, "http://127.0.0.1:2379"]
+    readinessProbe: {grpc: {port: 2379}, periodSeconds: 1}
+    volumeMounts:
+    - {name: etcd, mountPath: /usr/local/bin/etcd, readOnly: true}
+    - {name: ld, mountPath: $ETCD_LD, readOnly: true}
+    - {name: libc, mountPath: $ETCD_LIBC, readOnly: true}
+  - name: asks
+    image: $R/busybox:latest
+    command: [sleep, "1000"]
+    readinessProbe: {grpc: {port: 2379, service: no.such.Service}, periodSeconds: 1}
+  volumes:
+  - {name: etcd, hostPath: {path: /usr/bin/etcd, type: File}}
+  - {name: ld, hostPath: {path: $ETCD_LD, type: File}}
+  - {name: libc, hostPath: {path: $ETCD_LIBC, type: File}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nofile
+spec:
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    volumeMounts: [{name: f, mountPath: /f}]
+  volumes:
+  - {name: f, hostPath: {path: $D/no-such-file, type: File}}
+EOF
+t "apply a pod running etcd with grpc readiness probes" K apply -f grpc.yaml
+etcd_ready() { [ "$(K get pod grpc -o jsonpath='{.status.containerStatuses[?(@.name=="etcd")].ready}')" = true ]; }
+t "a grpc probe of the server as a whole: SERVING, the container is ready" until_ok 30 etcd_ready
+unknown_service() {
+    [ "$(K get pod grpc -o jsonpath='{.status.containerStatuses[?(@.name=="asks")].ready}')" = false ] &&
+        K get events --field-selector involvedObject.name=grpc,reason=Unhealthy \
+            -o jsonpath='{.items[*].message}' |
+        grep -q 'Readiness probe failed: error: health rpc probe failed: the server answered with an error status'
+}
+t "a grpc probe of a service etcd does not know fails, with an Unhealthy event" until_ok 20 unknown_service
+nofile() {
+    K get events --field-selector involvedObject.name=nofile -o jsonpath='{.items[*].message}' |
+        grep -q "hostPath type check failed: $D/no-such-file is not a file"
+}
+t "a hostPath of type File that is missing: the pod is not started, an event says why" until_ok 20 nofile
+t "delete them" K delete -f grpc.yaml --wait=true --timeout=60s
+
 # ---- logs and exec through the API ----
 logger_running() { K get pod logger -o jsonpath='{.status.phase}' | grep -qx Running; }
 t "logger runs" until_ok 20 logger_running
