@@ -225,7 +225,7 @@ const struct reef_cmd reef_cmd_exec = {
 };
 REEF_COMMAND(reef_cmd_exec);
 
-/* reef attach: the output (and, for a terminal, the input) of a running container. */
+/* reef attach: the output (and, for an interactive container, the input) of a running container. */
 extern const struct reef_cmd reef_cmd_attach;
 
 static int attach_cmd(int argc, char **argv)
@@ -290,10 +290,11 @@ static int attach_cmd(int argc, char **argv)
 
 const struct reef_cmd reef_cmd_attach = {
     .name = "attach",
-    .summary = "attach to a running container's output (and terminal)",
+    .summary = "attach to a running container's output (and input)",
     .usage = "usage: reef attach CONTAINER\n\n"
              "Copies the container's output to this terminal until it exits, and for a container\n"
-             "started with -it, this terminal's input to it. The exit status is the container's.\n"
+             "started with -i, this terminal's input to it (to one attachment at a time). The exit\n"
+             "status is the container's.\n"
              "\nOptions:\n"
              "      --data-dir DIR   reef's state (default /var/lib/reef, or $REEF_DATA_DIR)\n",
     .run = attach_cmd,

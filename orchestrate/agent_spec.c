@@ -538,6 +538,7 @@ int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struc
     cfg->hostname = strdup(host);
     cfg->tty = jbool(d, spec, "tty", false);
     cfg->interactive = jbool(d, spec, "stdin", false);
+    cfg->stdin_once = jbool(d, spec, "stdinOnce", false);
     cfg->readonly = jbool(d, csc, "readOnlyRootFilesystem", false);
 
     bool privileged = jbool(d, csc, "privileged", false);

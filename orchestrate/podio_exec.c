@@ -669,6 +669,10 @@ static int make_pipes(struct session *s)
          * attach the shim wants all three descriptors. */
         if (s->tty && !s->attach)
             want = false;
+        if (i == 0 && !want && s->attach) {
+            s->child[0] = -1; /* attached without input: the container's stdin is left alone */
+            continue;
+        }
         if (!want || pipe2(p, O_CLOEXEC) < 0) {
             if (null < 0)
                 null = open("/dev/null", O_RDWR | O_CLOEXEC);

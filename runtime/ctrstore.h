@@ -45,6 +45,9 @@ struct reef_ctr_config {
     char *user;     /* "" for root, else USER[:GROUP] */
     char *hostname;
     bool tty, interactive, readonly, remove; /* -t, -i, --read-only, --rm */
+    /* interactive without a terminal and without a client at the start: stdin is a pipe the shim
+     * holds open; with stdin_once the first attached input's end closes it (a pod's stdinOnce) */
+    bool stdin_once;
     uint64_t caps;
     bool seccomp;         /* false = unconfined */
     char *seccomp_profile; /* a Docker-format profile (JSON text); "" for reef's default */

@@ -374,7 +374,18 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
     } else {
         if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
             return reef_err_errno(err, -errno, "create output pipes");
-        stdio[0] = s->cfg.interactive ? 0 : -1;
+        /* with a client attached from the start, its stdin (ours) is the container's */
+        stdio[0] = s->cfg.interactive && s->attach ? 0 : -1;
+        if (s->cfg.interactive && !s->attach) {
+            int r = reef__shim_stdin_pipe(s, &stdio[0], err);
+            if (r < 0) {
+                close(outp[0]);
+                close(outp[1]);
+                close(errp[0]);
+                close(errp[1]);
+                return r;
+            }
+        }
         stdio[1] = outp[1];
         stdio[2] = errp[1];
     }
@@ -445,6 +456,8 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         close(slave);
     if (outp[1] >= 0)
         close(outp[1]);
+    if (stdio[0] > 0)
+        close(stdio[0]); /* the stdin pipe's read end is the container's now */
     if (errp[1] >= 0)
         close(errp[1]);
     if (r < 0) {
@@ -455,6 +468,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         if (s->pty >= 0)
             close(s->pty);
         s->pty = -1;
+        reef__shim_stdin_close(s);
         return r;
     }
     s->pid = pid;
@@ -549,6 +563,7 @@ static void on_restart_timer(uv_timer_t *t)
 static void after_exit(struct shim *s)
 {
     struct reef_err err = {0};
+    reef__shim_stdin_close(s); /* a restarted container gets a fresh one */
     reef_logfile_flush(s->log, &err);
     if (s->pty >= 0 && !s->out.open)
         s->pty = -1; /* closed with its stream */
@@ -715,6 +730,7 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
     s->attach = o->attach;
     s->ctl_fd = -1;
     s->pty = -1;
+    s->stdin_w = -1;
     s->out.fd = s->errs.fd = -1;
     int r = reef_ctrstore_open(o->containers_dir, &s->store, err);
     int code = REEF_EXIT_RUNTIME;
@@ -793,7 +809,8 @@ int reef_shim_run(const struct reef_shim_opts *o, struct reef_err *err)
         uv_timer_init(&s->loop, &s->restart_timer);
         uv_timer_init(&s->loop, &s->stop_timer);
         uv_timer_init(&s->loop, &s->drain_timer);
-        s->restart_timer.data = s->stop_timer.data = s->drain_timer.data = s;
+        uv_timer_init(&s->loop, &s->stdin_retry);
+        s->restart_timer.data = s->stop_timer.data = s->drain_timer.data = s->stdin_retry.data = s;
     }
     if (r == 0)
         r = start_container(s, &code, err);

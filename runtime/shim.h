@@ -63,8 +63,10 @@ int reef_shim_exec_start(const char *containers_dir, const char *id, const char 
 int reef_shim_exec_wait(int sock, int *exit_code, struct reef_err *err);
 
 /* Attaches fds (stdin, stdout, stderr) to the running container: its output is copied to them,
- * and for a container with an interactive terminal, stdin feeds the terminal. *sock then
- * carries "exit <code>" when the container finishes (read it with reef_shim_exec_wait). */
+ * and for an interactive container, stdin (fds[0], -1 for none) feeds its terminal or its stdin
+ * pipe (one attachment at a time; with stdin_once the first one's end closes the container's
+ * stdin). *sock then carries "exit <code>" when the container finishes (read it with
+ * reef_shim_exec_wait). */
 int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3], int *sock,
                      struct reef_err *err);
 

@@ -205,7 +205,9 @@ int reef_shim_attach(const char *containers_dir, const char *id, const int fds[3
     if (fd < 0)
         return fd;
     char buf[256];
-    int r = reef__shim_send_fds(fd, "attach", fds, 3);
+    /* without input, stdout and stderr alone */
+    int r = fds[0] >= 0 ? reef__shim_send_fds(fd, "attach", fds, 3)
+                        : reef__shim_send_fds(fd, "attach", fds + 1, 2);
     if (r < 0)
         r = reef_err_errno(err, r, "container %.12s: send to shim", id);
     else if ((r = recv_reply(fd, id, buf, sizeof(buf), 10000, err)) > 0) {

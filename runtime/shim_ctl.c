@@ -30,6 +30,12 @@ void reef__shim_conn_close(struct conn *c)
         uv_close((uv_handle_t *)&c->in_poll, NULL);
         c->in_polling = false;
     }
+    if (c->shim->stdin_feeder == c) {
+        c->shim->stdin_feeder = NULL;
+        /* the session that fed stdin is over, however it ended */
+        if (c->shim->cfg.stdin_once && !c->shim->cfg.tty)
+            reef__shim_stdin_close(c->shim);
+    }
     if (c->wait == WAIT_ATTACH) {
         close(c->out_fd);
         close(c->err_fd);
@@ -39,49 +45,143 @@ void reef__shim_conn_close(struct conn *c)
     c->wait = WAIT_NONE;
 }
 
+/* Where attached input goes: the terminal, or the stdin pipe; -1 when nowhere. */
+static int input_target(const struct shim *s)
+{
+    if (!s->cfg.interactive)
+        return -1;
+    return s->cfg.tty ? s->pty : s->stdin_w;
+}
+
+int reef__shim_stdin_pipe(struct shim *s, int *rfd, struct reef_err *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return reef_err_errno(err, -errno, "create the stdin pipe");
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    s->stdin_w = p[1];
+    *rfd = p[0];
+    return 0;
+}
+
+void reef__shim_stdin_close(struct shim *s)
+{
+    uv_timer_stop(&s->stdin_retry);
+    s->stdin_len = 0;
+    if (s->stdin_feeder) {
+        struct conn *c = s->stdin_feeder;
+        s->stdin_feeder = NULL;
+        if (c->in_polling)
+            uv_poll_stop(&c->in_poll);
+    }
+    if (s->stdin_w >= 0)
+        close(s->stdin_w);
+    s->stdin_w = -1;
+}
+
+/* Writes what the target takes without blocking; how much, or -1 when it cannot take any more
+ * ever (the reader is gone). */
+static ssize_t feed(int fd, const char *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w > 0)
+            done += (size_t)w;
+        else if (w < 0 && errno == EINTR)
+            continue;
+        else if (w < 0 && errno == EAGAIN)
+            break;
+        else
+            return -1;
+    }
+    return (ssize_t)done;
+}
+
+static void on_attach_input(uv_poll_t *h, int status, int events);
+
+/* The pipe or terminal was full: try again until the pending input is in, then read on. */
+static void on_stdin_retry(uv_timer_t *t)
+{
+    struct shim *s = t->data;
+    int target = input_target(s);
+    ssize_t w = target >= 0 ? feed(target, s->stdin_pend + s->stdin_off, s->stdin_len) : -1;
+    if (w < 0) {
+        s->stdin_len = 0;
+    } else {
+        s->stdin_off += (size_t)w;
+        s->stdin_len -= (size_t)w;
+    }
+    if (s->stdin_len)
+        return;
+    uv_timer_stop(t);
+    struct conn *c = s->stdin_feeder;
+    if (c && c->in_polling)
+        uv_poll_start(&c->in_poll, UV_READABLE, on_attach_input);
+}
+
 static void on_attach_input(uv_poll_t *h, int status, int events)
 {
     struct conn *c = h->data;
-    char buf[4096];
+    struct shim *s = c->shim;
+    int target = input_target(s);
+    char buf[sizeof(s->stdin_pend)];
     ssize_t n = read(c->in_fd, buf, sizeof(buf));
-    if (n > 0 && c->shim->pty >= 0) {
-        reef__shim_forward(c->shim->pty, buf, (size_t)n);
-        return;
+    if (n > 0 && target >= 0) {
+        ssize_t w = feed(target, buf, (size_t)n);
+        if (w >= 0 && w < n) {
+            memcpy(s->stdin_pend, buf + w, (size_t)(n - w));
+            s->stdin_off = 0;
+            s->stdin_len = (size_t)(n - w);
+            uv_poll_stop(&c->in_poll);
+            uv_timer_start(&s->stdin_retry, on_stdin_retry, 10, 10);
+        }
+        if (w >= 0)
+            return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    uv_poll_stop(&c->in_poll); /* the client's input ended; its output still flows */
+    /* the client's input ended (or the container's did); its output still flows */
+    uv_poll_stop(&c->in_poll);
+    if (s->stdin_feeder == c) {
+        s->stdin_feeder = NULL;
+        if (s->cfg.stdin_once && !s->cfg.tty)
+            reef__shim_stdin_close(s);
+    }
     (void)status;
     (void)events;
 }
 
-/* "attach" with the client's stdin, stdout and stderr. */
+/* "attach" with the client's stdin (optional), stdout and stderr. */
 static void start_attach(struct shim *s, struct conn *c, int *fds, int nfds)
 {
-    if (nfds != 3) {
-        reef__shim_reply(c->fd, "error 1 attach needs stdin, stdout and stderr");
+    if (nfds != 2 && nfds != 3) {
+        reef__shim_reply(c->fd, "error 1 attach needs stdout and stderr, and stdin optionally");
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
         return;
     }
     if (s->pid <= 0) {
         reef__shim_reply(c->fd, "error 1 container is not running");
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < nfds; i++)
             close(fds[i]);
         return;
     }
     c->wait = WAIT_ATTACH;
-    c->out_fd = fds[1];
-    c->err_fd = fds[2];
+    c->out_fd = fds[nfds - 2];
+    c->err_fd = fds[nfds - 1];
     c->in_fd = -1;
-    if (s->cfg.tty && s->cfg.interactive) {
+    /* one attachment at a time feeds the container's input */
+    if (nfds == 3 && input_target(s) >= 0 && !s->stdin_feeder) {
         c->in_fd = fds[0];
         fcntl(c->in_fd, F_SETFL, fcntl(c->in_fd, F_GETFL) | O_NONBLOCK);
         if (uv_poll_init(&s->loop, &c->in_poll, c->in_fd) == 0) {
             c->in_poll.data = c;
-            c->in_polling = uv_poll_start(&c->in_poll, UV_READABLE, on_attach_input) == 0;
+            c->in_polling = true;
+            if (uv_poll_start(&c->in_poll, UV_READABLE, on_attach_input) == 0)
+                s->stdin_feeder = c;
         }
-    } else {
+    } else if (nfds == 3) {
         close(fds[0]);
     }
     reef__shim_reply(c->fd, "ok");

@@ -81,6 +81,14 @@ struct shim {
     uint64_t oom_base;
     int result;
     char trash[PATH_MAX]; /* where --rm moved the directory, deleted on the way out */
+    /* An interactive container without a terminal or a client at its start (a pod's stdin, `reef
+     * run -d -i`): the write end of its stdin pipe (-1: none, or closed), input an attached
+     * client sent that the pipe could not take yet, and the one attachment feeding it. */
+    int stdin_w;
+    char stdin_pend[4096];
+    size_t stdin_off, stdin_len;
+    struct conn *stdin_feeder;
+    uv_timer_t stdin_retry;
     bool rootfs_mounted;  /* --userns: the shim mounted the idmapped root itself */
 };
 
@@ -92,6 +100,10 @@ void reef__shim_stop(struct shim *s, int timeout_s);
 
 /* runtime/shim_ctl.c */
 int reef__shim_listen(struct shim *s, struct reef_err *err);
+/* The container's stdin pipe (see struct shim): *rfd is the read end for the container. */
+int reef__shim_stdin_pipe(struct shim *s, int *rfd, struct reef_err *err);
+/* Closes it (the container exited, or stdin_once's session ended); pending input is dropped. */
+void reef__shim_stdin_close(struct shim *s);
 void reef__shim_conn_close(struct conn *c);
 void reef__shim_on_client(uv_poll_t *h, int status, int events);
 

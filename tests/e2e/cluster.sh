@@ -530,6 +530,28 @@ exec_size() { # the terminal has the client's size from the start
 }
 t "kubectl exec -it: the process starts with the client's terminal size" exec_size "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache exec"
 t "reef exec -it: the same" exec_size "$REEF exec --kubeconfig $KCFG"
+cp_from() { K cp logger:/etc/passwd "$D/passwd.copy" && grep -q '^root:' "$D/passwd.copy"; }
+t "kubectl cp from a pod (tar through exec)" cp_from
+cp_to() {
+    head -c 100000 /dev/urandom > "$D/blob"
+    K cp "$D/blob" logger:/tmp/blob && [ "$(K exec logger -- md5sum /tmp/blob | cut -d' ' -f1)" = "$(md5sum < "$D/blob" | cut -d' ' -f1)" ]
+}
+t "kubectl cp into a pod" cp_to
+attach_out() {
+    local out
+    out=$(timeout 5 "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" attach logger 2>&1 | head -3)
+    echo "$out"
+    [ "$(echo "$out" | grep -c '^line ')" -ge 2 ]
+}
+t "kubectl attach streams the container's output" attach_out
+run_once() {
+    local out
+    out=$(timeout 60 "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" run once -i --rm --restart=Never \
+        --image="$R/busybox:latest" -- sh -c 'read x; echo "got $x"' <<< hello 2>&1)
+    echo "$out"
+    echo "$out" | grep -q '^got hello' && ! K get pod once > /dev/null 2>&1
+}
+t "kubectl run -i --rm: stdin in, output out, the pod deleted" run_once
 . "$here/cluster_client.inc"
 
 # ---- deletion and restart ----

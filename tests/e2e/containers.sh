@@ -184,6 +184,14 @@ t "attach follows a detached container to its exit" sh -c '
     "$REEF" run -d --name ticker "$0" sh -c "sleep 0.5; echo tick; sleep 0.3; exit 6" > /dev/null
     out=$(timeout 20 "$REEF" attach ticker); rc=$?
     [ "$out" = tick ] && [ $rc = 6 ]' "$BB"
+t "run -d -i keeps stdin open; attach feeds it, as docker attach" sh -c '
+    "$REEF" run -d -i --name reader "$0" sh -c "read x; echo \"got \$x\"; read y; echo \"and \$y\"; exit 4" > /dev/null
+    echo one | timeout 20 "$REEF" attach reader > /dev/null 2>&1 &
+    for i in $(seq 50); do "$REEF" logs reader | grep -q "^got one" && break; sleep 0.1; done
+    # the first attachment fed stdin until its input ended; the next one takes over
+    out=$(echo two | timeout 20 "$REEF" attach reader 2>&1); rc=$?
+    echo "$out"; wait
+    [ "$rc" = 4 ] && [ "$out" = "and two" ] && "$REEF" rm -f reader > /dev/null' "$BB"
 t "stats --no-stream" sh -c '
     "$REEF" run -d --name statme "$0" sleep 1000 > /dev/null
     "$REEF" stats --no-stream statme | grep -q statme; r=$?; "$REEF" rm -f statme > /dev/null; exit $r' "$BB"
