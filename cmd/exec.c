@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -226,6 +227,39 @@ const struct reef_cmd reef_cmd_exec = {
 REEF_COMMAND(reef_cmd_exec);
 
 /* reef attach: the output (and, for an interactive container, the input) of a running container. */
+
+/* The shim polls the input it is given, and a regular file (`reef attach C < file`) cannot be
+ * polled: such input goes through a pipe that a child of ours fills. Returns the descriptor to
+ * pass (0 itself when it can be polled). */
+static int pollable_stdin(void)
+{
+    struct stat st;
+    if (fstat(0, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(0, buf, sizeof(buf))) > 0)
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(p[1], buf + off, (size_t)(n - off));
+                if (w <= 0)
+                    _exit(1);
+                off += w;
+            }
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return 0;
+    }
+    return p[0];
+}
 extern const struct reef_cmd reef_cmd_attach;
 
 static int attach_cmd(int argc, char **argv)
@@ -261,7 +295,7 @@ static int attach_cmd(int argc, char **argv)
         reef_ctr_config_free(&cfg);
     }
     reef_ctrstore_close(store);
-    int fds[3] = {0, 1, 2}, sock, code;
+    int fds[3] = {pollable_stdin(), 1, 2}, sock, code;
     if (reef_shim_attach(containers, id, fds, &sock, &err) < 0) {
         fprintf(stderr, "reef attach: %s\n", err.msg);
         return 1;

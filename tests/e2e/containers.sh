@@ -192,6 +192,12 @@ t "run -d -i keeps stdin open; attach feeds it, as docker attach" sh -c '
     out=$(echo two | timeout 20 "$REEF" attach reader 2>&1); rc=$?
     echo "$out"; wait
     [ "$rc" = 4 ] && [ "$out" = "and two" ] && "$REEF" rm -f reader > /dev/null' "$BB"
+t "attach: 300 kB from a file into a container that reads late arrive whole" sh -c '
+    head -c 300000 /dev/urandom > "$1/attach.in"
+    "$REEF" run -d -i --name slowreader "$0" sh -c "sleep 1; head -c 300000 | md5sum" > /dev/null
+    out=$(timeout 30 "$REEF" attach slowreader < "$1/attach.in"); rc=$?
+    "$REEF" rm -f slowreader > /dev/null
+    [ "$rc" = 0 ] && [ "${out%% *}" = "$(md5sum < "$1/attach.in" | cut -d" " -f1)" ]' "$BB" "$W"
 t "stats --no-stream" sh -c '
     "$REEF" run -d --name statme "$0" sleep 1000 > /dev/null
     "$REEF" stats --no-stream statme | grep -q statme; r=$?; "$REEF" rm -f statme > /dev/null; exit $r' "$BB"
