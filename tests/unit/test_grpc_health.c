@@ -228,27 +228,28 @@ static void test_failures(void)
     reef_buf_puts(&b, "HTTP/1.1 400 Bad Request\r\n\r\n"); /* not HTTP/2 at all */
     expect(&b, REEF_GRPC_HEALTH_FAILED,
            "health rpc probe failed: frame of 4740180 bytes (not HTTP/2?)");
-    reef_buf_reset(&b);
-    frame(&b, 0, 1, 1, "\0\0\0\0\x05\x08", 6); /* the stream ends inside the message */
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: the response ended early");
-    reef_buf_reset(&b);
-    frame(&b, 0, 0, 1, "\x01\0\0\0\x02\x08\x01", 7);
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: compressed response");
-    reef_buf_reset(&b);
-    frame(&b, 0, 0, 1, "\0\0\0\x20\0", 5);
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: response over 4096 bytes");
-    reef_buf_reset(&b);
-    frame(&b, 0, 0, 1, "\0\0\0\0\x02\x08\x80", 7); /* a varint cut short */
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: malformed response");
-    reef_buf_reset(&b);
-    frame(&b, 0, 8, 1, "\x09\0", 2);
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: bad padding");
-    reef_buf_reset(&b);
-    frame(&b, 6, 0, 0, "1234", 4);
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: malformed PING");
-    reef_buf_reset(&b);
-    frame(&b, 4, 0, 0, "12345", 5);
-    expect(&b, REEF_GRPC_HEALTH_FAILED, "health rpc probe failed: malformed SETTINGS");
+    /* one frame each */
+    static const struct {
+        unsigned type, flags, stream;
+        const char *payload;
+        size_t len;
+        const char *want;
+    } one[] = {
+        {0, 1, 1, "\0\0\0\0\x05\x08", 6, "the response ended early"}, /* inside the message */
+        {0, 0, 1, "\x01\0\0\0\x02\x08\x01", 7, "compressed response"},
+        {0, 0, 1, "\0\0\0\x20\0", 5, "response over 4096 bytes"},
+        {0, 0, 1, "\0\0\0\0\x02\x08\x80", 7, "malformed response"}, /* a varint cut short */
+        {0, 8, 1, "\x09\0", 2, "bad padding"},
+        {6, 0, 0, "1234", 4, "malformed PING"},
+        {4, 0, 0, "12345", 5, "malformed SETTINGS"},
+    };
+    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+        reef_buf_reset(&b);
+        frame(&b, one[i].type, one[i].flags, one[i].stream, one[i].payload, one[i].len);
+        char want[160];
+        snprintf(want, sizeof(want), "health rpc probe failed: %s", one[i].want);
+        expect(&b, REEF_GRPC_HEALTH_FAILED, want);
+    }
     /* decided is decided: nothing after changes it */
     reef_buf_reset(&b);
     static const uint8_t serving[] = {0x08, 0x01};
