@@ -527,6 +527,8 @@ int reef__cg_mkdir_chain(const char *base, const char *rel,
     const char *s = rel;
     while (*s == '/')
         s++;
+    size_t base_len = len;
+    int restarts = 0;
     while (*s) {
         const char *e = strchr(s, '/');
         size_t n = e ? (size_t)(e - s) : strlen(s);
@@ -537,12 +539,22 @@ int reef__cg_mkdir_chain(const char *base, const char *rel,
         memcpy(dir + len + 1, s, n);
         len += 1 + n;
         dir[len] = '\0';
-        if (mkdir(dir, 0755) == 0)
+        if (mkdir(dir, 0755) == 0) {
             ++*created;
-        else if (errno == EEXIST)
+        } else if (errno == EEXIST) {
             *created = 0; /* only a trailing run of directories made here is ours to roll back */
-        else
+        } else if (errno == ENOENT && restarts++ < 3) {
+            /* A parent was there a moment ago: the last container of another reef process
+             * left and removed it. Start over from the base. */
+            len = base_len;
+            dir[len] = '\0';
+            *created = 0;
+            for (s = rel; *s == '/'; s++)
+                ;
+            continue;
+        } else {
             return reef_err_errno(err, -errno, "mkdir %s", dir);
+        }
         if (each_dir) {
             int r = each_dir(parent, dir, ud);
             if (r < 0)

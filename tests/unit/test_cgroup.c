@@ -678,6 +678,40 @@ static void test_v1_synthetic_tree(void)
     rm_rf(root);
 }
 
+/* A parent removed between its mkdir and its child's (another reef's last container leaving):
+ * the chain starts over and ends complete. */
+static int removals;
+
+static int remove_once(const char *parent, const char *dir, void *ud)
+{
+    (void)ud;
+    if (parent && removals == 0 && strstr(dir, "/reef") && !strstr(dir, "/ctr")) {
+        removals++;
+        return rmdir(dir) == 0 ? 0 : -errno;
+    }
+    return 0;
+}
+
+static void test_mkdir_chain_parent_vanishes(void)
+{
+    char base[] = "/tmp/reef-t-chain.XXXXXX";
+    CHECK(mkdtemp(base) != NULL);
+    struct reef_err err = {0};
+    int made = 0;
+    removals = 0;
+    CHECK_OK(reef__cg_mkdir_chain(base, "reef/ctr", remove_once, NULL, &made, &err), &err);
+    CHECK_INT(removals, ==, 1);
+    CHECK_INT(made, ==, 2);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/reef/ctr", base);
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    rmdir(dir);
+    snprintf(dir, sizeof(dir), "%s/reef", base);
+    rmdir(dir);
+    CHECK(rmdir(base) == 0);
+}
+
 int main(int argc, char **argv)
 {
     TEST_MAIN_INIT(argc, argv);
@@ -694,5 +728,6 @@ int main(int argc, char **argv)
     TEST_RUN(test_check_path);
     TEST_RUN(test_v2_synthetic_tree);
     TEST_RUN(test_v1_synthetic_tree);
+    TEST_RUN(test_mkdir_chain_parent_vanishes);
     return test_done();
 }
