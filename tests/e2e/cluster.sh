@@ -552,6 +552,13 @@ run_once() {
     echo "$out" | grep -q '^got hello' && ! K get pod once > /dev/null 2>&1
 }
 t "kubectl run -i --rm: stdin in, output out, the pod deleted" run_once
+run_tty() {
+    local out
+    out=$(script -qec "$KUBECTL --kubeconfig $KCFG --cache-dir $D/cache run oncetty -it --rm --restart=Never --image=$R/busybox:latest -- sh -c 'read x; tty; echo got \$x'" /dev/null <<< hello 2>&1 | tr -d '\r')
+    echo "$out"
+    echo "$out" | grep -q '^/dev/pts/' && echo "$out" | grep -q '^got hello' && ! K get pod oncetty > /dev/null 2>&1
+}
+t "kubectl run -it --rm: a terminal, input to it, the pod deleted" run_tty
 . "$here/cluster_client.inc"
 
 # ---- deletion and restart ----
