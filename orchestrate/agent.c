@@ -624,8 +624,39 @@ static void pod_stream(void *ud, const char *sub, const char *pod, size_t len,
 static void on_resync(uv_timer_t *t)
 {
     struct reef_agent *a = t->data;
-    for (struct agent_pod *p = a->pods; p; p = p->next)
+    for (struct agent_pod *p = a->pods; p; p = p->next) {
+        p->refresh_volumes = true;
         reef__agent_queue(p);
+    }
+}
+
+/* A ConfigMap or Secret changed: the pods of its namespace that mount it update their volumes. */
+static void volume_source_changed(struct reef_agent *a, const struct reef_store_event *ev,
+                                  bool secret)
+{
+    if (a->stopping)
+        return;
+    for (struct agent_pod *p = a->pods; p; p = p->next) {
+        if (!p->json || strcmp(p->ns, ev->namespace) != 0)
+            continue;
+        struct reef_json_doc d = REEF_JSON_DOC_INIT;
+        if (reef_json_parse(&d, p->json, p->len, NULL, NULL) == 0 &&
+            reef__agent_pod_uses(&d, secret, ev->name)) {
+            p->refresh_volumes = true;
+            reef__agent_queue(p);
+        }
+        reef_json_doc_free(&d);
+    }
+}
+
+static void on_configmap_event(void *arg, const struct reef_store_event *ev)
+{
+    volume_source_changed(arg, ev, false);
+}
+
+static void on_secret_event(void *arg, const struct reef_store_event *ev)
+{
+    volume_source_changed(arg, ev, true);
 }
 
 int reef_agent_start(const struct reef_agent_opts *o, struct reef_agent **out,
@@ -678,7 +709,11 @@ int reef_agent_start(const struct reef_agent_opts *o, struct reef_agent **out,
         goto fail_handles;
     adopt(a);
     if ((r = reef_store_watch(a->env.store, "pods", NULL, lr.rev, on_my_node, a, on_pod_event, a,
-                              &a->pod_watch, err)) < 0)
+                              &a->pod_watch, err)) < 0 ||
+        (r = reef_store_watch(a->env.store, "configmaps", NULL, 0, NULL, NULL, on_configmap_event,
+                              a, &a->cm_watch, err)) < 0 ||
+        (r = reef_store_watch(a->env.store, "secrets", NULL, 0, NULL, NULL, on_secret_event, a,
+                              &a->secret_watch, err)) < 0)
         goto fail_handles;
     reef_apiserver_set_node_handler(a->env.api, a->node, pod_stream, a);
     if (reef__agent_metrics_start(a, err) < 0)
@@ -719,7 +754,9 @@ void reef_agent_stop(struct reef_agent *a)
     if (a->cg_layout)
         reef__agent_metrics_stop(a);
     reef_store_unwatch(a->pod_watch);
-    a->pod_watch = NULL;
+    reef_store_unwatch(a->cm_watch);
+    reef_store_unwatch(a->secret_watch);
+    a->pod_watch = a->cm_watch = a->secret_watch = NULL;
     while (a->pods)
         reef__agent_pod_free(a->pods);
     uv_close((uv_handle_t *)&a->idle, NULL);

@@ -72,6 +72,7 @@ struct agent_pod {
     int64_t kill_at;  /* ms: SIGKILL what is still running */
     bool done;        /* phase Succeeded/Failed: nothing more runs */
     bool sandbox_ready;
+    bool refresh_volumes; /* a ConfigMap or Secret it mounts may have changed */
     struct reef_pod_sandbox sb;
     char ip[64];
     struct agent_ctr *ctrs; /* init containers first */
@@ -103,6 +104,7 @@ struct reef_agent {
     struct reef_images *images; /* the loop's lookups; pulls open their own on the pool */
     struct reef_podnet *net;
     struct reef_store_watch *pod_watch;
+    struct reef_store_watch *cm_watch, *secret_watch; /* for the pods' volumes */
     uv_timer_t lease_timer, resync_timer;
     struct agent_pod *pods;
     uv_idle_t idle; /* runs queued syncs */
@@ -156,6 +158,13 @@ void reef__agent_hook_end(struct agent_ctr *c, bool signal);
 /* Fills the pod's containers from its spec (names, init flags), keeping what is known. */
 int reef__agent_pod_layout(struct agent_pod *p, const struct reef_json_doc *d);
 
+/* agent_volumes.c: writes the pod's configMap and secret volumes as they are now (the kubelet's
+ * atomic layout; unchanged content is not rewritten). */
+int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,
+                            struct reef_err *err);
+/* Whether the pod mounts the ConfigMap (or Secret) name. */
+bool reef__agent_pod_uses(const struct reef_json_doc *d, bool secret, const char *name);
+
 /* agent_spec.c: the configuration of one container attempt. img is the image's config JSON and
  * layers; the pod's JSON is in p. Strings in cfg are owned by cfg. On failure err says why
  * (CreateContainerConfigError). */
@@ -166,6 +175,11 @@ int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struc
 /* Writes the pod's volumes (emptyDir directories, configMap and secret files) and its
  * /etc/hosts, /etc/hostname, /etc/resolv.conf under the sandbox directory. */
 int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, struct reef_err *err);
+/* Calls fn for each key of the pod's namespace's ConfigMap (data and binaryData) or Secret
+ * (decoded) name; -ENOENT when there is none. */
+int reef__agent_object_each(struct agent_pod *p, bool secret, const char *name,
+                            int (*fn)(void *ud, const char *key, const struct reef_buf *val),
+                            void *ud, struct reef_err *err);
 /* Kubernetes quantities: "500m" cpu -> 0.5; "128Mi" -> 134217728. -EINVAL when malformed. */
 int reef__agent_quantity(const char *s, double *out);
 

@@ -705,8 +705,16 @@ static void terminate(struct agent_pod *p, const struct reef_json_doc *d)
 static bool sandbox(struct agent_pod *p, const struct reef_json_doc *d)
 {
     struct reef_agent *a = p->a;
-    if (p->sandbox_ready)
+    if (p->sandbox_ready) {
+        if (p->refresh_volumes) {
+            /* as the kubelet: on failure the containers keep what they have */
+            struct reef_err err = {0};
+            p->refresh_volumes = false;
+            if (reef__agent_pod_volumes(p, d, &err) < 0)
+                LOG_WARN("agent", "pod %s/%s: update volumes: %s", p->ns, p->name, err.msg);
+        }
         return true;
+    }
     char host[254] = "", nodeip[64];
     bool host_net = false;
     int v = reef_json_find(d, REEF_JSON_ROOT, "spec.hostNetwork", NULL);

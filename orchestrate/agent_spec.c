@@ -164,9 +164,9 @@ static int object_key(struct agent_pod *p, bool secret, const char *name, const 
 }
 
 /* Every key of a ConfigMap or Secret: fn(ud, key, value bytes). */
-static int object_each(struct agent_pod *p, bool secret, const char *name,
-                       int (*fn)(void *ud, const char *key, const struct reef_buf *val), void *ud,
-                       struct reef_err *err)
+int reef__agent_object_each(struct agent_pod *p, bool secret, const char *name,
+                            int (*fn)(void *ud, const char *key, const struct reef_buf *val),
+                            void *ud, struct reef_err *err)
 {
     char *obj = NULL;
     size_t len = 0;
@@ -299,7 +299,7 @@ static int build_env(struct agent_pod *p, const struct reef_json_doc *d, int spe
         snprintf(path, sizeof(path), "%s.optional", ref);
         bool optional = jbool(d, it.val, path, false);
         struct env_from ef = {env, prefix};
-        r = object_each(p, secret, name, add_env_from, &ef, err);
+        r = reef__agent_object_each(p, secret, name, add_env_from, &ef, err);
         if (r == -ENOENT && optional)
             r = 0;
     }
@@ -666,43 +666,6 @@ static int write_file(const char *path, const void *data, size_t len, mode_t mod
     return reef_fs_write_atomic(path, data, len, mode, false, err);
 }
 
-struct vol_files {
-    const char *dir;
-    mode_t mode;
-    const struct reef_json_doc *d;
-    int items; /* the volume's items (key -> path), or -1 for every key */
-    struct reef_err *err;
-};
-
-static int write_key(void *ud, const char *key, const struct reef_buf *val)
-{
-    struct vol_files *vf = ud;
-    char rel[1024];
-    snprintf(rel, sizeof(rel), "%s", key);
-    if (vf->items >= 0) {
-        bool found = false;
-        struct reef_json_iter it = reef_json_iter(vf->d, vf->items);
-        while (!found && reef_json_next(vf->d, &it)) {
-            int k = reef_json_member(vf->d, it.val, "key");
-            if (k >= 0 && reef_json_str_eq(vf->d, k, key)) {
-                found = jstr(vf->d, it.val, "path", rel, sizeof(rel));
-            }
-        }
-        if (!found)
-            return 0;
-    }
-    if (strstr(rel, "..") || rel[0] == '/')
-        return reef_err_set(vf->err, -EINVAL, "volume item path \"%s\" is not allowed", rel);
-    char path[4400];
-    snprintf(path, sizeof(path), "%s/%s", vf->dir, rel);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    reef_fs_mkdir_p(path, 0755);
-    *slash = '/';
-    return write_file(path, val->data ? val->data : "", val->len, vf->mode, vf->err);
-}
-
-
 /* The kubelet's checks of a hostPath volume's type (and what the OrCreate types create). No type
  * checks nothing; a missing path is then created as a directory, as Docker and containerd do. */
 static int host_path_check(const char *hp, const char *type, struct reef_err *err)
@@ -744,6 +707,7 @@ static int host_path_check(const char *hp, const char *type, struct reef_err *er
         }
     return reef_err_set(err, -EINVAL, "hostPath: unknown type %s", type);
 }
+
 int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, struct reef_err *err)
 {
     char dir[4400];
@@ -795,23 +759,8 @@ int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, st
         if (reef_json_member(d, it.val, "emptyDir") >= 0) {
             reef_fs_mkdir_p(vdir, 0777);
             chmod(vdir, 0777);
-            continue;
         }
-        bool secret = (k = reef_json_member(d, it.val, "secret")) >= 0;
-        if (!secret && (k = reef_json_member(d, it.val, "configMap")) < 0)
-            continue; /* unsupported kinds fail when a container mounts them */
-        char oname[254];
-        jstr(d, k, secret ? "secretName" : "name", oname, sizeof(oname));
-        int64_t mode = 0644;
-        int m = reef_json_member(d, k, "defaultMode");
-        if (m >= 0)
-            reef_json_get_int(d, m, &mode, NULL);
-        reef_fs_mkdir_p(vdir, 0755);
-        struct vol_files vf = {vdir, (mode_t)(mode & 07777), d, reef_json_member(d, k, "items"),
-                               err};
-        r = object_each(p, secret, oname, write_key, &vf, err);
-        if (r == -ENOENT && jbool(d, k, "optional", false))
-            r = 0;
+        /* unsupported kinds fail when a container mounts them */
     }
-    return r;
+    return r == 0 ? reef__agent_pod_volumes(p, d, err) : r;
 }

@@ -378,7 +378,7 @@ spec:
   containers:
   - name: main
     image: $R/busybox:latest
-    command: ["sh", "-c", "cat /work/order; cat /conf/greet/text; echo; cat /sec/password; echo; echo \$COLOR \$PASS \$POD_NAME \$APP_TIER \$(id -u); stat -c %a /sec/password"]
+    command: ["sh", "-c", "cat /work/order; cat /conf/greet/text; echo; cat /sec/password; echo; echo \$COLOR \$PASS \$POD_NAME \$APP_TIER \$(id -u); stat -L -c %a /sec/password"]
     securityContext: {runAsUser: 1000}
     env:
     - {name: COLOR, valueFrom: {configMapKeyRef: {name: settings, key: color}}}
@@ -449,6 +449,35 @@ priv_refused() {
 }
 t "a privileged container is refused without --allow-privileged" until_ok 20 priv_refused
 t "delete them" K delete -f spec.yaml --wait=true --timeout=60s
+
+# ---- a changed ConfigMap reaches a running pod's volume (the kubelet's atomic layout) ----
+cat > live.yaml << EOF
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: live}
+data: {msg: first, extra: x}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: live}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: conf, configMap: {name: live}}]
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sleep", "1000"]
+    volumeMounts: [{name: conf, mountPath: /conf, readOnly: true}]
+EOF
+t "a pod mounting a ConfigMap" K apply -f live.yaml
+live_is() { [ "$(K exec live -- sh -c 'cat /conf/msg; echo; ls /conf | tr "\n" " "')" = "$1" ]; }
+t "it reads the ConfigMap's keys" until_ok 30 live_is "$(printf 'first\nextra msg ')"
+t "change a key and remove another" K patch configmap live --type=json \
+    -p '[{"op":"replace","path":"/data/msg","value":"second"},{"op":"remove","path":"/data/extra"}]'
+t "the running pod sees the new content, and the removed key gone" until_ok 20 live_is "$(printf 'second\nmsg ')"
+live_link() { K exec live -- readlink /conf/..data | grep -q '^\.\.[0-9a-f]'; }
+t "through ..data, switched in one rename" live_link
+t "delete it" K delete -f live.yaml --wait=true --timeout=60s
 
 # ---- grpc probes: etcd (grpc-go's health service) from the node's files, in a pod ----
 ETCD_LD=$(readelf -l /usr/bin/etcd | sed -n 's/.*interpreter: \(.*\)]$/\1/p')

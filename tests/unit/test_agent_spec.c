@@ -304,6 +304,102 @@ static void test_security_and_volumes(void)
     v = mount_at(&cfg, "/sub");
     CHECK(v && strstr(v->source, "/volumes/data/logs"));
     reef_ctr_config_free(&cfg);
+    rmdir("/srv/x"); /* the hostPath volume without a type made it */
+    teardown();
+}
+
+static char *vol_read(const char *rel)
+{
+    char path[4200], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/volumes/%s", tmp, rel);
+    return reef_fs_read_string(path, 4096, &text, &len, NULL) == 0 ? text : NULL;
+}
+
+static void vol_link(const char *rel, char *out, size_t size)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/volumes/%s", tmp, rel);
+    ssize_t n = readlink(path, out, size - 1);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+static void sync_volumes(void)
+{
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    struct reef_err err = {0};
+    CHECK_OK(reef__agent_pod_volumes(&pod, &d, &err), &err);
+    reef_json_doc_free(&d);
+}
+
+static void put_cm(const char *data)
+{
+    char body[512];
+    snprintf(body, sizeof(body), "{\"metadata\":{\"name\":\"cm\"},\"data\":%s}", data);
+    struct reef_err err = {0};
+    CHECK_INT(reef_ctl_call(&agent.env, "PUT", "/api/v1/namespaces/default/configmaps/cm", NULL,
+                            body, strlen(body), NULL, &err),
+              ==, 200);
+}
+
+/* The kubelet's atomic layout: a changed ConfigMap replaces the volume's content in one rename;
+ * what did not change is not rewritten; an optional missing one is an empty volume. */
+static void test_volume_updates(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"volumes\":[{\"name\":\"conf\",\"configMap\":{\"name\":\"cm\"}},"
+          "{\"name\":\"opt\",\"configMap\":{\"name\":\"later\",\"optional\":true}}],"
+          "\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    post("/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"cm\"},\"data\":{\"a\":\"A\",\"b\":\"B\"}}");
+    /* an older layout's plain file where a link goes */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/volumes/conf", tmp);
+    CHECK_INT(reef_fs_mkdir_p(path, 0755), ==, 0);
+    snprintf(path, sizeof(path), "%s/volumes/conf/a", tmp);
+    CHECK_INT(reef_fs_write_atomic(path, "old", 3, 0644, false, NULL), ==, 0);
+    sync_volumes();
+    char *t = vol_read("conf/a");
+    CHECK(t && strcmp(t, "A") == 0);
+    free(t);
+    char data1[64], link[64];
+    vol_link("conf/..data", data1, sizeof(data1));
+    CHECK(strncmp(data1, "..", 2) == 0 && strlen(data1) == 18);
+    vol_link("conf/a", link, sizeof(link));
+    CHECK_STR(link, "..data/a");
+    vol_link("opt/..data", link, sizeof(link));
+    CHECK(link[0] == '.'); /* the optional one: empty, but there */
+
+    /* unchanged: nothing rewritten */
+    struct stat before, after;
+    snprintf(path, sizeof(path), "%s/volumes/conf/%s/a", tmp, data1);
+    CHECK_INT(stat(path, &before), ==, 0);
+    sync_volumes();
+    CHECK_INT(stat(path, &after), ==, 0);
+    CHECK(before.st_ino == after.st_ino);
+
+    /* a changed value and a removed key */
+    put_cm("{\"a\":\"A2\"}");
+    sync_volumes();
+    t = vol_read("conf/a");
+    CHECK(t && strcmp(t, "A2") == 0);
+    free(t);
+    snprintf(path, sizeof(path), "%s/volumes/conf/b", tmp);
+    CHECK(access(path, F_OK) < 0);
+    char data2[64];
+    vol_link("conf/..data", data2, sizeof(data2));
+    CHECK(strcmp(data1, data2) != 0);
+    snprintf(path, sizeof(path), "%s/volumes/conf/%s", tmp, data1);
+    CHECK(access(path, F_OK) < 0); /* the old version is gone */
+
+    /* the optional one appears */
+    post("/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"later\"},\"data\":{\"k\":\"v\"}}");
+    sync_volumes();
+    t = vol_read("opt/k");
+    CHECK(t && strcmp(t, "v") == 0);
+    free(t);
     teardown();
 }
 
@@ -332,6 +428,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_env);
     TEST_RUN(test_errors);
     TEST_RUN(test_security_and_volumes);
+    TEST_RUN(test_volume_updates);
     TEST_RUN(test_quantity);
     return test_done();
 }

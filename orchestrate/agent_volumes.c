@@ -1,0 +1,257 @@
+/* agent_volumes: a pod's configMap and secret volumes, written as the kubelet's atomic writer
+ * lays them out, so that a changed ConfigMap or Secret reaches running containers whole:
+ *
+ *   <vol>/..<hash>/<files>     this version's files (hash: FNV-1a of every path, mode and byte)
+ *   <vol>/..data -> ..<hash>   replaced in one rename when the content changes
+ *   <vol>/<entry> -> ..data/<entry>   one symbolic link per top-level name
+ *
+ * The container sees <vol> bound at its mountPath; an application reading a file, or watching
+ * ..data, sees the old version or the new, never a mixture. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "orchestrate/agent_int.h"
+#include "runtime/layer.h"
+
+#define jstr reef__agent_jstr
+
+struct file {
+    char *path; /* relative, validated */
+    struct reef_buf data;
+};
+
+struct version {
+    const struct reef_json_doc *d;
+    int items; /* the volume's items (key -> path, mode), or -1 for every key */
+    mode_t mode;
+    struct file *files;
+    size_t n, cap;
+    struct reef_err *err;
+};
+
+static int add_key(void *ud, const char *key, const struct reef_buf *val)
+{
+    struct version *v = ud;
+    char rel[1024];
+    snprintf(rel, sizeof(rel), "%s", key);
+    if (v->items >= 0) {
+        bool found = false;
+        struct reef_json_iter it = reef_json_iter(v->d, v->items);
+        while (!found && reef_json_next(v->d, &it)) {
+            int k = reef_json_member(v->d, it.val, "key");
+            if (k >= 0 && reef_json_str_eq(v->d, k, key))
+                found = jstr(v->d, it.val, "path", rel, sizeof(rel));
+        }
+        if (!found)
+            return 0;
+    }
+    if (strstr(rel, "..") || rel[0] == '/' || !rel[0])
+        return reef_err_set(v->err, -EINVAL, "volume item path \"%s\" is not allowed", rel);
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        struct file *f = realloc(v->files, cap * sizeof(*f));
+        if (!f)
+            return reef_err_set(v->err, -ENOMEM, "out of memory");
+        v->files = f;
+        v->cap = cap;
+    }
+    struct file *f = &v->files[v->n];
+    f->path = strdup(rel);
+    reef_buf_init(&f->data);
+    if (!f->path || reef_buf_append(&f->data, val->data ? val->data : "", val->len) < 0) {
+        free(f->path);
+        reef_buf_free(&f->data);
+        return reef_err_set(v->err, -ENOMEM, "out of memory");
+    }
+    v->n++;
+    return 0;
+}
+
+static void version_free(struct version *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->files[i].path);
+        reef_buf_free(&v->files[i].data);
+    }
+    free(v->files);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t version_hash(const struct version *v)
+{
+    uint64_t h = 1469598103934665603ULL;
+    h = fnv(h, &v->mode, sizeof(v->mode));
+    for (size_t i = 0; i < v->n; i++) {
+        h = fnv(h, v->files[i].path, strlen(v->files[i].path) + 1);
+        uint64_t len = v->files[i].data.len;
+        h = fnv(h, &len, sizeof(len));
+        h = fnv(h, v->files[i].data.data ? v->files[i].data.data : "", v->files[i].data.len);
+    }
+    return h;
+}
+
+/* The first component of a relative path. */
+static void top_name(const char *path, char *out, size_t size)
+{
+    const char *slash = strchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : strlen(path);
+    snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), path);
+}
+
+static bool is_top(const struct version *v, const char *name)
+{
+    char t[1024];
+    for (size_t i = 0; i < v->n; i++) {
+        top_name(v->files[i].path, t, sizeof(t));
+        if (strcmp(t, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Writes version v into vdir unless ..data already names it. */
+static int install(const char *vdir, struct version *v, struct reef_err *err)
+{
+    char ver[32], path[8192], tmp[8192], cur[64] = "";
+    snprintf(ver, sizeof(ver), "..%016llx", (unsigned long long)version_hash(v));
+    snprintf(path, sizeof(path), "%s/..data", vdir);
+    ssize_t cl = readlink(path, cur, sizeof(cur) - 1);
+    cur[cl > 0 ? cl : 0] = '\0';
+    if (strcmp(cur, ver) == 0)
+        return 0;
+    int r = reef_fs_mkdir_p(vdir, 0755);
+    if (r < 0)
+        return reef_err_errno(err, r, "volume %s", vdir);
+    /* this version's files, in a directory of its own */
+    snprintf(path, sizeof(path), "%s/%s", vdir, ver);
+    reef_layer_remove_tree(path, NULL); /* a version half-written before a crash */
+    for (size_t i = 0; i < v->n && r == 0; i++) {
+        snprintf(path, sizeof(path), "%s/%s/%s", vdir, ver, v->files[i].path);
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        r = reef_fs_mkdir_p(path, 0755);
+        *slash = '/';
+        if (r < 0)
+            r = reef_err_errno(err, r, "volume %s", path);
+        else
+            r = reef_fs_write_atomic(path, v->files[i].data.data ? v->files[i].data.data : "",
+                                     v->files[i].data.len, v->mode, false, err);
+    }
+    if (r == 0 && v->n == 0) {
+        snprintf(path, sizeof(path), "%s/%s", vdir, ver);
+        r = reef_fs_mkdir_p(path, 0755);
+        if (r < 0)
+            r = reef_err_errno(err, r, "volume %s", path);
+    }
+    /* ..data switches to it in one rename */
+    snprintf(tmp, sizeof(tmp), "%s/..data_tmp", vdir);
+    snprintf(path, sizeof(path), "%s/..data", vdir);
+    unlink(tmp);
+    if (r == 0 && (symlink(ver, tmp) < 0 || rename(tmp, path) < 0))
+        r = reef_err_errno(err, -errno, "volume %s: switch to the new version", vdir);
+    /* top-level links to it, and nothing else */
+    for (size_t i = 0; i < v->n && r == 0; i++) {
+        char top[1024], target[1100];
+        top_name(v->files[i].path, top, sizeof(top));
+        snprintf(target, sizeof(target), "..data/%s", top);
+        snprintf(path, sizeof(path), "%s/%s", vdir, top);
+        char have[1100] = "";
+        ssize_t hl = readlink(path, have, sizeof(have) - 1);
+        have[hl > 0 ? hl : 0] = '\0';
+        if (strcmp(have, target) == 0)
+            continue;
+        snprintf(tmp, sizeof(tmp), "%s/..link_tmp", vdir);
+        unlink(tmp);
+        if (symlink(target, tmp) < 0)
+            r = reef_err_errno(err, -errno, "volume %s: link %s", vdir, top);
+        else if (rename(tmp, path) < 0) {
+            /* a directory written there by an older layout */
+            reef_layer_remove_tree(path, NULL);
+            if (rename(tmp, path) < 0)
+                r = reef_err_errno(err, -errno, "volume %s: link %s", vdir, top);
+        }
+    }
+    if (r < 0)
+        return r;
+    DIR *dir = opendir(vdir);
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, "..data") == 0 || strcmp(e->d_name, ver) == 0)
+            continue;
+        if (strncmp(e->d_name, "..", 2) == 0 || !is_top(v, e->d_name)) {
+            snprintf(path, sizeof(path), "%s/%s", vdir, e->d_name);
+            reef_layer_remove_tree(path, NULL); /* older versions, names no longer there */
+        }
+    }
+    if (dir)
+        closedir(dir);
+    return 0;
+}
+
+int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,
+                            struct reef_err *err)
+{
+    int vols = reef_json_find(d, REEF_JSON_ROOT, "spec.volumes", NULL);
+    struct reef_json_iter it = reef_json_iter(d, vols);
+    int r = 0;
+    while (r == 0 && reef_json_next(d, &it)) {
+        int k;
+        bool secret = (k = reef_json_member(d, it.val, "secret")) >= 0;
+        if (!secret && (k = reef_json_member(d, it.val, "configMap")) < 0)
+            continue;
+        char name[254], vdir[4500], oname[254];
+        jstr(d, it.val, "name", name, sizeof(name));
+        snprintf(vdir, sizeof(vdir), "%s/volumes/%s", p->sb.dir, name);
+        jstr(d, k, secret ? "secretName" : "name", oname, sizeof(oname));
+        int64_t mode = 0644;
+        int m = reef_json_member(d, k, "defaultMode");
+        if (m >= 0)
+            reef_json_get_int(d, m, &mode, NULL);
+        struct version v = {.d = d,
+                            .items = reef_json_member(d, k, "items"),
+                            .mode = (mode_t)(mode & 07777),
+                            .err = err};
+        r = reef__agent_object_each(p, secret, oname, add_key, &v, err);
+        bool optional = false;
+        int o = reef_json_member(d, k, "optional");
+        if (o >= 0)
+            reef_json_get_bool(d, o, &optional, NULL);
+        if (r == -ENOENT && optional) {
+            r = 0;
+            version_free(&v);
+            v = (struct version){.d = d, .mode = (mode_t)(mode & 07777), .err = err};
+        }
+        if (r == 0)
+            r = install(vdir, &v, err);
+        version_free(&v);
+    }
+    return r;
+}
+
+bool reef__agent_pod_uses(const struct reef_json_doc *d, bool secret, const char *name)
+{
+    int vols = reef_json_find(d, REEF_JSON_ROOT, "spec.volumes", NULL);
+    struct reef_json_iter it = reef_json_iter(d, vols);
+    while (reef_json_next(d, &it)) {
+        int k = reef_json_member(d, it.val, secret ? "secret" : "configMap");
+        int n = k >= 0 ? reef_json_member(d, k, secret ? "secretName" : "name") : -1;
+        if (n >= 0 && reef_json_str_eq(d, n, name))
+            return true;
+    }
+    return false;
+}
