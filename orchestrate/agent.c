@@ -431,6 +431,8 @@ static void pod_seen(struct reef_agent *a, const char *obj, size_t len, int64_t 
         p->json = copy;
         p->len = len;
         p->rv = rev;
+        /* downwardAPI files follow the pod's labels and annotations (rewritten only if changed) */
+        p->refresh_volumes = reef_json_find(&d, REEF_JSON_ROOT, "spec.volumes", NULL) >= 0;
     }
     reef__agent_pod_layout(p, &d);
     reef_json_doc_free(&d);

@@ -180,6 +180,12 @@ int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, st
 int reef__agent_object_each(struct agent_pod *p, bool secret, const char *name,
                             int (*fn)(void *ud, const char *key, const struct reef_buf *val),
                             void *ud, struct reef_err *err);
+/* A fieldRef's value (metadata.name, metadata.labels['k'], status.podIP, spec.nodeName, ...). */
+int reef__agent_field_ref(struct agent_pod *p, const struct reef_json_doc *d, const char *path,
+                          char *out, size_t size, struct reef_err *err);
+/* A volume's resourceFieldRef rf (containerName, resource, divisor) as the kubelet writes it. */
+int reef__agent_resource_field(const struct reef_json_doc *d, int rf, char *out, size_t size,
+                               struct reef_err *err);
 /* Kubernetes quantities: "500m" cpu -> 0.5; "128Mi" -> 134217728. -EINVAL when malformed. */
 int reef__agent_quantity(const char *s, double *out);
 

@@ -216,9 +216,8 @@ static int add_env_from(void *ud, const char *key, const struct reef_buf *val)
     return env_set(e->env, k, val->data ? val->data : "");
 }
 
-/* fieldRef paths Kubernetes allows in env. */
-static int field_ref(struct agent_pod *p, const struct reef_json_doc *d, const char *path,
-                     char *out, size_t size, struct reef_err *err)
+int reef__agent_field_ref(struct agent_pod *p, const struct reef_json_doc *d, const char *path,
+                          char *out, size_t size, struct reef_err *err)
 {
     out[0] = '\0';
     if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.podIPs") == 0) {
@@ -263,23 +262,43 @@ static int field_ref(struct agent_pod *p, const struct reef_json_doc *d, const c
     return reef_err_set(err, -EINVAL, "unsupported fieldRef %s", path);
 }
 
-static int resource_ref(const struct reef_json_doc *d, int spec, const char *res, char *out,
-                        size_t size, struct reef_err *err)
+/* A resourceFieldRef (rf) of the container spec: limits.cpu, requests.memory, ... divided by
+ * its divisor [1] and rounded up; an unset limit is the node's capacity. */
+static int resource_ref(const struct reef_json_doc *d, int spec, int rf, char *out, size_t size,
+                        struct reef_err *err)
 {
-    /* limits.cpu, requests.memory, ...: cpu in whole cores rounded up, memory in bytes */
-    char path[400], q[64];
+    char res[64], path[400], q[64], div[64];
+    jstr(d, rf, "resource", res, sizeof(res));
     snprintf(path, sizeof(path), "resources.%s", res);
-    double v = 0;
+    double v = 0, by = 1;
     if (jstr(d, spec, path, q, sizeof(q)) && reef__agent_quantity(q, &v) < 0)
         return reef_err_set(err, -EINVAL, "resourceFieldRef %s: bad quantity %s", res, q);
+    if (jstr(d, rf, "divisor", div, sizeof(div)) && div[0] &&
+        (reef__agent_quantity(div, &by) < 0 || by <= 0))
+        return reef_err_set(err, -EINVAL, "resourceFieldRef %s: bad divisor %s", res, div);
     if (!q[0]) {
         if (strstr(res, "cpu"))
             v = (double)sysconf(_SC_NPROCESSORS_ONLN);
         else
             v = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     }
-    snprintf(out, size, "%.0f", ceil(v));
+    snprintf(out, size, "%.0f", ceil(v / by - 1e-9));
     return 0;
+}
+
+int reef__agent_resource_field(const struct reef_json_doc *d, int rf, char *out, size_t size,
+                               struct reef_err *err)
+{
+    char cname[254];
+    jstr(d, rf, "containerName", cname, sizeof(cname));
+    int list = reef_json_find(d, REEF_JSON_ROOT, "spec.containers", NULL);
+    struct reef_json_iter it = reef_json_iter(d, list);
+    while (reef_json_next(d, &it)) {
+        int n = reef_json_member(d, it.val, "name");
+        if (n >= 0 && reef_json_str_eq(d, n, cname))
+            return resource_ref(d, it.val, rf, out, size, err);
+    }
+    return reef_err_set(err, -EINVAL, "resourceFieldRef: no container \"%s\"", cname);
 }
 
 static int build_env(struct agent_pod *p, const struct reef_json_doc *d, int spec,
@@ -326,12 +345,11 @@ static int build_env(struct agent_pod *p, const struct reef_json_doc *d, int spe
         int k;
         if ((k = reef_json_member(d, vf, "fieldRef")) >= 0) {
             jstr(d, k, "fieldPath", tmp, sizeof(tmp));
-            r = field_ref(p, d, tmp, v, sizeof(v), err);
+            r = reef__agent_field_ref(p, d, tmp, v, sizeof(v), err);
             if (r == 0)
                 r = env_set(env, name, v);
         } else if ((k = reef_json_member(d, vf, "resourceFieldRef")) >= 0) {
-            jstr(d, k, "resource", tmp, sizeof(tmp));
-            r = resource_ref(d, spec, tmp, v, sizeof(v), err);
+            r = resource_ref(d, spec, k, v, sizeof(v), err);
             if (r == 0)
                 r = env_set(env, name, v);
         } else {
@@ -420,12 +438,14 @@ static int volume_source(struct agent_pod *p, const struct reef_json_doc *d, con
             jstr(d, k, "medium", medium, sizeof(medium));
             *tmpfs = strcmp(medium, "Memory") == 0;
         } else if (reef_json_member(d, it.val, "configMap") >= 0 ||
-                   reef_json_member(d, it.val, "secret") >= 0) {
+                   reef_json_member(d, it.val, "secret") >= 0 ||
+                   reef_json_member(d, it.val, "downwardAPI") >= 0 ||
+                   reef_json_member(d, it.val, "projected") >= 0) {
             *ro = true;
         } else {
             return reef_err_set(err, -EOPNOTSUPP,
-                                "volume \"%s\": only emptyDir, hostPath, configMap and secret "
-                                "volumes are supported",
+                                "volume \"%s\": only emptyDir, hostPath, configMap, secret, "
+                                "downwardAPI and projected volumes are supported",
                                 name);
         }
         snprintf(out, size, "%s/volumes/%s", p->sb.dir, name);

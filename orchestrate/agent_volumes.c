@@ -1,5 +1,6 @@
-/* agent_volumes: a pod's configMap and secret volumes, written as the kubelet's atomic writer
- * lays them out, so that a changed ConfigMap or Secret reaches running containers whole:
+/* agent_volumes: a pod's configMap, secret, downwardAPI and projected volumes, written as the
+ * kubelet's atomic writer lays them out, so that a change (a ConfigMap or Secret edited, the
+ * pod's labels or annotations) reaches running containers whole:
  *
  *   <vol>/..<hash>/<files>     this version's files (hash: FNV-1a of every path, mode and byte)
  *   <vol>/..data -> ..<hash>   replaced in one rename when the content changes
@@ -24,34 +25,29 @@
 
 struct file {
     char *path; /* relative, validated */
+    mode_t mode;
     struct reef_buf data;
 };
 
 struct version {
     const struct reef_json_doc *d;
-    int items; /* the volume's items (key -> path, mode), or -1 for every key */
-    mode_t mode;
+    int items; /* the source's items (key -> path, mode), or -1 for every key */
+    mode_t mode; /* the volume's defaultMode */
     struct file *files;
     size_t n, cap;
     struct reef_err *err;
 };
 
-static int add_key(void *ud, const char *key, const struct reef_buf *val)
+/* The item's own mode, else the volume's. */
+static mode_t item_mode(const struct version *v, int item)
 {
-    struct version *v = ud;
-    char rel[1024];
-    snprintf(rel, sizeof(rel), "%s", key);
-    if (v->items >= 0) {
-        bool found = false;
-        struct reef_json_iter it = reef_json_iter(v->d, v->items);
-        while (!found && reef_json_next(v->d, &it)) {
-            int k = reef_json_member(v->d, it.val, "key");
-            if (k >= 0 && reef_json_str_eq(v->d, k, key))
-                found = jstr(v->d, it.val, "path", rel, sizeof(rel));
-        }
-        if (!found)
-            return 0;
-    }
+    int64_t m;
+    int k = item >= 0 ? reef_json_member(v->d, item, "mode") : -1;
+    return k >= 0 && reef_json_get_int(v->d, k, &m, NULL) == 0 ? (mode_t)(m & 07777) : v->mode;
+}
+
+static int add_file(struct version *v, const char *rel, mode_t mode, const void *data, size_t len)
+{
     if (strstr(rel, "..") || rel[0] == '/' || !rel[0])
         return reef_err_set(v->err, -EINVAL, "volume item path \"%s\" is not allowed", rel);
     if (v->n == v->cap) {
@@ -64,14 +60,112 @@ static int add_key(void *ud, const char *key, const struct reef_buf *val)
     }
     struct file *f = &v->files[v->n];
     f->path = strdup(rel);
+    f->mode = mode;
     reef_buf_init(&f->data);
-    if (!f->path || reef_buf_append(&f->data, val->data ? val->data : "", val->len) < 0) {
+    if (!f->path || reef_buf_append(&f->data, data, len) < 0) {
         free(f->path);
         reef_buf_free(&f->data);
         return reef_err_set(v->err, -ENOMEM, "out of memory");
     }
     v->n++;
     return 0;
+}
+
+/* One key of a ConfigMap or Secret: every key, or the items that name it. */
+static int add_key(void *ud, const char *key, const struct reef_buf *val)
+{
+    struct version *v = ud;
+    const char *data = val->data ? val->data : "";
+    if (v->items < 0)
+        return add_file(v, key, v->mode, data, val->len);
+    int r = 0;
+    struct reef_json_iter it = reef_json_iter(v->d, v->items);
+    while (r == 0 && reef_json_next(v->d, &it)) {
+        int k = reef_json_member(v->d, it.val, "key");
+        char rel[1024];
+        if (k >= 0 && reef_json_str_eq(v->d, k, key) && jstr(v->d, it.val, "path", rel, sizeof(rel)))
+            r = add_file(v, rel, item_mode(v, it.val), data, val->len);
+    }
+    return r;
+}
+
+/* A ConfigMap or Secret source (a volume of its own, or a projected volume's source k). */
+static int add_object(struct agent_pod *p, struct version *v, int k, bool secret)
+{
+    char oname[254];
+    jstr(v->d, k, secret ? "secretName" : "name", oname, sizeof(oname));
+    if (!oname[0]) /* projected sources name it "name" for both */
+        jstr(v->d, k, "name", oname, sizeof(oname));
+    v->items = reef_json_member(v->d, k, "items");
+    int r = reef__agent_object_each(p, secret, oname, add_key, v, v->err);
+    bool optional = false;
+    int o = reef_json_member(v->d, k, "optional");
+    if (o >= 0)
+        reef_json_get_bool(v->d, o, &optional, NULL);
+    return r == -ENOENT && optional ? 0 : r;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A downwardAPI source's items: pod fields (labels and annotations whole, as key="value" lines)
+ * and containers' resources. */
+static int add_downward(struct agent_pod *p, struct version *v, int k)
+{
+    int items = reef_json_member(v->d, k, "items");
+    struct reef_json_iter it = reef_json_iter(v->d, items);
+    int r = 0;
+    while (r == 0 && reef_json_next(v->d, &it)) {
+        char rel[1024], field[300], value[4096] = "";
+        struct reef_buf text = REEF_BUF_INIT;
+        jstr(v->d, it.val, "path", rel, sizeof(rel));
+        int f = reef_json_member(v->d, it.val, "fieldRef");
+        int rf = reef_json_member(v->d, it.val, "resourceFieldRef");
+        if (f >= 0 && jstr(v->d, f, "fieldPath", field, sizeof(field)) &&
+            (strcmp(field, "metadata.labels") == 0 || strcmp(field, "metadata.annotations") == 0)) {
+            int m = reef_json_find(v->d, REEF_JSON_ROOT, field, NULL);
+            struct reef_json_iter mi = reef_json_iter(v->d, m);
+            /* sorted by key, as the kubelet writes them */
+            char **lines = NULL;
+            size_t nl = 0;
+            while (r == 0 && reef_json_next(v->d, &mi)) {
+                char key[300], val[4096];
+                reef_json_get_str(v->d, mi.key, key, sizeof(key), NULL);
+                if (reef_json_get_str(v->d, mi.val, val, sizeof(val), NULL) < 0)
+                    val[0] = '\0';
+                char **nlines = realloc(lines, (nl + 1) * sizeof(*lines));
+                if (!nlines || asprintf(&nlines[nl], "%s=\"%s\"", key, val) < 0) {
+                    lines = nlines ? nlines : lines;
+                    r = reef_err_set(v->err, -ENOMEM, "out of memory");
+                    break;
+                }
+                lines = nlines;
+                nl++;
+            }
+            qsort(lines, nl, sizeof(*lines), by_text);
+            for (size_t i = 0; i < nl; i++) {
+                if (r == 0)
+                    reef_buf_printf(&text, "%s%s", i ? "\n" : "", lines[i]);
+                free(lines[i]);
+            }
+            free(lines);
+        } else if (f >= 0) {
+            r = reef__agent_field_ref(p, v->d, field, value, sizeof(value), v->err);
+            reef_buf_puts(&text, value);
+        } else if (rf >= 0) {
+            r = reef__agent_resource_field(v->d, rf, value, sizeof(value), v->err);
+            reef_buf_puts(&text, value);
+        } else {
+            r = reef_err_set(v->err, -EINVAL, "downwardAPI item \"%s\" has no fieldRef or "
+                             "resourceFieldRef", rel);
+        }
+        if (r == 0)
+            r = add_file(v, rel, item_mode(v, it.val), text.data ? text.data : "", text.len);
+        reef_buf_free(&text);
+    }
+    return r;
 }
 
 static void version_free(struct version *v)
@@ -94,9 +188,9 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 static uint64_t version_hash(const struct version *v)
 {
     uint64_t h = 1469598103934665603ULL;
-    h = fnv(h, &v->mode, sizeof(v->mode));
     for (size_t i = 0; i < v->n; i++) {
         h = fnv(h, v->files[i].path, strlen(v->files[i].path) + 1);
+        h = fnv(h, &v->files[i].mode, sizeof(v->files[i].mode));
         uint64_t len = v->files[i].data.len;
         h = fnv(h, &len, sizeof(len));
         h = fnv(h, v->files[i].data.data ? v->files[i].data.data : "", v->files[i].data.len);
@@ -149,7 +243,7 @@ static int install(const char *vdir, struct version *v, struct reef_err *err)
             r = reef_err_errno(err, r, "volume %s", path);
         else
             r = reef_fs_write_atomic(path, v->files[i].data.data ? v->files[i].data.data : "",
-                                     v->files[i].data.len, v->mode, false, err);
+                                     v->files[i].data.len, v->files[i].mode, false, err);
     }
     if (r == 0 && v->n == 0) {
         snprintf(path, sizeof(path), "%s/%s", vdir, ver);
@@ -210,34 +304,47 @@ int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,
     struct reef_json_iter it = reef_json_iter(d, vols);
     int r = 0;
     while (r == 0 && reef_json_next(d, &it)) {
-        int k;
-        bool secret = (k = reef_json_member(d, it.val, "secret")) >= 0;
-        if (!secret && (k = reef_json_member(d, it.val, "configMap")) < 0)
+        static const char *const kinds[] = {"configMap", "secret", "downwardAPI", "projected"};
+        int k = -1;
+        size_t kind = 0;
+        for (; kind < 4 && k < 0; kind++)
+            k = reef_json_member(d, it.val, kinds[kind]);
+        if (k < 0)
             continue;
-        char name[254], vdir[4500], oname[254];
+        kind--;
+        char name[254], vdir[4500];
         jstr(d, it.val, "name", name, sizeof(name));
         snprintf(vdir, sizeof(vdir), "%s/volumes/%s", p->sb.dir, name);
-        jstr(d, k, secret ? "secretName" : "name", oname, sizeof(oname));
         int64_t mode = 0644;
         int m = reef_json_member(d, k, "defaultMode");
         if (m >= 0)
             reef_json_get_int(d, m, &mode, NULL);
-        struct version v = {.d = d,
-                            .items = reef_json_member(d, k, "items"),
-                            .mode = (mode_t)(mode & 07777),
-                            .err = err};
-        r = reef__agent_object_each(p, secret, oname, add_key, &v, err);
-        bool optional = false;
-        int o = reef_json_member(d, k, "optional");
-        if (o >= 0)
-            reef_json_get_bool(d, o, &optional, NULL);
-        if (r == -ENOENT && optional) {
-            r = 0;
-            version_free(&v);
-            v = (struct version){.d = d, .mode = (mode_t)(mode & 07777), .err = err};
+        struct version v = {.d = d, .items = -1, .mode = (mode_t)(mode & 07777), .err = err};
+        if (kind < 2) {
+            r = add_object(p, &v, k, kind == 1);
+        } else if (kind == 2) {
+            r = add_downward(p, &v, k);
+        } else {
+            struct reef_json_iter si = reef_json_iter(d, reef_json_member(d, k, "sources"));
+            while (r == 0 && reef_json_next(d, &si)) {
+                int s;
+                if ((s = reef_json_member(d, si.val, "configMap")) >= 0)
+                    r = add_object(p, &v, s, false);
+                else if ((s = reef_json_member(d, si.val, "secret")) >= 0)
+                    r = add_object(p, &v, s, true);
+                else if ((s = reef_json_member(d, si.val, "downwardAPI")) >= 0)
+                    r = add_downward(p, &v, s);
+                else
+                    r = reef_err_set(err, -EOPNOTSUPP,
+                                     "volume \"%s\": only configMap, secret and downwardAPI "
+                                     "sources can be projected",
+                                     name);
+            }
         }
         if (r == 0)
             r = install(vdir, &v, err);
+        else
+            reef_err_wrap(err, "volume \"%s\"", name);
         version_free(&v);
     }
     return r;
@@ -245,13 +352,22 @@ int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,
 
 bool reef__agent_pod_uses(const struct reef_json_doc *d, bool secret, const char *name)
 {
+    const char *kind = secret ? "secret" : "configMap";
     int vols = reef_json_find(d, REEF_JSON_ROOT, "spec.volumes", NULL);
     struct reef_json_iter it = reef_json_iter(d, vols);
     while (reef_json_next(d, &it)) {
-        int k = reef_json_member(d, it.val, secret ? "secret" : "configMap");
+        int k = reef_json_member(d, it.val, kind);
         int n = k >= 0 ? reef_json_member(d, k, secret ? "secretName" : "name") : -1;
         if (n >= 0 && reef_json_str_eq(d, n, name))
             return true;
+        int pj = reef_json_member(d, it.val, "projected");
+        struct reef_json_iter si = reef_json_iter(d, pj >= 0 ? reef_json_member(d, pj, "sources") : -1);
+        while (reef_json_next(d, &si)) {
+            k = reef_json_member(d, si.val, kind);
+            n = k >= 0 ? reef_json_member(d, k, "name") : -1;
+            if (n >= 0 && reef_json_str_eq(d, n, name))
+                return true;
+        }
     }
     return false;
 }

@@ -459,15 +459,18 @@ data: {msg: first, extra: x}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: live}
+metadata: {name: live, labels: {app: live}}
 spec:
   terminationGracePeriodSeconds: 1
-  volumes: [{name: conf, configMap: {name: live}}]
+  volumes:
+  - {name: conf, configMap: {name: live}}
+  - name: info
+    downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
   containers:
   - name: app
     image: $R/busybox:latest
     command: ["sleep", "1000"]
-    volumeMounts: [{name: conf, mountPath: /conf, readOnly: true}]
+    volumeMounts: [{name: conf, mountPath: /conf, readOnly: true}, {name: info, mountPath: /info}]
 EOF
 t "a pod mounting a ConfigMap" K apply -f live.yaml
 live_is() { [ "$(K exec live -- sh -c 'cat /conf/msg; echo; ls /conf | tr "\n" " "')" = "$1" ]; }
@@ -477,6 +480,10 @@ t "change a key and remove another" K patch configmap live --type=json \
 t "the running pod sees the new content, and the removed key gone" until_ok 20 live_is "$(printf 'second\nmsg ')"
 live_link() { K exec live -- readlink /conf/..data | grep -q '^\.\.[0-9a-f]'; }
 t "through ..data, switched in one rename" live_link
+labels_are() { [ "$(K exec live -- cat /info/labels)" = "$1" ]; }
+t "a downwardAPI volume holds the pod's labels" labels_are 'app="live"'
+t "label the pod" K label pod live color=blue
+t "the labels file follows" until_ok 20 labels_are "$(printf 'app="live"\ncolor="blue"')"
 t "delete it" K delete -f live.yaml --wait=true --timeout=60s
 
 # ---- grpc probes: etcd (grpc-go's health service) from the node's files, in a pod ----

@@ -403,6 +403,73 @@ static void test_volume_updates(void)
     teardown();
 }
 
+/* downwardAPI (fields, whole label maps, resources with a divisor) and projected volumes. */
+static void test_downward_and_projected(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\",\"labels\":"
+          "{\"tier\":\"front\",\"app\":\"web\"}},\"spec\":{\"volumes\":["
+          "{\"name\":\"info\",\"downwardAPI\":{\"items\":["
+          "{\"path\":\"labels\",\"fieldRef\":{\"fieldPath\":\"metadata.labels\"}},"
+          "{\"path\":\"name\",\"fieldRef\":{\"fieldPath\":\"metadata.name\"},\"mode\":256},"
+          "{\"path\":\"mem\",\"resourceFieldRef\":{\"containerName\":\"a\","
+          "\"resource\":\"limits.memory\",\"divisor\":\"1Mi\"}}]}},"
+          "{\"name\":\"all\",\"projected\":{\"defaultMode\":288,\"sources\":["
+          "{\"configMap\":{\"name\":\"cm\",\"items\":[{\"key\":\"a\",\"path\":\"cm/a\"}]}},"
+          "{\"secret\":{\"name\":\"s\"}},"
+          "{\"downwardAPI\":{\"items\":[{\"path\":\"ns\",\"fieldRef\":"
+          "{\"fieldPath\":\"metadata.namespace\"}}]}}]}}],"
+          "\"containers\":[{\"name\":\"a\",\"image\":\"app:1\",\"resources\":{\"limits\":"
+          "{\"memory\":\"64Mi\"}},\"volumeMounts\":[{\"name\":\"info\",\"mountPath\":\"/info\"},"
+          "{\"name\":\"all\",\"mountPath\":\"/all\"}]}]}}");
+    post("/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"cm\"},\"data\":{\"a\":\"A\",\"b\":\"B\"}}");
+    post("/api/v1/namespaces/default/secrets",
+         "{\"metadata\":{\"name\":\"s\"},\"data\":{\"token\":\"dG9r\"}}");
+    sync_volumes();
+    const char *want[][2] = {{"info/labels", "app=\"web\"\ntier=\"front\""},
+                             {"info/name", "web-1"},
+                             {"info/mem", "64"},
+                             {"all/cm/a", "A"},
+                             {"all/token", "tok"},
+                             {"all/ns", "default"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char *t = vol_read(want[i][0]);
+        if (!t || strcmp(t, want[i][1]) != 0)
+            TEST_FAIL("%s: \"%s\", want \"%s\"", want[i][0], t ? t : "(none)", want[i][1]);
+        free(t);
+    }
+    struct stat st;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/volumes/info/name", tmp);
+    CHECK_INT(stat(path, &st), ==, 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0400); /* the item's mode */
+    snprintf(path, sizeof(path), "%s/volumes/all/token", tmp);
+    CHECK_INT(stat(path, &st), ==, 0);
+    CHECK_INT(st.st_mode & 0777, ==, 0440); /* the projection's defaultMode */
+    struct reef_ctr_config cfg;
+    struct reef_err err = {0};
+    CHECK_INT(config(0, &cfg, &err), ==, 0);
+    const struct reef_ctr_volume *v = mount_at(&cfg, "/all");
+    CHECK(v && v->readonly && strstr(v->source, "/volumes/all"));
+    reef_ctr_config_free(&cfg);
+    teardown();
+}
+
+/* A token projection reef cannot issue: said so. */
+static void test_projected_token(void)
+{
+    struct reef_err err = {0};
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"volumes\":[{\"name\":\"tok\",\"projected\":{\"sources\":[{\"serviceAccountToken\":"
+          "{\"path\":\"token\"}}]}}],\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    CHECK_INT(reef__agent_pod_volumes(&pod, &d, &err), ==, -EOPNOTSUPP);
+    CHECK(strstr(err.msg, "only configMap, secret and downwardAPI sources can be projected"));
+    reef_json_doc_free(&d);
+    teardown();
+}
+
 static void test_quantity(void)
 {
     double v;
@@ -429,6 +496,8 @@ int main(int argc, char **argv)
     TEST_RUN(test_errors);
     TEST_RUN(test_security_and_volumes);
     TEST_RUN(test_volume_updates);
+    TEST_RUN(test_downward_and_projected);
+    TEST_RUN(test_projected_token);
     TEST_RUN(test_quantity);
     return test_done();
 }
