@@ -46,9 +46,24 @@ static mode_t item_mode(const struct version *v, int item)
     return k >= 0 && reef_json_get_int(v->d, k, &m, NULL) == 0 ? (mode_t)(m & 07777) : v->mode;
 }
 
+/* As the kubelet checks a file's path in a volume: relative, no ".." element, and not starting
+ * with ".." (the names of the layout's own entries). */
+static bool path_ok(const char *rel)
+{
+    if (!rel[0] || rel[0] == '/' || strncmp(rel, "..", 2) == 0)
+        return false;
+    for (const char *s = rel; *s;) {
+        size_t n = strcspn(s, "/");
+        if (n == 2 && s[0] == '.' && s[1] == '.')
+            return false;
+        s += n + (s[n] == '/');
+    }
+    return true;
+}
+
 static int add_file(struct version *v, const char *rel, mode_t mode, const void *data, size_t len)
 {
-    if (strstr(rel, "..") || rel[0] == '/' || !rel[0])
+    if (!path_ok(rel))
         return reef_err_set(v->err, -EINVAL, "volume item path \"%s\" is not allowed", rel);
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 8;

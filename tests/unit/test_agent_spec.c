@@ -470,6 +470,27 @@ static void test_projected_token(void)
     teardown();
 }
 
+/* Item paths as the kubelet allows them: "a..b" is a name, "../x" and "a/../b" escape. */
+static void test_volume_paths(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"volumes\":[{\"name\":\"ok\",\"configMap\":{\"name\":\"cm\"}},"
+          "{\"name\":\"bad\",\"configMap\":{\"name\":\"cm\",\"items\":[{\"key\":\"a..b\","
+          "\"path\":\"x/../../escape\"}]}}],\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    post("/api/v1/namespaces/default/configmaps",
+         "{\"metadata\":{\"name\":\"cm\"},\"data\":{\"a..b\":\"dots\"}}");
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    struct reef_err err = {0};
+    CHECK_INT(reef__agent_pod_volumes(&pod, &d, &err), ==, -EINVAL);
+    CHECK(strstr(err.msg, "volume item path \"x/../../escape\" is not allowed") != NULL);
+    reef_json_doc_free(&d);
+    char *t = vol_read("ok/a..b");
+    CHECK(t && strcmp(t, "dots") == 0);
+    free(t);
+    teardown();
+}
+
 static void test_quantity(void)
 {
     double v;
@@ -498,6 +519,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_volume_updates);
     TEST_RUN(test_downward_and_projected);
     TEST_RUN(test_projected_token);
+    TEST_RUN(test_volume_paths);
     TEST_RUN(test_quantity);
     return test_done();
 }
