@@ -31,6 +31,20 @@ static bool jbool(const struct reef_json_doc *d, int from, const char *path, boo
     return b;
 }
 
+static int strv_add_gid(char ***v, size_t *n, int64_t gid, struct reef_err *err)
+{
+    if (gid < 0 || gid > 0xfffffffeLL)
+        return reef_err_set(err, -EINVAL, "group ID %lld is out of range", (long long)gid);
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!nv)
+        return reef_err_set(err, -ENOMEM, "out of memory");
+    *v = nv;
+    if (asprintf(&nv[*n], "%lld", (long long)gid) < 0)
+        return reef_err_set(err, -ENOMEM, "out of memory");
+    ++*n;
+    return 0;
+}
+
 int reef__agent_quantity(const char *s, double *out)
 {
     /* the scheduler's exact parser, in milli-units (whole units when that overflows) */
@@ -555,6 +569,14 @@ int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struc
         (uid == 0 || (uid < 0 && (!user[0] || strcmp(user, "root") == 0 || user[0] == '0'))))
         r = reef_err_set(err, -EPERM, "container has runAsNonRoot and image will run as root");
     cfg->user = strdup(user);
+    /* the pod's fsGroup and supplementalGroups join the user's own groups */
+    int64_t g;
+    if ((v = reef_json_member(d, psc, "fsGroup")) >= 0 && reef_json_get_int(d, v, &g, NULL) == 0)
+        r = r < 0 ? r : strv_add_gid(&cfg->groups_add, &cfg->ngroups_add, g, err);
+    struct reef_json_iter gi = reef_json_iter(d, reef_json_member(d, psc, "supplementalGroups"));
+    while (r == 0 && reef_json_next(d, &gi))
+        if (reef_json_get_int(d, gi.val, &g, NULL) == 0)
+            r = strv_add_gid(&cfg->groups_add, &cfg->ngroups_add, g, err);
     cfg->hostname = strdup(host);
     cfg->tty = jbool(d, spec, "tty", false);
     cfg->interactive = jbool(d, spec, "stdin", false);
@@ -778,7 +800,14 @@ int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, st
         }
         if (reef_json_member(d, it.val, "emptyDir") >= 0) {
             reef_fs_mkdir_p(vdir, 0777);
-            chmod(vdir, 0777);
+            /* with an fsGroup, as the kubelet: the group owns it and what is made in it */
+            int64_t fsgid = -1;
+            int fg = reef_json_find(d, REEF_JSON_ROOT, "spec.securityContext.fsGroup", NULL);
+            if (fg >= 0 && reef_json_get_int(d, fg, &fsgid, NULL) == 0 && fsgid >= 0 &&
+                chown(vdir, (uid_t)-1, (gid_t)fsgid) < 0)
+                r = reef_err_errno(err, -errno, "volume %s: give it to group %lld", name,
+                                   (long long)fsgid);
+            chmod(vdir, fsgid >= 0 ? 02777 : 0777);
         }
         /* unsupported kinds fail when a container mounts them */
     }

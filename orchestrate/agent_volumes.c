@@ -33,6 +33,7 @@ struct version {
     const struct reef_json_doc *d;
     int items; /* the source's items (key -> path, mode), or -1 for every key */
     mode_t mode; /* the volume's defaultMode */
+    int64_t fsgid; /* the pod's fsGroup: owns the files, which it may read; -1 for none */
     struct file *files;
     size_t n, cap;
     struct reef_err *err;
@@ -75,7 +76,7 @@ static int add_file(struct version *v, const char *rel, mode_t mode, const void 
     }
     struct file *f = &v->files[v->n];
     f->path = strdup(rel);
-    f->mode = mode;
+    f->mode = v->fsgid >= 0 ? mode | 0440 : mode;
     reef_buf_init(&f->data);
     if (!f->path || reef_buf_append(&f->data, data, len) < 0) {
         free(f->path);
@@ -202,7 +203,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 static uint64_t version_hash(const struct version *v)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = fnv(1469598103934665603ULL, &v->fsgid, sizeof(v->fsgid));
     for (size_t i = 0; i < v->n; i++) {
         h = fnv(h, v->files[i].path, strlen(v->files[i].path) + 1);
         h = fnv(h, &v->files[i].mode, sizeof(v->files[i].mode));
@@ -232,6 +233,24 @@ static bool is_top(const struct version *v, const char *name)
     return false;
 }
 
+/* Gives group gid the file vdir/ver/rel and every directory from it up to vdir itself. */
+static int own_path(const char *vdir, const char *ver, const char *rel, gid_t gid,
+                    struct reef_err *err)
+{
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/%s/%s", vdir, ver, rel);
+    size_t base = strlen(vdir);
+    while (strlen(path) >= base) {
+        if (lchown(path, (uid_t)-1, gid) < 0)
+            return reef_err_errno(err, -errno, "volume: give %s to group %u", path, (unsigned)gid);
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+    return 0;
+}
+
 /* Writes version v into vdir unless ..data already names it. */
 static int install(const char *vdir, struct version *v, struct reef_err *err)
 {
@@ -259,6 +278,8 @@ static int install(const char *vdir, struct version *v, struct reef_err *err)
         else
             r = reef_fs_write_atomic(path, v->files[i].data.data ? v->files[i].data.data : "",
                                      v->files[i].data.len, v->files[i].mode, false, err);
+        if (r == 0 && v->fsgid >= 0)
+            r = own_path(vdir, ver, v->files[i].path, (gid_t)v->fsgid, err);
     }
     if (r == 0 && v->n == 0) {
         snprintf(path, sizeof(path), "%s/%s", vdir, ver);
@@ -335,6 +356,10 @@ int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,
         if (m >= 0)
             reef_json_get_int(d, m, &mode, NULL);
         struct version v = {.d = d, .items = -1, .mode = (mode_t)(mode & 07777), .err = err};
+        v.fsgid = -1;
+        int fg = reef_json_find(d, REEF_JSON_ROOT, "spec.securityContext.fsGroup", NULL);
+        if (fg >= 0)
+            reef_json_get_int(d, fg, &v.fsgid, NULL);
         if (kind < 2) {
             r = add_object(p, &v, k, kind == 1);
         } else if (kind == 2) {

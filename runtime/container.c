@@ -273,7 +273,18 @@ static __attribute__((noreturn)) void finish(const struct reef_process_spec *p, 
     }
     uid_t uid = user ? user->uid : 0;
     gid_t gid = user ? user->gid : 0;
-    if (setgroups(user ? (size_t)user->ngroups : 0, user ? user->groups : NULL) < 0)
+    gid_t groups[REEF_USER_MAX_GROUPS * 2];
+    size_t ng = 0;
+    for (int i = 0; user && i < user->ngroups; i++)
+        groups[ng++] = user->groups[i];
+    for (int i = 0; i < p->ngroups_add && ng < REEF_ARRAY_LEN(groups); i++) {
+        bool have = false;
+        for (size_t j = 0; j < ng && !have; j++)
+            have = groups[j] == p->groups_add[i];
+        if (!have)
+            groups[ng++] = p->groups_add[i];
+    }
+    if (setgroups(ng, ng ? groups : NULL) < 0)
         child_fail_errno(errfd, "setgroups");
     if (setresgid(gid, gid, gid) < 0)
         child_fail_errno(errfd, "setgid");

@@ -38,6 +38,9 @@ struct reef_process_spec {
     const struct reef_user *user; /* resolved already, or NULL to resolve user_spec */
     const char *user_spec;        /* "app", "1000:50": looked up in the container's own
                                      /etc/passwd and /etc/group after pivot_root; NULL = root */
+    const gid_t *groups_add;      /* more supplementary groups (a pod's fsGroup and
+                                     supplementalGroups), after the user's own */
+    int ngroups_add;
     uint64_t caps;                          /* runtime/caps.h */
     const struct reef_seccomp_prog *seccomp; /* NULL: unconfined */
     bool no_new_privs;

@@ -176,6 +176,14 @@ int reef_ctr_create(struct reef_ctrstore *s, struct reef_ctr_config *cfg, struct
             return reef_err_set(err, -EINVAL, "invalid label \"%.128s\": expected key=value",
                                 l ? l : "");
     }
+    for (size_t i = 0; i < cfg->ngroups_add; i++) {
+        const char *g = cfg->groups_add[i];
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = g ? strtoul(g, &end, 10) : 0;
+        if (!g || !g[0] || *end || errno || v > 0xfffffffeUL)
+            return reef_err_set(err, -EINVAL, "invalid group ID \"%.32s\"", g ? g : "");
+    }
     const char *nss[] = {cfg->netns, cfg->ipcns, cfg->utsns};
     for (size_t i = 0; i < REEF_ARRAY_LEN(nss); i++)
         if (nss[i] && nss[i][0] && nss[i][0] != '/')
@@ -480,6 +488,7 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
     reef_json_key(&w, "utsns");
     reef_json_put_str(&w, c->utsns ? c->utsns : "");
     put_strs(&w, "labels", c->labels, c->nlabels);
+    put_strs(&w, "groupsAdd", c->groups_add, c->ngroups_add);
     reef_json_key(&w, "noEtcFiles");
     reef_json_put_bool(&w, c->no_etc_files);
     reef_json_end_object(&w);
@@ -587,6 +596,7 @@ void reef_ctr_config_free(struct reef_ctr_config *c)
     free(c->ipcns);
     free(c->utsns);
     free_strs(c->labels, c->nlabels);
+    free_strs(c->groups_add, c->ngroups_add);
     memset(c, 0, sizeof(*c));
 }
 
@@ -664,6 +674,7 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->ipcns = get_str(&j, o, "ipcns");
     c->utsns = get_str(&j, o, "utsns");
     c->labels = get_strs(&j, o, "labels", &c->nlabels);
+    c->groups_add = get_strs(&j, o, "groupsAdd", &c->ngroups_add);
     c->no_etc_files = get_bool(&j, o, "noEtcFiles");
     reef_json_doc_free(&d);
     if (j.r < 0) {

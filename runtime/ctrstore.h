@@ -73,6 +73,10 @@ struct reef_ctr_config {
      * and why, so the node agent finds its containers again after a restart. */
     char **labels;
     size_t nlabels;
+    /* Numeric group IDs added to the process's supplementary groups (a pod's supplementalGroups
+     * and fsGroup), as decimal strings. */
+    char **groups_add;
+    size_t ngroups_add;
     /* Do not write and bind /etc/hosts, /etc/hostname and /etc/resolv.conf: the caller provides
      * its own as volumes (the node agent's per-pod files). */
     bool no_etc_files;

@@ -85,6 +85,14 @@ void reef__shim_reply_fds(int fd, const char *msg, const int *fds, int nfds)
 
 /* Output */
 
+int reef__shim_groups_add(const struct shim *s, gid_t out[REEF_SHIM_MAX_GROUPS_ADD])
+{
+    int n = 0;
+    for (size_t i = 0; i < s->cfg.ngroups_add && n < REEF_SHIM_MAX_GROUPS_ADD; i++)
+        out[n++] = (gid_t)strtoul(s->cfg.groups_add[i], NULL, 10); /* checked when created */
+    return n;
+}
+
 void reef__shim_forward(int fd, const char *p, size_t n)
 {
     while (n > 0) {
@@ -390,6 +398,8 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
         stdio[2] = errp[1];
     }
     struct reef_rlimit rl[] = {{RLIMIT_NOFILE, 1048576, 1048576}};
+    gid_t groups_add[REEF_SHIM_MAX_GROUPS_ADD];
+    int ngroups_add = reef__shim_groups_add(s, groups_add);
     struct reef_container_spec spec = {
         .proc =
             {
@@ -397,6 +407,8 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
                 .env = s->cfg.env,
                 .cwd = s->cfg.workdir,
                 .user_spec = s->cfg.user,
+                .groups_add = groups_add,
+                .ngroups_add = ngroups_add,
                 .caps = s->cfg.caps,
                 .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
                 .no_new_privs = s->cfg.no_new_privs,

@@ -242,11 +242,15 @@ static int start_exec(struct shim *s, struct conn *c, const char *json, size_t l
     if (na == 0 || !argv[0]) {
         reef__shim_reply(c->fd, "error 125 exec needs a command");
     } else {
+        gid_t groups_add[REEF_SHIM_MAX_GROUPS_ADD];
+        int ngroups_add = reef__shim_groups_add(s, groups_add);
         struct reef_process_spec p = {
             .argv = argv,
             .env = env,
             .cwd = workdir && workdir[0] ? workdir : s->cfg.workdir,
             .user_spec = user && user[0] ? user : s->cfg.user,
+            .groups_add = groups_add,
+            .ngroups_add = ngroups_add,
             .caps = s->cfg.caps,
             .seccomp = s->cfg.seccomp ? &s->seccomp : NULL,
             .no_new_privs = s->cfg.no_new_privs,

@@ -96,6 +96,9 @@ struct shim {
 void reef__shim_reply(int fd, const char *msg);
 void reef__shim_reply_fds(int fd, const char *msg, const int *fds, int nfds);
 void reef__shim_forward(int fd, const char *p, size_t n);
+/* The config's groups_add as gids (at most REEF_SHIM_MAX_GROUPS_ADD); how many. */
+#define REEF_SHIM_MAX_GROUPS_ADD 32
+int reef__shim_groups_add(const struct shim *s, gid_t out[REEF_SHIM_MAX_GROUPS_ADD]);
 void reef__shim_stop(struct shim *s, int timeout_s);
 
 /* runtime/shim_ctl.c */

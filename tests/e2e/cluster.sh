@@ -486,6 +486,42 @@ t "label the pod" K label pod live color=blue
 t "the labels file follows" until_ok 20 labels_are "$(printf 'app="live"\ncolor="blue"')"
 t "delete it" K delete -f live.yaml --wait=true --timeout=60s
 
+# ---- fsGroup and supplementalGroups ----
+cat > groups.yaml << EOF
+apiVersion: v1
+kind: Secret
+metadata: {name: gcreds}
+data: {password: czNjcjN0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: groups}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, supplementalGroups: [3000]}
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: sec, secret: {secretName: gcreds, defaultMode: 0400}}
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "id -G; cat /sec/password; echo; touch /work/f; stat -c %g /work/f"]
+    volumeMounts: [{name: work, mountPath: /work}, {name: sec, mountPath: /sec}]
+EOF
+t "a pod with fsGroup and supplementalGroups" K apply -f groups.yaml
+groups_done() { [ "$(K get pod groups -o jsonpath='{.status.phase}')" = Succeeded ]; }
+t "it runs to the end" until_ok 30 groups_done
+groups_log() {
+    local out
+    out=$(K logs groups)
+    echo "$out"
+    # the image's /etc/group may add its own groups for uid 1000's name
+    echo "$out" | head -1 | grep -Eq '^1000( .*)? 2000 3000$' &&
+        [ "$(echo "$out" | tail -n +2)" = "$(printf 's3cr3t\n2000')" ]
+}
+t "its groups, a 0400 secret readable through fsGroup, new files owned by fsGroup" groups_log
+t "delete it" K delete -f groups.yaml --wait=true --timeout=60s
+
 # ---- grpc probes: etcd (grpc-go's health service) from the node's files, in a pod ----
 ETCD_LD=$(readelf -l /usr/bin/etcd | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
 ETCD_LIBC=$(ldd /usr/bin/etcd | awk '$1 ~ /^libc\.so/ {print $3}')

@@ -491,6 +491,41 @@ static void test_volume_paths(void)
     teardown();
 }
 
+/* fsGroup and supplementalGroups: the process's groups; fsGroup owns the volumes. */
+static void test_fs_group(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"securityContext\":{\"runAsUser\":1000,\"fsGroup\":2000,"
+          "\"supplementalGroups\":[3000,4000]},"
+          "\"volumes\":[{\"name\":\"work\",\"emptyDir\":{}},{\"name\":\"sec\",\"secret\":"
+          "{\"secretName\":\"s\",\"defaultMode\":256}}],"
+          "\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    post("/api/v1/namespaces/default/secrets",
+         "{\"metadata\":{\"name\":\"s\"},\"data\":{\"token\":\"dG9r\"}}");
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    struct reef_err err = {0};
+    CHECK_OK(reef__agent_pod_files(&pod, &d, &err), &err);
+    reef_json_doc_free(&d);
+    struct stat st;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/volumes/work", tmp);
+    CHECK_INT(stat(path, &st), ==, 0);
+    CHECK_INT(st.st_gid, ==, 2000);
+    CHECK_INT(st.st_mode & 07777, ==, 02777);
+    snprintf(path, sizeof(path), "%s/volumes/sec/token", tmp);
+    CHECK_INT(stat(path, &st), ==, 0);
+    CHECK_INT(st.st_gid, ==, 2000);
+    CHECK_INT(st.st_mode & 07777, ==, 0440); /* the group may read what defaultMode 0400 hides */
+    struct reef_ctr_config cfg;
+    CHECK_INT(config(0, &cfg, &err), ==, 0);
+    CHECK_INT(cfg.ngroups_add, ==, 3);
+    CHECK_STR(cfg.groups_add[0], "2000");
+    CHECK_STR(cfg.groups_add[2], "4000");
+    reef_ctr_config_free(&cfg);
+    teardown();
+}
+
 static void test_quantity(void)
 {
     double v;
@@ -520,6 +555,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_downward_and_projected);
     TEST_RUN(test_projected_token);
     TEST_RUN(test_volume_paths);
+    TEST_RUN(test_fs_group);
     TEST_RUN(test_quantity);
     return test_done();
 }
