@@ -50,8 +50,10 @@ struct agent_ctr {
     bool killing;        /* a liveness failure or termination signalled it */
     struct reef_probe *liveness, *readiness, *startup;
     uv_fs_event_t *watch; /* on the current attempt's directory; freed when closed */
-    uv_poll_t *hook;      /* a running preStop hook's exit socket (hook_sock), or NULL */
+    uv_poll_t *hook;      /* a running lifecycle hook's exit socket (hook_sock), or NULL */
     int hook_sock;
+    bool hook_post;       /* that hook is postStart (probes wait for it), not preStop */
+    uv_timer_t *hook_sleep; /* a running lifecycle sleep action, or NULL (hook_post applies) */
     int stop_signal;      /* sent when the preStop hook ends */
     char image_ref[512], image_id[80];
     /* metrics: the last two samples of the attempt m_id */
@@ -153,7 +155,8 @@ void reef__agent_ctr_changed(struct agent_ctr *c);
  * stops it. */
 void reef__agent_ctr_watch(struct agent_ctr *c);
 void reef__agent_ctr_unwatch(struct agent_ctr *c);
-/* Ends a running preStop hook's wait; signal: send the container its stop signal now. */
+/* Ends a running lifecycle hook's wait; signal (preStop): send the container its stop signal
+ * now. */
 void reef__agent_hook_end(struct agent_ctr *c, bool signal);
 /* Fills the pod's containers from its spec (names, init flags), keeping what is known. */
 int reef__agent_pod_layout(struct agent_pod *p, const struct reef_json_doc *d);

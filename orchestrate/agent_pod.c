@@ -234,6 +234,10 @@ static void probe_changed(struct agent_ctr *c, const char *kind, enum reef_probe
 
 static void start_probe(struct agent_ctr *c, const struct reef_json_doc *d, int spec,
                         const char *field, reef_probe_cb cb, struct reef_probe **slot);
+static bool exec_hook(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d,
+                      const char *which, uv_poll_cb done);
+static void begin_probes(struct agent_ctr *c, const struct reef_json_doc *d, int spec);
+static void on_post_start_done(uv_poll_t *h, int status, int events);
 
 static void on_readiness(void *ud, enum reef_probe_result r, const char *message)
 {
@@ -538,13 +542,8 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
     c->started_ns = reef__agent_now_ms() * 1000000;
     reef__agent_ctr_watch(c);
     reef__agent_ctr_changed(c); /* it may have finished already */
-    if (c->state == ACTR_RUNNING && !c->init) {
-        start_probe(c, d, spec, "startupProbe", on_startup, &c->startup);
-        if (!c->startup) {
-            c->started = true;
-            start_later_probes(c);
-        }
-    }
+    if (c->state == ACTR_RUNNING && !exec_hook(p, c, d, "postStart", on_post_start_done))
+        begin_probes(c, d, spec);
 }
 
 /* ---- termination ---- */
@@ -561,19 +560,33 @@ static void hook_closed(uv_handle_t *h)
     free(h);
 }
 
-/* The preStop hook is over (or cut short): its socket goes, and the container gets its stop
- * signal. */
-void reef__agent_hook_end(struct agent_ctr *c, bool signal)
+/* The hook's socket (or sleep) goes; its exit code, or -1 when it could not be read. */
+static int hook_finish(struct agent_ctr *c)
 {
-    if (!c->hook)
-        return;
+    if (c->hook_sleep) {
+        uv_timer_stop(c->hook_sleep);
+        uv_close((uv_handle_t *)c->hook_sleep, hook_closed);
+        c->hook_sleep = NULL;
+        return 0;
+    }
     int exit_code = 0;
-    reef_shim_exec_wait(c->hook_sock, &exit_code, NULL); /* closes the socket */
+    int r = reef_shim_exec_wait(c->hook_sock, &exit_code, NULL); /* closes the socket */
     uv_poll_stop(c->hook);
     uv_close((uv_handle_t *)c->hook, hook_closed);
     c->hook = NULL;
     c->hook_sock = -1;
-    if (signal && c->state == ACTR_RUNNING)
+    return r < 0 ? -1 : exit_code;
+}
+
+/* The preStop hook is over (or cut short): the container gets its stop signal. A postStart hook
+ * cut short (the container stopping) is just dropped. */
+void reef__agent_hook_end(struct agent_ctr *c, bool signal)
+{
+    if (!c->hook && !c->hook_sleep)
+        return;
+    bool post = c->hook_post;
+    hook_finish(c);
+    if (signal && !post && c->state == ACTR_RUNNING)
         signal_ctr(c->pod, c, c->stop_signal);
 }
 
@@ -584,21 +597,62 @@ static void on_hook_done(uv_poll_t *h, int status, int events)
     reef__agent_hook_end(h->data, true);
 }
 
-/* Starts the container's preStop exec hook; true when it runs (the stop signal then waits for
- * it, as Kubernetes orders them, within the grace period). */
-static bool pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d)
+static void post_start_ended(struct agent_ctr *c, int code);
+
+static void on_hook_slept(uv_timer_t *t)
+{
+    struct agent_ctr *c = t->data;
+    if (c->hook_post)
+        post_start_ended(c, hook_finish(c));
+    else
+        reef__agent_hook_end(c, true);
+}
+
+/* A lifecycle sleep action: seconds in the agent, nothing run in the container. */
+static bool sleep_hook(struct agent_pod *p, struct agent_ctr *c, int secs, bool post)
+{
+    uv_timer_t *t = malloc(sizeof(*t));
+    if (!t || uv_timer_init(p->a->env.loop, t) < 0) {
+        free(t);
+        return false;
+    }
+    t->data = c;
+    c->hook_sleep = t;
+    c->hook_post = post;
+    uv_timer_start(t, on_hook_slept, (uint64_t)(secs > 0 ? secs : 0) * 1000, 0);
+    return true;
+}
+
+/* Starts the container's lifecycle exec hook ("preStop" or "postStart"); true when it runs.
+ * Its output goes nowhere, as the kubelet's does (its exit status is what counts). */
+static bool exec_hook(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d,
+                      const char *which, uv_poll_cb done)
 {
     int spec = spec_of(d, c);
-    int cmd = spec >= 0 ? reef_json_find(d, spec, "lifecycle.preStop.exec.command", NULL) : -1;
-    if (cmd < 0)
+    bool post = strcmp(which, "postStart") == 0;
+    char path[64];
+    snprintf(path, sizeof(path), "lifecycle.%s", which);
+    int handler = spec >= 0 ? reef_json_find(d, spec, path, NULL) : -1;
+    if (handler < 0 || c->hook || c->hook_sleep)
         return false;
+    int cmd = reef_json_find(d, handler, "exec.command", NULL);
+    int sl = reef_json_find(d, handler, "sleep.seconds", NULL);
+    int64_t secs;
+    if (cmd < 0 && sl >= 0 && reef_json_get_int(d, sl, &secs, NULL) == 0)
+        return sleep_hook(p, c, (int)secs, post);
+    if (cmd < 0) {
+        /* httpGet and tcpSocket hooks: said, not silently skipped */
+        event(p, "Warning", post ? "FailedPostStartHook" : "FailedPreStopHook",
+              "%s: reef runs exec and sleep lifecycle hooks only", post ? "PostStartHook" :
+                                                                          "PreStopHook");
+        return false;
+    }
     struct reef_buf req = REEF_BUF_INIT;
     size_t n = 0;
     const char *raw = reef_json_raw(d, cmd, &n);
     reef_buf_puts(&req, "{\"argv\":");
     reef_buf_append(&req, raw, n);
     reef_buf_puts(&req, "}");
-    /* the hook's output goes nowhere, as the kubelet's does (its exit status is what counts) */
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     int fds[3] = {null, null, null}, sock = -1, master = -1, code = 0;
     struct reef_err err = {0};
@@ -609,14 +663,16 @@ static bool pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef
     if (null >= 0)
         close(null);
     if (r < 0) {
-        event(p, "Warning", "FailedPreStopHook", "PreStopHook failed: %s", err.msg);
+        event(p, "Warning", post ? "FailedPostStartHook" : "FailedPreStopHook", "%s failed: %s",
+              post ? "PostStartHook" : "PreStopHook", err.msg);
     } else {
         uv_poll_t *h = malloc(sizeof(*h));
         if (h && uv_poll_init(p->a->env.loop, h, sock) == 0) {
             h->data = c;
-            uv_poll_start(h, UV_READABLE | UV_DISCONNECT, on_hook_done);
+            uv_poll_start(h, UV_READABLE | UV_DISCONNECT, done);
             c->hook = h;
             c->hook_sock = sock;
+            c->hook_post = post;
             running = true;
         } else {
             free(h);
@@ -625,6 +681,59 @@ static bool pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef
     }
     reef_buf_free(&req);
     return running;
+}
+
+/* Starts the preStop hook; true when it runs (the stop signal then waits for it, as Kubernetes
+ * orders them, within the grace period). A postStart hook still running is dropped first. */
+static bool pre_stop(struct agent_pod *p, struct agent_ctr *c, const struct reef_json_doc *d)
+{
+    if ((c->hook || c->hook_sleep) && c->hook_post)
+        reef__agent_hook_end(c, false);
+    return exec_hook(p, c, d, "preStop", on_hook_done);
+}
+
+/* Probes start once the container has started (and its postStart hook, if any, succeeded). */
+static void begin_probes(struct agent_ctr *c, const struct reef_json_doc *d, int spec)
+{
+    if (c->state != ACTR_RUNNING || c->init)
+        return;
+    start_probe(c, d, spec, "startupProbe", on_startup, &c->startup);
+    if (!c->startup) {
+        c->started = true;
+        start_later_probes(c);
+    }
+}
+
+/* The postStart hook ended with code (-1: its result was lost). */
+static void post_start_ended(struct agent_ctr *c, int code)
+{
+    struct agent_pod *p = c->pod;
+    if (code != 0) {
+        /* as the kubelet: the container is killed, and restarts by the pod's policy */
+        event(p, "Warning", "FailedPostStartHook", "PostStartHook failed: %s",
+              code < 0 ? "its result was lost" : "the command exited with a non-zero code");
+        if (c->state == ACTR_RUNNING && !c->killing) {
+            event(p, "Normal", "Killing", "FailedPostStartHook: stopping container %s", c->name);
+            signal_ctr(p, c, SIGKILL);
+        }
+        return;
+    }
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    if (reef_json_parse(&d, p->json, p->len, NULL, NULL) == 0) {
+        int spec = spec_of(&d, c);
+        if (spec >= 0)
+            begin_probes(c, &d, spec);
+    }
+    reef_json_doc_free(&d);
+    reef__agent_queue(p);
+}
+
+static void on_post_start_done(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    struct agent_ctr *c = h->data;
+    post_start_ended(c, hook_finish(c));
 }
 
 static void terminate(struct agent_pod *p, const struct reef_json_doc *d)

@@ -486,6 +486,67 @@ t "label the pod" K label pod live color=blue
 t "the labels file follows" until_ok 20 labels_are "$(printf 'app="live"\ncolor="blue"')"
 t "delete it" K delete -f live.yaml --wait=true --timeout=60s
 
+# ---- postStart hooks ----
+cat > hooks.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: poststart}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sh", "-c", "while [ ! -f /tmp/hooked ]; do sleep 0.1; done; cat /tmp/hooked; sleep 1000"]
+    lifecycle: {postStart: {exec: {command: ["sh", "-c", "echo from the hook > /tmp/hooked"]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: badhook}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sleep", "1000"]
+    lifecycle: {postStart: {exec: {command: ["sh", "-c", "exit 3"]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sleephook}
+spec:
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: app
+    image: $R/busybox:latest
+    command: ["sleep", "1000"]
+    lifecycle:
+      postStart: {httpGet: {port: 8080}}
+      preStop: {sleep: {seconds: 2}}
+EOF
+t "pods with postStart hooks" K apply -f hooks.yaml
+hooked() { [ "$(K logs poststart)" = "from the hook" ]; }
+t "the postStart hook runs in the container beside its command" until_ok 30 hooked
+badhook() {
+    K get events --field-selector involvedObject.name=badhook,reason=FailedPostStartHook -o name | grep -q . &&
+        [ "$(K get pod badhook -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1 ]
+}
+t "a failing postStart hook: an event, the container killed and restarted" until_ok 30 badhook
+unsupported_hook() {
+    K get events --field-selector involvedObject.name=sleephook,reason=FailedPostStartHook \
+        -o jsonpath='{.items[*].message}' | grep -q 'reef runs exec and sleep lifecycle hooks only'
+}
+t "an httpGet hook is reported, not skipped in silence" until_ok 30 unsupported_hook
+sleephook_running() { [ "$(K get pod sleephook -o jsonpath='{.status.containerStatuses[0].ready}')" = true ]; }
+t "and the container runs on" until_ok 30 sleephook_running
+preStop_sleep() {
+    local t0=$SECONDS
+    K delete pod sleephook --wait=true --timeout=60s > /dev/null || return 1
+    echo "took $((SECONDS - t0)) s"
+    [ $((SECONDS - t0)) -ge 2 ]
+}
+t "a preStop sleep holds the stop signal back for its seconds" preStop_sleep
+t "delete them" K delete -f hooks.yaml --wait=true --timeout=60s --ignore-not-found
+
 # ---- fsGroup and supplementalGroups ----
 cat > groups.yaml << EOF
 apiVersion: v1
