@@ -514,6 +514,7 @@ static void start_ctr(struct agent_pod *p, struct agent_ctr *c, const struct ree
         snprintf(c->last_reason, sizeof(c->last_reason), "%s", c->term_reason);
     }
     c->attempt++;
+    reef__agent_hook_end(c, false); /* a hook of the attempt before (a postStart sleep) */
     c->killing = false;
     c->ready = false;
     c->started = false;
