@@ -764,6 +764,26 @@ int reef__agent_pod_files(struct agent_pod *p, const struct reef_json_doc *d, st
                     "ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n"
                     "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n%s\t%s\n",
                     p->ip[0] ? p->ip : "127.0.1.1", host);
+    /* spec.hostAliases, as the kubelet appends them */
+    int ha = reef_json_find(d, REEF_JSON_ROOT, "spec.hostAliases", NULL);
+    struct reef_json_iter hi = reef_json_iter(d, ha);
+    bool first = true;
+    while (reef_json_next(d, &hi)) {
+        char ip[64];
+        if (!jstr(d, hi.val, "ip", ip, sizeof(ip)) || !ip[0])
+            continue;
+        if (first)
+            reef_buf_puts(&b, "\n# Entries added by HostAliases.\n");
+        first = false;
+        reef_buf_puts(&b, ip);
+        struct reef_json_iter ni = reef_json_iter(d, reef_json_member(d, hi.val, "hostnames"));
+        while (reef_json_next(d, &ni)) {
+            char name[254];
+            if (reef_json_get_str(d, ni.val, name, sizeof(name), NULL) == 0)
+                reef_buf_printf(&b, "\t%s", name);
+        }
+        reef_buf_putc(&b, '\n');
+    }
     snprintf(path, sizeof(path), "%s/hosts", dir);
     int r = write_file(path, b.data, b.len, 0644, err);
     b.len = 0;

@@ -526,6 +526,28 @@ static void test_fs_group(void)
     teardown();
 }
 
+/* spec.hostAliases: appended to the pod's /etc/hosts as the kubelet writes them. */
+static void test_host_aliases(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"hostAliases\":[{\"ip\":\"10.1.2.3\",\"hostnames\":[\"foo.local\",\"bar\"]},"
+          "{\"ip\":\"10.1.2.4\",\"hostnames\":[\"baz\"]}],"
+          "\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    struct reef_err err = {0};
+    CHECK_OK(reef__agent_pod_files(&pod, &d, &err), &err);
+    reef_json_doc_free(&d);
+    char path[4200], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/etc/hosts", tmp);
+    CHECK_INT(reef_fs_read_string(path, 4096, &text, &len, NULL), ==, 0);
+    CHECK(strstr(text, "10.42.0.9\tweb-1\n\n# Entries added by HostAliases.\n"
+                       "10.1.2.3\tfoo.local\tbar\n10.1.2.4\tbaz\n") != NULL);
+    free(text);
+    teardown();
+}
+
 static void test_quantity(void)
 {
     double v;
@@ -556,6 +578,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_projected_token);
     TEST_RUN(test_volume_paths);
     TEST_RUN(test_fs_group);
+    TEST_RUN(test_host_aliases);
     TEST_RUN(test_quantity);
     return test_done();
 }
