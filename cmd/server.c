@@ -227,6 +227,7 @@ static int run(int argc, char **argv)
         O_CLUSTER_CIDR,
         O_NO_SCHED,
         O_NO_CM,
+        O_REGISTRIES,
     };
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, O_DATA},
@@ -245,10 +246,11 @@ static int run(int argc, char **argv)
         {"cluster-cidr", required_argument, NULL, O_CLUSTER_CIDR},
         {"disable-scheduler", no_argument, NULL, O_NO_SCHED},
         {"disable-controller-manager", no_argument, NULL, O_NO_CM},
+        {"private-registry", required_argument, NULL, O_REGISTRIES},
         {0}};
     const char *data_dir = "/var/lib/reef", *bind = "0.0.0.0", *cert = NULL, *key = NULL,
                *client_ca = NULL, *tokens = NULL, *kubeconfig = NULL, *kubeconfig_mode = NULL,
-               *node_name = NULL, *cluster_cidr = "10.42.0.0/16";
+               *node_name = NULL, *cluster_cidr = "10.42.0.0/16", *registries = NULL;
     bool agent = true, privileged = false, scheduler = true, controllers = true;
     const char *sans[MAX_SANS];
     size_t nsans = 0;
@@ -295,6 +297,9 @@ static int run(int argc, char **argv)
             break;
         case O_NOAGENT:
             agent = false;
+            break;
+        case O_REGISTRIES:
+            registries = optarg;
             break;
         case O_NODE_NAME:
             node_name = optarg;
@@ -432,6 +437,7 @@ static int run(int argc, char **argv)
                                      .data_dir = data_dir,
                                      .pod_cidr = pod_cidr,
                                      .bridge = "reef0",
+                                     .registries_yaml = registries,
                                      .allow_privileged = privileged};
         if (reef_agent_start(&ag, &s.agent, &err) < 0) {
             fprintf(stderr, "reef server: agent: %s\n", err.msg);
@@ -483,6 +489,8 @@ const struct reef_cmd reef_cmd_server = {
              "                                 endpoints)\n"
              "  --node-name NAME               this node's name [the host name]\n"
              "  --allow-privileged             run privileged containers (refused otherwise)\n"
+             "  --private-registry FILE        mirrors and credentials for image pulls\n"
+             "                                 (default /etc/reef/registries.yaml)\n"
              "  --cluster-cidr CIDR            pod addresses; this node takes its first /24\n"
              "                                 [10.42.0.0/16]\n"
              "  --tls-cert-file FILE           server certificate chain (PEM)\n"

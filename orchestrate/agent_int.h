@@ -161,6 +161,21 @@ void reef__agent_hook_end(struct agent_ctr *c, bool signal);
 /* Fills the pod's containers from its spec (names, init flags), keeping what is known. */
 int reef__agent_pod_layout(struct agent_pod *p, const struct reef_json_doc *d);
 
+/* agent_creds.c: registry credentials from the pod's imagePullSecrets (Secrets of type
+ * kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg), by registry host. */
+struct reef_agent_creds {
+    struct reef_pull_auth *auth; /* strings owned here */
+    size_t n;
+};
+/* A missing or malformed secret is skipped (the pull goes on without it) and said in err;
+ * returns -ENOENT or -EINVAL then, else 0. */
+int reef__agent_pull_creds(struct agent_pod *p, const struct reef_json_doc *d,
+                           struct reef_agent_creds *out, struct reef_err *err);
+void reef__agent_creds_free(struct reef_agent_creds *c);
+/* The registry host a docker config names ("https://index.docker.io/v1/" -> the Docker Hub's
+ * "registry-1.docker.io", "https://reg:5000/" -> "reg:5000"). */
+void reef__agent_creds_host(const char *server, char *out, size_t size);
+
 /* agent_volumes.c: writes the pod's configMap and secret volumes as they are now (the kubelet's
  * atomic layout; unchanged content is not rewritten). */
 int reef__agent_pod_volumes(struct agent_pod *p, const struct reef_json_doc *d,

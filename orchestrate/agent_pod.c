@@ -323,6 +323,7 @@ struct pull {
     char ref[512];
     char images_dir[4200];
     char *registries;
+    struct reef_agent_creds creds; /* from the pod's imagePullSecrets */
     int rc;
     struct reef_err err;
     int64_t took_ms;
@@ -335,7 +336,9 @@ static void pull_work(uv_work_t *w)
     int64_t t0 = reef__agent_now_ms();
     pl->rc = reef_images_open(pl->images_dir, &s, &pl->err);
     if (pl->rc == 0) {
-        struct reef_pull_opts o = {.registries_yaml = pl->registries};
+        struct reef_pull_opts o = {.registries_yaml = pl->registries,
+                                   .auth = pl->creds.auth,
+                                   .nauth = pl->creds.n};
         pl->rc = reef_images_pull(s, pl->ref, &o, NULL, &pl->err);
         reef_images_close(s);
     }
@@ -374,6 +377,7 @@ static void pull_done(uv_work_t *w, int status)
         reef__agent_queue(p);
     }
     free(pl->registries);
+    reef__agent_creds_free(&pl->creds);
     free(pl);
 }
 
@@ -426,6 +430,9 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
     snprintf(pl->ref, sizeof(pl->ref), "%s", ref);
     snprintf(pl->images_dir, sizeof(pl->images_dir), "%s", a->images_dir);
     pl->registries = a->registries_yaml ? strdup(a->registries_yaml) : NULL;
+    struct reef_err cerr = {0};
+    if (reef__agent_pull_creds(p, d, &pl->creds, &cerr) < 0)
+        event(p, "Warning", "FailedToRetrieveImagePullSecret", "%s", cerr.msg);
     snprintf(c->image_ref, sizeof(c->image_ref), "%s", ref);
     if (!p->pull_error[0]) {
         snprintf(c->wait_reason, sizeof(c->wait_reason), c->init ? "PodInitializing"
@@ -437,6 +444,7 @@ static int ensure_image(struct agent_pod *p, struct agent_ctr *c, const struct r
     if (uv_queue_work(a->env.loop, &pl->work, pull_work, pull_done) < 0) {
         p->pulling = false;
         free(pl->registries);
+        reef__agent_creds_free(&pl->creds);
         free(pl);
         return -EAGAIN;
     }

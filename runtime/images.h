@@ -44,9 +44,16 @@ int reef_images_get(struct reef_images *s, const char *ref, struct reef_image **
                     struct reef_err *err);
 void reef_image_free(struct reef_image *img);
 
+/* Credentials for one registry host ("host:port"), as a pod's imagePullSecrets give them. */
+struct reef_pull_auth {
+    const char *host, *username, *password;
+};
+
 struct reef_pull_opts {
     const char *platform;        /* NULL: this machine's */
     const char *registries_yaml; /* NULL: /etc/reef/registries.yaml (absent is fine) */
+    const struct reef_pull_auth *auth; /* over registries.yaml's for those hosts */
+    size_t nauth;
     int parallel;                /* layers at once; 0 = 3 */
     FILE *progress;              /* NULL: quiet; a terminal gets live per-layer lines */
     unsigned timeout_ms;         /* registry connect and silence limit; 0 = 30 s */

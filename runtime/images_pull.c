@@ -581,6 +581,11 @@ int reef_images_pull(struct reef_images *s, const char *ref, const struct reef_p
     struct reef_buf body = REEF_BUF_INIT;
     if ((rc = reef_registries_conf_load(opts ? opts->registries_yaml : NULL, &conf, err)) < 0)
         goto out;
+    for (size_t i = 0; opts && i < opts->nauth && rc == 0; i++)
+        rc = reef_registries_conf_set_auth(conf, opts->auth[i].host, opts->auth[i].username,
+                                           opts->auth[i].password, err);
+    if (rc < 0)
+        goto out;
     struct reef_registry_opts ro = {.conf = conf, .timeout_ms = opts ? opts->timeout_ms : 0};
     if ((rc = reef_registry_open(&r, &ro, &reg, err)) < 0)
         goto out;

@@ -326,6 +326,35 @@ const struct reef_registry_config *reef_registries_conf_find(const struct reef_r
     return NULL;
 }
 
+int reef_registries_conf_set_auth(struct reef_registries_conf *c, const char *host,
+                                  const char *username, const char *password,
+                                  struct reef_err *err)
+{
+    struct reef_registry_config *g = (struct reef_registry_config *)reef_registries_conf_find(c, host);
+    if (!g) {
+        struct reef_registry_config *n = realloc(c->configs, (c->nconfigs + 1) * sizeof(*n));
+        if (!n)
+            return reef_err_set(err, -ENOMEM, "out of memory");
+        c->configs = n;
+        g = &n[c->nconfigs];
+        memset(g, 0, sizeof(*g));
+        if (!(g->host = strdup(host)))
+            return reef_err_set(err, -ENOMEM, "out of memory");
+        c->nconfigs++;
+    }
+    char *u = strdup(username ? username : ""), *p = strdup(password ? password : "");
+    if (!u || !p) {
+        free(u);
+        free(p);
+        return reef_err_set(err, -ENOMEM, "out of memory");
+    }
+    free(g->username);
+    free(g->password);
+    g->username = u;
+    g->password = p;
+    return 0;
+}
+
 static bool is_loopback(const char *host)
 {
     return reef_str_has_prefix(host, "127.") || reef_str_has_prefix(host, "localhost") ||

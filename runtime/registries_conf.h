@@ -79,6 +79,12 @@ void reef_registries_conf_free(struct reef_registries_conf *c);
 const struct reef_registry_config *reef_registries_conf_find(const struct reef_registries_conf *c,
                                                              const char *host);
 
+/* Sets the username and password for host ("host:port"), over what the file says (a pod's
+ * imagePullSecrets). Call before computing endpoints: it may move the configs. */
+int reef_registries_conf_set_auth(struct reef_registries_conf *c, const char *host,
+                                  const char *username, const char *password,
+                                  struct reef_err *err);
+
 /* Fills out[0..max) with the endpoints to try for ref, in order; returns their count (>= 1) or a
  * negative code (a rewrite that does not compile or produces an invalid path). c may be NULL. */
 int reef_registries_conf_endpoints(const struct reef_registries_conf *c,

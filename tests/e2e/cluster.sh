@@ -51,6 +51,31 @@ R=$REGISTRY_ADDR
 pushed() { registry_push "$D/img/oci/busybox" busybox:latest && registry_push "$D/img/oci/busybox" busybox:v2; }
 t "test images pushed to the registry in the namespace" pushed
 
+# A second registry, TLS with basic auth, for imagePullSecrets; the node trusts its CA through
+# --private-registry (credentials come only from the pods' secrets).
+pki=$D/pki
+mkdir -p "$pki"
+(
+    cd "$pki" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=reef-test-ca &&
+        openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
+        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext &&
+        openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext &&
+        htpasswd -Bbn reef s3cret > htpasswd
+) > /dev/null 2>&1 || echo "not ok - test PKI and htpasswd"
+plain_pid=$REGISTRY_PID
+REGISTRY_PID=
+registry_start "$D/reg2" 0 tls "$pki/srv.crt" "$pki/srv.key" htpasswd "$pki/htpasswd" > /dev/null 2>&1 ||
+    echo "not ok - the TLS registry with basic auth starts"
+auth_pid=$REGISTRY_PID
+AR=$REGISTRY_ADDR
+REGISTRY_PID=$plain_pid
+REGISTRY_ADDR=$R
+defer '[ -n "$auth_pid" ] && kill "$auth_pid" 2> /dev/null && wait "$auth_pid" 2> /dev/null'
+t "an image pushed to the registry with basic auth" skopeo --insecure-policy copy -q \
+    --dest-tls-verify=false --dest-creds reef:s3cret "oci:$D/img/oci/busybox:latest" "docker://$AR/private/bb:latest"
+printf 'configs:\n  "%s":\n    tls:\n      ca_file: %s\n' "$AR" "$pki/ca.crt" > "$D/registries.yaml"
+
 PORT=$(registry_free_port)
 KCFG=$D/kubeconfig
 K() { "$KUBECTL" --kubeconfig "$KCFG" --cache-dir "$D/cache" "$@"; }
@@ -71,7 +96,7 @@ defer cleanup_containers
 defer stop_server
 # REEF_KEEP_LOG=FILE keeps the server's log for a look after a failure
 defer '[ -n "${REEF_KEEP_LOG:-}" ] && cp "$D/server.log" "$REEF_KEEP_LOG"'
-start_node() { start_server --node-name node1; }
+start_node() { start_server --node-name node1 --private-registry "$D/registries.yaml"; }
 t "reef server starts with its agent" start_node
 
 # until SECONDS CMD...: CMD succeeds within SECONDS (polling)
@@ -485,6 +510,35 @@ t "a downwardAPI volume holds the pod's labels" labels_are 'app="live"'
 t "label the pod" K label pod live color=blue
 t "the labels file follows" until_ok 20 labels_are "$(printf 'app="live"\ncolor="blue"')"
 t "delete it" K delete -f live.yaml --wait=true --timeout=60s
+
+# ---- imagePullSecrets ----
+t "a docker-registry secret" K create secret docker-registry regcred --docker-server="$AR" \
+    --docker-username=reef --docker-password=s3cret
+cat > private.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: private}
+spec:
+  terminationGracePeriodSeconds: 1
+  imagePullSecrets: [{name: regcred}]
+  containers: [{name: app, image: $AR/private/bb:latest, command: ["sleep", "1000"]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nocreds}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{name: app, image: $AR/private/bb:latest, command: ["sleep", "1000"]}]
+EOF
+t "pods pulling from the registry with basic auth, with and without the secret" K apply -f private.yaml
+private_running() { [ "$(K get pod private -o jsonpath='{.status.phase}')" = Running ]; }
+t "with imagePullSecrets the image is pulled and the pod runs" until_ok 30 private_running
+nocreds_refused() {
+    K get pod nocreds -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}' | grep -Eq 'ErrImagePull|ImagePullBackOff' &&
+        K get events --field-selector involvedObject.name=nocreds,reason=Failed -o jsonpath='{.items[*].message}' | grep -qi 'unauthorized\|401\|denied\|authentication'
+}
+t "without them the pull is refused, and the event says why" until_ok 30 nocreds_refused
+t "delete them" K delete -f private.yaml --wait=true --timeout=60s
 
 # ---- postStart hooks ----
 cat > hooks.yaml << EOF

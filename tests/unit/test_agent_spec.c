@@ -548,6 +548,45 @@ static void test_host_aliases(void)
     teardown();
 }
 
+/* imagePullSecrets: docker configs read as the kubelet reads them. */
+static void test_pull_secrets(void)
+{
+    setup("{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\"},\"spec\":{"
+          "\"imagePullSecrets\":[{\"name\":\"json\"},{\"name\":\"old\"},{\"name\":\"gone\"}],"
+          "\"containers\":[{\"name\":\"a\",\"image\":\"app:1\"}]}}");
+    /* {"auths":{"https://index.docker.io/v1/":{"username":"hub","password":"pw1"},
+     *  "reg.example:5000":{"auth":"dTI6cDpw"}}}  (u2:p:p) */
+    post("/api/v1/namespaces/default/secrets",
+         "{\"metadata\":{\"name\":\"json\"},\"type\":\"kubernetes.io/dockerconfigjson\","
+         "\"data\":{\".dockerconfigjson\":\"eyJhdXRocyI6eyJodHRwczovL2luZGV4LmRvY2tlci5pby92MS8i"
+         "OnsidXNlcm5hbWUiOiJodWIiLCJwYXNzd29yZCI6InB3MSJ9LCJyZWcuZXhhbXBsZTo1MDAwIjp7ImF1dGgi"
+         "OiJkVEk2Y0RwdyJ9fX0=\"}}");
+    /* {"reg.example:5000":{"username":"later","password":"x"},"http://other/":{"username":"o",
+     *  "password":"p"}} */
+    post("/api/v1/namespaces/default/secrets",
+         "{\"metadata\":{\"name\":\"old\"},\"type\":\"kubernetes.io/dockercfg\","
+         "\"data\":{\".dockercfg\":\"eyJyZWcuZXhhbXBsZTo1MDAwIjp7InVzZXJuYW1lIjoibGF0ZXIiLCJwYX"
+         "Nzd29yZCI6IngifSwiaHR0cDovL290aGVyLyI6eyJ1c2VybmFtZSI6Im8iLCJwYXNzd29yZCI6InAifX0=\"}}");
+    struct reef_json_doc d = REEF_JSON_DOC_INIT;
+    CHECK_INT(reef_json_parse(&d, pod.json, pod.len, NULL, NULL), ==, 0);
+    struct reef_err err = {0};
+    struct reef_agent_creds c;
+    /* the missing one is said, the others still count */
+    CHECK_INT(reef__agent_pull_creds(&pod, &d, &c, &err), ==, -ENOENT);
+    CHECK(strstr(err.msg, "Unable to retrieve some image pull secrets (gone)") != NULL);
+    reef_json_doc_free(&d);
+    CHECK_INT(c.n, ==, 3);
+    CHECK_STR(c.auth[0].host, "registry-1.docker.io");
+    CHECK_STR(c.auth[0].username, "hub");
+    CHECK_STR(c.auth[0].password, "pw1");
+    CHECK_STR(c.auth[1].host, "reg.example:5000");
+    CHECK_STR(c.auth[1].username, "u2"); /* the first secret naming a host wins */
+    CHECK_STR(c.auth[1].password, "p:p");
+    CHECK_STR(c.auth[2].host, "other");
+    reef__agent_creds_free(&c);
+    teardown();
+}
+
 static void test_quantity(void)
 {
     double v;
@@ -579,6 +618,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_volume_paths);
     TEST_RUN(test_fs_group);
     TEST_RUN(test_host_aliases);
+    TEST_RUN(test_pull_secrets);
     TEST_RUN(test_quantity);
     return test_done();
 }

@@ -159,6 +159,16 @@ static void test_conf_parse(void)
     CHECK_STR(g->password, "pa:ss");
     CHECK(reef_registries_conf_find(c, "registry.example")->insecure_skip_verify);
     CHECK(!reef_registries_conf_find(c, "nowhere"));
+    /* a pod's credentials: over the file's for a host it names, and for hosts it does not */
+    CHECK_OK(reef_registries_conf_set_auth(c, "mirror.example.com:5000", "pod", "pw", &err), &err);
+    CHECK_OK(reef_registries_conf_set_auth(c, "new:5000", "u2", "p2", &err), &err);
+    g = reef_registries_conf_find(c, "mirror.example.com:5000");
+    CHECK_STR(g->username, "pod");
+    CHECK_STR(g->password, "pw");
+    CHECK_STR(g->ca_file, "/etc/ca.pem"); /* the rest of its config stays */
+    g = reef_registries_conf_find(c, "new:5000");
+    CHECK(g && strcmp(g->username, "u2") == 0 && strcmp(g->password, "p2") == 0);
+    CHECK_INT(c->nconfigs, ==, 4);
     reef_registries_conf_free(c);
 }
 
