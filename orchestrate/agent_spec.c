@@ -667,7 +667,14 @@ int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struc
         cfg->netns = strdup(p->sb.netns);
     else
         cfg->host_network = true;
-    cfg->ipcns = strdup(p->sb.ipcns);
+    /* hostIPC and hostPID: the namespaces the shim runs in, which are the node's */
+    cfg->host_ipc = jbool(d, REEF_JSON_ROOT, "spec.hostIPC", false);
+    cfg->ipcns = cfg->host_ipc ? NULL : strdup(p->sb.ipcns);
+    cfg->host_pid = jbool(d, REEF_JSON_ROOT, "spec.hostPID", false);
+    if (r == 0 && jbool(d, REEF_JSON_ROOT, "spec.shareProcessNamespace", false))
+        r = reef_err_set(err, -EOPNOTSUPP,
+                         "shareProcessNamespace: reef gives each container a PID namespace of "
+                         "its own");
     cfg->utsns = p->sb.utsns[0] ? strdup(p->sb.utsns) : NULL;
     cfg->no_etc_files = true;
     char lbl[5][400];

@@ -436,7 +436,8 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
                  {"readonly", c->readonly}, {"remove", c->remove},
                  {"seccomp", c->seccomp},   {"noNewPrivileges", c->no_new_privs},
                  {"hostNetwork", c->host_network}, {"userns", c->userns},
-                 {"stdinOnce", c->stdin_once}};
+                 {"stdinOnce", c->stdin_once}, {"hostPid", c->host_pid},
+                 {"hostIpc", c->host_ipc}};
     for (size_t i = 0; i < REEF_ARRAY_LEN(flags); i++) {
         reef_json_key(&w, flags[i].k);
         reef_json_put_bool(&w, flags[i].v);
@@ -625,6 +626,8 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->tty = get_bool(&j, o, "tty");
     c->interactive = get_bool(&j, o, "interactive");
     c->stdin_once = get_bool(&j, o, "stdinOnce");
+    c->host_pid = get_bool(&j, o, "hostPid");
+    c->host_ipc = get_bool(&j, o, "hostIpc");
     c->readonly = get_bool(&j, o, "readonly");
     c->remove = get_bool(&j, o, "remove");
     c->seccomp = get_bool(&j, o, "seccomp");

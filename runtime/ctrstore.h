@@ -58,6 +58,8 @@ struct reef_ctr_config {
     struct reef_ctr_volume *volumes;
     size_t nvolumes;
     bool host_network;    /* --network host; else none */
+    bool host_pid;        /* the host's PID namespace (a pod's hostPID) instead of its own */
+    bool host_ipc;        /* the host's IPC namespace (a pod's hostIPC): ipcns is not joined */
     bool userns;          /* --userns remap: root in the container is uid 100000 on the host */
     enum reef_restart restart;
     int max_retries;      /* on-failure:N, 0 = unlimited */

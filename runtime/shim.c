@@ -419,14 +419,15 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
                 .nrlimits = 1,
             },
         .rootfs = &rs,
-        /* PID and mount namespaces are always the container's own; network, IPC and UTS are
-         * its pod's when it belongs to one. */
-        .clone_flags = CLONE_NEWPID | (nonempty(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
-                       (nonempty(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
+        /* the mount namespace is always the container's own, the PID namespace unless it asked
+         * for the host's; network, IPC and UTS are its pod's when it belongs to one. */
+        .clone_flags = (s->cfg.host_pid ? 0 : CLONE_NEWPID) |
+                       (nonempty(s->cfg.utsns) ? 0 : CLONE_NEWUTS) |
+                       (s->cfg.host_ipc || nonempty(s->cfg.ipcns) ? 0 : CLONE_NEWIPC) |
                        (s->cfg.host_network || nonempty(s->cfg.netns) ? 0 : CLONE_NEWNET) |
                        (s->cfg.userns ? CLONE_NEWUSER : 0),
         .join_net = s->cfg.netns,
-        .join_ipc = s->cfg.ipcns,
+        .join_ipc = s->cfg.host_ipc ? NULL : s->cfg.ipcns,
         .join_uts = s->cfg.utsns,
         .uid_map = s->cfg.userns ? userns_map : NULL,
         .gid_map = s->cfg.userns ? userns_map : NULL,

@@ -540,6 +540,42 @@ nocreds_refused() {
 t "without them the pull is refused, and the event says why" until_ok 30 nocreds_refused
 t "delete them" K delete -f private.yaml --wait=true --timeout=60s
 
+# ---- hostPID and hostIPC; shareProcessNamespace refused ----
+cat > hostns.yaml << EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: hostns}
+spec:
+  restartPolicy: Never
+  hostPID: true
+  hostIPC: true
+  containers:
+  - {name: app, image: $R/busybox:latest, command: ["sh", "-c", "cat /proc/1/comm; readlink /proc/self/ns/ipc"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sharedpid}
+spec:
+  shareProcessNamespace: true
+  containers: [{name: app, image: $R/busybox:latest, command: ["sleep", "1000"]}]
+EOF
+t "pods asking for the host's PID and IPC namespaces, and for a shared one" K apply -f hostns.yaml
+hostns_done() { [ "$(K get pod hostns -o jsonpath='{.status.phase}')" = Succeeded ]; }
+t "it runs" until_ok 30 hostns_done
+hostns_same() {
+    local want
+    # (this shell shares the node's IPC namespace; /proc/1/ns may be closed to it)
+    want=$(printf '%s\n%s' "$(cat /proc/1/comm)" "$(readlink /proc/self/ns/ipc)")
+    [ "$(K logs hostns)" = "$want" ] || { K logs hostns; echo "want: $want"; return 1; }
+}
+t "in the host's PID and IPC namespaces" hostns_same
+sharedpid_refused() {
+    K get pod sharedpid -o jsonpath='{.status.containerStatuses[0].state.waiting.message}' |
+        grep -q 'shareProcessNamespace: reef gives each container a PID namespace of its own'
+}
+t "shareProcessNamespace is refused, saying so" until_ok 20 sharedpid_refused
+t "delete them" K delete -f hostns.yaml --wait=true --timeout=60s
+
 # ---- postStart hooks ----
 cat > hooks.yaml << EOF
 apiVersion: v1
