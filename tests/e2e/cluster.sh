@@ -54,15 +54,7 @@ t "test images pushed to the registry in the namespace" pushed
 # A second registry, TLS with basic auth, for imagePullSecrets; the node trusts its CA through
 # --private-registry (credentials come only from the pods' secrets).
 pki=$D/pki
-mkdir -p "$pki"
-(
-    cd "$pki" &&
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=reef-test-ca &&
-        openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
-        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext &&
-        openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext &&
-        htpasswd -Bbn reef s3cret > htpasswd
-) > /dev/null 2>&1 || echo "not ok - test PKI and htpasswd"
+registry_test_pki "$pki" || echo "not ok - test PKI and htpasswd"
 plain_pid=$REGISTRY_PID
 REGISTRY_PID=
 registry_start "$D/reg2" 0 tls "$pki/srv.crt" "$pki/srv.key" htpasswd "$pki/htpasswd" > /dev/null 2>&1 ||

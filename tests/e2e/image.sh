@@ -161,15 +161,7 @@ t "prune keeps what images use" bash -c "'$REEF' image --data-dir '$D' prune && 
 
 # --- TLS with a test CA and htpasswd basic auth
 pki=$work/pki
-mkdir -p "$pki"
-(
-    cd "$pki" &&
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=reef-test-ca &&
-        openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
-        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext &&
-        openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext &&
-        htpasswd -Bbn reef s3cret > htpasswd
-) > /dev/null 2>&1 || echo "not ok - test PKI and htpasswd"
+registry_test_pki "$pki" || echo "not ok - test PKI and htpasswd"
 tls_pid=
 registry_stop_tls() { [ -n "$tls_pid" ] && kill "$tls_pid" 2> /dev/null && wait "$tls_pid" 2> /dev/null; }
 plain_pid=$REGISTRY_PID

@@ -5,6 +5,8 @@
 #       PORT 0 or absent picks a free port.
 #   registry_stop   stops it (also safe when it never started)
 #   registry_push OCI_LAYOUT NAME:TAG [skopeo options]   pushes one image with skopeo (plain HTTP)
+#   registry_test_pki DIR   a test CA (ca.crt), a certificate for 127.0.0.1 (srv.crt, srv.key)
+#       and an htpasswd file with user reef, password s3cret, in DIR
 registry_free_port() {
     local p
     for _ in $(seq 1 50); do
@@ -83,4 +85,16 @@ registry_push() {
     shift 2
     skopeo --insecure-policy copy -q --all --dest-tls-verify=false "$@" \
         "oci:$layout:latest" "docker://$REGISTRY_ADDR/$ref"
+}
+
+registry_test_pki() {
+    mkdir -p "$1" &&
+        (
+            cd "$1" &&
+                openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=reef-test-ca &&
+                openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
+                printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext &&
+                openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext &&
+                htpasswd -Bbn reef s3cret > htpasswd
+        ) > /dev/null 2>&1
 }
