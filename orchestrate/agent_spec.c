@@ -31,6 +31,40 @@ static bool jbool(const struct reef_json_doc *d, int from, const char *path, boo
     return b;
 }
 
+/* The pod's sysctls: the kubelet's safe set, namespaced (set in the pod's network or IPC
+ * namespace); any other is refused as the kubelet refuses it without --allowed-unsafe-sysctls. */
+static int pod_sysctls(const struct reef_json_doc *d, int psc, struct reef_ctr_config *cfg,
+                       struct reef_err *err)
+{
+    static const char *const safe[] = {
+        "kernel.shm_rmid_forced",        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",       "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",   "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",  "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem",             "net.ipv4.tcp_wmem",
+    };
+    struct reef_json_iter it = reef_json_iter(d, reef_json_member(d, psc, "sysctls"));
+    while (reef_json_next(d, &it)) {
+        char name[128], value[256];
+        jstr(d, it.val, "name", name, sizeof(name));
+        jstr(d, it.val, "value", value, sizeof(value));
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]) && !ok; i++)
+            ok = strcmp(name, safe[i]) == 0;
+        if (!ok)
+            return reef_err_set(err, -EPERM, "forbidden sysctl: \"%s\" not allowlisted", name);
+        char **nv = realloc(cfg->sysctls, (cfg->nsysctls + 2) * sizeof(*nv));
+        if (!nv)
+            return reef_err_set(err, -ENOMEM, "out of memory");
+        cfg->sysctls = nv;
+        if (asprintf(&nv[cfg->nsysctls], "%s=%s", name, value) < 0)
+            return reef_err_set(err, -ENOMEM, "out of memory");
+        nv[++cfg->nsysctls] = NULL;
+    }
+    return 0;
+}
+
 static int strv_add_gid(char ***v, size_t *n, int64_t gid, struct reef_err *err)
 {
     if (gid < 0 || gid > 0xfffffffeLL)
@@ -577,6 +611,8 @@ int reef__agent_ctr_config(struct agent_pod *p, struct agent_ctr *c, const struc
     while (r == 0 && reef_json_next(d, &gi))
         if (reef_json_get_int(d, gi.val, &g, NULL) == 0)
             r = strv_add_gid(&cfg->groups_add, &cfg->ngroups_add, g, err);
+    if (r == 0)
+        r = pod_sysctls(d, psc, cfg, err);
     cfg->hostname = strdup(host);
     cfg->tty = jbool(d, spec, "tty", false);
     cfg->interactive = jbool(d, spec, "stdin", false);

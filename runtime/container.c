@@ -427,6 +427,29 @@ static void close_joins(int fds[3])
             close(fds[i]);
 }
 
+/* In the child: "net.ipv4.ip_unprivileged_port_start=0" into /proc/sys/net/ipv4/...; the host's
+ * /proc still, whose sys files answer for the writer's own namespaces. */
+static void write_sysctl(const char *kv, int errfd)
+{
+    char path[300] = "/proc/sys/", msg[400];
+    const char *eq = strchr(kv, '=');
+    size_t n = eq ? (size_t)(eq - kv) : 0, at = strlen(path);
+    if (!n || at + n >= sizeof(path) || memchr(kv, '/', n)) {
+        snprintf(msg, sizeof(msg), "sysctl \"%.200s\": expected name=value", kv);
+        child_fail(errfd, REEF_EXIT_RUNTIME, EINVAL, msg);
+    }
+    for (size_t i = 0; i < n; i++)
+        path[at + i] = kv[i] == '.' ? '/' : kv[i];
+    path[at + n] = '\0';
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    const char *v = eq + 1;
+    if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v)) {
+        snprintf(msg, sizeof(msg), "set sysctl %.*s", (int)n, kv);
+        child_fail_errno(errfd, msg);
+    }
+    close(fd);
+}
+
 /* Opens the namespace files to join (fds[i] -1 when none), checking here, where the error can
  * name the file, that each is a namespace of the right kind. */
 static int open_joins(const struct reef_container_spec *s, int fds[3], struct reef_err *err)
@@ -541,6 +564,8 @@ int reef_container_spawn(const struct reef_container_spec *s, pid_t *pid_out, in
             child_fail_errno(errp[1], "unshare cgroup namespace");
         if (s->hostname && own_uts && sethostname(s->hostname, strlen(s->hostname)) < 0)
             child_fail_errno(errp[1], "sethostname");
+        for (char *const *sc = s->sysctls; sc && *sc; sc++)
+            write_sysctl(*sc, errp[1]);
         if (s->rootfs && reef_rootfs_enter(s->rootfs, &cerr) < 0)
             child_fail_err(errp[1], &cerr);
         finish(&s->proc, errp[1]);

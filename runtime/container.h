@@ -72,6 +72,10 @@ struct reef_container_spec {
      * of new namespaces: NULL or "" for none. The matching CLONE_NEW* flag must not be set.
      * Not with CLONE_NEWUSER (a child in a new user namespace may not join the host's). */
     const char *join_net, *join_ipc, *join_uts;
+    /* "name=value" kernel parameters written under /proc/sys in the container's namespaces
+     * (joined or new) before its root is built: the namespaced ones a pod may set
+     * (net.ipv4.ip_unprivileged_port_start=0, ...). NULL-terminated, or NULL. */
+    char *const *sysctls;
     /* With CLONE_NEWUSER: the mappings written for the child ("0 100000 65536"). */
     const char *uid_map, *gid_map;
     /* Called in the parent after clone, before the child does anything: put pid in its cgroup.

@@ -490,6 +490,7 @@ int reef_ctr_config_to_json(const struct reef_ctr_config *c, struct reef_buf *ou
     reef_json_put_str(&w, c->utsns ? c->utsns : "");
     put_strs(&w, "labels", c->labels, c->nlabels);
     put_strs(&w, "groupsAdd", c->groups_add, c->ngroups_add);
+    put_strs(&w, "sysctls", c->sysctls, c->nsysctls);
     reef_json_key(&w, "noEtcFiles");
     reef_json_put_bool(&w, c->no_etc_files);
     reef_json_end_object(&w);
@@ -598,6 +599,7 @@ void reef_ctr_config_free(struct reef_ctr_config *c)
     free(c->utsns);
     free_strs(c->labels, c->nlabels);
     free_strs(c->groups_add, c->ngroups_add);
+    free_strs(c->sysctls, c->nsysctls);
     memset(c, 0, sizeof(*c));
 }
 
@@ -678,6 +680,7 @@ int reef_ctr_config_from_json(const char *json, size_t len, struct reef_ctr_conf
     c->utsns = get_str(&j, o, "utsns");
     c->labels = get_strs(&j, o, "labels", &c->nlabels);
     c->groups_add = get_strs(&j, o, "groupsAdd", &c->ngroups_add);
+    c->sysctls = get_strs(&j, o, "sysctls", &c->nsysctls);
     c->no_etc_files = get_bool(&j, o, "noEtcFiles");
     reef_json_doc_free(&d);
     if (j.r < 0) {

@@ -79,6 +79,9 @@ struct reef_ctr_config {
      * and fsGroup), as decimal strings. */
     char **groups_add;
     size_t ngroups_add;
+    /* "name=value" kernel parameters set in the container's namespaces (a pod's sysctls) */
+    char **sysctls;
+    size_t nsysctls;
     /* Do not write and bind /etc/hosts, /etc/hostname and /etc/resolv.conf: the caller provides
      * its own as volumes (the node agent's per-pod files). */
     bool no_etc_files;

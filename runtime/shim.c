@@ -428,6 +428,7 @@ static int start_container(struct shim *s, int *exit_code, struct reef_err *err)
                        (s->cfg.userns ? CLONE_NEWUSER : 0),
         .join_net = s->cfg.netns,
         .join_ipc = s->cfg.host_ipc ? NULL : s->cfg.ipcns,
+        .sysctls = s->cfg.sysctls,
         .join_uts = s->cfg.utsns,
         .uid_map = s->cfg.userns ? userns_map : NULL,
         .gid_map = s->cfg.userns ? userns_map : NULL,

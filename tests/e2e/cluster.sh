@@ -550,8 +550,25 @@ metadata: {name: sharedpid}
 spec:
   shareProcessNamespace: true
   containers: [{name: app, image: $R/busybox:latest, command: ["sleep", "1000"]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tuned}
+spec:
+  restartPolicy: Never
+  securityContext:
+    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "0"}, {name: net.ipv4.tcp_keepalive_time, value: "600"}]
+  containers:
+  - {name: app, image: $R/busybox:latest, command: ["cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start", "/proc/sys/net/ipv4/tcp_keepalive_time"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unsafe}
+spec:
+  securityContext: {sysctls: [{name: kernel.msgmax, value: "65536"}]}
+  containers: [{name: app, image: $R/busybox:latest, command: ["sleep", "1000"]}]
 EOF
-t "pods asking for the host's PID and IPC namespaces, and for a shared one" K apply -f hostns.yaml
+t "pods asking for the host's PID and IPC namespaces, a shared one, and sysctls" K apply -f hostns.yaml
 hostns_done() { [ "$(K get pod hostns -o jsonpath='{.status.phase}')" = Succeeded ]; }
 t "it runs" until_ok 30 hostns_done
 hostns_same() {
@@ -566,6 +583,15 @@ sharedpid_refused() {
         grep -q 'shareProcessNamespace: reef gives each container a PID namespace of its own'
 }
 t "shareProcessNamespace is refused, saying so" until_ok 20 sharedpid_refused
+tuned_done() { [ "$(K get pod tuned -o jsonpath='{.status.phase}')" = Succeeded ]; }
+t "a pod with safe sysctls runs" until_ok 30 tuned_done
+t "they are set in its network namespace" sh -c \
+    "$(declare -f K); KUBECTL='$KUBECTL' KCFG='$KCFG' D='$D'; test \"\$(K logs tuned | tr '\n' ' ')\" = '0 600 '"
+unsafe_refused() {
+    K get pod unsafe -o jsonpath='{.status.containerStatuses[0].state.waiting.message}' |
+        grep -q 'forbidden sysctl: "kernel.msgmax" not allowlisted'
+}
+t "an unsafe sysctl is refused as the kubelet refuses it" until_ok 20 unsafe_refused
 t "delete them" K delete -f hostns.yaml --wait=true --timeout=60s
 
 # ---- postStart hooks ----

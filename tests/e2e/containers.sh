@@ -103,7 +103,7 @@ t "/etc/hosts and resolv.conf" sh -c '"$REEF" run --rm "$0" sh -c "grep -q local
 t "/etc/hostname and /etc/hosts name the host" out_is "box2 127.0.1.1 box2" run --hostname box2 "$BB" sh -c 'echo $(cat /etc/hostname) $(grep 127.0.1.1 /etc/hosts)'
 t "a container's config has no pod namespaces or labels of its own" sh -c '
     id=$("$REEF" run -d "$0" true); c="$REEF_DATA_DIR/containers/$id/config.json"
-    grep -q "\"netns\":\"\",\"ipcns\":\"\",\"utsns\":\"\",\"labels\":\[\],\"groupsAdd\":\[\],\"noEtcFiles\":false" "$c"
+    grep -q "\"netns\":\"\",\"ipcns\":\"\",\"utsns\":\"\",\"labels\":\[\],\"groupsAdd\":\[\],\"sysctls\":\[\],\"noEtcFiles\":false" "$c"
     r=$?; "$REEF" rm -f "$id" > /dev/null; exit $r' "$BB"
 t "a configuration from before pods still loads and runs" sh -c '
     rm -f "$1/vol/runs"
