@@ -294,46 +294,13 @@ static void strip_ref(struct reef_apiserver *a, const struct reef__api_res *r, c
     reef_store_result_free(&res);
 }
 
-/* Background or Foreground cascade: every dependent of uid is deleted, except one that another
- * solid owner keeps: that one only loses its reference to uid. Under a foreground deletion, a
- * dependent with dependents of its own is deleted in the foreground too, so the chain of
- * blockOwnerDeletion holds (as the garbage collector does). */
-static void delete_dependents(struct reef_apiserver *a, const char *ns, const char *uid,
-                              bool foreground, int depth)
-{
-    if (depth > MAX_DEPTH || !uid || !uid[0])
-        return;
-    for (size_t i = 0; i < reef__api_nresources; i++) {
-        const struct reef__api_res *r = &reef__api_resources[i];
-        if (!r->namespaced)
-            continue;
-        struct ns_collect nc = {0};
-        owned_by(a, r, ns, uid, &nc);
-        for (size_t j = 0; j < nc.n; j++) {
-            int64_t rev;
-            struct reef__jv *dep = load(a, r->store_key, ns, nc.items[j].name, &rev);
-            if (!dep)
-                continue;
-            if (solid_owner(a, ns, dep, uid)) {
-                strip_ref(a, r, ns, nc.items[j].name, dep, rev, uid);
-                reef__jv_free(dep);
-                continue;
-            }
-            enum policy pol = POL_BACKGROUND;
-            const char *duid = uid_of(dep);
-            if (foreground && strcmp(r->plural, "pods") != 0 && duid && has_dependents(a, ns, duid))
-                pol = POL_FOREGROUND;
-            reef__jv_free(dep);
-            struct reef_store_result res = {0};
-            delete_object(a, r, ns, nc.items[j].name, 0, -1, pol, depth + 1, &res, NULL);
-            reef_store_result_free(&res);
-        }
-        free(nc.items);
-    }
-}
-
-/* Orphan: the dependents of uid lose their ownerReference to it. */
-static void orphan_dependents(struct reef_apiserver *a, const char *ns, const char *uid)
+/* Calls fn for every object in ns (of every namespaced resource) with an ownerReference to uid,
+ * loaded with its revision; fn takes dep. */
+static void each_dependent(struct reef_apiserver *a, const char *ns, const char *uid,
+                           void (*fn)(struct reef_apiserver *a, const struct reef__api_res *r,
+                                      const char *ns, const char *name, struct reef__jv *dep,
+                                      int64_t rev, const char *uid, void *ud),
+                           void *ud)
 {
     if (!uid || !uid[0])
         return;
@@ -347,11 +314,62 @@ static void orphan_dependents(struct reef_apiserver *a, const char *ns, const ch
             int64_t rev;
             struct reef__jv *dep = load(a, r->store_key, ns, nc.items[j].name, &rev);
             if (dep)
-                strip_ref(a, r, ns, nc.items[j].name, dep, rev, uid);
-            reef__jv_free(dep);
+                fn(a, r, ns, nc.items[j].name, dep, rev, uid, ud);
         }
         free(nc.items);
     }
+}
+
+struct cascade {
+    bool foreground;
+    int depth;
+};
+
+/* One dependent of a Background or Foreground deletion: deleted, unless another solid owner
+ * keeps it (then it only loses its reference to uid). Under a foreground deletion, a dependent
+ * with dependents of its own is deleted in the foreground too, so the chain of
+ * blockOwnerDeletion holds (as the garbage collector does). */
+static void cascade_one(struct reef_apiserver *a, const struct reef__api_res *r, const char *ns,
+                        const char *name, struct reef__jv *dep, int64_t rev, const char *uid,
+                        void *ud)
+{
+    const struct cascade *c = ud;
+    if (solid_owner(a, ns, dep, uid)) {
+        strip_ref(a, r, ns, name, dep, rev, uid);
+        reef__jv_free(dep);
+        return;
+    }
+    enum policy pol = POL_BACKGROUND;
+    const char *duid = uid_of(dep);
+    if (c->foreground && strcmp(r->plural, "pods") != 0 && duid && has_dependents(a, ns, duid))
+        pol = POL_FOREGROUND;
+    reef__jv_free(dep);
+    struct reef_store_result res = {0};
+    delete_object(a, r, ns, name, 0, -1, pol, c->depth + 1, &res, NULL);
+    reef_store_result_free(&res);
+}
+
+static void delete_dependents(struct reef_apiserver *a, const char *ns, const char *uid,
+                              bool foreground, int depth)
+{
+    struct cascade c = {foreground, depth};
+    if (depth <= MAX_DEPTH)
+        each_dependent(a, ns, uid, cascade_one, &c);
+}
+
+/* Orphan: a dependent of uid loses its ownerReference to it. */
+static void orphan_one(struct reef_apiserver *a, const struct reef__api_res *r, const char *ns,
+                       const char *name, struct reef__jv *dep, int64_t rev, const char *uid,
+                       void *ud)
+{
+    (void)ud;
+    strip_ref(a, r, ns, name, dep, rev, uid);
+    reef__jv_free(dep);
+}
+
+static void orphan_dependents(struct reef_apiserver *a, const char *ns, const char *uid)
+{
+    each_dependent(a, ns, uid, orphan_one, NULL);
 }
 
 /* ---- finalizers ---- */
