@@ -255,6 +255,8 @@ int reef__api_strict(const struct reef__api_res *r, const struct reef__jv *obj,
  * (NULL when absent or not a string). The setters replace the member; 0 or -ENOMEM. */
 struct reef__jv *reef__api_jv_obj(struct reef__jv *o, const char *key);
 const char *reef__api_jv_str(const struct reef__jv *o, const char *key);
+/* v as a whole number in int64 range (false when it is not one). */
+bool reef__api_jv_int(const struct reef__jv *v, int64_t *out);
 int reef__api_jv_set_str(struct reef__jv *o, const char *key, const char *val);
 int reef__api_jv_set_int(struct reef__jv *o, const char *key, int64_t val);
 /* Protobuf bodies (apiserver_proto.c): the k8s protobuf envelope of an object of kind as compact

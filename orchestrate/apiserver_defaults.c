@@ -87,17 +87,6 @@ static struct reef__jv *item_obj(const struct reef__jv *a, size_t i)
     return a->items[i]->kind == REEF_JSON_OBJECT ? a->items[i] : NULL;
 }
 
-static bool get_int(const struct reef__jv *v, int64_t *out)
-{
-    if (!v || v->kind != REEF_JSON_NUMBER)
-        return false;
-    long long x;
-    if (reef_str_to_ll(v->s.p, INT64_MIN, INT64_MAX, &x) < 0)
-        return false;
-    *out = x;
-    return true;
-}
-
 /* ---- defaults ---- */
 
 /* SetDefaults_HTTPGetAction. */
@@ -483,7 +472,7 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
             }
         }
         int64_t given;
-        if (get_int(member(p, "nodePort"), &given)) {
+        if (reef__api_jv_int(member(p, "nodePort"), &given)) {
             if (given < 30000 || given > 32767 || bit(al->ports, (unsigned)(given - 30000))) {
                 r = reef_err_set(err, -EINVAL, "spec.ports[%zu].nodePort: Invalid value: %lld: %s",
                                  i, (long long)given,
@@ -500,12 +489,12 @@ static int default_service(struct reef_apiserver *a, struct reef__jv *obj,
             continue;
         /* keep the node port the same port had before */
         int64_t pn, on, onp;
-        bool have = get_int(port, &pn);
+        bool have = reef__api_jv_int(port, &pn);
         for (size_t j = 0; have && oports && oports->kind == REEF_JSON_ARRAY && j < oports->len;
              j++) {
             const struct reef__jv *op = oports->items[j];
-            if (get_int(member(op, "port"), &on) && on == pn &&
-                get_int(member(op, "nodePort"), &onp)) {
+            if (reef__api_jv_int(member(op, "port"), &on) && on == pn &&
+                reef__api_jv_int(member(op, "nodePort"), &onp)) {
                 if (reef__api_jv_set_int(p, "nodePort", onp) < 0) {
                     r = -ENOMEM;
                     goto out;

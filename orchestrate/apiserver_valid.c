@@ -55,7 +55,7 @@ static struct reef__jv *member(const struct reef__jv *o, const char *key)
     return o && o->kind == REEF_JSON_OBJECT ? reef__jv_get(o, key) : NULL;
 }
 
-static bool get_int(const struct reef__jv *v, int64_t *out)
+bool reef__api_jv_int(const struct reef__jv *v, int64_t *out)
 {
     if (!v || v->kind != REEF_JSON_NUMBER)
         return false;
@@ -177,7 +177,7 @@ static void validate_containers(struct verrs *e, const struct reef__jv *spec, co
 static void validate_replicas(struct verrs *e, const struct reef__jv *spec)
 {
     int64_t n;
-    if (get_int(member(spec, "replicas"), &n) && n < 0)
+    if (reef__api_jv_int(member(spec, "replicas"), &n) && n < 0)
         verr(e, "FieldValueInvalid", "spec.replicas",
              "Invalid value: %lld: must be greater than or equal to 0", (long long)n);
 }
@@ -338,7 +338,7 @@ int reef__api_validate(const struct reef__api_res *r, const struct reef__jv *obj
             int64_t p;
             char f[64];
             snprintf(f, sizeof(f), "spec.ports[%zu].port", i);
-            if (!get_int(member(ports->items[i], "port"), &p))
+            if (!reef__api_jv_int(member(ports->items[i], "port"), &p))
                 verr(&e, "FieldValueRequired", f, "Required value");
             else if (p < 1 || p > 65535)
                 verr(&e, "FieldValueInvalid", f,
