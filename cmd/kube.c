@@ -813,6 +813,17 @@ REEF_COMMAND(reef_cmd_scale);
 
 /* ---- flag values as Go's flag package reads them ---- */
 
+int reef_kube_timeout_flag(const char *arg, int64_t *ms)
+{
+    if (reef_kube_parse_duration(arg, ms) == 0)
+        return 0;
+    fprintf(stderr,
+            "error: invalid argument \"%s\" for \"--timeout\" flag: time: invalid duration "
+            "\"%s\"\n",
+            arg, arg);
+    return 1;
+}
+
 int reef_kube_parse_duration(const char *s, int64_t *ms)
 {
     static const struct {

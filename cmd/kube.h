@@ -75,6 +75,8 @@ void reef_kube_print_status_from(const struct reef_http_result *res, const char 
 /* A Go duration ("1m30s", "500ms", "0") in milliseconds, rounded up; -EINVAL when malformed,
  * -ERANGE when too long. */
 int reef_kube_parse_duration(const char *s, int64_t *ms);
+/* --timeout's value parsed as kubectl does (0 when good); else kubectl's error printed, 1. */
+int reef_kube_timeout_flag(const char *arg, int64_t *ms);
 /* A Go boolean flag value ("true", "1", "F", ...); -EINVAL otherwise. */
 int reef_kube_parse_bool(const char *s, bool *out);
 /* Prints "error: MESSAGE" to stderr and returns 1. */

@@ -579,13 +579,8 @@ static int parse(const struct reef_cmd *cmd, int argc, char **argv, struct cmdli
                         optarg, optarg);
                 return 1;
             }
-            if (c == O_TIMEOUT && reef_kube_parse_duration(optarg, &cl->timeout_ms) < 0) {
-                fprintf(stderr,
-                        "error: invalid argument \"%s\" for \"--timeout\" flag: time: invalid "
-                        "duration \"%s\"\n",
-                        optarg, optarg);
+            if (c == O_TIMEOUT && reef_kube_timeout_flag(optarg, &cl->timeout_ms))
                 return 1;
-            }
             break;
         default:
             return REEF_EXIT_USAGE;

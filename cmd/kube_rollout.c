@@ -873,13 +873,8 @@ static int run_rollout(int argc, char **argv)
                 o.watch = true;
             break;
         case O_TIMEOUT:
-            if (reef_kube_parse_duration(optarg, &o.timeout_ms) < 0) {
-                fprintf(stderr,
-                        "error: invalid argument \"%s\" for \"--timeout\" flag: time: invalid "
-                        "duration \"%s\"\n",
-                        optarg, optarg);
+            if (reef_kube_timeout_flag(optarg, &o.timeout_ms))
                 return 1;
-            }
             break;
         case O_REVISION:
         case O_TO_REVISION:
