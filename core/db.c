@@ -1,5 +1,6 @@
 #include "core/db.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -728,6 +729,28 @@ int reef_db_checkpoint(struct reef_db *db, bool truncate, int *log, int *done, s
         *log = l;
     if (done)
         *done = d;
+    return 0;
+}
+
+int reef_db_sync(struct reef_db *db, struct reef_err *err)
+{
+    if (db->mem)
+        return 0;
+    /* The WAL's own file handle: syncing it through SQLite keeps SQLite's view of the file (and
+     * its directory sync on first use) in one place. */
+    sqlite3_file *f = NULL;
+    int rc = sqlite3_file_control(db->h, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+    if (rc != SQLITE_OK)
+        return reef_db_error(db, rc, err, "sync");
+    if (!f || !f->pMethods)
+        return 0;
+    errno = 0;
+    rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK) {
+        int sys = errno;
+        return reef_err_set(err, sys > 0 ? -sys : reef_db_errno(rc), "db: sync %s-wal: %s",
+                            db->path, sys > 0 ? strerror(sys) : sqlite3_errstr(rc));
+    }
     return 0;
 }
 

@@ -167,6 +167,12 @@ int reef_db_migrate(struct reef_db *db, const char *const *scripts, size_t n, in
  * frame count and how many were checkpointed. No-op for in-memory databases. */
 int reef_db_checkpoint(struct reef_db *db, bool truncate, int *log, int *done,
                        struct reef_err *err);
+/* Makes every transaction committed so far durable: one fdatasync of the WAL. With
+ * REEF_DB_SYNC_NORMAL, commits reach the operating system but not the disk; a caller that
+ * commits several transactions and then calls this gets them all on disk for the price of one
+ * sync (group commit). No-op for in-memory databases and when no WAL is open yet. -EIO (and the
+ * like) when the sync fails: then what reached the disk is unknown. */
+int reef_db_sync(struct reef_db *db, struct reef_err *err);
 /* Frees up to pages free pages (0: all) at the end of the file. The file itself shrinks once the
  * change reaches it (at the next checkpoint in WAL mode). */
 int reef_db_vacuum_incremental(struct reef_db *db, int pages, struct reef_err *err);
