@@ -236,6 +236,7 @@ static int load_state(struct reef_store *s, struct reef_err *err)
     if (compact > rev)
         rev = compact;
     s->rev = rev;
+    s->visible_rev = rev;
     s->ceiling = rev;
     s->compact_rev = compact;
     s->ring_floor = rev;
@@ -272,7 +273,9 @@ int reef_store_open(const char *path, const struct reef_store_opts *opts, struct
         free(s);
         return reef_err_set(err, -ENOMEM, "store: out of memory");
     }
-    struct reef_db_opts dbo = {.sync = REEF_DB_SYNC_FULL};
+    /* Group commit: SQLite's NORMAL level commits to the WAL without a sync (the WAL is still
+     * synced before every checkpoint), and reef_store_sync syncs it for a whole batch. */
+    struct reef_db_opts dbo = {.sync = s->o.group_commit ? REEF_DB_SYNC_NORMAL : REEF_DB_SYNC_FULL};
     int r = reef_db_open(path, &dbo, &s->db, err);
     if (r == 0)
         r = reef_db_migrate(s->db, schema, REEF_ARRAY_LEN(schema), NULL, err);
@@ -300,10 +303,12 @@ void reef_store_close(struct reef_store *s)
     if (s->ceiling != s->rev && reef_db_begin(s->db, &err) == 0) {
         if (reef__store_put_meta(s, "ceiling", s->rev, &err) == 0 &&
             reef_db_commit(s->db, &err) == 0)
-            s->st.commits++;
+            reef__store_committed(s);
         else
             reef_db_rollback(s->db);
     }
+    if (s->unsynced && !s->failed && reef_db_sync(s->db, &err) < 0)
+        LOG_ERROR("store", "close: %s", err.msg);
     reef__store_watch_free_all(s);
     reef__store_ring_free(s);
     reef__store_overlay_clear(s);
@@ -313,6 +318,41 @@ void reef_store_close(struct reef_store *s)
     free(s->pending);
     reef_db_close(s->db);
     free(s);
+}
+
+void reef__store_committed(struct reef_store *s)
+{
+    s->st.commits++;
+    if (s->o.group_commit && !s->mem)
+        s->unsynced = true;
+}
+
+bool reef_store_unsynced(const struct reef_store *s)
+{
+    return s->unsynced || s->visible_rev != s->rev;
+}
+
+int reef_store_sync(struct reef_store *s, struct reef_err *err)
+{
+    if (s->failed)
+        return reef_err_set(err, s->failed, "%s", s->failed_msg);
+    if (s->unsynced) {
+        int r = reef_db_sync(s->db, err);
+        if (r < 0) {
+            s->failed = r;
+            snprintf(s->failed_msg, sizeof(s->failed_msg),
+                     "store: writes since the last sync may be lost: %.100s",
+                     err ? err->msg : strerror(-r));
+            return reef_err_set(err, r, "%s", s->failed_msg);
+        }
+        s->unsynced = false;
+        s->st.syncs++;
+    }
+    if (s->visible_rev != s->rev) {
+        s->visible_rev = s->rev;
+        reef__store_deliver(s);
+    }
+    return 0;
 }
 
 int64_t reef_store_rev(const struct reef_store *s)
@@ -657,7 +697,7 @@ static int write_heartbeat(struct reef_store *s, struct applying *a, struct reef
             reef_db_rollback(s->db);
             return r;
         }
-        s->st.commits++;
+        reef__store_committed(s);
     }
     if (s->npending == s->pending_cap) {
         size_t cap = s->pending_cap ? s->pending_cap * 2 : 256;
@@ -699,6 +739,9 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
     if (reef__store_time(cmd->timestamp_ms, created) < 0)
         return reef_err_set(err, -EINVAL, "store: bad timestamp %lld",
                             (long long)cmd->timestamp_ms);
+
+    if (s->failed)
+        return reef_err_set(err, s->failed, "%s", s->failed_msg);
 
     char key[3 * (REEF_STORE_MAX_NAME + 1)];
     size_t kl = reef__store_key(key, cmd->resource, ns, cmd->name);
@@ -806,7 +849,7 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
     } else {
         r = reef_db_txn(s->db, write_durable, &a, err);
         if (r == 0) {
-            s->st.commits++;
+            reef__store_committed(s);
             /* The row now holds the newest state; pending heartbeat changes of this object
              * still reach the change log at the next flush. */
             overlay_remove(s, key, kl);
@@ -817,11 +860,13 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
     if (a.new_ceiling)
         s->ceiling = a.new_ceiling;
     s->rev = a.rev;
+    if (!s->unsynced)
+        s->visible_rev = s->rev; /* nothing waits for a sync: the event may go out now */
     if (res) {
         res->rev = a.rev;
         res->len = out.len;
         res->object = reef_buf_steal(&out);
-        res->durable = !heartbeat;
+        res->durable = !heartbeat && !s->unsynced;
     }
     if (reef__store_publish(s, e) < 0)
         /* The write stands; watchers of this resource miss one event. Only memory exhaustion

@@ -45,6 +45,10 @@ struct reef_store_opts {
     size_t ring_size;            /* recent events kept in memory for watches; 0: 4096 */
     int64_t rev_block;           /* revisions reserved per durable ceiling write; 0: 1000 */
     size_t max_pending;          /* heartbeat events held before a forced flush; 0: 10,000 */
+    /* Group commit: writes are committed without a disk sync, and reef_store_sync makes
+     * everything committed so far durable with one. Until then the new revisions are held back
+     * from watchers (see reef_store_sync). false: every write is synced before apply returns. */
+    bool group_commit;
 };
 
 /* Opens (creating when missing) the store at path; NULL or ":memory:" gives a private in-memory
@@ -95,7 +99,8 @@ struct reef_store_result {
     char *object; /* the object as stored (delete: its last state with the delete's revision);
                      malloc'd, NUL-terminated, freed by reef_store_result_free */
     size_t len;
-    bool durable;   /* on disk already; false for a heartbeat held in memory until a flush */
+    bool durable;   /* on disk already; false for a heartbeat held in memory until a flush,
+                       and with group_commit for every write until reef_store_sync */
     bool unchanged; /* an update that changed nothing: no revision consumed, no event */
 };
 void reef_store_result_free(struct reef_store_result *r);
@@ -203,6 +208,22 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
  * callback, its own included). NULL is ignored. */
 void reef_store_unwatch(struct reef_store_watch *w);
 
+/* ---- group commit ----
+ * With opts.group_commit, reef_store_apply commits to SQLite without syncing, so a loop iteration's
+ * writes share one disk sync. Until reef_store_sync: watchers get no event above the last synced
+ * revision (replays stop there too, and a watch "from now" starts there), while get and list
+ * already see the writes. The caller must therefore hold back everything it would show outside
+ * the process (API responses) until reef_store_sync returns, and call it soon after writing:
+ * the API server does both once per loop iteration. */
+
+/* Whether writes wait for reef_store_sync (always false without group_commit). */
+bool reef_store_unsynced(const struct reef_store *s);
+/* Syncs what was committed (one fdatasync of the WAL), then delivers the events held back. A
+ * failed sync leaves it unknown what reached the disk: the store refuses every later write
+ * (-EIO and the like, naming the first failure) until it is reopened, which recovers whatever
+ * the disk kept. */
+int reef_store_sync(struct reef_store *s, struct reef_err *err);
+
 /* ---- maintenance ---- */
 
 /* Writes pending heartbeats in one transaction now. */
@@ -220,7 +241,8 @@ int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
 int reef_store_tick(struct reef_store *s, int64_t now_ms, int64_t *next_ms, struct reef_err *err);
 
 struct reef_store_stats {
-    uint64_t commits;    /* write transactions committed to disk */
+    uint64_t commits;    /* write transactions committed */
+    uint64_t syncs;      /* group commit: disk syncs by reef_store_sync */
     uint64_t flushes;    /* of which heartbeat flushes */
     uint64_t heartbeats; /* writes held in memory instead of committed at once */
     uint64_t pending;    /* heartbeat events not yet on disk */

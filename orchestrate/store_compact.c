@@ -33,7 +33,7 @@ int reef__store_flush(struct reef_store *s, struct reef_err *err)
     int r = reef_db_txn(s->db, flush_txn, s, err);
     if (r < 0)
         return reef_err_wrap(err, "store: flush heartbeats");
-    s->st.commits++;
+    reef__store_committed(s);
     s->st.flushes++;
     for (size_t i = 0; i < s->npending; i++)
         reef__sev_unref(s->pending[i]);
@@ -73,7 +73,7 @@ int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
             reef_db_rollback(s->db);
             return reef_err_wrap(err, "store: compact to %lld", (long long)target);
         }
-        s->st.commits++;
+        reef__store_committed(s);
         s->compact_rev = target;
         /* Freed pages go back to the file system: vacuum moves them to the end and cuts them
          * off; the checkpoint below carries that into the main file and empties the WAL. */

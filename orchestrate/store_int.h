@@ -62,6 +62,12 @@ struct reef_store {
     bool mem;
 
     int64_t rev;         /* last revision handed out */
+    /* Group commit: events above visible_rev wait for a sync; unsynced: commits since the last
+     * sync; failed: the sync that failed (every later write refused). */
+    int64_t visible_rev;
+    bool unsynced;
+    int failed;
+    char failed_msg[160];
     int64_t ceiling;     /* durable: no revision above it was ever handed out */
     int64_t compact_rev; /* change rows up to here are gone */
 
@@ -115,6 +121,8 @@ static inline struct reef__sev *reef__sev_ref(struct reef__sev *e)
     e->refs++;
     return e;
 }
+/* Counts a committed transaction; with group commit it now waits for reef_store_sync. */
+void reef__store_committed(struct reef_store *s);
 /* Writes the durable ceiling (inside the caller's transaction). */
 int reef__store_put_meta(struct reef_store *s, const char *key, int64_t v, struct reef_err *err);
 

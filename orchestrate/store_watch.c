@@ -149,7 +149,8 @@ void reef__store_deliver(struct reef_store *s)
     if (s->delivering)
         return; /* a callback wrote: the loop further up delivers the new event next */
     s->delivering = 1;
-    while (s->q_n) {
+    /* Events above visible_rev wait in the queue for reef_store_sync (group commit). */
+    while (s->q_n && s->q[s->q_head]->rev <= s->visible_rev) {
         struct reef__sev *e = s->q[s->q_head];
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_n--;
@@ -310,7 +311,12 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
                             (long long)from_rev, (long long)s->compact_rev);
     struct evs ev = {0};
     int r = 0;
-    if (from_rev && from_rev < s->rev) {
+    /* What a watcher may see ends at visible_rev: later events wait in the delivery queue for
+     * the sync (group commit) and reach this watcher from there. */
+    int64_t upto = s->visible_rev;
+    if (!from_rev)
+        from_rev = upto;
+    if (from_rev < upto) {
         /* Within the ring, the replay is a walk over memory. A store that has not yet
          * published anything since it opened has an empty ring and a floor at its revision. */
         if (from_rev >= s->ring_floor)
@@ -323,6 +329,8 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
             evs_free(&ev);
             return reef_err_wrap(err, "store: watch %s from %lld", resource, (long long)from_rev);
         }
+        while (ev.n && ev.v[ev.n - 1]->rev > upto)
+            reef__sev_unref(ev.v[--ev.n]);
     }
     struct reef_store_watch *w = calloc(1, sizeof(*w));
     struct reef__wlist *l = find_list(s, resource);
@@ -358,7 +366,7 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
     w->pred_arg = pred_arg;
     w->cb = cb;
     w->cb_arg = cb_arg;
-    w->rev = from_rev ? from_rev : s->rev;
+    w->rev = from_rev;
     w->list = l;
     w->prev = l->tail;
     if (l->tail)
@@ -370,9 +378,8 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
     s->nwatch++;
     *out = w;
 
-    /* Replay to this watcher only, then it follows live writes: everything up to s->rev was in
+    /* Replay to this watcher only, then it follows live writes: everything up to upto was in
      * the replay, so queued events at or below it are skipped by revision. */
-    int64_t upto = s->rev;
     s->delivering++;
     for (size_t i = 0; i < ev.n; i++)
         deliver_one(w, ev.v[i]);
