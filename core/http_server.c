@@ -99,6 +99,7 @@ void reef__http_on_timer(uv_timer_t *t)
 /* --- closing --- */
 
 static void srv_maybe_done(struct reef_http_server *s);
+static void drop_held(struct conn *c);
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -144,6 +145,7 @@ void reef__http_conn_close(struct conn *c)
     c->res = NULL;
     if (c->ws)
         reef__http_ws_conn_gone(c->ws); /* told and freed with the connection */
+    drop_held(c);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -201,6 +203,7 @@ struct out_write {
     struct conn *c;
     char *data;
     size_t len;
+    struct out_write *next; /* while held */
 };
 
 static void on_write(uv_write_t *req, int status)
@@ -231,7 +234,21 @@ static void on_write(uv_write_t *req, int status)
     conn_update_reading(c);
 }
 
-/* Queues data (owned: freed after the write) for the socket. */
+static int write_out(struct conn *c, struct out_write *w)
+{
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+    int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    if (r < 0) {
+        c->queued -= w->len;
+        free(w->data);
+        free(w);
+        reef__http_conn_close(c);
+        return -EPIPE;
+    }
+    return 0;
+}
+
+/* Queues data (owned: freed after the write) for the socket, or behind the barrier. */
 static int send_owned(struct conn *c, char *data, size_t len)
 {
     struct out_write *w = malloc(sizeof(*w));
@@ -243,16 +260,84 @@ static int send_owned(struct conn *c, char *data, size_t len)
     w->c = c;
     w->data = data;
     w->len = len;
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
-    int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
-    if (r < 0) {
-        free(data);
-        free(w);
-        reef__http_conn_close(c);
-        return -EPIPE;
-    }
+    w->next = NULL;
     c->queued += len;
+    struct reef_http_server *s = c->srv;
+    if (!s->hold)
+        return write_out(c, w);
+    if (c->held_tail)
+        c->held_tail->next = w;
+    else
+        c->held_head = w;
+    c->held_tail = w;
+    if (!c->held_listed) {
+        c->held_listed = true;
+        c->held_next = s->held_conns;
+        s->held_conns = c;
+    }
     return 0;
+}
+
+/* Drops a closing connection's held output and takes it off the server's list. */
+static void drop_held(struct conn *c)
+{
+    struct reef_http_server *s = c->srv;
+    if (c->held_listed) {
+        struct conn **pp = &s->held_conns;
+        while (*pp && *pp != c)
+            pp = &(*pp)->held_next;
+        if (*pp)
+            *pp = c->held_next;
+        c->held_listed = false;
+    }
+    while (c->held_head) {
+        struct out_write *w = c->held_head;
+        c->held_head = w->next;
+        c->queued -= w->len;
+        free(w->data);
+        free(w);
+    }
+    c->held_tail = NULL;
+}
+
+void reef_http_server_release(struct reef_http_server *s)
+{
+    while (s->held_conns) {
+        struct conn *c = s->held_conns;
+        s->held_conns = c->held_next;
+        c->held_listed = false;
+        struct out_write *w = c->held_head;
+        c->held_head = c->held_tail = NULL;
+        while (w) {
+            struct out_write *next = w->next;
+            if (c->closing) {
+                c->queued -= w->len;
+                free(w->data);
+                free(w);
+            } else {
+                write_out(c, w); /* on failure the connection closes; the rest is dropped */
+            }
+            w = next;
+        }
+    }
+}
+
+void reef_http_server_hold(struct reef_http_server *s, bool on)
+{
+    s->hold = on;
+    if (!on)
+        reef_http_server_release(s);
+}
+
+bool reef_http_server_held(const struct reef_http_server *s)
+{
+    return s->held_conns != NULL;
+}
+
+void reef_http_server_discard_held(struct reef_http_server *s)
+{
+    while (s->held_conns)
+        reef__http_conn_close(s->held_conns); /* drops its output and unlinks it */
 }
 
 int reef__http_flush_tls(struct conn *c)

@@ -97,6 +97,20 @@ void reef_http_server_shutdown(struct reef_http_server *s, unsigned grace_ms,
 /* Frees a server whose shutdown completed. */
 void reef_http_server_free(struct reef_http_server *s);
 
+/* Output barrier, for a caller that must not let a client hear of something before it is done
+ * (group commit: a write is answered only once it is on disk). While on, everything for the
+ * clients (responses, watch events, WebSocket frames, TLS records) is queued per connection, in
+ * order, instead of being written to the sockets. reef_http_server_release writes out what is
+ * queued and leaves the barrier as it is; turning it off releases too. In-process requests
+ * (reef_http_local_new) are not held. */
+void reef_http_server_hold(struct reef_http_server *s, bool on);
+void reef_http_server_release(struct reef_http_server *s);
+/* Whether output is queued behind the barrier. */
+bool reef_http_server_held(const struct reef_http_server *s);
+/* Closes every connection with held output, which is never written: for when what it says
+ * turned out not to be true (the disk refused the writes it reports). */
+void reef_http_server_discard_held(struct reef_http_server *s);
+
 /* --- the request --- */
 const char *reef_http_req_header(const struct reef_http_req *req, const char *name);
 /* Query parameter, percent-decoded into out; see reef_http_query_get. */

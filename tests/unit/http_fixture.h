@@ -271,6 +271,8 @@ static inline void head_hook(void *ud, struct reef_http_req *req, struct reef_ht
     }
 }
 
+static struct reef_http_server *fixture_srv; /* for the output barrier routes */
+
 static inline void handler(void *ud, struct reef_http_req *req, struct reef_http_res *res)
 {
     atomic_fetch_add(&handler_calls, 1);
@@ -324,6 +326,14 @@ static inline void handler(void *ud, struct reef_http_req *req, struct reef_http
         uv_timer_init(srv_loop, &hold_timer);
         hold_timer.data = res;
         uv_timer_start(&hold_timer, hold_fire, 300, 0);
+    } else if (strcmp(req->path, "/barrier-on") == 0) {
+        reef_http_server_hold(fixture_srv, true);
+        reef_http_res_send(res, 200, "text/plain", "on", 2);
+    } else if (strcmp(req->path, "/barrier-off") == 0) {
+        char b[16];
+        int n = snprintf(b, sizeof(b), "off %d", reef_http_server_held(fixture_srv));
+        reef_http_server_hold(fixture_srv, false);
+        reef_http_res_send(res, 200, "text/plain", b, (size_t)n);
     } else if (strcmp(req->path, "/slow") == 0) {
         struct slow *s = calloc(1, sizeof(*s));
         s->res = res;
@@ -401,6 +411,7 @@ static inline void *srv_main(void *arg)
         exit(1);
     }
     s->port = reef_http_server_port(s->s);
+    fixture_srv = s->s;
     (void)!write(s->ready[1], "x", 1);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     s->loop_close = uv_loop_close(&s->loop);
