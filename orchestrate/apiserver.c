@@ -610,6 +610,7 @@ void reef_apiserver_free(struct reef_apiserver *a)
     if (!a)
         return;
     reef__api_watches_end(a);
+    reef_apiserver_group_commit(a, NULL, NULL);
     while (a->node_handlers) {
         struct reef__api_node_handler *h = a->node_handlers;
         a->node_handlers = h->next;

@@ -65,6 +65,15 @@ void reef_apiserver_handle(void *ud, struct reef_http_req *req, struct reef_http
 void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_http_res *res);
 /* Watches open right now. */
 size_t reef_apiserver_watches(const struct reef_apiserver *a);
+/* Group commit, for a store opened with group_commit: http's output is held
+ * (reef_http_server_hold) and, once per loop iteration after its I/O, the store syncs every write
+ * of the iteration with one fdatasync and the held output is released; so no client hears of a
+ * write, or of anything that shows it, before it is on disk. When the sync fails, the
+ * connections with held output are closed instead (their answers may not be true) and the store
+ * refuses further writes. http NULL stops it (a last sync, then everything is released): do that
+ * before freeing http; reef_apiserver_free does it too. */
+int reef_apiserver_group_commit(struct reef_apiserver *a, struct reef_http_server *http,
+                                struct reef_err *err);
 
 /* ---- in-process calls: controllers, the scheduler and the embedded agent ---- */
 
@@ -132,6 +141,7 @@ struct reef__api_res {
 };
 
 struct reef__api_watch;
+struct reef__api_commit;
 struct reef__api_node_handler {
     struct reef__api_node_handler *next;
     reef_apiserver_pod_stream_fn fn;
@@ -150,6 +160,7 @@ struct reef_apiserver {
     bool stopping; /* after reef_apiserver_shutdown */
     struct reef__api_node_handler *node_handlers; /* singly linked */
     struct reef_apiserver_metrics metrics;        /* node == NULL: none */
+    struct reef__api_commit *commit;              /* group commit, when on */
 };
 
 /* One API request being answered. */
