@@ -4,7 +4,8 @@
 #   decision  the pure logic alone (filters, scores, accounting) on a cluster model;
 #   memory    the whole control loop through the in-process API on an in-memory store;
 #   disk      the same on an on-disk store: every Binding and every Scheduled event is its own
-#             fsync'd SQLite transaction; run twice, the second time with every core kept awake.
+#             SQLite transaction, fsync'd, then with group commit (one sync per loop iteration,
+#             as in `reef server`); run twice, the second time with every core kept awake.
 #
 # Usage: bench/scheduler.sh [PODS [NODES]]
 # Needs: make MODE=release build/libreef.a
@@ -34,7 +35,7 @@ echo "## idle machine"
 # (docs/STORE.md); keeping the cores out of idle (SCHED_IDLE loops yield to any real work) shows
 # what the writes themselves cost.
 echo "## every core kept awake (one SCHED_IDLE loop per cpu): disk only"
-rm -f "$tmp"/state.db*
+rm -f "$tmp"/state.db* "$tmp"/group.db*
 for _ in $(seq "$(nproc)"); do
     chrt --idle 0 sh -c 'while :; do :; done' &
     spin_pid="$spin_pid $!"
