@@ -332,6 +332,36 @@ static void route_resource(struct reef__api_call *c, const char *group, const ch
     dispatch(c);
 }
 
+/* The Prometheus text format, as kube-apiserver serves /metrics: the store's and the API
+ * server's own counters. */
+static void send_metrics(struct reef_apiserver *a, struct reef_http_res *res)
+{
+    struct reef_store_stats st;
+    reef_store_stats(a->store, &st);
+    static const struct {
+        const char *name, *type, *help;
+    } m[] = {
+        {"reef_store_revision", "gauge", "The store's last revision."},
+        {"reef_store_compacted_revision", "gauge", "Watches from below this revision expire."},
+        {"reef_store_commits_total", "counter", "Write transactions committed."},
+        {"reef_store_syncs_total", "counter",
+         "Disk syncs of the store's log, each making every write committed before it durable."},
+        {"reef_store_heartbeats_total", "counter", "Heartbeat writes held in memory."},
+        {"reef_store_heartbeats_pending", "gauge", "Heartbeat changes not yet on disk."},
+        {"reef_store_watchers", "gauge", "Watchers of the store, in-process ones included."},
+        {"reef_apiserver_watches", "gauge", "Watch requests open."},
+    };
+    const uint64_t v[] = {(uint64_t)st.rev, (uint64_t)st.compacted_rev, st.commits, st.syncs,
+                          st.heartbeats, st.pending, st.watchers, (uint64_t)a->nwatches};
+    struct reef_buf b;
+    reef_buf_init(&b);
+    for (size_t i = 0; i < REEF_ARRAY_LEN(m); i++)
+        reef_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
+                        m[i].name, m[i].type, m[i].name, (unsigned long long)v[i]);
+    reef_http_res_send(res, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    reef_buf_free(&b);
+}
+
 static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct reef_http_res *res,
                    const struct reef_apiserver_user *local)
 {
@@ -339,7 +369,12 @@ static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct r
     struct reef__api_call *c = &call;
     const char *p = req->path;
     if (strcmp(p, "/healthz") == 0 || strcmp(p, "/readyz") == 0 || strcmp(p, "/livez") == 0) {
-        reef_http_res_send(res, 200, "text/plain", "ok", 2);
+        /* A store that can no longer write is not healthy: a restart recovers it. */
+        const char *failed = reef_store_failure(a->store);
+        if (failed)
+            reef_http_res_send(res, 500, "text/plain", failed, strlen(failed));
+        else
+            reef_http_res_send(res, 200, "text/plain", "ok", 2);
         return;
     }
     if (local)
@@ -365,6 +400,8 @@ static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct r
     }
     if (strcmp(p, "/version") == 0 || strcmp(p, "/version/") == 0)
         return send_version(res);
+    if (strcmp(p, "/metrics") == 0)
+        return send_metrics(a, res);
     if (strcmp(p, "/openapi/v2") == 0) {
         reef_http_res_send(res, 200, "application/octet-stream", NULL, 0);
         return;

@@ -355,6 +355,11 @@ int reef_store_sync(struct reef_store *s, struct reef_err *err)
     return 0;
 }
 
+const char *reef_store_failure(const struct reef_store *s)
+{
+    return s->failed ? s->failed_msg : NULL;
+}
+
 int64_t reef_store_rev(const struct reef_store *s)
 {
     return s->rev;

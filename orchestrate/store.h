@@ -223,6 +223,8 @@ bool reef_store_unsynced(const struct reef_store *s);
  * (-EIO and the like, naming the first failure) until it is reopened, which recovers whatever
  * the disk kept. */
 int reef_store_sync(struct reef_store *s, struct reef_err *err);
+/* NULL, or the message of the failed sync that stopped the store taking writes. */
+const char *reef_store_failure(const struct reef_store *s);
 
 /* ---- maintenance ---- */
 

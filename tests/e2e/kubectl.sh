@@ -304,6 +304,63 @@ t "get deploy shows READY and UP-TO-DATE" has "UP-TO-DATE" K get deploy
 t "get svc -o wide shows SELECTOR" has "SELECTOR" K get svc -o wide
 t "get ns shows STATUS Active" has "Active" K get ns
 
+# group commit: writes that arrive together share one disk sync. The server is stopped while
+# 20 clients, each on its own TLS connection, send a create, so one loop iteration reads all of
+# them; every client must get its 201, for one or two syncs instead of 20.
+cat > burst.py << 'EOF'
+import os, signal, socket, ssl, sys, time
+port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+ctx = ssl.create_default_context(cafile="ca.crt")
+conns = []
+for i in range(n):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+    conns.append(s)
+os.kill(pid, signal.SIGSTOP)
+try:
+    for i, s in enumerate(conns):
+        body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"gc-%d"}}' % i
+        s.sendall(("POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\n"
+                   "Authorization: Bearer s3cr3t-token\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n%s" % (len(body), body)).encode())
+    time.sleep(0.2)
+finally:
+    os.kill(pid, signal.SIGCONT)
+for i, s in enumerate(conns):
+    s.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    status = data.split(b" ", 2)[1]
+    if status != b"201":
+        print("gc-%d: %s" % (i, data[:300]))
+        sys.exit(1)
+print("201 x %d" % n)
+EOF
+metrics() { curl -sf --cacert ca.crt -H "Authorization: Bearer s3cr3t-token" "https://127.0.0.1:$PORT/metrics"; }
+metric() { metrics | awk -v m="$1" '$1 == m {print $2}'; }
+t "/metrics in the Prometheus format" has "# TYPE reef_store_syncs_total counter" metrics
+t "/metrics needs a user" has "Unauthorized" curl -s --cacert ca.crt "https://127.0.0.1:$PORT/metrics"
+SYNCS0=$(metric reef_store_syncs_total)
+COMMITS0=$(metric reef_store_commits_total)
+t "20 creates at once are all answered" has "201 x 20" python3 burst.py "$PORT" "$SERVER_PID" 20
+batched() {
+    local s c
+    s=$(($(metric reef_store_syncs_total) - SYNCS0))
+    c=$(($(metric reef_store_commits_total) - COMMITS0))
+    echo "commits $c syncs $s"
+    [ "$c" -ge 20 ] && [ "$s" -ge 1 ] && [ "$s" -le 3 ]
+}
+t "they shared one disk sync (group commit)" batched
+crash_restart() {
+    kill -9 "$SERVER_PID"
+    wait "$SERVER_PID" 2> /dev/null
+    SERVER_PID=
+    start_server
+}
+t "the server restarts after kill -9" crash_restart
+gc_count() { K get cm -o name | grep -c '^configmap/gc-'; }
+t "every answered create is there" has "20" gc_count
+
 # restart with the same data directory
 K apply -f app.yaml > /dev/null 2>&1
 RV=$(K get deploy web -o jsonpath='{.metadata.resourceVersion}' 2> /dev/null)
