@@ -47,17 +47,34 @@ int reef_store_flush(struct reef_store *s, struct reef_err *err)
     return reef__store_flush(s, err);
 }
 
+/* Moves *target up over the changes after it that are older than cutoff. Timestamps (the
+ * leader's clock) rise with revisions, so this walks the log in revision order and stops at the
+ * first newer change: no index on ts to update on every write, and a walk as long as what it
+ * lets compaction drop. A clock that stepped back only ends the walk early, keeping more. */
+static int age_bound(struct reef_store *s, int64_t cutoff, int64_t *target, struct reef_err *err)
+{
+    _cleanup_db_query_ struct reef_db_query q = {0};
+    int r = reef_db_query(s->db, &q, err, "find old changes",
+                          "SELECT rev, ts FROM change WHERE rev > ? ORDER BY rev", "I", *target);
+    while (r == 0 && (r = reef_db_next(&q, err)) == 1) {
+        if (reef_db_col_int(&q, 1) >= cutoff)
+            return 0;
+        *target = reef_db_col_int(&q, 0);
+        r = 0;
+    }
+    return r;
+}
+
 int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
                        struct reef_err *err)
 {
     /* Keep the newer of the two bounds, i.e. whichever keeps less history. */
-    int64_t target = s->rev - s->o.keep_revisions, by_age = 0;
-    int r = reef_db_get_int(s->db, err, "find old changes", &by_age,
-                            "SELECT max(rev) FROM change WHERE ts < ?", "I", now_ms - s->o.keep_ms);
+    int64_t target = s->rev - s->o.keep_revisions;
+    if (target < s->compact_rev)
+        target = s->compact_rev;
+    int r = age_bound(s, now_ms - s->o.keep_ms, &target, err);
     if (r < 0)
         return reef_err_wrap(err, "store: compact");
-    if (by_age > target)
-        target = by_age;
     if (target > s->rev)
         target = s->rev;
     if (target > s->compact_rev) {
