@@ -300,6 +300,8 @@ void reef_store_close(struct reef_store *s)
     if (!s)
         return;
     struct reef_err err = {0};
+    if (reef__store_batch_end(s, &err) < 0)
+        LOG_ERROR("store", "close: %s", err.msg);
     if (reef__store_flush(s, &err) < 0)
         LOG_ERROR("store", "close: heartbeats lost: %s", err.msg);
     /* A clean close records the exact counter, so the next start does not skip revisions. */
@@ -335,19 +337,37 @@ bool reef_store_unsynced(const struct reef_store *s)
     return s->unsynced || s->visible_rev != s->rev;
 }
 
+/* Group commit's failure: what the disk kept is unknown, so the store takes no more writes. */
+static int fail(struct reef_store *s, int r, struct reef_err *err)
+{
+    s->failed = r;
+    snprintf(s->failed_msg, sizeof(s->failed_msg),
+             "store: writes since the last sync may be lost: %.100s", err ? err->msg : strerror(-r));
+    return reef_err_set(err, r, "%s", s->failed_msg);
+}
+
+int reef__store_batch_end(struct reef_store *s, struct reef_err *err)
+{
+    if (!s->batch)
+        return s->failed ? reef_err_set(err, s->failed, "%s", s->failed_msg) : 0;
+    s->batch = false;
+    int r = reef_db_commit(s->db, err);
+    if (r < 0) {
+        reef_db_rollback(s->db);
+        return fail(s, r, err);
+    }
+    return 0;
+}
+
 int reef_store_sync(struct reef_store *s, struct reef_err *err)
 {
-    if (s->failed)
-        return reef_err_set(err, s->failed, "%s", s->failed_msg);
+    int r = reef__store_batch_end(s, err);
+    if (r < 0)
+        return r;
     if (s->unsynced) {
-        int r = reef_db_sync(s->db, err);
-        if (r < 0) {
-            s->failed = r;
-            snprintf(s->failed_msg, sizeof(s->failed_msg),
-                     "store: writes since the last sync may be lost: %.100s",
-                     err ? err->msg : strerror(-r));
-            return reef_err_set(err, r, "%s", s->failed_msg);
-        }
+        r = reef_db_sync(s->db, err);
+        if (r < 0)
+            return fail(s, r, err);
         s->unsynced = false;
         s->st.syncs++;
     }
@@ -696,7 +716,9 @@ static int write_heartbeat(struct reef_store *s, struct applying *a, struct reef
             return r;
     }
     if (a->new_ceiling) {
-        int r = reef_db_begin(s->db, err);
+        int r = reef__store_batch_end(s, err);
+        if (r == 0)
+            r = reef_db_begin(s->db, err);
         if (r == 0)
             r = reef__store_put_meta(s, "ceiling", a->new_ceiling, err);
         if (r == 0)
@@ -855,7 +877,13 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
     if (heartbeat) {
         r = write_heartbeat(s, &a, e, err);
     } else {
-        r = reef_db_txn(s->db, write_durable, &a, err);
+        /* Group commit: the writes until the next sync share one transaction, each in a
+         * savepoint of its own (a failed one undoes only itself), so a page they all touch
+         * reaches the WAL once per batch, not once per write. */
+        if (s->o.group_commit && !s->mem && !s->batch && (r = reef_db_begin(s->db, err)) == 0)
+            s->batch = true;
+        if (r == 0)
+            r = reef_db_txn(s->db, write_durable, &a, err);
         if (r == 0) {
             reef__store_committed(s);
             /* The row now holds the newest state; pending heartbeat changes of this object

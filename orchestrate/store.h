@@ -45,9 +45,9 @@ struct reef_store_opts {
     size_t ring_size;            /* recent events kept in memory for watches; 0: 4096 */
     int64_t rev_block;           /* revisions reserved per durable ceiling write; 0: 1000 */
     size_t max_pending;          /* heartbeat events held before a forced flush; 0: 10,000 */
-    /* Group commit: writes are committed without a disk sync, and reef_store_sync makes
-     * everything committed so far durable with one. Until then the new revisions are held back
-     * from watchers (see reef_store_sync). false: every write is synced before apply returns. */
+    /* Group commit: writes wait in one transaction, and reef_store_sync makes them all durable
+     * with one disk sync. Until then the new revisions are held back from watchers (see
+     * reef_store_sync). false: every write is committed and synced before apply returns. */
     bool group_commit;
 };
 
@@ -209,21 +209,22 @@ int reef_store_watch(struct reef_store *s, const char *resource, const char *nam
 void reef_store_unwatch(struct reef_store_watch *w);
 
 /* ---- group commit ----
- * With opts.group_commit, reef_store_apply commits to SQLite without syncing, so a loop iteration's
- * writes share one disk sync. Until reef_store_sync: watchers get no event above the last synced
- * revision (replays stop there too, and a watch "from now" starts there), while get and list
- * already see the writes. The caller must therefore hold back everything it would show outside
+ * With opts.group_commit, reef_store_apply's writes share one SQLite transaction (a savepoint
+ * each) until reef_store_sync commits it and syncs once, so a loop iteration's writes share one
+ * disk sync and write each page they touch once. Until reef_store_sync: watchers get no event
+ * above the last synced revision (replays stop there too, and a watch "from now" starts there),
+ * while get and list already see the writes. The caller must therefore hold back everything it would show outside
  * the process (API responses) until reef_store_sync returns, and call it soon after writing:
  * the API server does both once per loop iteration. */
 
 /* Whether writes wait for reef_store_sync (always false without group_commit). */
 bool reef_store_unsynced(const struct reef_store *s);
-/* Syncs what was committed (one fdatasync of the WAL), then delivers the events held back. A
- * failed sync leaves it unknown what reached the disk: the store refuses every later write
- * (-EIO and the like, naming the first failure) until it is reopened, which recovers whatever
- * the disk kept. */
+/* Commits the batch and syncs it (one fdatasync of the WAL), then delivers the events held
+ * back. A failed commit or sync leaves it unknown what reached the disk: the store refuses
+ * every later write (-EIO and the like, naming the first failure) until it is reopened, which
+ * recovers whatever the disk kept. */
 int reef_store_sync(struct reef_store *s, struct reef_err *err);
-/* NULL, or the message of the failed sync that stopped the store taking writes. */
+/* NULL, or the message of the failure that stopped the store taking writes. */
 const char *reef_store_failure(const struct reef_store *s);
 
 /* ---- maintenance ---- */

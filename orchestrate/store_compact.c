@@ -68,11 +68,14 @@ static int age_bound(struct reef_store *s, int64_t cutoff, int64_t *target, stru
 int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
                        struct reef_err *err)
 {
+    int r = reef__store_batch_end(s, err);
+    if (r < 0)
+        return r;
     /* Keep the newer of the two bounds, i.e. whichever keeps less history. */
     int64_t target = s->rev - s->o.keep_revisions;
     if (target < s->compact_rev)
         target = s->compact_rev;
-    int r = age_bound(s, now_ms - s->o.keep_ms, &target, err);
+    r = age_bound(s, now_ms - s->o.keep_ms, &target, err);
     if (r < 0)
         return reef_err_wrap(err, "store: compact");
     if (target > s->rev)

@@ -66,6 +66,7 @@ struct reef_store {
      * sync; failed: the sync that failed (every later write refused). */
     int64_t visible_rev;
     bool unsynced;
+    bool batch; /* a transaction holds the writes since the last sync */
     int failed;
     char failed_msg[160];
     int64_t ceiling;     /* durable: no revision above it was ever handed out */
@@ -123,6 +124,9 @@ static inline struct reef__sev *reef__sev_ref(struct reef__sev *e)
 }
 /* Counts a committed transaction; with group commit it now waits for reef_store_sync. */
 void reef__store_committed(struct reef_store *s);
+/* Commits the group commit batch, if one is open, for work that needs a transaction of its own
+ * (compaction, checkpoints); failing, the store fails as a failed sync does. */
+int reef__store_batch_end(struct reef_store *s, struct reef_err *err);
 /* Writes the durable ceiling (inside the caller's transaction). */
 int reef__store_put_meta(struct reef_store *s, const char *key, int64_t v, struct reef_err *err);
 

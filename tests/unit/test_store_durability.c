@@ -670,6 +670,13 @@ static void test_group_commit(void)
                               &err),
              &err);
     CHECK_INT(fresh.n + replayed.n, ==, 0);
+    /* A create that fails inside the batch changes nothing; compaction, which needs a
+     * transaction of its own, commits the batch but shows nothing before the sync either. */
+    CHECK_INT(apply(s, REEF_STORE_CREATE, "configmaps", "b", "two", 0, "{}", T0, NULL), ==,
+              -EEXIST);
+    CHECK_OK(reef_store_compact(s, T0, NULL, &err), &err);
+    CHECK_INT(early.n + fresh.n + replayed.n, ==, 0);
+    CHECK(reef_store_unsynced(s));
 
     struct reef_store_stats st;
     reef_store_stats(s, &st);
