@@ -172,8 +172,15 @@ static int apply_pragmas(struct reef_db *db, const struct reef_db_opts *o, struc
     /* auto_vacuum first: it only takes effect while the file has no tables, and a fresh file
      * gets its header on the first write (the journal_mode change below). Setting it on an
      * existing file rewrites its header: a disk write on every open of a short-lived command. */
+    int rc;
+    if (!db->mem && o->exclusive) {
+        /* before anything reads the file, so the WAL index lives in memory, never in -shm */
+        rc = run_raw(db, "PRAGMA locking_mode=EXCLUSIVE");
+        if (rc != SQLITE_OK)
+            return reef_db_error(db, rc, err, "set locking_mode");
+    }
     char vac[16];
-    int rc = pragma_text(db, "PRAGMA auto_vacuum", vac, sizeof(vac));
+    rc = pragma_text(db, "PRAGMA auto_vacuum", vac, sizeof(vac));
     if (rc == SQLITE_OK && strcmp(vac, "2") != 0)
         rc = run_raw(db, "PRAGMA auto_vacuum=INCREMENTAL");
     if (rc != SQLITE_OK)

@@ -39,6 +39,10 @@ struct reef_db_opts {
     int txn_timeout_ms;  /* how long reef_db_begin keeps retrying; 0 means 10000 */
     int cache_kib;       /* page cache cap per connection; 0 means 8192 KiB */
     int stmt_cache;      /* prepared statements kept; 0 means 64 */
+    /* The connection keeps the file to itself (locking_mode=EXCLUSIVE), from the open to the
+     * close: no lock calls per transaction and the WAL's index in memory instead of a shared
+     * -shm file. Another connection, in this process or another, gets -EBUSY at open. */
+    bool exclusive;
 };
 
 /* Opens (creating when missing) the database at path in WAL mode with foreign keys on, temp

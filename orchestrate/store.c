@@ -278,8 +278,18 @@ int reef_store_open(const char *path, const struct reef_store_opts *opts, struct
     }
     /* Group commit: SQLite's NORMAL level commits to the WAL without a sync (the WAL is still
      * synced before every checkpoint), and reef_store_sync syncs it for a whole batch. */
-    struct reef_db_opts dbo = {.sync = s->o.group_commit ? REEF_DB_SYNC_NORMAL : REEF_DB_SYNC_FULL};
+    /* One store per file: the connection keeps it to itself, which also spares the lock calls
+     * of every transaction and keeps a second server on the same data directory out. */
+    struct reef_db_opts dbo = {.sync = s->o.group_commit ? REEF_DB_SYNC_NORMAL : REEF_DB_SYNC_FULL,
+                               .exclusive = true};
     int r = reef_db_open(path, &dbo, &s->db, err);
+    if (r == -EBUSY) {
+        reef_err_set(err, r, "store: %s is in use by another process (another reef server on this "
+                             "data directory?)", path);
+        free(s->ring);
+        free(s);
+        return r;
+    }
     if (r == 0)
         r = reef_db_migrate(s->db, schema, REEF_ARRAY_LEN(schema), NULL, err);
     if (r == 0)
@@ -391,6 +401,11 @@ int64_t reef_store_rev(const struct reef_store *s)
 int64_t reef_store_compacted_rev(const struct reef_store *s)
 {
     return s->compact_rev;
+}
+
+int reef_store_size(struct reef_store *s, struct reef_db_size *out, struct reef_err *err)
+{
+    return reef_db_size(s->db, out, err);
 }
 
 void reef_store_stats(const struct reef_store *s, struct reef_store_stats *out)

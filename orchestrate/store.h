@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/db.h"
 #include "core/err.h"
 #include "core/json.h"
 
@@ -242,6 +243,10 @@ int reef_store_compact(struct reef_store *s, int64_t now_ms, int64_t *compacted,
  * sure a tick comes within flush_interval_ms (a loop timer re-armed to the smaller delay), or the
  * held heartbeats wait for the next tick. */
 int reef_store_tick(struct reef_store *s, int64_t now_ms, int64_t *next_ms, struct reef_err *err);
+
+/* The file's sizes (database, WAL, free pages; core/db.h), read through the store's own
+ * connection: nothing else may open the file while the store has it. */
+int reef_store_size(struct reef_store *s, struct reef_db_size *out, struct reef_err *err);
 
 struct reef_store_stats {
     uint64_t commits;    /* write transactions committed */

@@ -358,6 +358,9 @@ crash_restart() {
     start_server
 }
 t "the server restarts after kill -9" crash_restart
+t "a second server on the same data directory is refused" fails_with "is in use by another process" \
+    "$REEF" server --data-dir "$D/data" --bind-address 127.0.0.1 --https-listen-port "$((PORT + 2))" \
+    --disable-agent --disable-scheduler --disable-controller-manager
 gc_count() { K get cm -o name | grep -c '^configmap/gc-'; }
 t "every answered create is there" has "20" gc_count
 
