@@ -329,6 +329,10 @@ static inline void handler(void *ud, struct reef_http_req *req, struct reef_http
     } else if (strcmp(req->path, "/barrier-on") == 0) {
         reef_http_server_hold(fixture_srv, true);
         reef_http_res_send(res, 200, "text/plain", "on", 2);
+    } else if (strcmp(req->path, "/barrier-discard") == 0) {
+        reef_http_res_send(res, 200, "text/plain", "never seen", 10);
+        reef_http_server_discard_held(fixture_srv);
+        reef_http_server_hold(fixture_srv, false);
     } else if (strcmp(req->path, "/barrier-off") == 0) {
         char b[16];
         int n = snprintf(b, sizeof(b), "off %d", reef_http_server_held(fixture_srv));

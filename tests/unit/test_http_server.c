@@ -467,6 +467,16 @@ static void test_output_barrier(void)
     read_ok(a, "on");
     read_ok(a, "hello");
     read_ok(b, "abc");
+    /* Discarding closes the connections whose output is held; nothing of it is written. */
+    bc_puts(b, "GET /barrier-on HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < 300 && atomic_load(&handler_calls) < base + 6; i++)
+        usleep(10 * 1000);
+    bc_puts(a, "GET /barrier-discard HTTP/1.1\r\nHost: x\r\n\r\n");
+    size_t had_a = a->in.len, had_b = b->in.len;
+    CHECK(bc_eof(a));
+    CHECK(bc_eof(b));
+    CHECK_INT(a->in.len, ==, had_a);
+    CHECK_INT(b->in.len, ==, had_b);
     bc_close(a);
     bc_close(b);
     bc_close(c);
