@@ -508,6 +508,24 @@ static void test_replay_merges_pending(void)
     reef_store_close(s);
 }
 
+/* Reads the numbers a writing child reports on fd until one reaches want, kills the child
+ * (SIGKILL: a crash), and returns the last number it reported. */
+static int64_t kill_after(pid_t pid, int fd, int64_t want)
+{
+    int64_t seen = 0, n;
+    while (seen < want && read(fd, &n, sizeof(n)) == sizeof(n))
+        seen = n;
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    while (read(fd, &n, sizeof(n)) == sizeof(n))
+        seen = n;
+    close(fd);
+    CHECK(WIFSIGNALED(status));
+    CHECK_INT(seen, >=, want);
+    return seen;
+}
+
 static void test_heartbeat_crash(void)
 {
     make_dir();
@@ -545,17 +563,7 @@ static void test_heartbeat_crash(void)
         }
     }
     close(fds[1]);
-    int64_t seen = 0, rev;
-    while (seen < 730 && read(fds[0], &rev, sizeof(rev)) == sizeof(rev))
-        seen = rev;
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    while (read(fds[0], &rev, sizeof(rev)) == sizeof(rev))
-        seen = rev;
-    close(fds[0]);
-    CHECK(WIFSIGNALED(status));
-    CHECK_INT(seen, >=, 730);
+    int64_t seen = kill_after(pid, fds[0], 730);
 
     struct reef_store *s;
     CHECK_OK(reef_store_open(path, NULL, &s, &err), &err);
@@ -746,17 +754,7 @@ static void test_group_commit_crash(void)
         }
     }
     close(fds[1]);
-    int64_t seen = 0, n;
-    while (seen < 300 && read(fds[0], &n, sizeof(n)) == sizeof(n))
-        seen = n;
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    while (read(fds[0], &n, sizeof(n)) == sizeof(n))
-        seen = n;
-    close(fds[0]);
-    CHECK(WIFSIGNALED(status));
-    CHECK_INT(seen, >=, 300);
+    int64_t seen = kill_after(pid, fds[0], 300);
 
     struct reef_store *s;
     CHECK_OK(reef_store_open(path, NULL, &s, &err), &err);
