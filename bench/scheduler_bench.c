@@ -186,8 +186,8 @@ static int full(const char *label, const char *path, int npods, int nnodes, bool
            "(%.1f per pod: the Binding and the Scheduled event)%s\n",
            label, nnodes, npods, t1 - t0, t3 - t2, t4 - t2, (t4 - t2) * 1e6 / npods,
            (unsigned long long)st.bound, (unsigned long long)st.unschedulable,
-           (unsigned long long)(s1.commits - s0.commits),
-           (double)(s1.commits - s0.commits) / npods, syncs);
+           (unsigned long long)(s1.commits - s0.commits), (double)(s1.commits - s0.commits) / npods,
+           syncs);
     reef_scheduler_stop(sched);
     reef_apiserver_shutdown(env.api);
     reef_apiserver_free(env.api);

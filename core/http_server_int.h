@@ -29,7 +29,7 @@ struct conn {
     struct reef_http_parser *parser;
     struct reef_buf in; /* plaintext input from in_off not yet parsed */
     size_t in_off;
-    size_t queued;             /* bytes handed to uv_write (or held) and not yet completed */
+    size_t queued; /* bytes handed to uv_write (or held) and not yet completed */
     /* Output held by the barrier (reef_http_server_hold), oldest first; held_next links the
      * server's connections that hold some. */
     struct out_write *held_head, *held_tail;
@@ -58,7 +58,7 @@ struct reef_http_server {
     unsigned alive; /* connections whose memory is not freed yet (closing ones included) */
     bool shutting_down, listener_closed, timer_closing, done;
     bool limit_warned;
-    bool hold;                /* the output barrier is on */
+    bool hold;               /* the output barrier is on */
     struct conn *held_conns; /* connections with held output */
     reef_http_server_closed_cb closed_cb;
     void *closed_ud;

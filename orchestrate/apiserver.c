@@ -338,26 +338,30 @@ static void send_metrics(struct reef_apiserver *a, struct reef_http_res *res)
 {
     struct reef_store_stats st;
     reef_store_stats(a->store, &st);
-    static const struct {
+    const struct {
         const char *name, *type, *help;
+        uint64_t v;
     } m[] = {
-        {"reef_store_revision", "gauge", "The store's last revision."},
-        {"reef_store_compacted_revision", "gauge", "Watches from below this revision expire."},
-        {"reef_store_commits_total", "counter", "Write transactions committed."},
+        {"reef_store_revision", "gauge", "The store's last revision.", (uint64_t)st.rev},
+        {"reef_store_compacted_revision", "gauge", "Watches from below this revision expire.",
+         (uint64_t)st.compacted_rev},
+        {"reef_store_commits_total", "counter", "Write transactions committed.", st.commits},
         {"reef_store_syncs_total", "counter",
-         "Disk syncs of the store's log, each making every write committed before it durable."},
-        {"reef_store_heartbeats_total", "counter", "Heartbeat writes held in memory."},
-        {"reef_store_heartbeats_pending", "gauge", "Heartbeat changes not yet on disk."},
-        {"reef_store_watchers", "gauge", "Watchers of the store, in-process ones included."},
-        {"reef_apiserver_watches", "gauge", "Watch requests open."},
+         "Disk syncs of the store's log, each making every write committed before it durable.",
+         st.syncs},
+        {"reef_store_heartbeats_total", "counter", "Heartbeat writes held in memory.",
+         st.heartbeats},
+        {"reef_store_heartbeats_pending", "gauge", "Heartbeat changes not yet on disk.",
+         st.pending},
+        {"reef_store_watchers", "gauge", "Watchers of the store, in-process ones included.",
+         st.watchers},
+        {"reef_apiserver_watches", "gauge", "Watch requests open.", (uint64_t)a->nwatches},
     };
-    const uint64_t v[] = {(uint64_t)st.rev, (uint64_t)st.compacted_rev, st.commits, st.syncs,
-                          st.heartbeats, st.pending, st.watchers, (uint64_t)a->nwatches};
     struct reef_buf b;
     reef_buf_init(&b);
     for (size_t i = 0; i < REEF_ARRAY_LEN(m); i++)
         reef_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
-                        m[i].name, m[i].type, m[i].name, (unsigned long long)v[i]);
+                        m[i].name, m[i].type, m[i].name, (unsigned long long)m[i].v);
     reef_http_res_send(res, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
     reef_buf_free(&b);
 }

@@ -284,8 +284,10 @@ int reef_store_open(const char *path, const struct reef_store_opts *opts, struct
                                .exclusive = true};
     int r = reef_db_open(path, &dbo, &s->db, err);
     if (r == -EBUSY) {
-        reef_err_set(err, r, "store: %s is in use by another process (another reef server on this "
-                             "data directory?)", path);
+        reef_err_set(err, r,
+                     "store: %s is in use by another process (another reef server on this "
+                     "data directory?)",
+                     path);
         free(s->ring);
         free(s);
         return r;
@@ -352,7 +354,8 @@ static int fail(struct reef_store *s, int r, struct reef_err *err)
 {
     s->failed = r;
     snprintf(s->failed_msg, sizeof(s->failed_msg),
-             "store: writes since the last sync may be lost: %.100s", err ? err->msg : strerror(-r));
+             "store: writes since the last sync may be lost: %.100s",
+             err ? err->msg : strerror(-r));
     return reef_err_set(err, r, "%s", s->failed_msg);
 }
 

@@ -214,9 +214,9 @@ void reef_store_unwatch(struct reef_store_watch *w);
  * each) until reef_store_sync commits it and syncs once, so a loop iteration's writes share one
  * disk sync and write each page they touch once. Until reef_store_sync: watchers get no event
  * above the last synced revision (replays stop there too, and a watch "from now" starts there),
- * while get and list already see the writes. The caller must therefore hold back everything it would show outside
- * the process (API responses) until reef_store_sync returns, and call it soon after writing:
- * the API server does both once per loop iteration. */
+ * while get and list already see the writes. The caller must therefore hold back everything it
+ * would show outside the process (API responses) until reef_store_sync returns, and call it soon
+ * after writing: the API server does both once per loop iteration. */
 
 /* Whether writes wait for reef_store_sync (always false without group_commit). */
 bool reef_store_unsynced(const struct reef_store *s);

@@ -61,7 +61,7 @@ struct reef_store {
     struct reef_store_opts o;
     bool mem;
 
-    int64_t rev;         /* last revision handed out */
+    int64_t rev; /* last revision handed out */
     /* Group commit: events above visible_rev wait for a sync; unsynced: commits since the last
      * sync; failed: the sync that failed (every later write refused). */
     int64_t visible_rev;

@@ -508,6 +508,34 @@ static void test_replay_merges_pending(void)
     reef_store_close(s);
 }
 
+/* Forks a child that opens the store at path with so and runs write_forever(s, fd), which
+ * reports numbers on fd and never returns; the parent gets the read end in *rfd. */
+static pid_t fork_writer(const struct reef_store_opts *so,
+                         void (*write_forever)(struct reef_store *s, int fd), int *rfd)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        struct reef_store *s;
+        if (reef_store_open(path, so, &s, &err) < 0)
+            _exit(2);
+        write_forever(s, fds[1]);
+        _exit(5);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+static void report(int fd, int64_t n)
+{
+    if (write(fd, &n, sizeof(n)) != sizeof(n))
+        _exit(4);
+}
+
 /* Reads the numbers a writing child reports on fd until one reaches want, kills the child
  * (SIGKILL: a crash), and returns the last number it reported. */
 static int64_t kill_after(pid_t pid, int fd, int64_t want)
@@ -526,44 +554,36 @@ static int64_t kill_after(pid_t pid, int fd, int64_t want)
     return seen;
 }
 
+static void lease_renewals(struct reef_store *s, int fd)
+{
+    const char *L = "leases.coordination.k8s.io";
+    create(s, L, "kube-node-lease", "n1", LEASE("t0"));
+    create(s, "configmaps", "a", "durable", "{\"data\":{\"v\":\"1\"}}");
+    for (int i = 1;; i++) {
+        char o[200];
+        snprintf(o, sizeof(o),
+                 "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
+                 "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
+                 i);
+        struct reef_store_result res;
+        if (apply(s, REEF_STORE_UPDATE, L, "kube-node-lease", "n1", 0, o, T0 + i, &res) < 0)
+            _exit(3);
+        reef_store_result_free(&res);
+        if (i % 97 == 0)
+            update(s, "configmaps", "a", "durable",
+                   i % 2 ? "{\"data\":{\"v\":\"odd\"}}" : "{\"data\":{\"v\":\"even\"}}");
+        /* Every revision handed out is reported before the next write. */
+        report(fd, reef_store_rev(s));
+    }
+}
+
 static void test_heartbeat_crash(void)
 {
     make_dir();
-    int fds[2];
-    CHECK(pipe(fds) == 0);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        struct reef_store *s;
-        struct reef_store_opts so = {.rev_block = 50};
-        if (reef_store_open(path, &so, &s, &err) < 0)
-            _exit(2);
-        const char *L = "leases.coordination.k8s.io";
-        create(s, L, "kube-node-lease", "n1", LEASE("t0"));
-        create(s, "configmaps", "a", "durable", "{\"data\":{\"v\":\"1\"}}");
-        for (int i = 1;; i++) {
-            char o[200];
-            snprintf(
-                o, sizeof(o),
-                "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"spec\":{"
-                "\"holderIdentity\":\"n1\",\"leaseDurationSeconds\":40,\"renewTime\":\"t%d\"}}",
-                i);
-            struct reef_store_result res;
-            if (apply(s, REEF_STORE_UPDATE, L, "kube-node-lease", "n1", 0, o, T0 + i, &res) < 0)
-                _exit(3);
-            reef_store_result_free(&res);
-            if (i % 97 == 0)
-                update(s, "configmaps", "a", "durable",
-                       i % 2 ? "{\"data\":{\"v\":\"odd\"}}" : "{\"data\":{\"v\":\"even\"}}");
-            int64_t rev = reef_store_rev(s);
-            /* Every revision handed out is reported before the next write. */
-            if (write(fds[1], &rev, sizeof(rev)) != sizeof(rev))
-                _exit(4);
-        }
-    }
-    close(fds[1]);
-    int64_t seen = kill_after(pid, fds[0], 730);
+    int fd;
+    struct reef_store_opts so = {.rev_block = 50};
+    pid_t pid = fork_writer(&so, lease_renewals, &fd);
+    int64_t seen = kill_after(pid, fd, 730);
 
     struct reef_store *s;
     CHECK_OK(reef_store_open(path, NULL, &s, &err), &err);
@@ -664,9 +684,9 @@ static void test_group_commit(void)
     struct rec fresh = {.ordered = true}, replayed = {.ordered = true};
     CHECK_OK(reef_store_watch(s, "configmaps", NULL, 0, NULL, NULL, on_event, &fresh, &w2, &err),
              &err);
-    CHECK_OK(reef_store_watch(s, "configmaps", NULL, r0, NULL, NULL, on_event, &replayed, &w3,
-                              &err),
-             &err);
+    CHECK_OK(
+        reef_store_watch(s, "configmaps", NULL, r0, NULL, NULL, on_event, &replayed, &w3, &err),
+        &err);
     CHECK_INT(fresh.n + replayed.n, ==, 0);
     /* A create that fails inside the batch changes nothing; compaction, which needs a
      * transaction of its own, commits the batch but shows nothing before the sync either. */
@@ -727,34 +747,27 @@ static void test_group_commit(void)
 
 /* A process killed after a sync: everything synced is there when the store opens again, and
  * revisions go on from above it. */
+static void synced_creates(struct reef_store *s, int fd)
+{
+    for (int i = 1;; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "cm-%d", i);
+        create(s, "configmaps", "a", name, "{}");
+        if (i % 3)
+            continue;
+        if (reef_store_sync(s, &err) < 0)
+            _exit(3);
+        report(fd, i);
+    }
+}
+
 static void test_group_commit_crash(void)
 {
     make_dir();
-    int fds[2];
-    CHECK(pipe(fds) == 0);
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        struct reef_store *s;
-        struct reef_store_opts so = {.group_commit = true};
-        if (reef_store_open(path, &so, &s, &err) < 0)
-            _exit(2);
-        for (int i = 1;; i++) {
-            char name[32];
-            snprintf(name, sizeof(name), "cm-%d", i);
-            create(s, "configmaps", "a", name, "{}");
-            if (i % 3)
-                continue;
-            if (reef_store_sync(s, &err) < 0)
-                _exit(3);
-            int64_t n = i;
-            if (write(fds[1], &n, sizeof(n)) != sizeof(n))
-                _exit(4);
-        }
-    }
-    close(fds[1]);
-    int64_t seen = kill_after(pid, fds[0], 300);
+    int fd;
+    struct reef_store_opts so = {.group_commit = true};
+    pid_t pid = fork_writer(&so, synced_creates, &fd);
+    int64_t seen = kill_after(pid, fd, 300);
 
     struct reef_store *s;
     CHECK_OK(reef_store_open(path, NULL, &s, &err), &err);
