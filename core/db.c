@@ -590,6 +590,21 @@ bool reef_db_in_txn(struct reef_db *db)
     return !sqlite3_get_autocommit(db->h);
 }
 
+/* Transaction control through the statement cache: it runs for every write, and compiling it
+ * each time (sqlite3_exec) cost more than some of the writes. SQLite's result code, the message
+ * left on the connection for reef_db_error, as run_raw. */
+static int run_cached(struct reef_db *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int slot;
+    if (get_stmt(db, sql, &st, &slot, NULL, "transaction control") < 0)
+        return run_raw(db, sql);
+    int rc = sqlite3_step(st);
+    struct reef_db_query q = {.db = db, .stmt = st, .slot = slot};
+    reef_db_query_done(&q);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 int reef_db_begin(struct reef_db *db, struct reef_err *err)
 {
     int64_t start = now_ms(), deadline = start + db->txn_ms;
@@ -599,7 +614,7 @@ int reef_db_begin(struct reef_db *db, struct reef_err *err)
     sqlite3_busy_timeout(db->h, 0);
     int rc;
     for (;;) {
-        rc = run_raw(db, "BEGIN IMMEDIATE");
+        rc = run_cached(db, "BEGIN IMMEDIATE");
         int prim = rc & 0xff;
         if (rc == SQLITE_OK || (prim != SQLITE_BUSY && prim != SQLITE_LOCKED))
             break;
@@ -625,7 +640,7 @@ int reef_db_begin(struct reef_db *db, struct reef_err *err)
 
 int reef_db_commit(struct reef_db *db, struct reef_err *err)
 {
-    int rc = run_raw(db, "COMMIT");
+    int rc = run_cached(db, "COMMIT");
     return rc == SQLITE_OK ? 0 : reef_db_error(db, rc, err, "commit");
 }
 
@@ -640,7 +655,7 @@ void reef_db_rollback(struct reef_db *db)
 int reef_db_txn(struct reef_db *db, reef_db_txn_fn fn, void *arg, struct reef_err *err)
 {
     if (reef_db_in_txn(db)) {
-        int rc = run_raw(db, "SAVEPOINT reef_txn");
+        int rc = run_cached(db, "SAVEPOINT reef_txn");
         if (rc != SQLITE_OK)
             return reef_db_error(db, rc, err, "savepoint");
         int r = fn(db, arg, err);
@@ -650,7 +665,7 @@ int reef_db_txn(struct reef_db *db, reef_db_txn_fn fn, void *arg, struct reef_er
                 run_raw(db, "ROLLBACK TO reef_txn; RELEASE reef_txn");
             return r;
         }
-        rc = run_raw(db, "RELEASE reef_txn");
+        rc = run_cached(db, "RELEASE reef_txn");
         return rc == SQLITE_OK ? 0 : reef_db_error(db, rc, err, "release savepoint");
     }
     int r = reef_db_begin(db, err);
