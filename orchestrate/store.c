@@ -277,9 +277,9 @@ int reef_store_open(const char *path, const struct reef_store_opts *opts, struct
         return reef_err_set(err, -ENOMEM, "store: out of memory");
     }
     /* Group commit: SQLite's NORMAL level commits to the WAL without a sync (the WAL is still
-     * synced before every checkpoint), and reef_store_sync syncs it for a whole batch. */
-    /* One store per file: the connection keeps it to itself, which also spares the lock calls
-     * of every transaction and keeps a second server on the same data directory out. */
+     * synced before every checkpoint), and reef_store_sync syncs it for a whole batch. One
+     * store per file: the connection keeps it to itself, which spares the lock calls of every
+     * transaction and keeps a second server on the same data directory out. */
     struct reef_db_opts dbo = {.sync = s->o.group_commit ? REEF_DB_SYNC_NORMAL : REEF_DB_SYNC_FULL,
                                .exclusive = true};
     int r = reef_db_open(path, &dbo, &s->db, err);
