@@ -181,6 +181,18 @@ if [[ $parts == *" writes "* ]]; then
         wait "$p" 2> /dev/null || true
     done
     spin_pid=
+    # What the disk itself cost each of them: etcd's WAL fsyncs and reef's syncs, by their own
+    # metrics (time inside fdatasync), over both settings.
+    echo "## disk syncs during the writes (each system's own metrics)"
+    curl -s --cacert "$CA" -H "Authorization: Bearer $(cat "$TOKEN")" "$URL/metrics" |
+        awk '$1 == "reef_store_syncs_total" {n = $2} $1 == "reef_store_sync_duration_seconds_sum" {s = $2}
+             END {if (n) printf "reef: %d syncs, mean %.0f us in fdatasync\n", n, s / n * 1e6}'
+    if [ -n "$etcd_pid" ]; then
+        curl -s "$EURL/metrics" |
+            awk '$1 == "etcd_disk_wal_fsync_duration_seconds_count" {n = $2}
+                 $1 == "etcd_disk_wal_fsync_duration_seconds_sum" {s = $2}
+                 END {if (n) printf "etcd: %d WAL fsyncs, mean %.0f us\n", n, s / n * 1e6}'
+    fi
     if [ -n "$etcd_pid" ]; then
         kill "$etcd_pid"
         wait "$etcd_pid" 2> /dev/null || true

@@ -766,10 +766,16 @@ int reef_db_sync(struct reef_db *db, struct reef_err *err)
         return reef_db_error(db, rc, err, "sync");
     if (!f || !f->pMethods)
         return 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     errno = 0;
     rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+    int sys = errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    db->stats.syncs++;
+    db->stats.sync_ns +=
+        (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
     if (rc != SQLITE_OK) {
-        int sys = errno;
         return reef_err_set(err, sys > 0 ? -sys : reef_db_errno(rc), "db: sync %s-wal: %s",
                             db->path, sys > 0 ? strerror(sys) : sqlite3_errstr(rc));
     }

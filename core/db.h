@@ -131,6 +131,8 @@ struct reef_db_stats {
     uint64_t misses;    /* statements compiled */
     uint64_t evictions; /* cached statements finalized to make room */
     size_t cached;      /* statements held now */
+    uint64_t syncs;     /* reef_db_sync calls that synced the WAL */
+    uint64_t sync_ns;   /* time they spent in the disk sync */
 };
 void reef_db_stats(const struct reef_db *db, struct reef_db_stats *out);
 

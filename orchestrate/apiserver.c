@@ -340,28 +340,32 @@ static void send_metrics(struct reef_apiserver *a, struct reef_http_res *res)
     reef_store_stats(a->store, &st);
     const struct {
         const char *name, *type, *help;
-        uint64_t v;
+        double v;
     } m[] = {
-        {"reef_store_revision", "gauge", "The store's last revision.", (uint64_t)st.rev},
+        {"reef_store_revision", "gauge", "The store's last revision.", (double)st.rev},
         {"reef_store_compacted_revision", "gauge", "Watches from below this revision expire.",
-         (uint64_t)st.compacted_rev},
-        {"reef_store_commits_total", "counter", "Write transactions committed.", st.commits},
+         (double)st.compacted_rev},
+        {"reef_store_commits_total", "counter", "Write transactions committed.",
+         (double)st.commits},
         {"reef_store_syncs_total", "counter",
          "Disk syncs of the store's log, each making every write committed before it durable.",
-         st.syncs},
+         (double)st.syncs},
+        {"reef_store_sync_duration_seconds_sum", "counter",
+         "Time the store's syncs spent in the disk (with reef_store_syncs_total: the mean).",
+         (double)st.sync_ns / 1e9},
         {"reef_store_heartbeats_total", "counter", "Heartbeat writes held in memory.",
-         st.heartbeats},
+         (double)st.heartbeats},
         {"reef_store_heartbeats_pending", "gauge", "Heartbeat changes not yet on disk.",
-         st.pending},
+         (double)st.pending},
         {"reef_store_watchers", "gauge", "Watchers of the store, in-process ones included.",
-         st.watchers},
-        {"reef_apiserver_watches", "gauge", "Watch requests open.", (uint64_t)a->nwatches},
+         (double)st.watchers},
+        {"reef_apiserver_watches", "gauge", "Watch requests open.", (double)a->nwatches},
     };
     struct reef_buf b;
     reef_buf_init(&b);
     for (size_t i = 0; i < REEF_ARRAY_LEN(m); i++)
-        reef_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help,
-                        m[i].name, m[i].type, m[i].name, (unsigned long long)m[i].v);
+        reef_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", m[i].name, m[i].help,
+                        m[i].name, m[i].type, m[i].name, m[i].v);
     reef_http_res_send(res, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
     reef_buf_free(&b);
 }

@@ -419,6 +419,9 @@ void reef_store_stats(const struct reef_store *s, struct reef_store_stats *out)
     out->rev = s->rev;
     out->compacted_rev = s->compact_rev;
     out->reserved_rev = s->ceiling;
+    struct reef_db_stats d;
+    reef_db_stats(s->db, &d);
+    out->sync_ns = d.sync_ns;
 }
 
 /* ---- uids and the command format ---- */

@@ -251,6 +251,7 @@ int reef_store_size(struct reef_store *s, struct reef_db_size *out, struct reef_
 struct reef_store_stats {
     uint64_t commits;    /* write transactions committed */
     uint64_t syncs;      /* group commit: disk syncs by reef_store_sync */
+    uint64_t sync_ns;    /* the time those syncs spent in the disk */
     uint64_t flushes;    /* of which heartbeat flushes */
     uint64_t heartbeats; /* writes held in memory instead of committed at once */
     uint64_t pending;    /* heartbeat events not yet on disk */

@@ -558,6 +558,13 @@ static void test_checkpoint_and_vacuum(void)
                               sizeof(data)),
                  &err);
     CHECK_OK(reef_db_commit(db, &err), &err);
+    /* reef_db_sync syncs the WAL, and counts it */
+    struct reef_db_stats st0, st1;
+    reef_db_stats(db, &st0);
+    CHECK_OK(reef_db_sync(db, &err), &err);
+    reef_db_stats(db, &st1);
+    CHECK_INT(st1.syncs, ==, st0.syncs + 1);
+    CHECK_INT(st1.sync_ns, >, st0.sync_ns);
 
     struct reef_db_size before, mid, after;
     CHECK_OK(reef_db_size(db, &before, &err), &err);
