@@ -396,6 +396,13 @@ static void handle(struct reef_apiserver *a, struct reef_http_req *req, struct r
                          "the server is shutting down");
         return;
     }
+    /* A store that lost writes takes no more: say why rather than what a read on the failed
+     * disk happens to return. */
+    const char *failed = reef_store_failure(a->store);
+    if (failed && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        reef__api_status(res, 500, "InternalError", NULL, NULL, NULL, "%s", failed);
+        return;
+    }
     c->table = accept_has(req, "as=Table");
     if (c->table) {
         char inc[32];
@@ -552,18 +559,20 @@ void reef_apiserver_on_head(void *ud, struct reef_http_req *req, struct reef_htt
 
 /* ---- lifecycle ---- */
 
-bool reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name)
+int reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name,
+                     struct reef_err *err)
 {
     char *obj = NULL;
-    int r = reef_store_get(s, resource, ns, name, &obj, NULL, NULL, NULL);
+    int r = reef_store_get(s, resource, ns, name, &obj, NULL, NULL, err);
     free(obj);
-    return r == 0;
+    return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
 static int ensure_namespace(struct reef_store *s, const char *name, struct reef_err *err)
 {
-    if (reef__api_exists(s, "namespaces", "", name))
-        return 0;
+    int r = reef__api_exists(s, "namespaces", "", name, err);
+    if (r != 0)
+        return r < 0 ? r : 0;
     char obj[512];
     int len =
         snprintf(obj, sizeof(obj),
@@ -578,7 +587,7 @@ static int ensure_namespace(struct reef_store *s, const char *name, struct reef_
                                  .object = obj,
                                  .object_len = (size_t)len,
                                  .timestamp_ms = reef__api_now_ms()};
-    int r = reef_store_new_uid(cmd.uid, err);
+    r = reef_store_new_uid(cmd.uid, err);
     if (r < 0)
         return r;
     r = reef_store_apply(s, &cmd, NULL, err);
@@ -587,8 +596,9 @@ static int ensure_namespace(struct reef_store *s, const char *name, struct reef_
 
 static int ensure_kubernetes_service(struct reef_store *s, int port, struct reef_err *err)
 {
-    if (reef__api_exists(s, "services", "default", "kubernetes"))
-        return 0;
+    int r = reef__api_exists(s, "services", "default", "kubernetes", err);
+    if (r != 0)
+        return r < 0 ? r : 0;
     char obj[1024];
     int len = snprintf(obj, sizeof(obj),
                        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"
@@ -607,7 +617,7 @@ static int ensure_kubernetes_service(struct reef_store *s, int port, struct reef
                                  .object = obj,
                                  .object_len = (size_t)len,
                                  .timestamp_ms = reef__api_now_ms()};
-    int r = reef_store_new_uid(cmd.uid, err);
+    r = reef_store_new_uid(cmd.uid, err);
     if (r < 0)
         return r;
     r = reef_store_apply(s, &cmd, NULL, err);

@@ -206,8 +206,10 @@ void reef__api_status(struct reef_http_res *res, int code, const char *reason, c
 void reef__api_error(struct reef__api_call *c, int code, const struct reef_err *err);
 void reef__api_send_json(struct reef_http_res *res, int code, const struct reef_buf *b);
 
-/* Whether the object is stored. */
-bool reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name);
+/* Whether the object is stored: 1 yes, 0 no, or the store's error (a disk that fails is not
+ * "not found"). */
+int reef__api_exists(struct reef_store *s, const char *resource, const char *ns, const char *name,
+                     struct reef_err *err);
 /* The loop's clock, Unix ms. */
 int64_t reef__api_now_ms(void);
 

@@ -200,11 +200,17 @@ static void finish_write(struct reef__api_call *c, struct reef__jv *obj, enum re
                                 qk);
     reef_strlcpy(c->name, name, sizeof(c->name));
     /* a namespaced object needs its namespace */
-    if (op == REEF_STORE_CREATE && c->r->namespaced &&
-        !reef__api_exists(c->a->store, "namespaces", "", c->ns))
-        return reef__api_status(c->res, 404, "NotFound", c->ns,
-                                reef__api_res_find("", "v1", "namespaces"), NULL,
-                                "namespaces \"%s\" not found", c->ns);
+    if (op == REEF_STORE_CREATE && c->r->namespaced) {
+        struct reef_err nerr = {0};
+        int r = reef__api_exists(c->a->store, "namespaces", "", c->ns, &nerr);
+        if (r < 0)
+            return reef__api_status(c->res, 500, "InternalError", NULL, NULL, NULL, "%s",
+                                    nerr.msg);
+        if (r == 0)
+            return reef__api_status(c->res, 404, "NotFound", c->ns,
+                                    reef__api_res_find("", "v1", "namespaces"), NULL,
+                                    "namespaces \"%s\" not found", c->ns);
+    }
     /* an update never sets, moves or clears a deletion mark: only DELETE does */
     if (old) {
         static const char *const del_meta[] = {"deletionTimestamp", "deletionGracePeriodSeconds"};

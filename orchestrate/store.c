@@ -346,7 +346,8 @@ void reef__store_committed(struct reef_store *s)
 
 bool reef_store_unsynced(const struct reef_store *s)
 {
-    return s->unsynced || s->visible_rev != s->rev;
+    /* after a failure nothing waits: those writes will never be synced */
+    return !s->failed && (s->unsynced || s->visible_rev != s->rev);
 }
 
 /* Group commit's failure: what the disk kept is unknown, so the store takes no more writes. */
@@ -905,6 +906,12 @@ int reef_store_apply(struct reef_store *s, const struct reef_store_cmd *cmd,
             s->batch = true;
         if (r == 0)
             r = reef_db_txn(s->db, write_durable, &a, err);
+        if (r < 0 && s->batch && !reef_db_in_txn(s->db)) {
+            /* After an I/O error, a full disk or no memory SQLite may roll back the whole
+             * transaction: the batch's earlier writes, already answered once synced, are gone. */
+            s->batch = false;
+            fail(s, r, err);
+        }
         if (r == 0) {
             reef__store_committed(s);
             /* The row now holds the newest state; pending heartbeat changes of this object

@@ -218,7 +218,8 @@ void reef_store_unwatch(struct reef_store_watch *w);
  * would show outside the process (API responses) until reef_store_sync returns, and call it soon
  * after writing: the API server does both once per loop iteration. */
 
-/* Whether writes wait for reef_store_sync (always false without group_commit). */
+/* Whether writes wait for reef_store_sync (always false without group_commit, and once the
+ * store has failed: its unsynced writes are lost then). */
 bool reef_store_unsynced(const struct reef_store *s);
 /* Commits the batch and syncs it (one fdatasync of the WAL), then delivers the events held
  * back. A failed commit or sync leaves it unknown what reached the disk: the store refuses
