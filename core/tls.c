@@ -108,25 +108,40 @@ static void config_free(struct reef_tls_config *c)
 static mbedtls_ecp_group_id curve_order[32];
 static int suite_order[256];
 
-static void build_orders(void)
+/* out (cap entries, 0-terminated): the entries of first that all (0-terminated) has, in first's
+ * order, then the rest of all in its own order. */
+static void prefer(int *out, size_t cap, const int *first, size_t nfirst, const int *all)
 {
-    static const mbedtls_ecp_group_id first_curves[] = {
-        MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1};
     size_t n = 0;
-    const mbedtls_ecp_group_id *all = mbedtls_ecp_grp_id_list();
-    for (size_t i = 0; i < REEF_ARRAY_LEN(first_curves); i++)
-        for (const mbedtls_ecp_group_id *g = all; *g != MBEDTLS_ECP_DP_NONE; g++)
-            if (*g == first_curves[i])
-                curve_order[n++] = *g;
-    for (const mbedtls_ecp_group_id *g = all;
-         *g != MBEDTLS_ECP_DP_NONE && n + 1 < REEF_ARRAY_LEN(curve_order); g++) {
+    for (size_t i = 0; i < nfirst; i++)
+        for (const int *a = all; *a && n + 1 < cap; a++)
+            if (*a == first[i])
+                out[n++] = *a;
+    for (const int *a = all; *a && n + 1 < cap; a++) {
         bool seen = false;
         for (size_t i = 0; i < n; i++)
-            seen |= curve_order[i] == *g;
+            seen |= out[i] == *a;
         if (!seen)
-            curve_order[n++] = *g;
+            out[n++] = *a;
     }
-    curve_order[n] = MBEDTLS_ECP_DP_NONE;
+    out[n] = 0;
+}
+
+static void build_orders(void)
+{
+    /* the curve ids are an enum: ordered as ints, 0 (MBEDTLS_ECP_DP_NONE) ending the list */
+    static const int first_curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                       MBEDTLS_ECP_DP_SECP384R1};
+    int all[REEF_ARRAY_LEN(curve_order)], ordered[REEF_ARRAY_LEN(curve_order)];
+    size_t n = 0;
+    for (const mbedtls_ecp_group_id *g = mbedtls_ecp_grp_id_list();
+         *g != MBEDTLS_ECP_DP_NONE && n + 1 < REEF_ARRAY_LEN(all); g++)
+        all[n++] = (int)*g;
+    all[n] = 0;
+    prefer(ordered, REEF_ARRAY_LEN(ordered), first_curves, REEF_ARRAY_LEN(first_curves), all);
+    for (size_t i = 0; i < REEF_ARRAY_LEN(ordered); i++)
+        if ((curve_order[i] = (mbedtls_ecp_group_id)ordered[i]) == MBEDTLS_ECP_DP_NONE)
+            break;
 
     static const int aes_first[] = {
         MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -145,21 +160,8 @@ static void build_orders(void)
     aesni = mbedtls_aesni_has_support(MBEDTLS_AESNI_AES) &&
             mbedtls_aesni_has_support(MBEDTLS_AESNI_CLMUL);
 #endif
-    const int *first = aesni ? aes_first : chacha_first;
-    const int *suites = mbedtls_ssl_list_ciphersuites();
-    n = 0;
-    for (size_t i = 0; i < REEF_ARRAY_LEN(aes_first); i++)
-        for (const int *s = suites; *s; s++)
-            if (*s == first[i])
-                suite_order[n++] = *s;
-    for (const int *s = suites; *s && n + 1 < REEF_ARRAY_LEN(suite_order); s++) {
-        bool seen = false;
-        for (size_t i = 0; i < n; i++)
-            seen |= suite_order[i] == *s;
-        if (!seen)
-            suite_order[n++] = *s;
-    }
-    suite_order[n] = 0;
+    prefer(suite_order, REEF_ARRAY_LEN(suite_order), aesni ? aes_first : chacha_first,
+           REEF_ARRAY_LEN(aes_first), mbedtls_ssl_list_ciphersuites());
 }
 
 static struct reef_tls_config *config_alloc(bool server, struct reef_err *err)
